@@ -1,0 +1,227 @@
+"""Pydantic instances → clingo symbols, and symbols → typed Python values.
+
+Facts are built only with clingo's symbol factories (``Function``, ``String``, ``Number``); no text is
+ever pasted into a program, so a string from a model or a user (``"). violation(x,"y"). %``) stays one
+string constant whatever it holds. The one string clingo cannot hold faithfully, one with a NUL
+character (clingo would cut it there), is refused with an :class:`EncodingError` naming the field.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from decimal import ROUND_HALF_EVEN, Decimal
+from typing import Any
+
+from clingo import Function, Number, String, Symbol, SymbolType
+from pydantic import BaseModel
+
+from nesyflow.errors import EncodingError
+from nesyflow.schema.plan import Container, ValueKind, ValueType, plan_for
+
+__all__ = ["FactSet", "decode_value", "encode_value", "from_facts", "to_facts"]
+
+_EPOCH = dt.date(1970, 1, 1)
+_TRUE = Function("true")
+_FALSE = Function("false")
+
+
+class FactSet:
+    """The facts of one or more root instances, with the id each root got."""
+
+    __slots__ = ("roots", "symbols")
+
+    def __init__(self, symbols: list[Symbol], roots: list[int]) -> None:
+        self.symbols = symbols
+        self.roots = roots
+
+    def __iter__(self):
+        return iter(self.symbols)
+
+    def __len__(self) -> int:
+        return len(self.symbols)
+
+    def text(self) -> str:
+        """The facts as ASP text, one per line (for people; checks never parse this)."""
+        return "".join(f"{s}.\n" for s in self.symbols)
+
+
+def to_facts(*instances: BaseModel, first_id: int = 1) -> FactSet:
+    """Encode root instances as facts; ids continue from one root to the next."""
+    out: list[Symbol] = []
+    roots: list[int] = []
+    counter = [first_id]
+    for instance in instances:
+        if not isinstance(instance, BaseModel):
+            raise EncodingError(type(instance).__name__, "is not a pydantic model instance")
+        roots.append(counter[0])
+        _encode_model(instance, type(instance).__name__, out, counter)
+    return FactSet(out, roots)
+
+
+def _encode_model(instance: BaseModel, path: str, out: list[Symbol], counter: list[int]) -> Number:
+    plan = plan_for(type(instance))
+    ident = Number(counter[0])
+    counter[0] += 1
+    out.append(Function(plan.entity, [ident]))
+    for f in plan.fields:
+        value = getattr(instance, f.name)
+        if value is None:
+            continue
+        fpath = f"{path}.{f.name}"
+        if f.container is Container.SCALAR:
+            out.append(Function(f.predicate, [ident, _encode(value, f.value, fpath, out, counter)]))
+        elif f.container is Container.LIST:
+            items = sorted(value, key=repr) if isinstance(value, (set, frozenset)) else value
+            for index, item in enumerate(items):
+                if item is None:
+                    continue
+                sym = _encode(item, f.value, f"{fpath}[{index}]", out, counter)
+                out.append(Function(f.predicate, [ident, Number(index), sym]))
+        else:
+            for key in sorted(value):
+                item = value[key]
+                if item is None:
+                    continue
+                sym = _encode(item, f.value, f"{fpath}[{key!r}]", out, counter)
+                out.append(Function(f.predicate, [ident, _string(key, fpath), sym]))
+    return ident
+
+
+def _string(value: str, path: str) -> Symbol:
+    if "\x00" in value:
+        raise EncodingError(path, "contains a NUL character, which the rule engine cannot hold")
+    try:
+        return String(value)
+    except UnicodeEncodeError as exc:
+        raise EncodingError(path, f"is not valid Unicode text ({exc.reason})") from None
+
+
+def _encode(
+    value: Any, vt: ValueType, path: str, out: list[Symbol], counter: list[int]
+) -> Symbol:
+    if vt.kind is ValueKind.MODEL:
+        return _encode_model(value, path, out, counter)
+    return encode_value(value, vt, path)
+
+
+def encode_value(value: Any, vt: ValueType, path: str = "value") -> Symbol:
+    """One scalar value as a symbol, by its planned kind."""
+    kind = vt.kind
+    try:
+        if kind is ValueKind.STRING:
+            return _string(str(value), path)
+        if kind is ValueKind.BOOL:
+            return _TRUE if value else _FALSE
+        if kind is ValueKind.INT:
+            return _number(int(value), path)
+        if kind is ValueKind.CONST:
+            for name, member in vt.constants:
+                if member == value or getattr(member, "value", member) == value:
+                    return Function(name)
+            raise EncodingError(path, f"{value!r} is not one of the allowed values")
+        if kind is ValueKind.DATETIME:
+            if value.tzinfo is None:
+                value = value.replace(tzinfo=dt.UTC)
+            return _number(int(value.timestamp()), path)
+        if kind is ValueKind.DATE:
+            return _number((value - _EPOCH).days, path)
+        if kind is ValueKind.FIXED:
+            assert vt.fixed is not None
+            scaled = (Decimal(str(value)) * vt.fixed.scale).quantize(Decimal(1), ROUND_HALF_EVEN)
+            return _number(int(scaled), path)
+    except EncodingError:
+        raise
+    except (TypeError, ValueError, AttributeError) as exc:
+        raise EncodingError(path, f"cannot encode {value!r} as {vt.describe()}: {exc}") from None
+    raise EncodingError(path, f"no encoding for kind {kind}")
+
+
+_INT_MIN, _INT_MAX = -(2**31), 2**31 - 1
+
+
+def _number(value: int, path: str) -> Symbol:
+    # clingo numbers are 32-bit; a silent wrap-around would change what the rules see.
+    if not _INT_MIN <= value <= _INT_MAX:
+        raise EncodingError(path, f"{value} does not fit the rule engine's 32-bit integers")
+    return Number(value)
+
+
+def decode_value(symbol: Symbol, vt: ValueType) -> Any:
+    """A symbol back to the Python value its kind describes (the inverse of :func:`encode_value`)."""
+    kind = vt.kind
+    if kind is ValueKind.STRING:
+        _expect(symbol, SymbolType.String, vt)
+        return symbol.string
+    if kind is ValueKind.INT:
+        _expect(symbol, SymbolType.Number, vt)
+        return symbol.number
+    if kind is ValueKind.BOOL:
+        if symbol == _TRUE:
+            return True
+        if symbol == _FALSE:
+            return False
+        raise EncodingError(str(symbol), "expected true or false")
+    if kind is ValueKind.CONST:
+        _expect(symbol, SymbolType.Function, vt)
+        for name, member in vt.constants:
+            if symbol.name == name and not symbol.arguments:
+                return member
+        raise EncodingError(str(symbol), f"expected {vt.describe()}")
+    if kind is ValueKind.DATE:
+        _expect(symbol, SymbolType.Number, vt)
+        return _EPOCH + dt.timedelta(days=symbol.number)
+    if kind is ValueKind.DATETIME:
+        _expect(symbol, SymbolType.Number, vt)
+        return dt.datetime.fromtimestamp(symbol.number, tz=dt.UTC)
+    if kind is ValueKind.FIXED:
+        _expect(symbol, SymbolType.Number, vt)
+        assert vt.fixed is not None
+        amount = Decimal(symbol.number) / vt.fixed.scale
+        return float(amount) if vt.py_type is float else amount
+    raise EncodingError(str(symbol), f"cannot decode a {kind.value} here")
+
+
+def _expect(symbol: Symbol, stype: SymbolType, vt: ValueType) -> None:
+    if symbol.type != stype:
+        raise EncodingError(str(symbol), f"expected {vt.describe()}")
+
+
+def from_facts(model: type[BaseModel], symbols: Iterable[Symbol], root: int = 1) -> BaseModel:
+    """Rebuild an instance of ``model`` from facts made by :func:`to_facts` (the reverse direction)."""
+    index: dict[tuple[str, int], list[Sequence[Symbol]]] = {}
+    for sym in symbols:
+        if sym.type is SymbolType.Function and sym.arguments:
+            first = sym.arguments[0]
+            if first.type is SymbolType.Number:
+                index.setdefault((sym.name, first.number), []).append(sym.arguments[1:])
+    return _decode_model(model, root, index)
+
+
+def _decode_model(
+    model: type[BaseModel], ident: int, index: dict[tuple[str, int], list[Sequence[Symbol]]]
+) -> BaseModel:
+    plan = plan_for(model)
+    if (plan.entity, ident) not in index and not any(
+        (f.predicate, ident) in index for f in plan.fields
+    ):
+        raise EncodingError(f"{plan.entity}({ident})", "no such object in the facts")
+    data: dict[str, Any] = {}
+    for f in plan.fields:
+        rows = index.get((f.predicate, ident), [])
+
+        def value(sym: Symbol, f=f) -> Any:
+            if f.value.kind is ValueKind.MODEL:
+                return _decode_model(f.value.py_type, sym.number, index)
+            return decode_value(sym, f.value)
+
+        if f.container is Container.SCALAR:
+            if rows:
+                data[f.name] = value(rows[0][0])
+        elif f.container is Container.LIST:
+            ordered = sorted(rows, key=lambda r: r[0].number)
+            items = [value(r[1]) for r in ordered]
+            data[f.name] = f.py_container(items) if f.py_container is not list else items
+        elif rows:
+            data[f.name] = {r[0].string: value(r[1]) for r in rows}
+    return model.model_validate(data)
