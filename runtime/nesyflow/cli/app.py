@@ -1,0 +1,37 @@
+"""The Typer application and the registration of every command module."""
+
+from __future__ import annotations
+
+import importlib
+
+import typer
+
+app = typer.Typer(
+    name="nesyflow",
+    help="Rule-checked LLM agents: rule packs, workflows, runs and reviews.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+# Modules that add commands to `app` (each defines `register(app)`); a module that is not there yet
+# (work in progress) is skipped so the rest of the CLI keeps working.
+_COMMAND_MODULES = ("rules", "workflows", "runs", "console", "demo")
+
+
+def _register_all() -> None:
+    for name in _COMMAND_MODULES:
+        try:
+            module = importlib.import_module(f"nesyflow.cli.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"nesyflow.cli.{name}":
+                continue
+            raise
+        module.register(app)
+
+
+_register_all()
+
+
+def main() -> None:
+    app()

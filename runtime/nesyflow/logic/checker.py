@@ -1,0 +1,416 @@
+"""The checker: a prepared pack + an instance → a :class:`CheckResult`, bounded and explained.
+
+Each check builds a fresh ``clingo.Control`` (≈ 30 µs): nothing can leak from one check to the next,
+checks on different threads share nothing mutable, and the slow-down of long-lived multi-shot
+controls never builds up. The pack's program text was prepared at load; input facts go in through
+the backend as symbols (never as text), so no input can change the program.
+
+A check never raises for trouble in the rules: a timeout, a grounding blow-up, no answer set, several
+answer sets or an input that cannot be encoded all give verdict ``unknown`` with the reason.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import clingo
+from clingo import Function, Number, Symbol, SymbolType
+from pydantic import BaseModel, ValidationError
+
+from nesyflow.errors import EncodingError
+from nesyflow.logic import _program
+from nesyflow.logic.pack import Pack
+from nesyflow.logic.result import (
+    CheckResult,
+    Explanation,
+    Finding,
+    SourceRule,
+    Timings,
+    Verdict,
+)
+from nesyflow.schema import FactSet, to_facts
+
+__all__ = ["DEFAULT_MAX_GROUND_RULES", "DEFAULT_TIMEOUT", "check", "check_many"]
+
+DEFAULT_TIMEOUT = 2.0
+DEFAULT_MAX_GROUND_RULES = 1_000_000
+_SHOW = (
+    "#show violation/2. #show review/2. #show deny/2. #show missing/1. #show derived/2. "
+    "#show _nf_fired/2."
+)
+_SHOW_BATCH = (
+    "#show violation/3. #show review/3. #show deny/3. #show missing/2. #show derived/3. "
+    "#show _nf_fired/3."
+)
+_BATCH_CHUNK = 1000
+
+
+class _Limit(Exception):
+    """Raised from the grounding observer to stop a grounding that grew too big or too slow."""
+
+
+class _Guard:
+    """A clingo observer that counts ground rules and stops grounding past a size or time budget."""
+
+    __slots__ = ("count", "deadline", "limit", "reason")
+
+    def __init__(self, limit: int, deadline: float) -> None:
+        self.count = 0
+        self.limit = limit
+        self.deadline = deadline
+        self.reason = ""
+
+    def rule(self, choice: bool, head: Sequence[int], body: Sequence[int]) -> None:
+        self.count += 1
+        if self.count & 1023 == 0:
+            if self.count > self.limit:
+                self.reason = f"grounding exceeded {self.limit} rules"
+                raise _Limit(self.reason)
+            if time.perf_counter() > self.deadline:
+                self.reason = "time limit reached while grounding"
+                raise _Limit(self.reason)
+
+    def weight_rule(self, choice: bool, head: Sequence[int], lower: int, body: Any) -> None:
+        self.rule(choice, head, ())
+
+
+def _coerce(model: type[BaseModel], value: Any) -> BaseModel:
+    if isinstance(value, model):
+        return value
+    if isinstance(value, BaseModel):
+        value = value.model_dump()
+    return model.model_validate(value)
+
+
+def _facts_hash(pack: Pack, facts: FactSet) -> str:
+    digest = hashlib.sha256(pack.identity.hash.encode())
+    for text in sorted(str(s) for s in facts.symbols):
+        digest.update(text.encode())
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+def _unknown(pack: Pack, reason: str, started: float, facts_hash: str = "") -> CheckResult:
+    total = (time.perf_counter() - started) * 1000
+    return CheckResult(
+        verdict=Verdict.UNKNOWN,
+        pack=pack.identity,
+        reason=reason,
+        facts_hash=facts_hash,
+        timings=Timings(total_ms=total),
+    )
+
+
+def _encode(pack: Pack, instance: Any, context: Any) -> FactSet:
+    roots = [_coerce(pack.input_model, instance)]
+    if context is not None:
+        if pack.context_model is None:
+            raise EncodingError("context", f"pack {pack.name} declares no context schema")
+        roots.append(_coerce(pack.context_model, context))
+    return to_facts(*roots)
+
+
+def check(
+    pack: Pack,
+    instance: Any,
+    context: Any = None,
+    *,
+    timeout: float | None = None,
+    max_ground_rules: int = DEFAULT_MAX_GROUND_RULES,
+) -> CheckResult:
+    """Check one instance (a model of the pack's input schema, or data that validates as one)."""
+    started = time.perf_counter()
+    timeout = DEFAULT_TIMEOUT if timeout is None else timeout
+    try:
+        facts = _encode(pack, instance, context)
+    except (EncodingError, ValidationError) as exc:
+        return _unknown(pack, f"input could not be encoded: {_short(exc)}", started)
+    encoded = time.perf_counter()
+    facts_hash = _facts_hash(pack, facts)
+
+    outcome = _solve(
+        pack.program + "\n" + _SHOW, facts.symbols, started + timeout, max_ground_rules,
+        pack.stratified,
+    )
+    if isinstance(outcome, str):
+        return _unknown(pack, outcome, started, facts_hash)
+    symbols, ground_s, solve_s = outcome
+    timings = Timings(
+        encode_ms=(encoded - started) * 1000,
+        ground_ms=ground_s * 1000,
+        solve_ms=solve_s * 1000,
+        total_ms=(time.perf_counter() - started) * 1000,
+    )
+    return _result(pack, symbols, set(facts.symbols), facts_hash, timings)
+
+
+def _solve(
+    program: str,
+    facts: Iterable[Symbol],
+    deadline: float,
+    max_rules: int,
+    stratified: bool = False,
+) -> tuple[list[Symbol], float, float] | str:
+    """Ground and solve; the shown symbols of the single answer set, or the reason there is none."""
+    messages: list[str] = []
+    ctl = clingo.Control(["--warn=none", "--models=2"], logger=lambda _c, m: messages.append(m))
+    guard = _Guard(max_rules, deadline)
+    ctl.register_observer(guard)
+    t0 = time.perf_counter()
+    try:
+        ctl.add("base", [], program)
+        with ctl.backend() as backend:
+            for sym in facts:
+                backend.add_rule([backend.add_atom(sym)])
+        ctl.ground([("base", [])])
+    except _Limit:
+        return guard.reason
+    except RuntimeError as exc:
+        if guard.reason:
+            return guard.reason
+        detail = " ".join(" ".join(messages).split()) or str(exc)
+        return f"grounding failed: {detail}"
+    t1 = time.perf_counter()
+    models: list[list[Symbol]] = []
+    remaining = deadline - t1
+    if remaining <= 0:
+        return "time limit reached while grounding"
+    on_model = lambda m: models.append(m.symbols(shown=True))  # noqa: E731
+    if stratified:  # grounding already decided every atom: no search, no watchdog needed
+        result = ctl.solve(on_model=on_model)
+    else:
+        with ctl.solve(on_model=on_model, async_=True) as handle:
+            if not handle.wait(remaining):
+                handle.cancel()
+                return "time limit reached while solving"
+            result = handle.get()
+    t2 = time.perf_counter()
+    if result.unsatisfiable or not models:
+        return "the rules have no answer set for this input (an integrity constraint rejected it)"
+    if len(models) > 1:
+        return "the rules have more than one answer set; a pack must decide one verdict"
+    return models[0], t1 - t0, t2 - t1
+
+
+def _result(
+    pack: Pack,
+    symbols: Sequence[Symbol],
+    inputs: set[Symbol],
+    facts_hash: str,
+    timings: Timings,
+) -> CheckResult:
+    found: dict[str, list[Symbol]] = {"violation": [], "review": [], "deny": []}
+    missing: list[str] = []
+    derived: dict[str, Any] = {}
+    fired: list[Symbol] = []
+    atoms: list[str] = []
+    for sym in symbols:
+        name = sym.name
+        if name == "_nf_fired":
+            fired.append(sym)
+            continue
+        atoms.append(str(sym))
+        if name in found:
+            found[name].append(sym)
+        elif name == "missing":
+            missing.append(_text(sym.arguments[0]))
+        elif name == "derived":
+            key, value = sym.arguments
+            derived[_text(key)] = _decode_derived(pack, key, value)
+    explanations = _explanations(pack, fired, inputs)
+
+    def findings(kind: str) -> tuple[Finding, ...]:
+        out = []
+        for sym in sorted(found[kind]):
+            rule = _text(sym.arguments[0])
+            entry = pack.catalogue.get(rule)
+            out.append(
+                Finding(
+                    rule=rule,
+                    message=entry.message if entry else rule,
+                    detail=_text(sym.arguments[1]),
+                    severity=entry.severity if entry else "medium",
+                    explanations=tuple(explanations.get(sym, ())),
+                )
+            )
+        return tuple(out)
+
+    violations, reviews, denials = findings("violation"), findings("review"), findings("deny")
+    if violations:
+        verdict = Verdict.FAIL
+    elif denials:
+        verdict = Verdict.DENY
+    elif missing:
+        verdict = Verdict.UNKNOWN
+    elif reviews:
+        verdict = Verdict.REVIEW
+    else:
+        verdict = Verdict.PASS
+    return CheckResult(
+        verdict=verdict,
+        violations=violations,
+        reviews=reviews,
+        denials=denials,
+        missing=tuple(sorted(set(missing))),
+        derived=dict(sorted(derived.items())),
+        atoms=tuple(sorted(atoms)),
+        pack=pack.identity,
+        facts_hash=facts_hash,
+        reason=f"missing: {', '.join(sorted(set(missing)))}" if verdict is Verdict.UNKNOWN else None,
+        timings=timings,
+    )
+
+
+def _text(sym: Symbol) -> str:
+    return sym.string if sym.type == SymbolType.String else str(sym)
+
+
+def _decode_derived(pack: Pack, key: Symbol, value: Symbol) -> Any:
+    kind = pack.derived_types.get(key.name if key.type == SymbolType.Function else "", "any")
+    if value.type == SymbolType.Number:
+        if kind == "money":
+            from decimal import Decimal
+
+            return Decimal(value.number) / 100
+        if kind == "date":
+            import datetime as dt
+
+            return dt.date(1970, 1, 1) + dt.timedelta(days=value.number)
+        return value.number
+    if value.type == SymbolType.String:
+        return value.string
+    if kind == "bool" and value.type == SymbolType.Function and not value.arguments:
+        return value.name == "true"
+    return str(value)
+
+
+def _explanations(
+    pack: Pack, fired: Iterable[Symbol], inputs: set[Symbol]
+) -> dict[Symbol, list[Explanation]]:
+    out: dict[Symbol, list[Explanation]] = {}
+    for atom in sorted(fired):
+        index, values = atom.arguments
+        spec = pack.supports[index.number]
+        binding = dict(zip(spec.variables, values.arguments, strict=False))
+        head = _program.eval_term(spec.head, binding)
+        if head is None:
+            continue
+        from_input: list[str] = []
+        from_rules: list[str] = []
+        for term in spec.body_atoms:
+            ground = _program.eval_term(term, binding)
+            if ground is None:
+                continue
+            (from_input if ground in inputs else from_rules).append(str(ground))
+        out.setdefault(head, []).append(
+            Explanation(
+                rule=_source(pack, spec),
+                bindings={k: str(v) for k, v in binding.items() if not k.startswith("NfAnon")},
+                input_facts=tuple(dict.fromkeys(from_input)),
+                derived_facts=tuple(dict.fromkeys(from_rules)),
+            )
+        )
+    return out
+
+
+def _source(pack: Pack, spec: _program.SupportRule) -> SourceRule:
+    loc = spec.rule.location
+    file = loc.begin.filename
+    lines = pack.sources.get(file, [])
+    first, last = loc.begin.line, max(loc.end.line, loc.begin.line)
+    text = "\n".join(lines[first - 1 : last]) if lines else str(spec.rule)
+    try:
+        rel = str(pack.path.resolve().joinpath(file).relative_to(pack.path.resolve()))
+    except ValueError:
+        rel = file
+    return SourceRule(file=rel, line=first, end_line=last, text=text.strip())
+
+
+def _short(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        errors = exc.errors()
+        first = errors[0]
+        where = ".".join(str(p) for p in first.get("loc", ()))
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        return f"{where}: {first.get('msg')}{more}"
+    return str(exc)
+
+
+def check_many(
+    pack: Pack,
+    instances: Sequence[Any],
+    contexts: Sequence[Any] | None = None,
+    *,
+    timeout: float | None = None,
+    max_ground_rules: int = DEFAULT_MAX_GROUND_RULES,
+) -> list[CheckResult]:
+    """Check many instances, grounding and solving them together in chunks (facts tagged by case).
+
+    Results are the same as calling :func:`check` on each (a test proves it). A chunk that cannot
+    be solved together (a case with no answer set would make the whole chunk unsatisfiable) is
+    checked case by case, so one bad case never decides another's verdict.
+    """
+    results: list[CheckResult] = []
+    for start in range(0, len(instances), _BATCH_CHUNK):
+        chunk = instances[start : start + _BATCH_CHUNK]
+        ctx = contexts[start : start + _BATCH_CHUNK] if contexts is not None else [None] * len(chunk)
+        results.extend(_check_chunk(pack, chunk, ctx, timeout, max_ground_rules))
+    return results
+
+
+def _check_chunk(
+    pack: Pack,
+    instances: Sequence[Any],
+    contexts: Sequence[Any],
+    timeout: float | None,
+    max_rules: int,
+) -> list[CheckResult]:
+    started = time.perf_counter()
+    timeout = DEFAULT_TIMEOUT * max(1, len(instances) // 100) if timeout is None else timeout
+    encoded: dict[int, tuple[FactSet, str]] = {}
+    early: dict[int, CheckResult] = {}
+    tagged: list[Symbol] = []
+    for case, (instance, context) in enumerate(zip(instances, contexts, strict=True)):
+        try:
+            facts = _encode(pack, instance, context)
+        except (EncodingError, ValidationError) as exc:
+            early[case] = _unknown(pack, f"input could not be encoded: {_short(exc)}", started)
+            continue
+        encoded[case] = (facts, _facts_hash(pack, facts))
+        tag = Number(case)
+        tagged.append(Function(_program.CASE, [tag]))
+        tagged.extend(Function(s.name, [tag, *s.arguments], s.positive) for s in facts.symbols)
+    outcome = _solve(
+        pack.batch_program() + "\n" + _SHOW_BATCH, tagged, started + timeout, max_rules,
+        pack.stratified,
+    )
+    if isinstance(outcome, str):
+        if outcome.startswith("the rules have"):
+            return [
+                early.get(i) or check(pack, instances[i], contexts[i], timeout=timeout)
+                for i in range(len(instances))
+            ]
+        return [early.get(i) or _unknown(pack, outcome, started) for i in range(len(instances))]
+    symbols, ground_s, solve_s = outcome
+    per_case: dict[int, list[Symbol]] = {}
+    for sym in symbols:
+        case, *rest = sym.arguments
+        per_case.setdefault(case.number, []).append(Function(sym.name, rest, sym.positive))
+    n = max(1, len(encoded))
+    timings = Timings(
+        ground_ms=ground_s * 1000 / n,
+        solve_ms=solve_s * 1000 / n,
+        total_ms=(time.perf_counter() - started) * 1000 / n,
+    )
+    out = []
+    for i in range(len(instances)):
+        if i in early:
+            out.append(early[i])
+            continue
+        facts, digest = encoded[i]
+        out.append(_result(pack, per_case.get(i, []), set(facts.symbols), digest, timings))
+    return out
+

@@ -1,0 +1,276 @@
+"""Rule packs: a folder (pack.toml, schema module, *.lp, tests/) loaded, validated and prepared once.
+
+Loading does all the work a check would otherwise repeat: it parses every ``.lp`` file, validates the
+pack (see :mod:`nesyflow.logic.lint`) and raises every problem at once, and prepares the program text
+with the support rules that explanations need. A :class:`Pack` is immutable and safe to share between
+threads; each check builds its own solver from it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from clingo import ast
+from pydantic import BaseModel
+
+from nesyflow._imports import resolve_object
+from nesyflow.errors import EncodingError, InputError, Location, Problem, ProblemsError
+from nesyflow.logic import _program
+from nesyflow.logic.lint import clingo_message_problem, lint_statements
+from nesyflow.logic.result import PackIdentity
+from nesyflow.schema import Predicate, vocabulary
+
+__all__ = ["CatalogueEntry", "Pack", "load_pack"]
+
+SEVERITIES = ("low", "medium", "high", "critical")
+DERIVED_TYPES = ("int", "str", "const", "bool", "date", "money", "any")
+_MANIFEST_KEYS = {"name", "version", "description", "schema", "derived", "rules", "options"}
+# Files that decide verdicts; tests and docs do not, so editing them keeps the identity.
+_HASHED_SUFFIXES = {".lp", ".toml", ".py", ".json", ".csv", ".txt", ".yaml", ".yml"}
+
+
+@dataclass(frozen=True)
+class CatalogueEntry:
+    rule: str
+    message: str
+    severity: str = "medium"
+
+
+@dataclass(frozen=True, eq=False)
+class Pack:
+    """A loaded, validated rule pack."""
+
+    path: Path
+    name: str
+    version: str
+    description: str
+    identity: PackIdentity
+    input_model: type[BaseModel]
+    context_model: type[BaseModel] | None
+    catalogue: dict[str, CatalogueEntry]
+    derived_types: dict[str, str]
+    files: tuple[Path, ...]
+    statements: tuple[ast.AST, ...]
+    program: str  # the prepared program text: pack rules (minus #show) + support rules
+    supports: tuple[_program.SupportRule, ...]
+    input_signatures: frozenset[tuple[str, int]]
+    stratified: bool
+    sources: dict[str, list[str]] = field(repr=False)
+    _batch_program: list[str] = field(default_factory=list, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def vocabulary(self) -> list[Predicate]:
+        models = [self.input_model] + ([self.context_model] if self.context_model else [])
+        return vocabulary(*models)
+
+    def batch_program(self) -> str:
+        """The program with case ids threaded through (built on first use)."""
+        with self._lock:
+            if not self._batch_program:
+                stmts = _program.batch_rewrite(self._check_statements(), set(self.input_signatures))
+                self._batch_program.append("\n".join(str(s) for s in stmts))
+            return self._batch_program[0]
+
+    def _check_statements(self) -> list[ast.AST]:
+        extra, _ = _program.support_rules(self.statements)
+        keep = [
+            s
+            for s in self.statements
+            if s.ast_type not in (ast.ASTType.ShowSignature, ast.ASTType.ShowTerm)
+        ]
+        return keep + extra
+
+    def source_line(self, file: str, line: int) -> str:
+        lines = self.sources.get(file, [])
+        return lines[line - 1] if 0 < line <= len(lines) else ""
+
+    def __str__(self) -> str:
+        return str(self.identity)
+
+
+def load_pack(path: str | Path) -> Pack:
+    """Load and validate the pack in folder ``path``; raise :class:`ProblemsError` listing all problems."""
+    folder = Path(path)
+    manifest_path = folder / "pack.toml"
+    if not folder.is_dir():
+        raise ProblemsError(
+            f"rule pack {path}", [Problem(Location(str(path)), "pack_missing", "no such folder")]
+        )
+    if not manifest_path.is_file():
+        raise ProblemsError(
+            f"rule pack {path}",
+            [Problem(Location(str(manifest_path)), "pack_missing", "no pack.toml in the folder")],
+        )
+    problems: list[Problem] = []
+    manifest = _read_manifest(manifest_path, problems)
+    mloc = Location(str(manifest_path))
+
+    name = str(manifest.get("name", "")) or folder.name
+    version = str(manifest.get("version", ""))
+    if not version:
+        problems.append(Problem(mloc, "manifest", "pack.toml needs a version"))
+    for key in manifest:
+        if key not in _MANIFEST_KEYS:
+            problems.append(Problem(mloc, "manifest", f"unknown key {key!r} in pack.toml"))
+
+    schema = manifest.get("schema", {})
+    input_model = _model(schema.get("input"), folder, mloc, "schema.input", problems, required=True)
+    context_model = _model(schema.get("context"), folder, mloc, "schema.context", problems)
+
+    catalogue = _catalogue(manifest.get("rules", {}), mloc, problems)
+    derived_types = {str(k): str(v) for k, v in manifest.get("derived", {}).items()}
+    for key, kind in derived_types.items():
+        if kind not in DERIVED_TYPES:
+            problems.append(
+                Problem(mloc, "manifest", f"derived.{key}: type {kind!r} not one of {DERIVED_TYPES}")
+            )
+
+    signatures: set[tuple[str, int]] = set()
+    models = [m for m in (input_model, context_model) if m is not None]
+    if models:
+        try:
+            signatures = {p.signature for p in vocabulary(*models)}
+        except EncodingError as exc:
+            problems.append(Problem(mloc, "schema", str(exc)))
+
+    files = sorted(folder.glob("*.lp"))
+    if not files:
+        problems.append(Problem(mloc, "no_rules", "the pack has no .lp files"))
+    statements: list[ast.AST] = []
+    sources: dict[str, list[str]] = {}
+    for file in files:
+        text = file.read_text(encoding="utf-8")
+        sources[str(file)] = text.splitlines()
+        statements.extend(_parse(file, problems))
+
+    if not problems:
+        problems.extend(lint_statements(statements, catalogue, signatures, mloc))
+
+    if problems:
+        raise ProblemsError(f"rule pack {folder}", problems)
+
+    extra, supports = _program.support_rules(statements)
+    keep = [
+        s for s in statements if s.ast_type not in (ast.ASTType.ShowSignature, ast.ASTType.ShowTerm)
+    ]
+    program = "\n".join(str(s) for s in [*keep, *extra])
+    assert input_model is not None
+    return Pack(
+        path=folder,
+        name=name,
+        version=version,
+        description=str(manifest.get("description", "")),
+        identity=PackIdentity(name=name, version=version, hash=_hash_folder(folder)),
+        input_model=input_model,
+        context_model=context_model,
+        catalogue=catalogue,
+        derived_types=derived_types,
+        files=tuple(files),
+        statements=tuple(statements),
+        program=program,
+        supports=tuple(supports),
+        input_signatures=frozenset(signatures),
+        stratified=_program.is_stratified(statements),
+        sources=sources,
+    )
+
+
+def _read_manifest(path: Path, problems: list[Problem]) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        line = getattr(exc, "lineno", 0) or 0
+        col = getattr(exc, "colno", 0) or 0
+        problems.append(Problem(Location(str(path), line, col), "manifest", f"invalid TOML: {exc}"))
+        return {}
+
+
+def _model(
+    ref: Any,
+    folder: Path,
+    loc: Location,
+    what: str,
+    problems: list[Problem],
+    *,
+    required: bool = False,
+) -> type[BaseModel] | None:
+    if ref is None:
+        if required:
+            problems.append(Problem(loc, "manifest", f"{what} is required (e.g. 'schema:Claim')"))
+        return None
+    if not isinstance(ref, str):
+        problems.append(Problem(loc, "manifest", f"{what} must be a string 'module:Class'"))
+        return None
+    if ref.endswith(".json") and ":" not in ref:
+        try:
+            from nesyflow.schema.jsonschema import model_from_json_schema
+
+            return model_from_json_schema(folder / ref)
+        except (InputError, EncodingError) as exc:
+            problems.append(Problem(loc, "schema", f"{what}: {exc}"))
+            return None
+    try:
+        model = resolve_object(ref, folder)
+    except InputError as exc:
+        problems.append(Problem(loc, "schema", f"{what}: {exc}"))
+        return None
+    if not (isinstance(model, type) and issubclass(model, BaseModel)):
+        problems.append(Problem(loc, "schema", f"{what}: {ref} is not a pydantic model class"))
+        return None
+    return model
+
+
+def _catalogue(rules: Any, loc: Location, problems: list[Problem]) -> dict[str, CatalogueEntry]:
+    out: dict[str, CatalogueEntry] = {}
+    if not isinstance(rules, dict):
+        problems.append(Problem(loc, "manifest", "[rules] must be a table of rule id → entry"))
+        return out
+    for rule, entry in rules.items():
+        if not isinstance(entry, dict) or not str(entry.get("message", "")).strip():
+            problems.append(Problem(loc, "catalogue", f"rules.{rule} needs a message"))
+            continue
+        severity = str(entry.get("severity", "medium"))
+        if severity not in SEVERITIES:
+            problems.append(
+                Problem(loc, "catalogue", f"rules.{rule}: severity {severity!r} not in {SEVERITIES}")
+            )
+        unknown = set(entry) - {"message", "severity"}
+        if unknown:
+            problems.append(Problem(loc, "catalogue", f"rules.{rule}: unknown keys {sorted(unknown)}"))
+        out[rule] = CatalogueEntry(rule, str(entry["message"]).strip(), severity)
+    return out
+
+
+def _parse(file: Path, problems: list[Problem]) -> list[ast.AST]:
+    statements: list[ast.AST] = []
+    messages: list[str] = []
+    try:
+        ast.parse_files([str(file)], statements.append, logger=lambda _c, m: messages.append(m))
+    except RuntimeError:
+        pass
+    for message in messages:
+        problems.append(clingo_message_problem(message, "syntax"))
+    return statements if not messages else []
+
+
+def _hash_folder(folder: Path) -> str:
+    digest = hashlib.sha256()
+    for file in sorted(folder.rglob("*")):
+        rel = file.relative_to(folder)
+        if (
+            not file.is_file()
+            or file.suffix not in _HASHED_SUFFIXES
+            or rel.parts[0] == "tests"
+            or any(p.startswith(".") or p == "__pycache__" for p in rel.parts)
+        ):
+            continue
+        digest.update(rel.as_posix().encode())
+        digest.update(b"\0")
+        digest.update(file.read_bytes())
+        digest.update(b"\0")
+    return digest.hexdigest()

@@ -1,0 +1,70 @@
+"""Schema versions: an ordered list of migration functions and a ``schema_version`` table.
+
+Why not Alembic: the store ships inside a library that opens its own database file on first use, on
+SQLite and PostgreSQL alike, with no migration scripts folder or extra tool for a user to run. This
+is what LangGraph's SQLite and PostgreSQL checkpointers do (an ordered ``MIGRATIONS`` list, the index
+is the version, applied at set-up). Each migration runs in the same transaction as the version row
+that records it, under a write lock, so two processes opening a new database at once apply it once.
+When a table changes, add a function here; never edit an applied one (v1 creates the first tables and
+must keep their first shape — copy the old definitions in when ``tables.py`` moves on).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+from sqlalchemy import Connection, func, insert, inspect, select
+
+from nesyflow.store import tables as t
+
+__all__ = ["MIGRATIONS", "current_version", "migrate"]
+
+
+def _v1_initial(conn: Connection) -> None:
+    first = [t.runs, t.steps, t.reviews, t.decisions, t.effects, t.findings]
+    t.metadata.create_all(conn, tables=first, checkfirst=True)
+
+
+Migration = tuple[str, Callable[[Connection], None]]
+
+MIGRATIONS: list[Migration] = [
+    ("runs, steps, reviews, decisions, effects, findings", _v1_initial),
+]
+
+
+def current_version(conn: Connection) -> int:
+    """The highest applied version, 0 for an empty database."""
+    if not inspect(conn).has_table("schema_version"):
+        return 0
+    return conn.execute(select(func.max(t.schema_version.c.version))).scalar() or 0
+
+
+def migrate(conn: Connection) -> int:
+    """Apply every migration not yet applied, in order, inside the caller's write transaction.
+
+    Returns the version the database is at. A database newer than this code is refused rather than
+    written to with the wrong shape.
+    """
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("SELECT pg_advisory_xact_lock(727001)")
+    t.schema_version.create(conn, checkfirst=True)
+    version = current_version(conn)
+    if version > len(MIGRATIONS):
+        from nesyflow.store.base import StoreError
+
+        raise StoreError(
+            f"the database is at schema version {version}, newer than this nesyflow "
+            f"(knows {len(MIGRATIONS)}); upgrade nesyflow"
+        )
+    for number, (description, apply) in enumerate(MIGRATIONS, start=1):
+        if number <= version:
+            continue
+        apply(conn)
+        conn.execute(
+            insert(t.schema_version).values(
+                version=number, description=description, applied_at=dt.datetime.now(dt.UTC)
+            )
+        )
+        version = number
+    return version

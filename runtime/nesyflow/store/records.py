@@ -1,0 +1,193 @@
+"""The typed values the store reads and writes.
+
+Records are frozen pydantic models: they are what the engine, the review queue, the CLI and the
+console pass around, so none of them touches a SQL row or a nested string-keyed dict of unknown shape.
+``*Draft`` values are what a caller hands in; the store adds ids and times.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "Action",
+    "Decision",
+    "DecisionDraft",
+    "Effect",
+    "Page",
+    "ReviewDraft",
+    "ReviewRecord",
+    "ReviewStatus",
+    "Run",
+    "RunStatus",
+    "Step",
+    "StepDraft",
+]
+
+
+class RunStatus(StrEnum):
+    RUNNING = "running"
+    WAITING_REVIEW = "waiting_review"
+    COMPLETED = "completed"
+    REJECTED = "rejected"
+    FAILED = "failed"
+
+    @property
+    def finished(self) -> bool:
+        return self in (RunStatus.COMPLETED, RunStatus.REJECTED, RunStatus.FAILED)
+
+
+class ReviewStatus(StrEnum):
+    OPEN = "open"
+    DECIDED = "decided"
+
+
+class Action(StrEnum):
+    APPROVE = "approve"
+    EDIT = "edit"
+    REJECT = "reject"
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class Run(_Record):
+    """One execution of a workflow. ``state`` is the checkpoint the engine resumes from;
+    ``version`` increases with every checkpoint (optimistic lock against two resumers)."""
+
+    id: str
+    workflow: str
+    workflow_ref: str | None = None
+    status: RunStatus
+    input: Any = None
+    state: dict[str, Any] = Field(default_factory=dict)
+    current_node: str | None = None
+    version: int = 0
+    error: str | None = None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+class StepDraft(_Record):
+    """One step of the trace as the engine reports it (an attempt of a node visit, a tool call, a
+    check, a decision applied). Everything a person needs to see later to know why."""
+
+    node: str
+    visit: int = 1
+    attempt: int = 1
+    kind: str
+    inputs: Any = None
+    prompt: Any = None
+    raw_output: str | None = None
+    output: Any = None
+    facts: str | None = None
+    check: Any = None
+    verdict: str | None = None
+    model_ms: float = 0.0
+    rules_ms: float = 0.0
+    tool_ms: float = 0.0
+    tokens_in: int = 0
+    tokens_out: int = 0
+    cost: float = 0.0
+    model: str | None = None
+    packs: list[dict[str, Any]] = Field(default_factory=list)
+    findings: list[dict[str, Any]] = Field(default_factory=list)
+    error: str | None = None
+
+
+class Step(StepDraft):
+    """A stored step: ``seq`` is its 1-based place in the run; ``store_ms`` the checkpoint's cost."""
+
+    id: str
+    run_id: str
+    seq: int
+    store_ms: float = 0.0
+    created_at: dt.datetime
+
+    @property
+    def pack(self) -> str:
+        """The packs that checked this step, as people read them (``name@version#hash``)."""
+        return ", ".join(f"{p['name']}@{p['version']}#{str(p.get('hash', ''))[:12]}" for p in self.packs)
+
+
+class ReviewDraft(_Record):
+    """What a person must decide: the held output (or proposed tool arguments), the verdict with
+    its reasons, and the exact rules (pack identities, facts hash) the verdict came from."""
+
+    node: str
+    visit: int = 1
+    kind: str = "output"
+    verdict: str
+    reasons: list[dict[str, Any]] = Field(default_factory=list)
+    question: str = ""
+    output: Any = None
+    packs: list[dict[str, Any]] = Field(default_factory=list)
+    facts_hash: str = ""
+
+
+class ReviewRecord(ReviewDraft):
+    id: str
+    run_id: str
+    step_id: str | None
+    workflow: str
+    status: ReviewStatus
+    created_at: dt.datetime
+    decided_at: dt.datetime | None = None
+    action: Action | None = None
+    decided_by: str | None = None
+
+    @property
+    def rules(self) -> list[str]:
+        return [r["rule"] for r in self.reasons if "rule" in r]
+
+
+class DecisionDraft(_Record):
+    action: Action
+    who: str
+    comment: str | None = None
+    output: Any = None
+    check: Any = None
+
+
+class Decision(DecisionDraft):
+    """An append-only record of what a person decided; the one per review that won."""
+
+    id: str
+    review_id: str
+    at: dt.datetime
+
+
+class Effect(_Record):
+    """A tool side effect by idempotency key: ``pending`` once the call was about to run, ``done``
+    with its result once recorded together with the step that made it."""
+
+    key: str
+    run_id: str
+    node: str
+    visit: int
+    status: str
+    args: Any = None
+    result: Any = None
+    created_at: dt.datetime
+    completed_at: dt.datetime | None = None
+
+
+T = TypeVar("T")
+
+
+class Page(_Record, Generic[T]):
+    """One page of a query: the rows, the total count matching the filters, and where it is."""
+
+    items: list[T]
+    total: int
+    page: int
+    page_size: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.page_size))

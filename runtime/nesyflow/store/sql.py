@@ -1,0 +1,391 @@
+"""The SQL store: SQLite (a file in WAL mode, or memory) by default, PostgreSQL by URL.
+
+SQLite details that matter for durability and for "exactly one decision wins": every write
+transaction starts with ``BEGIN IMMEDIATE`` (the write lock is taken up front, so two writers queue
+on ``busy_timeout`` instead of one failing on lock upgrade), reads use a deferred ``BEGIN`` (WAL lets
+them run beside a writer), and ``synchronous=NORMAL`` in WAL mode survives a killed process (a power
+cut may lose the last commits, never corrupt the file).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event, insert, select, update
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.pool import StaticPool
+
+from nesyflow.store import tables as t
+from nesyflow.store.base import AlreadyDecided, Checkpoint, Conflict, NotFound, Store, StoreError
+from nesyflow.store.ids import new_id
+from nesyflow.store.migrations import migrate
+from nesyflow.store.records import (
+    Decision,
+    DecisionDraft,
+    Effect,
+    ReviewDraft,
+    ReviewRecord,
+    ReviewStatus,
+    Run,
+    RunStatus,
+    Step,
+    StepDraft,
+)
+
+__all__ = ["DEFAULT_URL", "SqlStore", "default_url", "open_store"]
+
+DEFAULT_URL = "sqlite:///./.nesyflow/store.db"
+
+
+def default_url() -> str:
+    """``$NESYFLOW_DB`` if set, else a SQLite file under ``./.nesyflow/``."""
+    return os.environ.get("NESYFLOW_DB") or DEFAULT_URL
+
+
+def open_store(url: str | None = None) -> SqlStore:
+    """Open (and create or migrate) the store at ``url`` (a SQLAlchemy URL)."""
+    return SqlStore(url or default_url())
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _utc(value: dt.datetime | None) -> dt.datetime | None:
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=dt.UTC)  # SQLite keeps no zone; we only ever write UTC
+    return value
+
+
+def _row(row: Any) -> dict[str, Any]:
+    data = dict(row._mapping)
+    for key, value in data.items():
+        if isinstance(value, dt.datetime):
+            data[key] = _utc(value)
+    return data
+
+
+class SqlStore(Store):
+    """:class:`Store` over SQLAlchemy Core. Thread-safe; one instance per process is enough."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        try:
+            parsed = make_url(url)
+        except Exception as exc:
+            raise StoreError(f"NESYFLOW_DB / store URL {url!r} is not a database URL: {exc}") from None
+        self._sqlite = parsed.get_backend_name() == "sqlite"
+        self.engine = self._make_engine(parsed)
+        try:
+            with self.write() as conn:
+                self.schema_version = migrate(conn)
+        except StoreError:
+            raise
+        except Exception as exc:
+            raise StoreError(f"cannot open the store at {url}: {exc}") from exc
+
+    # -- connections ------------------------------------------------------------------------
+    def _make_engine(self, parsed: Any) -> Engine:
+        if not self._sqlite:
+            return create_engine(parsed, pool_pre_ping=True)
+        database = parsed.database
+        memory = database in (None, "", ":memory:")
+        if not memory:
+            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        kwargs: dict[str, Any] = {"connect_args": {"timeout": 30, "check_same_thread": False}}
+        if memory:
+            kwargs["poolclass"] = StaticPool  # one shared connection: the memory database
+        engine = create_engine(parsed, **kwargs)
+
+        @event.listens_for(engine, "connect")
+        def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+            dbapi_conn.isolation_level = None  # we issue BEGIN ourselves (see module doc)
+            cur = dbapi_conn.cursor()
+            if not memory:
+                cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _on_begin(conn: Connection) -> None:
+            write = conn.get_execution_options().get("nesyflow_write", False)
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+        return engine
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """A write transaction (committed on success, rolled back on any exception)."""
+        with self.engine.connect() as conn:
+            conn = conn.execution_options(nesyflow_write=True)
+            with conn.begin():
+                yield conn
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A read transaction (one consistent snapshot)."""
+        with self.engine.connect() as conn, conn.begin():
+            yield conn
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # -- runs -------------------------------------------------------------------------------
+    def create_run(
+        self,
+        workflow: str,
+        input: Any,
+        *,
+        workflow_ref: str | None = None,
+        run_id: str | None = None,
+        state: dict[str, Any] | None = None,
+        current_node: str | None = None,
+    ) -> Run:
+        stamp = now()
+        values = {
+            "id": run_id or new_id(),
+            "workflow": workflow,
+            "workflow_ref": workflow_ref,
+            "status": RunStatus.RUNNING.value,
+            "input": input,
+            "state": state or {},
+            "current_node": current_node,
+            "version": 0,
+            "error": None,
+            "created_at": stamp,
+            "updated_at": stamp,
+        }
+        try:
+            with self.write() as conn:
+                conn.execute(insert(t.runs).values(**values))
+        except IntegrityError:
+            raise Conflict(f"a run with id {values['id']} already exists") from None
+        return Run.model_validate(values)
+
+    def find_run(self, run_id: str) -> Run | None:
+        with self.read() as conn:
+            row = conn.execute(select(t.runs).where(t.runs.c.id == run_id)).first()
+        return None if row is None else Run.model_validate(_row(row))
+
+    def mark_run(
+        self, run_id: str, *, expect_version: int, status: RunStatus, error: str | None = None
+    ) -> Run:
+        with self.write() as conn:
+            self._advance(conn, run_id, expect_version, {"status": status.value, "error": error})
+            row = conn.execute(select(t.runs).where(t.runs.c.id == run_id)).one()
+        return Run.model_validate(_row(row))
+
+    def _advance(
+        self, conn: Connection, run_id: str, expect_version: int, values: dict[str, Any]
+    ) -> None:
+        result = conn.execute(
+            update(t.runs)
+            .where(t.runs.c.id == run_id, t.runs.c.version == expect_version)
+            .values(version=t.runs.c.version + 1, updated_at=now(), **values)
+        )
+        if result.rowcount != 1:
+            exists = conn.execute(select(t.runs.c.version).where(t.runs.c.id == run_id)).first()
+            if exists is None:
+                raise NotFound(f"no run {run_id}")
+            raise Conflict(
+                f"run {run_id} moved on (version {exists[0]}, expected {expect_version}): "
+                "another process is running it"
+            )
+
+    def checkpoint(
+        self,
+        run_id: str,
+        *,
+        expect_version: int,
+        state: dict[str, Any],
+        current_node: str | None,
+        status: RunStatus,
+        step: StepDraft | None = None,
+        review: ReviewDraft | None = None,
+        effect: tuple[str, Any] | None = None,
+        error: str | None = None,
+    ) -> Checkpoint:
+        started = time.perf_counter()
+        stamp = now()
+        step_values: dict[str, Any] | None = None
+        review_values: dict[str, Any] | None = None
+        with self.write() as conn:
+            self._advance(
+                conn,
+                run_id,
+                expect_version,
+                {"state": state, "current_node": current_node, "status": status.value, "error": error},
+            )
+            run_row = conn.execute(select(t.runs).where(t.runs.c.id == run_id)).one()
+            workflow = run_row.workflow
+            if step is not None:
+                seq = conn.execute(
+                    select(t.steps.c.seq).where(t.steps.c.run_id == run_id).order_by(
+                        t.steps.c.seq.desc()
+                    )
+                ).scalar()
+                step_values = {
+                    **step.model_dump(mode="json"),
+                    "id": new_id(),
+                    "run_id": run_id,
+                    "seq": (seq or 0) + 1,
+                    "created_at": stamp,
+                }
+                conn.execute(insert(t.steps).values(**step_values, store_ms=0.0))
+                for finding in step.findings:
+                    conn.execute(
+                        insert(t.findings).values(
+                            run_id=run_id,
+                            step_id=step_values["id"],
+                            workflow=workflow,
+                            node=step.node,
+                            pack=str(finding.get("pack", "")),
+                            rule=str(finding["rule"]),
+                            kind=str(finding.get("kind", "violation")),
+                            severity=str(finding.get("severity", "")),
+                            created_at=stamp,
+                        )
+                    )
+            if effect is not None:
+                key, result = effect
+                done = conn.execute(
+                    update(t.effects)
+                    .where(t.effects.c.key == key)
+                    .values(status="done", result=result, completed_at=stamp)
+                )
+                if done.rowcount != 1:
+                    raise StoreError(f"tool effect {key} was never begun")
+            if review is not None:
+                review_values = {
+                    **review.model_dump(mode="json"),
+                    "id": new_id(),
+                    "run_id": run_id,
+                    "step_id": step_values["id"] if step_values else None,
+                    "workflow": workflow,
+                    "status": ReviewStatus.OPEN.value,
+                    "created_at": stamp,
+                    "decided_at": None,
+                    "action": None,
+                    "decided_by": None,
+                }
+                conn.execute(insert(t.reviews).values(**review_values))
+            if step_values is not None:
+                step_values["store_ms"] = (time.perf_counter() - started) * 1000
+                conn.execute(
+                    update(t.steps)
+                    .where(t.steps.c.id == step_values["id"])
+                    .values(store_ms=step_values["store_ms"])
+                )
+        return Checkpoint(
+            run=Run.model_validate(_row(run_row)),
+            step=None if step_values is None else Step.model_validate(step_values),
+            review=None if review_values is None else ReviewRecord.model_validate(review_values),
+        )
+
+    # -- effects ----------------------------------------------------------------------------
+    def begin_effect(self, key: str, run_id: str, node: str, visit: int, args: Any) -> Effect:
+        with self.write() as conn:
+            row = conn.execute(select(t.effects).where(t.effects.c.key == key)).first()
+            if row is not None:
+                return Effect.model_validate(_row(row))
+            values = {
+                "key": key,
+                "run_id": run_id,
+                "node": node,
+                "visit": visit,
+                "status": "pending",
+                "args": args,
+                "result": None,
+                "created_at": now(),
+                "completed_at": None,
+            }
+            conn.execute(insert(t.effects).values(**values))
+        return Effect.model_validate(values)
+
+    def get_effect(self, key: str) -> Effect | None:
+        with self.read() as conn:
+            row = conn.execute(select(t.effects).where(t.effects.c.key == key)).first()
+        return None if row is None else Effect.model_validate(_row(row))
+
+    # -- steps ------------------------------------------------------------------------------
+    def steps(self, run_id: str) -> list[Step]:
+        with self.read() as conn:
+            rows = conn.execute(
+                select(t.steps).where(t.steps.c.run_id == run_id).order_by(t.steps.c.seq)
+            ).all()
+        return [Step.model_validate(_row(r)) for r in rows]
+
+    def get_step(self, step_id: str) -> Step:
+        with self.read() as conn:
+            row = conn.execute(select(t.steps).where(t.steps.c.id == step_id)).first()
+        if row is None:
+            raise NotFound(f"no step {step_id}")
+        return Step.model_validate(_row(row))
+
+    # -- reviews ----------------------------------------------------------------------------
+    def get_review(self, review_id: str) -> ReviewRecord:
+        with self.read() as conn:
+            row = conn.execute(select(t.reviews).where(t.reviews.c.id == review_id)).first()
+        if row is None:
+            raise NotFound(f"no review {review_id}")
+        return ReviewRecord.model_validate(_row(row))
+
+    def reviews_for_run(self, run_id: str) -> list[ReviewRecord]:
+        with self.read() as conn:
+            rows = conn.execute(
+                select(t.reviews).where(t.reviews.c.run_id == run_id).order_by(t.reviews.c.id)
+            ).all()
+        return [ReviewRecord.model_validate(_row(r)) for r in rows]
+
+    def decide(self, review_id: str, decision: DecisionDraft) -> Decision:
+        stamp = now()
+        values = {
+            **decision.model_dump(mode="json"),
+            "id": new_id(),
+            "review_id": review_id,
+            "at": stamp,
+        }
+        try:
+            with self.write() as conn:
+                won = conn.execute(
+                    update(t.reviews)
+                    .where(t.reviews.c.id == review_id, t.reviews.c.status == ReviewStatus.OPEN.value)
+                    .values(
+                        status=ReviewStatus.DECIDED.value,
+                        decided_at=stamp,
+                        action=decision.action.value,
+                        decided_by=decision.who,
+                    )
+                )
+                if won.rowcount != 1:
+                    row = conn.execute(
+                        select(t.reviews.c.decided_by, t.reviews.c.action).where(
+                            t.reviews.c.id == review_id
+                        )
+                    ).first()
+                    if row is None:
+                        raise NotFound(f"no review {review_id}")
+                    raise AlreadyDecided(
+                        f"review {review_id} was already decided ({row.action} by {row.decided_by})",
+                        details={"action": row.action, "who": row.decided_by},
+                    )
+                conn.execute(insert(t.decisions).values(**values))
+        except IntegrityError:
+            raise AlreadyDecided(f"review {review_id} was already decided") from None
+        return Decision.model_validate(values)
+
+    def decision_for(self, review_id: str) -> Decision | None:
+        with self.read() as conn:
+            row = conn.execute(
+                select(t.decisions).where(t.decisions.c.review_id == review_id)
+            ).first()
+        return None if row is None else Decision.model_validate(_row(row))

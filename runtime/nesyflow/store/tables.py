@@ -1,0 +1,164 @@
+"""The SQL tables (SQLAlchemy Core), written once for SQLite and PostgreSQL.
+
+Core rather than the ORM: the store's work is a handful of explicit statements inside explicit
+transactions (a checkpoint, a conditional decision), and records are pydantic values, so mapped
+classes would add a second model of the same rows. Indexes follow the console's queries: reviews by
+status and age, by workflow, by rule (through ``findings``); runs by status / workflow / time; steps by
+run in order.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+__all__ = ["decisions", "effects", "findings", "metadata", "reviews", "runs", "schema_version", "steps"]
+
+metadata = MetaData()
+
+_ID = 36  # canonical UUID text
+
+schema_version = Table(
+    "schema_version",
+    metadata,
+    Column("version", Integer, primary_key=True),
+    Column("description", String(200), nullable=False),
+    Column("applied_at", DateTime(timezone=True), nullable=False),
+)
+
+runs = Table(
+    "runs",
+    metadata,
+    Column("id", String(_ID), primary_key=True),
+    Column("workflow", String(200), nullable=False),
+    Column("workflow_ref", Text),
+    Column("status", String(20), nullable=False),
+    Column("input", JSON),
+    Column("state", JSON, nullable=False),
+    Column("current_node", String(200)),
+    Column("version", Integer, nullable=False, default=0),
+    Column("error", Text),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Index("ix_runs_status_updated", "status", "updated_at"),
+    Index("ix_runs_workflow_created", "workflow", "created_at"),
+    Index("ix_runs_created", "created_at"),
+)
+
+steps = Table(
+    "steps",
+    metadata,
+    Column("id", String(_ID), primary_key=True),
+    Column("run_id", String(_ID), ForeignKey("runs.id", ondelete="CASCADE"), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("node", String(200), nullable=False),
+    Column("visit", Integer, nullable=False),
+    Column("attempt", Integer, nullable=False),
+    Column("kind", String(40), nullable=False),
+    Column("inputs", JSON),
+    Column("prompt", JSON),
+    Column("raw_output", Text),
+    Column("output", JSON),
+    Column("facts", Text),
+    Column("check", JSON),
+    Column("verdict", String(20)),
+    Column("model_ms", Float, nullable=False, default=0.0),
+    Column("rules_ms", Float, nullable=False, default=0.0),
+    Column("tool_ms", Float, nullable=False, default=0.0),
+    Column("store_ms", Float, nullable=False, default=0.0),
+    Column("tokens_in", Integer, nullable=False, default=0),
+    Column("tokens_out", Integer, nullable=False, default=0),
+    Column("cost", Float, nullable=False, default=0.0),
+    Column("model", String(200)),
+    Column("packs", JSON, nullable=False),
+    Column("findings", JSON, nullable=False),
+    Column("error", Text),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    # One row per place in the run: a second process replaying the same step cannot insert it.
+    UniqueConstraint("run_id", "seq", name="uq_steps_run_seq"),
+)
+
+reviews = Table(
+    "reviews",
+    metadata,
+    Column("id", String(_ID), primary_key=True),
+    Column("run_id", String(_ID), ForeignKey("runs.id", ondelete="CASCADE"), nullable=False),
+    Column("step_id", String(_ID), ForeignKey("steps.id")),
+    Column("workflow", String(200), nullable=False),
+    Column("node", String(200), nullable=False),
+    Column("visit", Integer, nullable=False),
+    Column("kind", String(40), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("verdict", String(20), nullable=False),
+    Column("reasons", JSON, nullable=False),
+    Column("question", Text, nullable=False, default=""),
+    Column("output", JSON),
+    Column("packs", JSON, nullable=False),
+    Column("facts_hash", String(128), nullable=False, default=""),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("decided_at", DateTime(timezone=True)),
+    Column("action", String(20)),
+    Column("decided_by", String(200)),
+    Index("ix_reviews_status_created", "status", "created_at"),
+    Index("ix_reviews_workflow_status", "workflow", "status"),
+    Index("ix_reviews_run", "run_id"),
+)
+
+decisions = Table(
+    "decisions",
+    metadata,
+    Column("id", String(_ID), primary_key=True),
+    Column("review_id", String(_ID), ForeignKey("reviews.id"), nullable=False),
+    Column("action", String(20), nullable=False),
+    Column("who", String(200), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("comment", Text),
+    Column("output", JSON),
+    Column("check", JSON),
+    # Append-only and one per review: the second of two simultaneous decisions cannot land.
+    UniqueConstraint("review_id", name="uq_decisions_review"),
+)
+
+effects = Table(
+    "effects",
+    metadata,
+    Column("key", String(400), primary_key=True),
+    Column("run_id", String(_ID), ForeignKey("runs.id", ondelete="CASCADE"), nullable=False),
+    Column("node", String(200), nullable=False),
+    Column("visit", Integer, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("args", JSON),
+    Column("result", JSON),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("completed_at", DateTime(timezone=True)),
+    Index("ix_effects_run", "run_id"),
+)
+
+findings = Table(
+    "findings",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("run_id", String(_ID), ForeignKey("runs.id", ondelete="CASCADE"), nullable=False),
+    Column("step_id", String(_ID), ForeignKey("steps.id", ondelete="CASCADE"), nullable=False),
+    Column("workflow", String(200), nullable=False),
+    Column("node", String(200), nullable=False),
+    Column("pack", String(200), nullable=False, default=""),
+    Column("rule", String(200), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("severity", String(20), nullable=False, default=""),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Index("ix_findings_rule_created", "rule", "created_at"),
+    Index("ix_findings_step", "step_id"),
+)
