@@ -63,7 +63,9 @@ def resolve_object(ref: str, base: Path) -> Any:
         try:
             module = importlib.import_module(module_ref)
         except ImportError as exc:
-            raise InputError(f"{ref!r}: no file {candidate} and no importable module ({exc})") from None
+            raise InputError(
+                f"{ref!r}: no file {candidate} and no importable module ({exc})"
+            ) from None
     try:
         return getattr(module, attr)
     except AttributeError:

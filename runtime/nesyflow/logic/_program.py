@@ -55,7 +55,7 @@ class _Collect(ast.Transformer):
     def visit_SymbolicAtom(self, node: ast.AST) -> ast.AST:
         sig = _signature(node.symbol)
         if sig is not None:
-            self.signatures.append((sig, node))
+            self.signatures.append((sig, node.symbol))  # the term: it has the location
         return node.update(**self.visit_children(node))
 
     def visit_Variable(self, node: ast.AST) -> ast.AST:
@@ -95,8 +95,11 @@ def analyse(statements: Sequence[ast.AST]) -> RuleInfo:
             for sig, node in _collect(stmt.body).signatures:
                 info.used.setdefault(sig, []).append(node)
             # a head's condition (p(X) : q(X)) reads q
-            if stmt.head.ast_type in (ast.ASTType.Disjunction, ast.ASTType.Aggregate,
-                                      ast.ASTType.HeadAggregate):
+            if stmt.head.ast_type in (
+                ast.ASTType.Disjunction,
+                ast.ASTType.Aggregate,
+                ast.ASTType.HeadAggregate,
+            ):
                 conds = _collect(_head_conditions(stmt.head)).signatures
                 for sig, node in conds:
                     info.used.setdefault(sig, []).append(node)
@@ -123,14 +126,13 @@ def _head_conditions(head: ast.AST) -> list[ast.AST]:
     return out
 
 
-def _rule_id(atom: ast.AST) -> str | None:
-    term = atom.symbol
+def _rule_id(term: ast.AST) -> str | None:
     first = term.arguments[0] if term.ast_type == ast.ASTType.Function else None
     if first is None:
         return None
-    if first.ast_type == ast.ASTType.SymbolicTerm and first.symbol.type == SymbolType.Function:
-        if not first.symbol.arguments:
-            return first.symbol.name
+    symbol = first.symbol if first.ast_type == ast.ASTType.SymbolicTerm else None
+    if symbol is not None and symbol.type == SymbolType.Function and not symbol.arguments:
+        return symbol.name
     if first.ast_type == ast.ASTType.Function and not first.arguments and first.name:
         return first.name
     return None
@@ -193,12 +195,11 @@ def support_rules(statements: Sequence[ast.AST]) -> tuple[list[ast.AST], list[Su
         index = len(specs)
         tup = ast.Function(loc, "", [ast.Variable(loc, n) for n in names], 0)
         head = ast.Function(loc, FIRED, [ast.SymbolicTerm(loc, Number(index)), tup], 0)
-        extra.append(
-            ast.Rule(loc, ast.Literal(loc, ast.Sign.NoSign, ast.SymbolicAtom(head)), body)
-        )
+        extra.append(ast.Rule(loc, ast.Literal(loc, ast.Sign.NoSign, ast.SymbolicAtom(head)), body))
         specs.append(
-            SupportRule(index, FINDING_HEADS[sig], stmt, tuple(names), head_atom.symbol,
-                        tuple(positive))
+            SupportRule(
+                index, FINDING_HEADS[sig], stmt, tuple(names), head_atom.symbol, tuple(positive)
+            )
         )
     return extra, specs
 
@@ -263,7 +264,9 @@ def eval_term(term: ast.AST, binding: dict[str, Symbol]) -> Symbol | None:
 # --- batch rewrite ------------------------------------------------------------------------------
 
 
-def case_dependent(statements: Sequence[ast.AST], inputs: set[tuple[str, int]]) -> set[tuple[str, int]]:
+def case_dependent(
+    statements: Sequence[ast.AST], inputs: set[tuple[str, int]]
+) -> set[tuple[str, int]]:
     """Predicates whose truth depends on the input (so they need a case id in batch mode)."""
     tagged = set(inputs) | VOCABULARY
     rules = []
@@ -303,9 +306,7 @@ class _Tag(ast.Transformer):
         return node.update(symbol=term.update(argument=new) if negated else new)
 
 
-def batch_rewrite(
-    statements: Sequence[ast.AST], inputs: set[tuple[str, int]]
-) -> list[ast.AST]:
+def batch_rewrite(statements: Sequence[ast.AST], inputs: set[tuple[str, int]]) -> list[ast.AST]:
     """The program with a case id threaded through every input-dependent predicate."""
     tagged = case_dependent(statements, inputs) | {(FIRED, 2)}
     out: list[ast.AST] = []

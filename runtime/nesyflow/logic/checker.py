@@ -132,7 +132,10 @@ def check(
     facts_hash = _facts_hash(pack, facts)
 
     outcome = _solve(
-        pack.program + "\n" + _SHOW, facts.symbols, started + timeout, max_ground_rules,
+        pack.program + "\n" + _SHOW,
+        facts.symbols,
+        started + timeout,
+        max_ground_rules,
         pack.stratified,
     )
     if isinstance(outcome, str):
@@ -259,7 +262,9 @@ def _result(
         atoms=tuple(sorted(atoms)),
         pack=pack.identity,
         facts_hash=facts_hash,
-        reason=f"missing: {', '.join(sorted(set(missing)))}" if verdict is Verdict.UNKNOWN else None,
+        reason=f"missing: {', '.join(sorted(set(missing)))}"
+        if verdict is Verdict.UNKNOWN
+        else None,
         timings=timings,
     )
 
@@ -356,7 +361,9 @@ def check_many(
     results: list[CheckResult] = []
     for start in range(0, len(instances), _BATCH_CHUNK):
         chunk = instances[start : start + _BATCH_CHUNK]
-        ctx = contexts[start : start + _BATCH_CHUNK] if contexts is not None else [None] * len(chunk)
+        ctx = (
+            contexts[start : start + _BATCH_CHUNK] if contexts is not None else [None] * len(chunk)
+        )
         results.extend(_check_chunk(pack, chunk, ctx, timeout, max_ground_rules))
     return results
 
@@ -384,7 +391,10 @@ def _check_chunk(
         tagged.append(Function(_program.CASE, [tag]))
         tagged.extend(Function(s.name, [tag, *s.arguments], s.positive) for s in facts.symbols)
     outcome = _solve(
-        pack.batch_program() + "\n" + _SHOW_BATCH, tagged, started + timeout, max_rules,
+        pack.batch_program() + "\n" + _SHOW_BATCH,
+        tagged,
+        started + timeout,
+        max_rules,
         pack.stratified,
     )
     if isinstance(outcome, str):
@@ -413,4 +423,3 @@ def _check_chunk(
         facts, digest = encoded[i]
         out.append(_result(pack, per_case.get(i, []), set(facts.symbols), digest, timings))
     return out
-

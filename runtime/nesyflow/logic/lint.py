@@ -28,58 +28,80 @@ def _loc(node: ast.AST) -> Location:
 def lint_statements(
     statements: Sequence[ast.AST],
     catalogue: Mapping[str, object],
-    input_signatures: set[tuple[str, int]],
+    input_signatures: set[tuple[str, int]] | None,
     manifest: Location,
+    *,
+    complete: bool = True,
 ) -> list[Problem]:
+    """Every problem in the parsed program. ``complete`` is False when some file did not parse, and
+    ``input_signatures`` None when the schema did not load: checks that need the whole program or
+    the input vocabulary are then skipped rather than reporting noise."""
     problems: list[Problem] = []
     info = _program.analyse(statements)
 
     for prog in info.programs:
         if prog.name != "base" or prog.parameters:
             problems.append(
-                Problem(_loc(prog), "program_part", f"#program {prog.name} is never grounded; "
-                        "write the pack's rules in the base part")
+                Problem(
+                    _loc(prog),
+                    "program_part",
+                    f"#program {prog.name} is never grounded; "
+                    "write the pack's rules in the base part",
+                )
             )
 
     produced: set[str] = set()
     for kind, rule_id, node in info.finding_heads:
         if rule_id is None:
             problems.append(
-                Problem(_loc(node), "rule_id", f"the first argument of {kind}/2 must be a rule id "
-                        "constant from the catalogue, so every finding has a sentence")
+                Problem(
+                    _loc(node),
+                    "rule_id",
+                    f"the first argument of {kind}/2 must be a rule id "
+                    "constant from the catalogue, so every finding has a sentence",
+                )
             )
             continue
         produced.add(rule_id)
         if rule_id not in catalogue:
             hint = _did_you_mean(rule_id, catalogue)
             problems.append(
-                Problem(_loc(node), "uncatalogued_rule",
-                        f"{kind}({rule_id}, …) has no entry in pack.toml [rules]{hint}")
+                Problem(
+                    _loc(node),
+                    "uncatalogued_rule",
+                    f"{kind}({rule_id}, …) has no entry in pack.toml [rules]{hint}",
+                )
             )
-    for rule_id in catalogue:
+    for rule_id in catalogue if complete else ():
         if rule_id not in produced:
             problems.append(
-                Problem(manifest, "unproduced_rule",
-                        f"catalogue entry {rule_id!r} is produced by no violation/review/deny rule")
+                Problem(
+                    manifest,
+                    "unproduced_rule",
+                    f"catalogue entry {rule_id!r} is produced by no violation/review/deny rule",
+                )
             )
 
-    known = set(info.defined) | input_signatures
+    known = set(info.defined) | (input_signatures or set())
+    check_defined = complete and input_signatures is not None
     for sig, nodes in sorted(info.used.items()):
         if sig[0].startswith("_nf"):
             problems.append(Problem(_loc(nodes[0]), "reserved", "names starting _nf are reserved"))
-        elif sig not in known:
+        elif check_defined and sig not in known:
             names = [f"{n}/{a}" for n, a in known]
             hint = _did_you_mean(f"{sig[0]}/{sig[1]}", names)
             problems.append(
-                Problem(_loc(nodes[0]), "undefined_predicate",
-                        f"{sig[0]}/{sig[1]} is read but never defined nor an input fact{hint}")
+                Problem(
+                    _loc(nodes[0]),
+                    "undefined_predicate",
+                    f"{sig[0]}/{sig[1]} is read but never defined nor an input fact{hint}",
+                )
             )
     for sig, nodes in info.defined.items():
         if sig[0].startswith("_nf"):
             problems.append(Problem(_loc(nodes[0]), "reserved", "names starting _nf are reserved"))
 
-    if not problems:
-        problems.extend(_ground_problems(statements))
+    problems.extend(_ground_problems(statements))
     return problems
 
 
@@ -97,11 +119,24 @@ def _ground_problems(statements: Sequence[ast.AST]) -> list[Problem]:
             messages.append(f"{exc}")
     problems = []
     for message in messages:
-        # clingo reports "error: unsafe variables in: …" and "note: 'X' is unsafe" per place
-        for part in message.strip().split("\n"):
-            if ": note: " in part or ": error: " in part:
-                code = "unsafe_variable" if "unsafe" in part else "grounding"
-                problems.append(clingo_message_problem(part, code))
+        lines = message.strip().split("\n")
+        head = lines[0]
+        if "unsafe variables in" in head:
+            rule = " ".join(lines[1].split()).replace("[#inc_base];", "") if len(lines) > 1 else ""
+            for note in lines[2:]:
+                if ": note: " in note:
+                    p = clingo_message_problem(note, "unsafe_variable")
+                    var = p.message.removeprefix("note: ").removesuffix(" is unsafe")
+                    problems.append(
+                        Problem(
+                            p.location,
+                            "unsafe_variable",
+                            f"variable {var} is unsafe: it appears in no positive body "
+                            f"literal of: {rule}",
+                        )
+                    )
+        elif ": error: " in head:
+            problems.append(clingo_message_problem(head, "grounding"))
     return problems
 
 

@@ -8,6 +8,7 @@ threads; each check builds its own solver from it.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import threading
 import tomllib
@@ -127,12 +128,14 @@ def load_pack(path: str | Path) -> Pack:
     for key, kind in derived_types.items():
         if kind not in DERIVED_TYPES:
             problems.append(
-                Problem(mloc, "manifest", f"derived.{key}: type {kind!r} not one of {DERIVED_TYPES}")
+                Problem(
+                    mloc, "manifest", f"derived.{key}: type {kind!r} not one of {DERIVED_TYPES}"
+                )
             )
 
-    signatures: set[tuple[str, int]] = set()
+    signatures: set[tuple[str, int]] | None = None
     models = [m for m in (input_model, context_model) if m is not None]
-    if models:
+    if input_model is not None:
         try:
             signatures = {p.signature for p in vocabulary(*models)}
         except EncodingError as exc:
@@ -143,13 +146,19 @@ def load_pack(path: str | Path) -> Pack:
         problems.append(Problem(mloc, "no_rules", "the pack has no .lp files"))
     statements: list[ast.AST] = []
     sources: dict[str, list[str]] = {}
+    parsed_all = True
     for file in files:
         text = file.read_text(encoding="utf-8")
         sources[str(file)] = text.splitlines()
+        before = len(problems)
         statements.extend(_parse(file, problems))
+        parsed_all &= len(problems) == before
 
-    if not problems:
-        problems.extend(lint_statements(statements, catalogue, signatures, mloc))
+    problems.extend(
+        lint_statements(
+            statements, catalogue, signatures, mloc, complete=parsed_all and bool(files)
+        )
+    )
 
     if problems:
         raise ProblemsError(f"rule pack {folder}", problems)
@@ -174,7 +183,7 @@ def load_pack(path: str | Path) -> Pack:
         statements=tuple(statements),
         program=program,
         supports=tuple(supports),
-        input_signatures=frozenset(signatures),
+        input_signatures=frozenset(signatures or ()),
         stratified=_program.is_stratified(statements),
         sources=sources,
     )
@@ -237,11 +246,15 @@ def _catalogue(rules: Any, loc: Location, problems: list[Problem]) -> dict[str, 
         severity = str(entry.get("severity", "medium"))
         if severity not in SEVERITIES:
             problems.append(
-                Problem(loc, "catalogue", f"rules.{rule}: severity {severity!r} not in {SEVERITIES}")
+                Problem(
+                    loc, "catalogue", f"rules.{rule}: severity {severity!r} not in {SEVERITIES}"
+                )
             )
         unknown = set(entry) - {"message", "severity"}
         if unknown:
-            problems.append(Problem(loc, "catalogue", f"rules.{rule}: unknown keys {sorted(unknown)}"))
+            problems.append(
+                Problem(loc, "catalogue", f"rules.{rule}: unknown keys {sorted(unknown)}")
+            )
         out[rule] = CatalogueEntry(rule, str(entry["message"]).strip(), severity)
     return out
 
@@ -249,10 +262,9 @@ def _catalogue(rules: Any, loc: Location, problems: list[Problem]) -> dict[str, 
 def _parse(file: Path, problems: list[Problem]) -> list[ast.AST]:
     statements: list[ast.AST] = []
     messages: list[str] = []
-    try:
+    # clingo logs the syntax error (with its place) and then raises; the log is what we keep
+    with contextlib.suppress(RuntimeError):
         ast.parse_files([str(file)], statements.append, logger=lambda _c, m: messages.append(m))
-    except RuntimeError:
-        pass
     for message in messages:
         problems.append(clingo_message_problem(message, "syntax"))
     return statements if not messages else []

@@ -3,8 +3,8 @@
 from nesyflow.schema.facts import FactSet, decode_value, encode_value, from_facts, to_facts
 from nesyflow.schema.plan import (
     Fixed,
-    Money,
     ModelPlan,
+    Money,
     Predicate,
     ValueKind,
     ValueType,

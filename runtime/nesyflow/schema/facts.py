@@ -97,9 +97,7 @@ def _string(value: str, path: str) -> Symbol:
         raise EncodingError(path, f"is not valid Unicode text ({exc.reason})") from None
 
 
-def _encode(
-    value: Any, vt: ValueType, path: str, out: list[Symbol], counter: list[int]
-) -> Symbol:
+def _encode(value: Any, vt: ValueType, path: str, out: list[Symbol], counter: list[int]) -> Symbol:
     if vt.kind is ValueKind.MODEL:
         return _encode_model(value, path, out, counter)
     return encode_value(value, vt, path)

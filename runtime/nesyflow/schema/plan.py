@@ -36,8 +36,8 @@ from nesyflow.errors import EncodingError
 
 __all__ = [
     "Fixed",
-    "Money",
     "ModelPlan",
+    "Money",
     "Predicate",
     "ValueKind",
     "constant_name",
@@ -230,7 +230,9 @@ def _split_container(annotation: Any, path: str) -> tuple[Container, Any, Any]:
         item = args[0]
         inner, _ = _unwrap_annotated(_strip_optional(item))
         if get_origin(inner) in (list, tuple, set, frozenset, dict):
-            raise EncodingError(path, "nested containers are not supported; wrap the inner one in a model")
+            raise EncodingError(
+                path, "nested containers are not supported; wrap the inner one in a model"
+            )
         return Container.LIST, item, origin
     if origin is dict:
         key, item = get_args(bare)
@@ -255,7 +257,9 @@ def _value_type(annotation: Any, metadata: list[Any], path: str) -> ValueType:
             return ValueType(ValueKind.INT, int)
         raise EncodingError(path, "a Literal must hold only strings or only integers")
     if origin in (Union, types.UnionType):
-        raise EncodingError(path, f"unions are not supported ({annotation}); use one type or Optional")
+        raise EncodingError(
+            path, f"unions are not supported ({annotation}); use one type or Optional"
+        )
     if isinstance(annotation, type):
         if issubclass(annotation, BaseModel):
             plan_for(annotation)  # validate the nested model early
@@ -322,7 +326,7 @@ def vocabulary(*models: type[BaseModel]) -> list[Predicate]:
                 )
             continue
         owners[plan.entity] = model
-        _put(out, Predicate(plan.entity, 1, ("Id",), plan.description or f"a {model.__name__}"))
+        _put(out, Predicate(plan.entity, 1, ("Id",), plan.description or f"one {model.__name__}"))
         for f in plan.fields:
             what = f.value.describe()
             if f.container is Container.SCALAR:
@@ -341,4 +345,3 @@ def _put(out: dict[tuple[str, int], Predicate], pred: Predicate) -> None:
     if pred.signature in out:
         raise EncodingError(pred.name, f"predicate {pred.name}/{pred.arity} is produced twice")
     out[pred.signature] = pred
-

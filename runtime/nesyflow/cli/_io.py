@@ -1,0 +1,68 @@
+"""Reading case files for commands: one JSON object, a JSON list, or JSONL — with the line of each
+case, so a bad case is reported as ``file:line: field: problem`` and exit status 2."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, NoReturn
+
+import typer
+from pydantic import BaseModel, ValidationError
+from rich.console import Console
+
+__all__ = ["bad_input", "read_cases", "validate_case"]
+
+err = Console(stderr=True, highlight=False)
+
+
+def bad_input(message: str) -> NoReturn:
+    """Print a bad-input message (no traceback) and exit with status 2."""
+    err.print(f"[bold red]error:[/] {message}", soft_wrap=True)
+    raise typer.Exit(2)
+
+
+def read_cases(path: Path) -> Iterator[tuple[int, Any]]:
+    """(line, object) for each case in ``path``."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        bad_input(f"{path}: cannot read ({exc.strerror or exc})")
+    except UnicodeDecodeError:
+        bad_input(f"{path}: not UTF-8 text")
+    stripped = text.strip()
+    if not stripped:
+        bad_input(f"{path}: the file is empty")
+    try:
+        whole = json.loads(stripped)
+    except json.JSONDecodeError:
+        whole = None
+    if isinstance(whole, dict):
+        yield 1, whole
+        return
+    if isinstance(whole, list):
+        for item in whole:
+            yield 1, item
+        return
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            yield number, json.loads(line)
+        except json.JSONDecodeError as exc:
+            bad_input(f"{path}:{number}:{exc.colno}: invalid JSON ({exc.msg})")
+
+
+def validate_case(model: type[BaseModel], data: Any, where: str) -> BaseModel:
+    """Validate one case, or exit 2 naming the place and every wrong field."""
+    if not isinstance(data, dict):
+        bad_input(f"{where}: expected a JSON object, got {type(data).__name__}")
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        lines = []
+        for e in exc.errors():
+            field = ".".join(str(p) for p in e.get("loc", ())) or "(root)"
+            lines.append(f"{where}: field {field}: {e.get('msg')}")
+        bad_input("\n".join(lines))

@@ -1,0 +1,20 @@
+"""Shared test set-up: offline by construction, fixtures for the packs the tests use."""
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "tests" / "fixtures"
+
+
+@pytest.fixture(scope="session")
+def toy_pack():
+    from nesyflow.logic import load_pack
+
+    return load_pack(FIXTURES / "packs" / "toy")
