@@ -63,3 +63,22 @@ def test_identity_changes_with_rules_but_not_with_tests(tmp_path):
     (pack / "rules.lp").write_text((pack / "rules.lp").read_text() + "\n% a comment\n")
     second = load_pack(pack).identity
     assert second.hash != first.hash and second.version == first.version
+
+
+def test_a_json_schema_pack_checks_like_the_python_schema_pack(toy_pack):
+    from nesyflow.logic import check
+
+    json_pack = load_pack(FIXTURES / "packs" / "toy_json")
+    claim = {"level": "staff", "items": [{"category": "meals", "amount": "60.5", "note": "gift"}]}
+    a, b = check(toy_pack, claim), check(json_pack, claim)
+    assert (a.verdict, a.atoms, a.derived) == (b.verdict, b.atoms, b.derived)
+
+
+def test_pooled_facts_define_their_predicate(tmp_path):
+    pack = tmp_path / "p"
+    shutil.copytree(FIXTURES / "packs" / "toy", pack)
+    (pack / "more.lp").write_text("cheap(meals; travel).\nderived(cheap, C) :- cheap(C).\n")
+    from nesyflow.logic import check
+
+    result = check(load_pack(pack), {"level": "staff", "items": []})
+    assert sorted(result.derived["cheap"]) == ["meals", "travel"]

@@ -36,6 +36,8 @@ VOCABULARY = {*FINDING_HEADS, ("missing", 1), ("derived", 2)}
 def _signature(atom_term: ast.AST) -> tuple[str, int] | None:
     """(name, arity) of a symbolic atom's term, or None for non-predicates."""
     term = atom_term
+    if term.ast_type == ast.ASTType.Pool and term.arguments:  # p(a;b) parses as a pool of p(_)
+        term = term.arguments[0]
     if term.ast_type == ast.ASTType.UnaryOperation:
         term = term.argument
     if term.ast_type == ast.ASTType.Function and term.name:

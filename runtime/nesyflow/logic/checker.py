@@ -222,7 +222,19 @@ def _result(
             missing.append(_text(sym.arguments[0]))
         elif name == "derived":
             key, value = sym.arguments
-            derived[_text(key)] = _decode_derived(pack, key, value)
+            text, decoded = _text(key), _decode_derived(pack, key, value)
+            if text in derived:  # several values for one key: a list, in the solver's order
+                previous = derived[text]
+                derived[text] = (
+                    [*previous, decoded]
+                    if isinstance(previous, list)
+                    else [
+                        previous,
+                        decoded,
+                    ]
+                )
+            else:
+                derived[text] = decoded
     explanations = _explanations(pack, fired, inputs)
 
     def findings(kind: str) -> tuple[Finding, ...]:
