@@ -47,7 +47,7 @@ def main() -> None:
                 region = const(row[0])
                 facts = [
                     f"bag_fee({n},{d},{const(c)},{region},{int(v)})."
-                    for c, v in zip(header, row[1:])
+                    for c, v in zip(header, row[1:], strict=True)
                 ]
                 lines.append(" ".join(facts))
             lines.append("")
