@@ -16,7 +16,7 @@ app = typer.Typer(
 
 # Modules that add commands to `app` (each defines `register(app)`); a module that is not there yet
 # (work in progress) is skipped so the rest of the CLI keeps working.
-_COMMAND_MODULES = ("rules", "workflows", "runs", "console", "demo")
+_COMMAND_MODULES = ("rules", "workflows", "runs", "replay", "console", "demo")
 
 
 def _register_all() -> None:
