@@ -46,4 +46,3 @@ def demo_cmd(
                 out.print(f"[bold]{case.name}[/]")
                 _print_result(str(case.location), case.result)
     raise typer.Exit(1 if failed else 0)
-

@@ -1,5 +1,7 @@
 """Workflows: a directed graph of nodes (networkx), defined in YAML or Python, validated at load."""
 
+from nesyflow.graph.builder import WorkflowBuilder, build_workflow
+from nesyflow.graph.loader import load_workflow, parse_workflow
 from nesyflow.graph.model import (
     INPUT,
     VERDICTS,
@@ -36,4 +38,8 @@ __all__ = [
     "ToolNode",
     "Verdict",
     "Workflow",
+    "WorkflowBuilder",
+    "build_workflow",
+    "load_workflow",
+    "parse_workflow",
 ]

@@ -1,9 +1,9 @@
 """Find the Python objects a workflow names: ``module:Name`` by file path or by dotted import.
 
-A workflow travels with its own schemas and tools (``schema.py`` next to the YAML file) and points at
-a rule pack's schema (``../../rules/expense/schema.py:ExpenseClaim``); neither is on ``sys.path``, so
-files are imported by path, once per file (see :mod:`nesyflow._imports`), so two references to the
-same file give the same class.
+A workflow travels with its own schemas and tools (``schema.py`` next to the YAML file) and
+points at a rule pack's schema (``../../rules/expense/schema.py:ExpenseClaim``); neither is on
+``sys.path``, so files are imported by path, once per file (see :mod:`nesyflow._imports`), and two
+references to the same file give the same class.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ __all__ = [
     "resolve_object",
     "resolve_schema",
     "resolve_tool",
+    "tool_signature",
 ]
 
 
@@ -60,7 +61,8 @@ def _module_for(module_text: str, base_dir: Path) -> ModuleType:
             f"no module '{module_text}': neither {local} exists nor can it be imported"
         ) from exc
     except Exception as exc:
-        raise ResolveError(f"importing '{module_text}' failed: {type(exc).__name__}: {exc}") from exc
+        reason = f"{type(exc).__name__}: {exc}"
+        raise ResolveError(f"importing '{module_text}' failed: {reason}") from exc
 
 
 def resolve_object(ref: str, base_dir: Path) -> Any:
@@ -90,27 +92,30 @@ def resolve_schema(ref: str, base_dir: Path) -> type[BaseModel]:
     return obj
 
 
-def resolve_tool(
-    ref: str, base_dir: Path
-) -> tuple[Any, type[BaseModel], type[BaseModel] | None]:
-    """A tool: the callable, the pydantic class of its single argument, and the pydantic class it
-    returns (``None`` if its return annotation is not a model)."""
-    fn = resolve_object(ref, base_dir)
+def resolve_tool(ref: str, base_dir: Path) -> tuple[Any, type[BaseModel], type[BaseModel] | None]:
+    """A tool named ``module:function``: see :func:`tool_signature`."""
+    return tool_signature(resolve_object(ref, base_dir), ref)
+
+
+def tool_signature(fn: Any, name: str) -> tuple[Any, type[BaseModel], type[BaseModel] | None]:
+    """The callable, the pydantic class of its single argument, and the pydantic class it returns
+    (``None`` if its return annotation is not a model). A tool takes one model so that its
+    arguments can be encoded as facts and checked by rules before it runs."""
     if not callable(fn):
-        raise ResolveError(f"'{ref}' is not callable")
+        raise ResolveError(f"'{name}' is not callable")
     try:
         params = list(inspect.signature(fn).parameters.values())
         hints = typing.get_type_hints(fn)
     except (TypeError, ValueError, NameError) as exc:
-        raise ResolveError(f"cannot read the signature of '{ref}': {exc}") from exc
+        raise ResolveError(f"cannot read the signature of '{name}': {exc}") from exc
     if len(params) != 1:
         raise ResolveError(
-            f"tool '{ref}' takes {len(params)} parameters; a tool takes exactly one pydantic model"
+            f"tool '{name}' takes {len(params)} parameters; a tool takes one pydantic model"
         )
     arg = hints.get(params[0].name)
     if not (isinstance(arg, type) and issubclass(arg, BaseModel)):
         raise ResolveError(
-            f"the parameter '{params[0].name}' of tool '{ref}' is not annotated with a pydantic model"
+            f"parameter '{params[0].name}' of tool '{name}' is not annotated with a pydantic model"
         )
     ret = hints.get("return")
     ret_model = ret if isinstance(ret, type) and issubclass(ret, BaseModel) else None

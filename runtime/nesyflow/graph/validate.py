@@ -36,6 +36,7 @@ __all__ = [
     "build_graph",
     "check_workflow",
     "infer_outputs",
+    "schema_mismatch",
     "type_at",
 ]
 
@@ -224,11 +225,15 @@ class _Checker:
             return
         if self.start is not None and self.start not in self.nodes and not self.skip(None, "start"):
             hint = did_you_mean(self.start, self.nodes)
-            self.add(None, ("start",), "unknown_node", f"start node '{self.start}' is not defined{hint}")
+            self.add(
+                None, ("start",), "unknown_node", f"start node '{self.start}' is not defined{hint}"
+            )
 
     def _identity(self, node_id: str) -> None:
         if node_id == INPUT:
-            self.add(node_id, (), "reserved_id", "'input' names the run input; pick another node id")
+            self.add(
+                node_id, (), "reserved_id", "'input' names the run input; pick another node id"
+            )
         elif not _ID.match(node_id):
             self.add(
                 node_id,
@@ -248,7 +253,12 @@ class _Checker:
         for target, path in targets:
             if target not in self.nodes:
                 hint = did_you_mean(target, self.nodes)
-                self.add(node_id, path, "unknown_node", f"'{node_id}' goes to unknown node '{target}'{hint}")
+                self.add(
+                    node_id,
+                    path,
+                    "unknown_node",
+                    f"'{node_id}' goes to unknown node '{target}'{hint}",
+                )
             elif target == node_id and node.max_visits is None:
                 pass  # a self-loop is a cycle; reported (once) by _cycles
 
@@ -269,10 +279,14 @@ class _Checker:
             source = self.nodes.get(ref.node)
             if source is None:
                 hint = did_you_mean(ref.node, [*self.nodes, INPUT])
-                self.add(node_id, path, "unknown_node", f"'{ref}' names unknown node '{ref.node}'{hint}")
+                self.add(
+                    node_id, path, "unknown_node", f"'{ref}' names unknown node '{ref.node}'{hint}"
+                )
                 return None
             if ref.node == node_id:
-                self.add(node_id, path, "not_upstream", f"'{ref}': a node cannot read its own {ref.part}")
+                self.add(
+                    node_id, path, "not_upstream", f"'{ref}': a node cannot read its own {ref.part}"
+                )
                 return None
             if node_id in self.reachable and ref.node not in nx.ancestors(self.graph, node_id):
                 self.add(
@@ -345,7 +359,12 @@ class _Checker:
             env = jinja2.Environment()
             names = meta.find_undeclared_variables(env.parse(node.prompt))
         except jinja2.TemplateSyntaxError as exc:
-            self.add(node_id, where, "bad_template", f"prompt template: {exc.message} (line {exc.lineno})")
+            self.add(
+                node_id,
+                where,
+                "bad_template",
+                f"prompt template: {exc.message} (line {exc.lineno})",
+            )
             return
         for name in sorted(names - set(node.input)):
             hint = did_you_mean(name, node.input)
@@ -381,7 +400,12 @@ class _Checker:
 
     def _branch(self, node_id: str, node: BranchNode) -> None:
         if node.next is not None:
-            self.add(node_id, ("next",), "branch_next", "a branch routes with 'routes'/'default', not 'next'")
+            self.add(
+                node_id,
+                ("next",),
+                "branch_next",
+                "a branch routes with 'routes'/'default', not 'next'",
+            )
         if not node.routes and node.default is None and not self.skip(node_id, "routes"):
             self.add(node_id, ("kind",), "empty_branch", "a branch needs 'routes' or a 'default'")
         ancestors = nx.ancestors(self.graph, node_id) if node_id in self.reachable else None
@@ -391,7 +415,12 @@ class _Checker:
             source = self.nodes.get(cond.node)
             if source is None:
                 hint = did_you_mean(cond.node, self.nodes)
-                self.add(node_id, path, "unknown_node", f"route {i + 1} tests unknown node '{cond.node}'{hint}")
+                self.add(
+                    node_id,
+                    path,
+                    "unknown_node",
+                    f"route {i + 1} tests unknown node '{cond.node}'{hint}",
+                )
                 continue
             if ancestors is not None and cond.node not in ancestors:
                 self.add(
@@ -402,7 +431,10 @@ class _Checker:
                 )
             if cond.verdict is None and cond.derived is None:
                 self.add(
-                    node_id, ("routes", i, "when"), "empty_condition", "a route tests 'verdict' or 'derived'"
+                    node_id,
+                    ("routes", i, "when"),
+                    "empty_condition",
+                    "a route tests 'verdict' or 'derived'",
                 )
             elif not source.packs:
                 self.add(

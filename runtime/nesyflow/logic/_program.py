@@ -164,46 +164,61 @@ class _NameAnonymous(ast.Transformer):
 
 
 def support_rules(statements: Sequence[ast.AST]) -> tuple[list[ast.AST], list[SupportRule]]:
-    """The extra ``_nf_fired`` rules and what each one records."""
-    extra: list[ast.AST] = []
+    """The program with every finding rule split in two, and what each split records.
+
+    ``violation(r, D) :- Body.`` becomes ``_nf_fired(K, (V1,…,Vn)) :- Body.`` plus the projection
+    ``violation(r, D) :- _nf_fired(K, (V1,…,Vn)).``: the body is grounded once, and every instance
+    that fires leaves its variable bindings behind for the explanation.
+    """
+    out: list[ast.AST] = []
     specs: list[SupportRule] = []
     for stmt in statements:
-        if stmt.ast_type != ast.ASTType.Rule or stmt.head.ast_type != ast.ASTType.Literal:
+        split = _split_finding_rule(stmt, len(specs))
+        if split is None:
+            out.append(stmt)
             continue
-        head_atom = stmt.head.atom
-        if head_atom.ast_type != ast.ASTType.SymbolicAtom:
-            continue
-        sig = _signature(head_atom.symbol)
-        if sig not in FINDING_HEADS:
-            continue
-        namer = _NameAnonymous()
-        body: list[ast.AST] = []
-        positive: list[ast.AST] = []
-        for lit in stmt.body:
-            if (
-                lit.ast_type == ast.ASTType.Literal
-                and lit.sign == ast.Sign.NoSign
-                and lit.atom.ast_type == ast.ASTType.SymbolicAtom
-            ):
-                lit = namer(lit)
-                positive.append(lit.atom.symbol)
-            body.append(lit)
-        names: list[str] = []
-        for node in [stmt.head, *body]:
-            for name in _global_variables(node):
-                if name != "_" and name not in names:
-                    names.append(name)
-        loc = stmt.location
-        index = len(specs)
-        tup = ast.Function(loc, "", [ast.Variable(loc, n) for n in names], 0)
-        head = ast.Function(loc, FIRED, [ast.SymbolicTerm(loc, Number(index)), tup], 0)
-        extra.append(ast.Rule(loc, ast.Literal(loc, ast.Sign.NoSign, ast.SymbolicAtom(head)), body))
-        specs.append(
-            SupportRule(
-                index, FINDING_HEADS[sig], stmt, tuple(names), head_atom.symbol, tuple(positive)
-            )
-        )
-    return extra, specs
+        fired_rule, projection, spec = split
+        out.extend((fired_rule, projection))
+        specs.append(spec)
+    return out, specs
+
+
+def _split_finding_rule(stmt: ast.AST, index: int) -> tuple[ast.AST, ast.AST, SupportRule] | None:
+    if stmt.ast_type != ast.ASTType.Rule or stmt.head.ast_type != ast.ASTType.Literal:
+        return None
+    head_atom = stmt.head.atom
+    if head_atom.ast_type != ast.ASTType.SymbolicAtom:
+        return None
+    sig = _signature(head_atom.symbol)
+    if sig not in FINDING_HEADS:
+        return None
+    namer = _NameAnonymous()
+    body: list[ast.AST] = []
+    positive: list[ast.AST] = []
+    for lit in stmt.body:
+        if (
+            lit.ast_type == ast.ASTType.Literal
+            and lit.sign == ast.Sign.NoSign
+            and lit.atom.ast_type == ast.ASTType.SymbolicAtom
+        ):
+            lit = namer(lit)
+            positive.append(lit.atom.symbol)
+        body.append(lit)
+    names: list[str] = []
+    for node in [stmt.head, *body]:
+        for name in _global_variables(node):
+            if name != "_" and name not in names:
+                names.append(name)
+    loc = stmt.location
+    tup = ast.Function(loc, "", [ast.Variable(loc, n) for n in names], 0)
+    fired = ast.Function(loc, FIRED, [ast.SymbolicTerm(loc, Number(index)), tup], 0)
+    fired_lit = ast.Literal(loc, ast.Sign.NoSign, ast.SymbolicAtom(fired))
+    fired_rule = ast.Rule(loc, fired_lit, body)
+    projection = ast.Rule(loc, stmt.head, [fired_lit])
+    spec = SupportRule(
+        index, FINDING_HEADS[sig], stmt, tuple(names), head_atom.symbol, tuple(positive)
+    )
+    return fired_rule, projection, spec
 
 
 def _global_variables(node: ast.AST) -> list[str]:

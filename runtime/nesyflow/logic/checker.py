@@ -17,11 +17,12 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import clingo
-from clingo import Function, Number, Symbol, SymbolType
+from clingo import Function, Number, Symbol, SymbolType, ast
 from pydantic import BaseModel, ValidationError
 
 from nesyflow.errors import EncodingError
 from nesyflow.logic import _program
+from nesyflow.logic._slice import abstract_key
 from nesyflow.logic.pack import Pack
 from nesyflow.logic.result import (
     CheckResult,
@@ -37,14 +38,17 @@ __all__ = ["DEFAULT_MAX_GROUND_RULES", "DEFAULT_TIMEOUT", "check", "check_many"]
 
 DEFAULT_TIMEOUT = 2.0
 DEFAULT_MAX_GROUND_RULES = 1_000_000
-_SHOW = (
-    "#show violation/2. #show review/2. #show deny/2. #show missing/1. #show derived/2. "
-    "#show _nf_fired/2."
-)
-_SHOW_BATCH = (
-    "#show violation/3. #show review/3. #show deny/3. #show missing/2. #show derived/3. "
-    "#show _nf_fired/3."
-)
+_SHOWN = (("violation", 2), ("review", 2), ("deny", 2), ("missing", 1), ("derived", 2))
+_SHOWN += ((_program.FIRED, 2),)
+
+
+def _shows(extra_arity: int) -> list[ast.AST]:
+    loc = ast.Location(ast.Position("<nesyflow>", 1, 1), ast.Position("<nesyflow>", 1, 1))
+    return [ast.ShowSignature(loc, name, arity + extra_arity, 1) for name, arity in _SHOWN]
+
+
+_SHOW = _shows(0)
+_SHOW_BATCH = _shows(1)
 _BATCH_CHUNK = 1000
 
 
@@ -132,7 +136,7 @@ def check(
     facts_hash = _facts_hash(pack, facts)
 
     outcome = _solve(
-        pack.program + "\n" + _SHOW,
+        [*pack.slicer.live(abstract_key(facts.symbols)), *_SHOW],
         facts.symbols,
         started + timeout,
         max_ground_rules,
@@ -151,7 +155,7 @@ def check(
 
 
 def _solve(
-    program: str,
+    program: Sequence[ast.AST],
     facts: Iterable[Symbol],
     deadline: float,
     max_rules: int,
@@ -164,7 +168,9 @@ def _solve(
     ctl.register_observer(guard)
     t0 = time.perf_counter()
     try:
-        ctl.add("base", [], program)
+        with ast.ProgramBuilder(ctl) as builder:  # parsed once at load: no text parsing here
+            for stmt in program:
+                builder.add(stmt)
         with ctl.backend() as backend:
             for sym in facts:
                 backend.add_rule([backend.add_atom(sym)])
@@ -403,7 +409,7 @@ def _check_chunk(
         tagged.append(Function(_program.CASE, [tag]))
         tagged.extend(Function(s.name, [tag, *s.arguments], s.positive) for s in facts.symbols)
     outcome = _solve(
-        pack.batch_program() + "\n" + _SHOW_BATCH,
+        [*pack.batch_statements(), *_SHOW_BATCH],
         tagged,
         started + timeout,
         max_rules,

@@ -21,7 +21,7 @@ from pydantic import BaseModel
 
 from nesyflow._imports import resolve_object
 from nesyflow.errors import EncodingError, InputError, Location, Problem, ProblemsError
-from nesyflow.logic import _program
+from nesyflow.logic import _program, _slice
 from nesyflow.logic.lint import clingo_message_problem, lint_statements
 from nesyflow.logic.result import PackIdentity
 from nesyflow.schema import Predicate, vocabulary
@@ -56,35 +56,28 @@ class Pack:
     catalogue: dict[str, CatalogueEntry]
     derived_types: dict[str, str]
     files: tuple[Path, ...]
-    statements: tuple[ast.AST, ...]
-    program: str  # the prepared program text: pack rules (minus #show) + support rules
+    statements: tuple[ast.AST, ...]  # the pack as written (for lint, sources, explanations)
+    check_statements: tuple[ast.AST, ...]  # prepared: no #show, finding rules split for support
     supports: tuple[_program.SupportRule, ...]
     input_signatures: frozenset[tuple[str, int]]
     stratified: bool
+    slicer: _slice.Slicer = field(repr=False)
     sources: dict[str, list[str]] = field(repr=False)
-    _batch_program: list[str] = field(default_factory=list, repr=False)
+    _batch: list[list[ast.AST]] = field(default_factory=list, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def vocabulary(self) -> list[Predicate]:
         models = [self.input_model] + ([self.context_model] if self.context_model else [])
         return vocabulary(*models)
 
-    def batch_program(self) -> str:
-        """The program with case ids threaded through (built on first use)."""
+    def batch_statements(self) -> list[ast.AST]:
+        """The prepared program with case ids threaded through (built on first use)."""
         with self._lock:
-            if not self._batch_program:
-                stmts = _program.batch_rewrite(self._check_statements(), set(self.input_signatures))
-                self._batch_program.append("\n".join(str(s) for s in stmts))
-            return self._batch_program[0]
-
-    def _check_statements(self) -> list[ast.AST]:
-        extra, _ = _program.support_rules(self.statements)
-        keep = [
-            s
-            for s in self.statements
-            if s.ast_type not in (ast.ASTType.ShowSignature, ast.ASTType.ShowTerm)
-        ]
-        return keep + extra
+            if not self._batch:
+                self._batch.append(
+                    _program.batch_rewrite(self.check_statements, set(self.input_signatures))
+                )
+            return self._batch[0]
 
     def source_line(self, file: str, line: int) -> str:
         lines = self.sources.get(file, [])
@@ -163,11 +156,13 @@ def load_pack(path: str | Path) -> Pack:
     if problems:
         raise ProblemsError(f"rule pack {folder}", problems)
 
-    extra, supports = _program.support_rules(statements)
-    keep = [
-        s for s in statements if s.ast_type not in (ast.ASTType.ShowSignature, ast.ASTType.ShowTerm)
-    ]
-    program = "\n".join(str(s) for s in [*keep, *extra])
+    prepared, supports = _program.support_rules(
+        [
+            s
+            for s in statements
+            if s.ast_type not in (ast.ASTType.ShowSignature, ast.ASTType.ShowTerm)
+        ]
+    )
     assert input_model is not None
     return Pack(
         path=folder,
@@ -181,10 +176,11 @@ def load_pack(path: str | Path) -> Pack:
         derived_types=derived_types,
         files=tuple(files),
         statements=tuple(statements),
-        program=program,
+        check_statements=tuple(prepared),
         supports=tuple(supports),
         input_signatures=frozenset(signatures or ()),
         stratified=_program.is_stratified(statements),
+        slicer=_slice.Slicer(prepared),
         sources=sources,
     )
 

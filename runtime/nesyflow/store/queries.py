@@ -80,9 +80,7 @@ def review_queue(
     if older_than is not None:
         where.append(r.c.created_at <= dt.datetime.now(dt.UTC) - older_than)
     if rule:
-        where.append(
-            r.c.step_id.in_(select(t.findings.c.step_id).where(t.findings.c.rule == rule))
-        )
+        where.append(r.c.step_id.in_(select(t.findings.c.step_id).where(t.findings.c.rule == rule)))
     if search:
         like = f"%{search}%"
         where.append(
@@ -92,9 +90,11 @@ def review_queue(
     with store.read() as conn:
         total = conn.execute(select(func.count()).select_from(r).where(*where)).scalar() or 0
         rows = conn.execute(
-            select(r).where(*where).order_by(order, r.c.id).limit(page_size).offset(
-                (page - 1) * page_size
-            )
+            select(r)
+            .where(*where)
+            .order_by(order, r.c.id)
+            .limit(page_size)
+            .offset((page - 1) * page_size)
         ).all()
     items = [ReviewRecord.model_validate(_row(row)) for row in rows]
     return Page[ReviewRecord](items=items, total=total, page=page, page_size=page_size)
@@ -196,7 +196,9 @@ def rule_firing_counts(
 def workflow_names(store: SqlStore) -> list[str]:
     """Every workflow that has runs (for filter menus)."""
     with store.read() as conn:
-        return list(conn.execute(select(t.runs.c.workflow).distinct().order_by(t.runs.c.workflow)).scalars())
+        return list(
+            conn.execute(select(t.runs.c.workflow).distinct().order_by(t.runs.c.workflow)).scalars()
+        )
 
 
 def _row_time(value: Any) -> dt.datetime | None:

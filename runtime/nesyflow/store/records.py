@@ -112,13 +112,18 @@ class Step(StepDraft):
     @property
     def pack(self) -> str:
         """The packs that checked this step, as people read them (``name@version#hash``)."""
-        return ", ".join(f"{p['name']}@{p['version']}#{str(p.get('hash', ''))[:12]}" for p in self.packs)
+        return ", ".join(
+            f"{p['name']}@{p['version']}#{str(p.get('hash', ''))[:12]}" for p in self.packs
+        )
 
 
 class ReviewDraft(_Record):
     """What a person must decide: the held output (or proposed tool arguments), the verdict with
     its reasons, and the exact rules (pack identities, facts hash) the verdict came from."""
 
+    id: str | None = (
+        None  # chosen by the caller when the run's state must name it in the same commit
+    )
     node: str
     visit: int = 1
     kind: str = "output"
@@ -131,7 +136,7 @@ class ReviewDraft(_Record):
 
 
 class ReviewRecord(ReviewDraft):
-    id: str
+    id: str  # type: ignore[assignment]
     run_id: str
     step_id: str | None
     workflow: str

@@ -23,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.pool import StaticPool
 
 from nesyflow.store import tables as t
+from nesyflow.store._faults import crash_point
 from nesyflow.store.base import AlreadyDecided, Checkpoint, Conflict, NotFound, Store, StoreError
 from nesyflow.store.ids import new_id
 from nesyflow.store.migrations import migrate
@@ -80,7 +81,9 @@ class SqlStore(Store):
         try:
             parsed = make_url(url)
         except Exception as exc:
-            raise StoreError(f"NESYFLOW_DB / store URL {url!r} is not a database URL: {exc}") from None
+            raise StoreError(
+                f"NESYFLOW_DB / store URL {url!r} is not a database URL: {exc}"
+            ) from None
         self._sqlite = parsed.get_backend_name() == "sqlite"
         self.engine = self._make_engine(parsed)
         try:
@@ -223,15 +226,20 @@ class SqlStore(Store):
                 conn,
                 run_id,
                 expect_version,
-                {"state": state, "current_node": current_node, "status": status.value, "error": error},
+                {
+                    "state": state,
+                    "current_node": current_node,
+                    "status": status.value,
+                    "error": error,
+                },
             )
             run_row = conn.execute(select(t.runs).where(t.runs.c.id == run_id)).one()
             workflow = run_row.workflow
             if step is not None:
                 seq = conn.execute(
-                    select(t.steps.c.seq).where(t.steps.c.run_id == run_id).order_by(
-                        t.steps.c.seq.desc()
-                    )
+                    select(t.steps.c.seq)
+                    .where(t.steps.c.run_id == run_id)
+                    .order_by(t.steps.c.seq.desc())
                 ).scalar()
                 step_values = {
                     **step.model_dump(mode="json"),
@@ -267,7 +275,7 @@ class SqlStore(Store):
             if review is not None:
                 review_values = {
                     **review.model_dump(mode="json"),
-                    "id": new_id(),
+                    "id": review.id or new_id(),
                     "run_id": run_id,
                     "step_id": step_values["id"] if step_values else None,
                     "workflow": workflow,
@@ -278,6 +286,7 @@ class SqlStore(Store):
                     "decided_by": None,
                 }
                 conn.execute(insert(t.reviews).values(**review_values))
+            crash_point("checkpoint:before_commit")
             if step_values is not None:
                 step_values["store_ms"] = (time.perf_counter() - started) * 1000
                 conn.execute(
@@ -285,6 +294,7 @@ class SqlStore(Store):
                     .where(t.steps.c.id == step_values["id"])
                     .values(store_ms=step_values["store_ms"])
                 )
+        crash_point("checkpoint:after_commit")
         return Checkpoint(
             run=Run.model_validate(_row(run_row)),
             step=None if step_values is None else Step.model_validate(step_values),
@@ -358,7 +368,9 @@ class SqlStore(Store):
             with self.write() as conn:
                 won = conn.execute(
                     update(t.reviews)
-                    .where(t.reviews.c.id == review_id, t.reviews.c.status == ReviewStatus.OPEN.value)
+                    .where(
+                        t.reviews.c.id == review_id, t.reviews.c.status == ReviewStatus.OPEN.value
+                    )
                     .values(
                         status=ReviewStatus.DECIDED.value,
                         decided_at=stamp,

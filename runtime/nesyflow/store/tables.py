@@ -24,7 +24,16 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-__all__ = ["decisions", "effects", "findings", "metadata", "reviews", "runs", "schema_version", "steps"]
+__all__ = [
+    "decisions",
+    "effects",
+    "findings",
+    "metadata",
+    "reviews",
+    "runs",
+    "schema_version",
+    "steps",
+]
 
 metadata = MetaData()
 

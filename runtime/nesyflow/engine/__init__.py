@@ -1,0 +1,24 @@
+"""Durable runs: walk a workflow, check every step with its rule packs, checkpoint after each step,
+pause for people, resume anywhere. Imports logic, llm, graph and store; nothing imports it but
+review, the CLI and the console."""
+
+from nesyflow.engine._runner import effect_key, idempotency_key
+from nesyflow.engine.api import RunResult, load_run_workflow, resume, start_run
+from nesyflow.engine.checking import CheckSummary, check_subject
+from nesyflow.engine.services import Services
+from nesyflow.engine.state import Cursor, Pending, RunState
+
+__all__ = [
+    "CheckSummary",
+    "Cursor",
+    "Pending",
+    "RunResult",
+    "RunState",
+    "Services",
+    "check_subject",
+    "effect_key",
+    "idempotency_key",
+    "load_run_workflow",
+    "resume",
+    "start_run",
+]

@@ -1,0 +1,47 @@
+"""The checkpoint: everything the engine needs to continue a run, as plain JSON in ``runs.state``.
+
+A run is resumable from this value alone (plus the workflow): which node comes next, how often each
+node ran, the outputs / derived values / verdicts later nodes read, the in-flight node's attempt and
+conversation (so a reask continues at the right attempt), and the review the run waits on.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+__all__ = ["Cursor", "Pending", "RunState"]
+
+
+class Cursor(BaseModel):
+    """Where the run is inside a node visit."""
+
+    node: str
+    visit: int
+    attempt: int = 1
+    messages: list[dict[str, Any]] = Field(default_factory=list)
+    approved: Any = None  # tool arguments a person approved: run them without re-checking
+    approved_set: bool = False
+
+
+class Pending(BaseModel):
+    """The review a paused run waits on."""
+
+    review_id: str
+    node: str
+    visit: int
+    kind: str
+
+
+class RunState(BaseModel):
+    next_node: str | None = None
+    outputs: dict[str, Any] = Field(default_factory=dict)
+    derived: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    verdicts: dict[str, str] = Field(default_factory=dict)
+    visits: dict[str, int] = Field(default_factory=dict)
+    cursor: Cursor | None = None
+    pending: Pending | None = None
+
+    def dump(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")

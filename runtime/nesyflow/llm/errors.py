@@ -1,0 +1,45 @@
+"""Errors of the llm layer (all part of the :class:`~nesyflow.errors.NesyflowError` family).
+
+A parse failure (the model's text is not valid JSON for the output type, even after retries) is *not*
+an error here: :func:`~nesyflow.llm.generate` reports it in ``LLMCall.error``. These are for problems a
+caller has to fix: a template that does not render, a provider that cannot be reached, a model that is
+not installed, a script that ran out of responses.
+"""
+
+from __future__ import annotations
+
+from nesyflow.errors import NesyflowError
+
+__all__ = [
+    "LLMCallError",
+    "LocalModelUnavailable",
+    "ScriptExhausted",
+    "TemplateError",
+]
+
+
+class TemplateError(NesyflowError):
+    """A prompt template does not render (a missing variable, a syntax error)."""
+
+    code = "template_error"
+
+
+class LLMCallError(NesyflowError):
+    """The model call itself failed (provider error, network, auth, context too long…).
+
+    The original exception is chained as ``__cause__`` and its class name is in ``details["type"]``.
+    """
+
+    code = "llm_call_error"
+
+
+class LocalModelUnavailable(LLMCallError):
+    """The embedded local model cannot be loaded (llama-cpp-python or the GGUF file is missing)."""
+
+    code = "local_model_unavailable"
+
+
+class ScriptExhausted(LLMCallError):
+    """A scripted test model was asked for more responses than it was given."""
+
+    code = "script_exhausted"

@@ -1,0 +1,6 @@
+from pydantic import BaseModel
+
+
+class AppendArgs(BaseModel):
+    path: str
+    text: str

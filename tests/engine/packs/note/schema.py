@@ -1,0 +1,6 @@
+from pydantic import BaseModel
+
+
+class Note(BaseModel):
+    text: str
+    amount: int

@@ -1,0 +1,44 @@
+"""Fixtures for the llm layer: offline always, one thread, the ``local_model`` marker."""
+
+from __future__ import annotations
+
+import os
+
+# Before anything imports litellm or huggingface_hub: no network at test time.
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("NESYFLOW_LOCAL_THREADS", "1")
+
+import datetime
+from typing import Literal
+
+import pytest
+from pydantic import BaseModel, Field
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "local_model: runs the real embedded model (local/smollm2); a few seconds each"
+    )
+
+
+class Expense(BaseModel):
+    """The small extraction target used across these tests."""
+
+    merchant: str = Field(max_length=60)
+    amount: float
+    currency: Literal["USD", "EUR", "GBP"]
+    category: Literal["meals", "travel", "lodging", "office", "other"]
+    date: datetime.date
+
+
+@pytest.fixture
+def expense_type() -> type[Expense]:
+    return Expense
+
+
+@pytest.fixture
+def good_expense() -> Expense:
+    return Expense(
+        merchant="Luigi's", amount=42.5, currency="EUR", category="meals", date="2024-03-14"
+    )

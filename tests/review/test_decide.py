@@ -1,0 +1,108 @@
+"""Decisions: an override needs a reason, an edit is re-checked, a reject ends the run, one wins."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from flows import FakeModel, note_flow, services
+
+from nesyflow.engine import start_run
+from nesyflow.review import DecisionRefused, decide
+from nesyflow.store import AlreadyDecided, RunStatus, open_store
+
+
+def _failed(store, tmp_path):
+    svc = services(FakeModel([{"text": "a", "amount": 150}] * 3 + [{"text": "s", "amount": 1}]))
+    result = start_run(
+        note_flow(), {"topic": "t", "path": str(tmp_path / "o.txt")}, store=store, services=svc
+    )
+    assert result.status is RunStatus.WAITING_REVIEW
+    return result, svc
+
+
+def test_overriding_a_violation_needs_a_comment(store, tmp_path):
+    result, svc = _failed(store, tmp_path)
+    with pytest.raises(DecisionRefused, match="comment"):
+        decide(result.review_id, "approve", "ann", store=store, workflow=note_flow())
+    assert store.decision_for(result.review_id) is None
+    done = decide(
+        result.review_id,
+        "approve",
+        "ann",
+        "customer is pre-approved",
+        store=store,
+        workflow=note_flow(),
+        services=svc,
+        resume=True,
+    )
+    assert done.decision.comment == "customer is pre-approved"
+    assert done.run.status is RunStatus.COMPLETED
+
+
+def test_an_edit_that_still_violates_is_refused_and_nothing_is_recorded(store, tmp_path):
+    result, svc = _failed(store, tmp_path)
+    with pytest.raises(DecisionRefused) as refused:
+        decide(
+            result.review_id,
+            "edit",
+            "ann",
+            output={"text": "a", "amount": 120},
+            store=store,
+            workflow=note_flow(),
+        )
+    assert "at most 100" in str(refused.value)
+    assert refused.value.details["reasons"][0]["rule"] == "too_big"
+    with pytest.raises(DecisionRefused, match="amount"):
+        decide(
+            result.review_id, "edit", "ann", output={"text": "a"}, store=store, workflow=note_flow()
+        )
+    assert store.get_review(result.review_id).status.value == "open"
+    done = decide(
+        result.review_id,
+        "edit",
+        "ann",
+        output={"text": "fixed", "amount": 20},
+        store=store,
+        workflow=note_flow(),
+        services=svc,
+        resume=True,
+    )
+    assert done.check.verdict == "pass" and done.run.outputs["draft"]["text"] == "fixed"
+
+
+def test_reject_ends_the_run_now(store, tmp_path):
+    result, _ = _failed(store, tmp_path)
+    done = decide(result.review_id, "reject", "bob", "not ours", store=store)
+    assert done.run.status is RunStatus.REJECTED
+    assert store.get_run(result.run_id).error == "rejected by bob: not ours"
+    with pytest.raises(AlreadyDecided):
+        decide(result.review_id, "approve", "ann", "late", store=store)
+
+
+def test_two_people_deciding_at_once_one_wins(store, tmp_path):
+    result, _ = _failed(store, tmp_path)
+    url = store.url
+    outcomes: list[str] = []
+    barrier = threading.Barrier(2)
+
+    def person(who, action):
+        own = open_store(url)
+        barrier.wait()
+        try:
+            decide(result.review_id, action, who, "because", store=own, workflow=note_flow())
+            outcomes.append(who)
+        except AlreadyDecided:
+            outcomes.append("lost")
+
+    threads = [
+        threading.Thread(target=person, args=("ann", "approve")),
+        threading.Thread(target=person, args=("bob", "reject")),
+    ]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert sorted(outcomes)[0] in ("ann", "bob") and outcomes.count("lost") == 1
+    winner = store.decision_for(result.review_id)
+    assert winner.who in outcomes
