@@ -20,7 +20,7 @@ from nesyflow.errors import InputError
 
 __all__ = ["load_module", "resolve_object"]
 
-_LOCK = threading.Lock()
+_LOCK = threading.RLock()  # re-entrant: a loaded module may load its sibling
 _CACHE: dict[tuple[str, str], ModuleType] = {}
 
 

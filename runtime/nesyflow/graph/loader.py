@@ -70,6 +70,8 @@ _KIND_KEYS: dict[str, tuple[str, ...]] = {
     "human": ("question", "value"),
     "branch": ("routes", "default"),
 }
+# required fields of a node that could not be read, so the graph checks can still look at it
+_PLACEHOLDERS: dict[str, Any] = {"prompt": "", "tool": None, "args_schema": None, "value": None}
 _CLASSES = {
     "llm": LlmNode,
     "tool": ToolNode,
@@ -90,7 +92,8 @@ def load_workflow(path: str | Path) -> Workflow:
         text = file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(
-            f"cannot read workflow {file}: {exc}", location=Location(str(file))
+            f"cannot read the workflow file ({getattr(exc, 'strerror', None) or exc})",
+            location=Location(str(file)),
         ) from exc
     return parse_workflow(text, file)
 
@@ -101,14 +104,16 @@ def parse_workflow(text: str, file: Path) -> Workflow:
     data, problems = parse_yaml(text, shown)
     if data is None and not problems:
         problems.append(Problem(Location(shown), "empty", "the file is empty"))
-    if problems:
+    if data is None:
         raise ProblemsError(f"workflow {shown}", problems)
     if not isinstance(data, MDict):
         raise ProblemsError(
             f"workflow {shown}",
             [Problem(Location(shown, 1, 1), "not_a_mapping", "a workflow file is a YAML mapping")],
         )
-    return _Reader(data, file).read()
+    reader = _Reader(data, file)
+    reader.problems += problems  # duplicate keys: report them with everything else
+    return reader.read()
 
 
 class _Reader:
@@ -145,7 +150,7 @@ class _Reader:
 
     def add(self, node_id: str | None, path: tuple[str | int, ...], code: str, msg: str) -> None:
         self.problems.append(Problem(self.locate(node_id, path), code, msg))
-        if path:
+        if path and path[0] != "kind":
             field = ".".join(str(p) for p in path[:2]) if path[0] == "input" else str(path[0])
             self.reported.add((node_id, field))
 
@@ -293,7 +298,8 @@ class _Reader:
                         node_id, path[:1], "bad_value", f"{'.'.join(map(str, path))}: {err['msg']}"
                     )
         # the node is wrong somewhere: keep what was read so the graph checks still run
-        return cls.model_construct(**{k: v for k, v in fields.items() if v is not None})
+        kept = {k: v for k, v in fields.items() if v is not None}
+        return cls.model_construct(**{**_PLACEHOLDERS, **kept})
 
     def common(self, node_id: str, raw: MDict, kind: str) -> dict[str, Any]:
         out: dict[str, Any] = {}

@@ -327,15 +327,15 @@ class _Checker:
 
     # -- per kind
     def _kind(self, node_id: str, node: AnyNode) -> None:
-        if node.on_fail.policy == "reask" and not isinstance(node, LlmNode):
-            if not self.skip(node_id, "on_fail"):
-                self.add(
-                    node_id,
-                    ("on_fail",),
-                    "bad_on_fail",
-                    f"on_fail 'reask' needs a model to ask again; a {node.kind} node can use "
-                    "'human' or 'reject'",
-                )
+        reask = node.on_fail.policy == "reask" and not isinstance(node, LlmNode)
+        if reask and not self.skip(node_id, "on_fail"):
+            self.add(
+                node_id,
+                ("on_fail",),
+                "bad_on_fail",
+                f"on_fail 'reask' needs a model to ask again; a {node.kind} node can use "
+                "'human' or 'reject'",
+            )
         if isinstance(node, LlmNode):
             self._llm(node_id, node)
         elif isinstance(node, ToolNode):

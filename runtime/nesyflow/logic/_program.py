@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from clingo import Function as SymFunction
 from clingo import Number, Symbol, SymbolType, ast
@@ -22,6 +23,7 @@ __all__ = [
     "SupportRule",
     "analyse",
     "batch_rewrite",
+    "compile_term",
     "eval_term",
     "support_rules",
 ]
@@ -150,6 +152,8 @@ class SupportRule:
     variables: tuple[str, ...]
     head: ast.AST  # head atom term with variables
     body_atoms: tuple[ast.AST, ...]  # positive body atom terms (anonymous variables named)
+    head_fn: Any = None  # compiled head term
+    body_fns: tuple[Any, ...] = ()  # compiled body atom terms
 
 
 class _NameAnonymous(ast.Transformer):
@@ -216,7 +220,14 @@ def _split_finding_rule(stmt: ast.AST, index: int) -> tuple[ast.AST, ast.AST, Su
     fired_rule = ast.Rule(loc, fired_lit, body)
     projection = ast.Rule(loc, stmt.head, [fired_lit])
     spec = SupportRule(
-        index, FINDING_HEADS[sig], stmt, tuple(names), head_atom.symbol, tuple(positive)
+        index,
+        FINDING_HEADS[sig],
+        stmt,
+        tuple(names),
+        head_atom.symbol,
+        tuple(positive),
+        compile_term(head_atom.symbol),
+        tuple(compile_term(t) for t in positive),
     )
     return fired_rule, projection, spec
 
@@ -276,6 +287,31 @@ def eval_term(term: ast.AST, binding: dict[str, Symbol]) -> Symbol | None:
         value = op(left.number, right.number)
         return None if value is None else Number(value)
     return None
+
+
+def compile_term(term: ast.AST):
+    """``term`` as a Python closure ``binding -> Symbol | None`` (same result as :func:`eval_term`).
+
+    Walking clingo's AST goes through its C API on every attribute access; explanations evaluate the
+    same few terms for every finding of every check, so they are compiled once at load.
+    """
+    kind = term.ast_type
+    if kind == ast.ASTType.SymbolicTerm:
+        sym = term.symbol
+        return lambda _b: sym
+    if kind == ast.ASTType.Variable:
+        name = term.name
+        return lambda b: b.get(name)
+    if kind == ast.ASTType.Function:
+        fname = term.name
+        parts = [compile_term(a) for a in term.arguments]
+
+        def function(b):
+            args = [f(b) for f in parts]
+            return None if None in args else SymFunction(fname, args)
+
+        return function
+    return lambda b: eval_term(term, b)  # arithmetic and the rest: rare in atoms, keep exact
 
 
 # --- batch rewrite ------------------------------------------------------------------------------

@@ -40,9 +40,18 @@ class _Rule:
 
 
 def _const(sym: Symbol) -> str | None:
+    """Input side: only argument-less constants are tracked (numbers vary per case; tracking them
+    would make every amount its own cache key)."""
     if sym.type == SymbolType.Function and not sym.arguments and sym.name:
         return sym.name
     return ANY
+
+
+def _value(sym: Symbol) -> str | int | None:
+    """Program side: constants and numbers written in rules are tracked."""
+    if sym.type == SymbolType.Number:
+        return sym.number
+    return _const(sym)
 
 
 def abstract_key(symbols: Iterable[Symbol]) -> frozenset[Pattern]:
@@ -58,7 +67,7 @@ def _term_pattern(term: ast.AST) -> str | _Var | None:
     if kind == ast.ASTType.Variable:
         return _Var(term.name) if term.name != "_" else ANY
     if kind == ast.ASTType.SymbolicTerm:
-        return _const(term.symbol)
+        return _value(term.symbol)
     if kind == ast.ASTType.Function and not term.arguments and term.name:
         return term.name
     return ANY  # numbers, strings, arithmetic, tuples, nested terms: not tracked
@@ -77,7 +86,7 @@ def _atom_pattern(term: ast.AST) -> list[Pattern]:
         return [(sign + term.name, tuple(_term_pattern(a) for a in term.arguments))]
     if term.ast_type == ast.ASTType.SymbolicTerm and term.symbol.type == SymbolType.Function:
         sym = term.symbol
-        return [(sign + sym.name, tuple(_const(a) for a in sym.arguments))]
+        return [(sign + sym.name, tuple(_value(a) for a in sym.arguments))]
     return []
 
 
@@ -122,7 +131,7 @@ def _compile(statements: Sequence[ast.AST]) -> tuple[list[_Rule], set[Pattern]]:
 def _ground(pattern: Pattern) -> Pattern:
     """A head pattern with no bindings: variables become ANY."""
     name, args = pattern
-    return name, tuple(a if isinstance(a, str) else ANY for a in args)
+    return name, tuple(ANY if isinstance(a, _Var) else a for a in args)
 
 
 def _matches(
@@ -172,8 +181,7 @@ def _head(pattern: Pattern, binding: dict[str, str | None]) -> Pattern:
     out = []
     for a in args:
         if isinstance(a, _Var):
-            value = binding.get(a.name, ANY)
-            out.append(value if isinstance(value, str) else ANY)
+            out.append(binding.get(a.name, ANY))
         else:
             out.append(a)
     return name, tuple(out)

@@ -89,11 +89,17 @@ def _coerce(model: type[BaseModel], value: Any) -> BaseModel:
     return model.model_validate(value)
 
 
-def _facts_hash(pack: Pack, facts: FactSet) -> str:
+def _facts_hash(pack: Pack, roots: Sequence[BaseModel]) -> str:
+    """Binds a decision to its input: the pack's hash and the JSON of the encoded models.
+
+    The facts are a deterministic function of these (the pack hash covers its schema module), and
+    hashing the JSON costs microseconds where hashing every fact's text costs a C call per fact.
+    """
     digest = hashlib.sha256(pack.identity.hash.encode())
-    for text in sorted(str(s) for s in facts.symbols):
-        digest.update(text.encode())
+    for root in roots:
         digest.update(b"\0")
+        digest.update(type(root).__name__.encode())
+        digest.update(root.model_dump_json().encode())
     return digest.hexdigest()
 
 
@@ -108,13 +114,13 @@ def _unknown(pack: Pack, reason: str, started: float, facts_hash: str = "") -> C
     )
 
 
-def _encode(pack: Pack, instance: Any, context: Any) -> FactSet:
+def _roots(pack: Pack, instance: Any, context: Any) -> list[BaseModel]:
     roots = [_coerce(pack.input_model, instance)]
     if context is not None:
         if pack.context_model is None:
             raise EncodingError("context", f"pack {pack.name} declares no context schema")
         roots.append(_coerce(pack.context_model, context))
-    return to_facts(*roots)
+    return roots
 
 
 def check(
@@ -129,11 +135,12 @@ def check(
     started = time.perf_counter()
     timeout = DEFAULT_TIMEOUT if timeout is None else timeout
     try:
-        facts = _encode(pack, instance, context)
+        roots = _roots(pack, instance, context)
+        facts = to_facts(*roots)
     except (EncodingError, ValidationError) as exc:
         return _unknown(pack, f"input could not be encoded: {_short(exc)}", started)
     encoded = time.perf_counter()
-    facts_hash = _facts_hash(pack, facts)
+    facts_hash = _facts_hash(pack, roots)
 
     outcome = _solve(
         [*pack.slicer.live(abstract_key(facts.symbols)), *_SHOW],
@@ -210,6 +217,7 @@ def _result(
     inputs: set[Symbol],
     facts_hash: str,
     timings: Timings,
+    tag: Symbol | None = None,
 ) -> CheckResult:
     found: dict[str, list[Symbol]] = {"violation": [], "review": [], "deny": []}
     missing: list[str] = []
@@ -241,7 +249,7 @@ def _result(
                 )
             else:
                 derived[text] = decoded
-    explanations = _explanations(pack, fired, inputs)
+    explanations = _explanations(pack, fired, inputs, tag)
 
     def findings(kind: str) -> tuple[Finding, ...]:
         out = []
@@ -311,23 +319,25 @@ def _decode_derived(pack: Pack, key: Symbol, value: Symbol) -> Any:
 
 
 def _explanations(
-    pack: Pack, fired: Iterable[Symbol], inputs: set[Symbol]
+    pack: Pack, fired: Iterable[Symbol], inputs: set[Symbol], tag: Symbol | None = None
 ) -> dict[Symbol, list[Explanation]]:
+    """Explanations by finding atom. ``tag``: the case number the input facts carry (batch mode)."""
     out: dict[Symbol, list[Explanation]] = {}
     for atom in sorted(fired):
         index, values = atom.arguments
         spec = pack.supports[index.number]
         binding = dict(zip(spec.variables, values.arguments, strict=False))
-        head = _program.eval_term(spec.head, binding)
+        head = spec.head_fn(binding)
         if head is None:
             continue
         from_input: list[str] = []
         from_rules: list[str] = []
-        for term in spec.body_atoms:
-            ground = _program.eval_term(term, binding)
+        for term in spec.body_fns:
+            ground = term(binding)
             if ground is None:
                 continue
-            (from_input if ground in inputs else from_rules).append(str(ground))
+            key = ground if tag is None else Function(ground.name, [tag, *ground.arguments])
+            (from_input if key in inputs else from_rules).append(str(ground))
         out.setdefault(head, []).append(
             Explanation(
                 rule=_source(pack, spec),
@@ -399,15 +409,16 @@ def _check_chunk(
     early: dict[int, CheckResult] = {}
     tagged: list[Symbol] = []
     for case, (instance, context) in enumerate(zip(instances, contexts, strict=True)):
+        tag = Number(case)
         try:
-            facts = _encode(pack, instance, context)
+            roots = _roots(pack, instance, context)
+            facts = to_facts(*roots, prefix=[tag])
         except (EncodingError, ValidationError) as exc:
             early[case] = _unknown(pack, f"input could not be encoded: {_short(exc)}", started)
             continue
-        encoded[case] = (facts, _facts_hash(pack, facts))
-        tag = Number(case)
+        encoded[case] = (facts, _facts_hash(pack, roots))
         tagged.append(Function(_program.CASE, [tag]))
-        tagged.extend(Function(s.name, [tag, *s.arguments], s.positive) for s in facts.symbols)
+        tagged.extend(facts.symbols)
     outcome = _solve(
         [*pack.batch_statements(), *_SHOW_BATCH],
         tagged,
@@ -439,5 +450,6 @@ def _check_chunk(
             out.append(early[i])
             continue
         facts, digest = encoded[i]
-        out.append(_result(pack, per_case.get(i, []), set(facts.symbols), digest, timings))
+        inputs = set(facts.symbols)
+        out.append(_result(pack, per_case.get(i, []), inputs, digest, timings, Number(i)))
     return out

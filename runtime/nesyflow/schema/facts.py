@@ -46,45 +46,53 @@ class FactSet:
         return "".join(f"{s}.\n" for s in self.symbols)
 
 
-def to_facts(*instances: BaseModel, first_id: int = 1) -> FactSet:
-    """Encode root instances as facts; ids continue from one root to the next."""
+def to_facts(*instances: BaseModel, first_id: int = 1, prefix: Sequence[Symbol] = ()) -> FactSet:
+    """Encode root instances as facts; ids continue from one root to the next.
+
+    ``prefix`` symbols are put before every fact's own arguments (the checker's batch mode tags each
+    case's facts with its case number this way, without building every symbol twice).
+    """
     out: list[Symbol] = []
     roots: list[int] = []
     counter = [first_id]
+    pre = list(prefix)
     for instance in instances:
         if not isinstance(instance, BaseModel):
             raise EncodingError(type(instance).__name__, "is not a pydantic model instance")
         roots.append(counter[0])
-        _encode_model(instance, type(instance).__name__, out, counter)
+        _encode_model(instance, type(instance).__name__, out, counter, pre)
     return FactSet(out, roots)
 
 
-def _encode_model(instance: BaseModel, path: str, out: list[Symbol], counter: list[int]) -> Number:
+def _encode_model(
+    instance: BaseModel, path: str, out: list[Symbol], counter: list[int], pre: list[Symbol]
+) -> Number:
     plan = plan_for(type(instance))
     ident = Number(counter[0])
     counter[0] += 1
-    out.append(Function(plan.entity, [ident]))
+    out.append(Function(plan.entity, [*pre, ident]))
     for f in plan.fields:
         value = getattr(instance, f.name)
         if value is None:
             continue
         fpath = f"{path}.{f.name}"
         if f.container is Container.SCALAR:
-            out.append(Function(f.predicate, [ident, _encode(value, f.value, fpath, out, counter)]))
+            sym = _encode(value, f.value, fpath, out, counter, pre)
+            out.append(Function(f.predicate, [*pre, ident, sym]))
         elif f.container is Container.LIST:
             items = sorted(value, key=repr) if isinstance(value, (set, frozenset)) else value
             for index, item in enumerate(items):
                 if item is None:
                     continue
-                sym = _encode(item, f.value, f"{fpath}[{index}]", out, counter)
-                out.append(Function(f.predicate, [ident, Number(index), sym]))
+                sym = _encode(item, f.value, f"{fpath}[{index}]", out, counter, pre)
+                out.append(Function(f.predicate, [*pre, ident, Number(index), sym]))
         else:
             for key in sorted(value):
                 item = value[key]
                 if item is None:
                     continue
-                sym = _encode(item, f.value, f"{fpath}[{key!r}]", out, counter)
-                out.append(Function(f.predicate, [ident, _string(key, fpath), sym]))
+                sym = _encode(item, f.value, f"{fpath}[{key!r}]", out, counter, pre)
+                out.append(Function(f.predicate, [*pre, ident, _string(key, fpath), sym]))
     return ident
 
 
@@ -97,9 +105,16 @@ def _string(value: str, path: str) -> Symbol:
         raise EncodingError(path, f"is not valid Unicode text ({exc.reason})") from None
 
 
-def _encode(value: Any, vt: ValueType, path: str, out: list[Symbol], counter: list[int]) -> Symbol:
+def _encode(
+    value: Any,
+    vt: ValueType,
+    path: str,
+    out: list[Symbol],
+    counter: list[int],
+    pre: list[Symbol],
+) -> Symbol:
     if vt.kind is ValueKind.MODEL:
-        return _encode_model(value, path, out, counter)
+        return _encode_model(value, path, out, counter, pre)
     return encode_value(value, vt, path)
 
 

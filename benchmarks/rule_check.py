@@ -1,0 +1,189 @@
+"""Rule-check speed on the expense pack, side by side with the same policy in plain Python.
+
+Measures, in one run: single-check latency p50/p95 end to end (model instance in, CheckResult out),
+batch throughput (check_many) for 1k and 10k cases, resident memory before/after many single checks
+(and whether latency drifts), and the plain-Python baseline (benchmarks/expense_python.py).
+Writes benchmarks/results/rule_check.json.
+
+    .venv/bin/python benchmarks/rule_check.py            # full (100k checks for the memory run)
+    .venv/bin/python benchmarks/rule_check.py --quick    # a smoke run
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import clingo
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from nesyflow.logic import check, check_many, load_pack  # noqa: E402
+
+
+def rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def cases(pack) -> list[tuple]:
+    """Every pack test case and every sample's correct claim, as (claim, context) models."""
+    out = []
+    for file in sorted((ROOT / "rules" / "expense" / "tests").glob("*.yaml")):
+        for case in yaml.safe_load(file.read_text())["cases"]:
+            ctx = case.get("context")
+            out.append(
+                (
+                    pack.input_model.model_validate(case["input"]),
+                    pack.context_model.model_validate(ctx) if ctx and pack.context_model else None,
+                )
+            )
+    samples = ROOT / "agents" / "expense" / "samples.jsonl"
+    if samples.exists():
+        for line in samples.read_text().splitlines():
+            if line.strip():
+                out.append((pack.input_model.model_validate(json.loads(line)["expected"]), None))
+    return out
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def time_each(fn, pool, n) -> list[float]:
+    out = []
+    for i in range(n):
+        claim, ctx = pool[i % len(pool)]
+        t = time.perf_counter()
+        fn(claim, ctx)
+        out.append((time.perf_counter() - t) * 1000)
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--rss-checks", type=int, default=100_000)
+    args = parser.parse_args()
+    single_n = 600 if args.quick else 5000
+    rss_n = 2000 if args.quick else args.rss_checks
+    random.seed(7)
+
+    pack = load_pack(ROOT / "rules" / "expense")
+    pool = cases(pack)
+    random.shuffle(pool)
+    results: dict = {
+        "machine": {
+            "cores": os.cpu_count(),
+            "python": platform.python_version(),
+            "clingo": clingo.__version__,
+            "platform": platform.platform(),
+        },
+        "pack": str(pack.identity),
+        "cases_in_pool": len(pool),
+    }
+
+    # warm: slices and imports
+    for claim, ctx in pool:
+        check(pack, claim, ctx)
+
+    single = time_each(lambda c, x: check(pack, c, x), pool, single_n)
+    results["single_check_ms"] = {
+        "n": single_n,
+        "p50": percentile(single, 0.5),
+        "p95": percentile(single, 0.95),
+        "mean": statistics.fmean(single),
+    }
+    phases = [check(pack, c, x).timings for c, x in pool]
+    results["single_check_phase_ms_median"] = {
+        "encode": statistics.median(t.encode_ms for t in phases),
+        "ground": statistics.median(t.ground_ms for t in phases),
+        "solve": statistics.median(t.solve_ms for t in phases),
+        "total": statistics.median(t.total_ms for t in phases),
+    }
+
+    try:
+        from expense_python import evaluate  # type: ignore[import-not-found]
+
+        base = time_each(evaluate, pool, single_n)
+        results["python_baseline_ms"] = {
+            "p50": percentile(base, 0.5),
+            "p95": percentile(base, 0.95),
+        }
+        results["ratio_p50_asp_over_python"] = (
+            results["single_check_ms"]["p50"] / results["python_baseline_ms"]["p50"]
+        )
+    except ImportError:
+        results["python_baseline_ms"] = None
+
+    for size in (1000, 10_000):
+        batch = [pool[i % len(pool)] for i in range(size)]
+        claims = [c for c, _ in batch]
+        ctxs = [x for _, x in batch]
+        t = time.perf_counter()
+        check_many(pack, claims, ctxs)
+        elapsed = time.perf_counter() - t
+        results[f"batch_{size}_cases_per_s"] = size / elapsed
+
+    before = rss_mb()
+    drift_first, drift_last = [], []
+    for i in range(rss_n):
+        claim, ctx = pool[i % len(pool)]
+        t = time.perf_counter()
+        check(pack, claim, ctx)
+        ms = (time.perf_counter() - t) * 1000
+        if i < 1000:
+            drift_first.append(ms)
+        elif i >= rss_n - 1000:
+            drift_last.append(ms)
+    after = rss_mb()
+    results["memory"] = {
+        "checks": rss_n,
+        "rss_before_mb": before,
+        "rss_after_mb": after,
+        "p50_first_1000_ms": statistics.median(drift_first),
+        "p50_last_1000_ms": statistics.median(drift_last) if drift_last else None,
+    }
+
+    out = ROOT / "benchmarks" / "results" / "rule_check.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=2) + "\n")
+
+    s, b = results["single_check_ms"], results["python_baseline_ms"]
+    print(f"rule_check on {results['pack']} ({len(pool)} distinct cases)")
+    print(f"  single check (end to end)  p50 {s['p50']:.3f} ms   p95 {s['p95']:.3f} ms")
+    ph = results["single_check_phase_ms_median"]
+    print(
+        f"    phases (median)          encode {ph['encode']:.3f}  ground {ph['ground']:.3f}  "
+        f"solve {ph['solve']:.3f}  total {ph['total']:.3f} ms"
+    )
+    if b:
+        print(
+            f"  plain Python baseline      p50 {b['p50']:.4f} ms   p95 {b['p95']:.4f} ms   "
+            f"(ASP/Python p50 ratio {results['ratio_p50_asp_over_python']:.0f}x)"
+        )
+    print(f"  batch 1k                   {results['batch_1000_cases_per_s']:.0f} cases/s")
+    print(f"  batch 10k                  {results['batch_10000_cases_per_s']:.0f} cases/s")
+    m = results["memory"]
+    print(
+        f"  RSS over {m['checks']} checks       {m['rss_before_mb']:.1f} MB → "
+        f"{m['rss_after_mb']:.1f} MB; p50 first/last 1000: {m['p50_first_1000_ms']:.3f} / "
+        f"{m['p50_last_1000_ms'] or float('nan'):.3f} ms"
+    )
+    print(f"  wrote {out.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
