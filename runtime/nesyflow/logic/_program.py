@@ -49,6 +49,26 @@ def _signature(atom_term: ast.AST) -> tuple[str, int] | None:
     return None
 
 
+def fact_term(stmt: ast.AST) -> ast.AST | None:
+    """The head term of a plain fact (``p(a, 1).``), else None.
+
+    Packs carry tables as hundreds of facts; recognising them without walking their arguments keeps
+    loading fast (every AST attribute access is a call into clingo's C API).
+    """
+    if stmt.ast_type != ast.ASTType.Rule or stmt.body:
+        return None
+    head = stmt.head
+    if head.ast_type != ast.ASTType.Literal or head.sign != ast.Sign.NoSign:
+        return None
+    atom = head.atom
+    if atom.ast_type != ast.ASTType.SymbolicAtom:
+        return None
+    term = atom.symbol
+    if term.ast_type != ast.ASTType.Function or not term.name:
+        return None
+    return term
+
+
 class _Collect(ast.Transformer):
     """Collects the signatures of symbolic atoms (and optionally variable names) under a node."""
 
@@ -90,6 +110,13 @@ def analyse(statements: Sequence[ast.AST]) -> RuleInfo:
     info = RuleInfo()
     for stmt in statements:
         kind = stmt.ast_type
+        fact = fact_term(stmt)
+        if fact is not None:
+            sig = (fact.name, len(fact.arguments))
+            info.defined.setdefault(sig, []).append(fact)
+            if sig in FINDING_HEADS:
+                info.finding_heads.append((FINDING_HEADS[sig], _rule_id(fact), fact))
+            continue
         if kind == ast.ASTType.Rule:
             head = _collect([stmt.head])
             for sig, node in head.signatures:
@@ -324,7 +351,7 @@ def case_dependent(
     tagged = set(inputs) | VOCABULARY
     rules = []
     for stmt in statements:
-        if stmt.ast_type == ast.ASTType.Rule:
+        if stmt.ast_type == ast.ASTType.Rule and fact_term(stmt) is None:
             heads = {sig for sig, _ in _collect([stmt.head]).signatures}
             body = {sig for sig, _ in _collect(stmt.body).signatures}
             body |= {sig for sig, _ in _collect(_head_conditions(stmt.head)).signatures}
@@ -364,7 +391,10 @@ def batch_rewrite(statements: Sequence[ast.AST], inputs: set[tuple[str, int]]) -
     tagged = case_dependent(statements, inputs) | {(FIRED, 2)}
     out: list[ast.AST] = []
     for stmt in statements:
-        if stmt.ast_type not in (ast.ASTType.Rule, ast.ASTType.External):
+        fact = fact_term(stmt)
+        if stmt.ast_type not in (ast.ASTType.Rule, ast.ASTType.External) or (
+            fact is not None and (fact.name, len(fact.arguments)) not in tagged
+        ):
             out.append(stmt)
             continue
         tagger = _Tag(tagged)
@@ -394,7 +424,9 @@ def is_stratified(statements: Sequence[ast.AST]) -> bool:
     edges: dict[tuple[str, int], set[tuple[str, int]]] = {}
     nonmonotone: list[tuple[tuple[str, int], tuple[str, int]]] = []
     for stmt in statements:
-        if stmt.ast_type != ast.ASTType.Rule:
+        if stmt.ast_type != ast.ASTType.Rule or not stmt.body:
+            if stmt.ast_type == ast.ASTType.Rule and stmt.head.ast_type != ast.ASTType.Literal:
+                return False
             continue
         if stmt.head.ast_type != ast.ASTType.Literal:
             return False  # choice, disjunction or head aggregate: search may be needed

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 
 from clingo import Symbol, SymbolType, ast
 
+from nesyflow.logic import _program
+
 __all__ = ["Slicer", "abstract_key"]
 
 ANY = None  # an argument whose value the abstraction does not track
@@ -109,6 +111,10 @@ def _compile(statements: Sequence[ast.AST]) -> tuple[list[_Rule], set[Pattern]]:
             rules.append(_Rule(index, (), tuple(_ground(p) for p in collector.patterns)))
             continue
         if stmt.ast_type != ast.ASTType.Rule:
+            continue
+        fact = _program.fact_term(stmt)
+        if fact is not None:  # tables: one pattern, no walk over the rule
+            facts.update(_ground(p) for p in _atom_pattern(fact))
             continue
         body: list[Pattern] = []
         for lit in stmt.body:

@@ -87,8 +87,31 @@ class Pack:
         return str(self.identity)
 
 
+_LOADED: dict[tuple[str, str], Pack] = {}
+_LOADED_LOCK = threading.Lock()
+
+
 def load_pack(path: str | Path) -> Pack:
-    """Load and validate the pack in folder ``path``; raise :class:`ProblemsError` listing all problems."""
+    """Load and validate the pack in folder ``path``; raise :class:`ProblemsError` listing all problems.
+
+    A pack already loaded in this process with the same content hash is returned as is (packs are
+    immutable), so workflows, runs and the console can call this freely.
+    """
+    folder = Path(path)
+    if (folder / "pack.toml").is_file():
+        key = (str(folder.resolve()), _hash_folder(folder))
+        with _LOADED_LOCK:
+            cached = _LOADED.get(key)
+        if cached is not None:
+            return cached
+        pack = _load(folder)
+        with _LOADED_LOCK:
+            _LOADED[key] = pack
+        return pack
+    return _load(folder)
+
+
+def _load(path: Path) -> Pack:
     folder = Path(path)
     manifest_path = folder / "pack.toml"
     if not folder.is_dir():
