@@ -44,6 +44,12 @@ def _environment() -> Any:
     return env
 
 
+@lru_cache(maxsize=256)
+def _compile(template: str) -> Any:
+    """Parsing and compiling a template costs ≈ 0.45 ms; a workflow renders the same few many times."""
+    return _environment().from_string(template)
+
+
 _UNDEFINED_NAME = re.compile(r"^'([^']+)' is undefined$")
 
 
@@ -51,9 +57,8 @@ def render_template(template: str, variables: Mapping[str, Any], *, what: str = 
     """Render one Jinja2 template string; raise :class:`TemplateError` naming what went wrong."""
     from jinja2 import TemplateSyntaxError, UndefinedError
 
-    env = _environment()
     try:
-        compiled = env.from_string(template)
+        compiled = _compile(template)
     except TemplateSyntaxError as exc:
         raise TemplateError(
             f"{what}: syntax error on line {exc.lineno}: {exc.message}",

@@ -17,7 +17,16 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, insert, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    bindparam,
+    create_engine,
+    event,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.pool import StaticPool
@@ -71,6 +80,42 @@ def _row(row: Any) -> dict[str, Any]:
         if isinstance(value, dt.datetime):
             data[key] = _utc(value)
     return data
+
+
+# The checkpoint's statements, built once. Building a statement per call with literal
+# ``.values(...)`` makes SQLAlchemy walk every value to make the statement's cache key (about 100 µs a
+# statement, most of a step's cost with a mocked model); these carry bound parameters instead, so
+# the compiled form is found in the cache at once.
+_RUN_COLUMNS = [c for c in t.runs.c if c.key != "state"]
+_CHECKPOINT_RUN = (
+    update(t.runs)
+    .where(t.runs.c.id == bindparam("p_run_id"), t.runs.c.version == bindparam("p_expect"))
+    .values(
+        version=t.runs.c.version + 1,
+        updated_at=bindparam("p_updated_at", type_=t.runs.c.updated_at.type),
+        state=bindparam("p_state", type_=t.runs.c.state.type),
+        current_node=bindparam("p_current_node", type_=t.runs.c.current_node.type),
+        status=bindparam("p_status", type_=t.runs.c.status.type),
+        error=bindparam("p_error", type_=t.runs.c.error.type),
+    )
+    .returning(*_RUN_COLUMNS)
+)
+_LAST_SEQ = (
+    select(t.steps.c.seq)
+    .where(t.steps.c.run_id == bindparam("p_run_id"))
+    .order_by(t.steps.c.seq.desc())
+    .limit(1)
+)
+_RUN_VERSION = select(t.runs.c.version).where(t.runs.c.id == bindparam("p_run_id"))
+_EFFECT_DONE = (
+    update(t.effects)
+    .where(t.effects.c.key == bindparam("p_key"))
+    .values(
+        status="done",
+        result=bindparam("p_result", type_=t.effects.c.result.type),
+        completed_at=bindparam("p_completed_at", type_=t.effects.c.completed_at.type),
+    )
+)
 
 
 class SqlStore(Store):
@@ -222,25 +267,31 @@ class SqlStore(Store):
         step_values: dict[str, Any] | None = None
         review_values: dict[str, Any] | None = None
         with self.write() as conn:
-            self._advance(
-                conn,
-                run_id,
-                expect_version,
+            # One UPDATE ... RETURNING moves the run on and reads it back (no second SELECT, and
+            # the state just written is not decoded again: the caller's value is what was stored).
+            run_row = conn.execute(
+                _CHECKPOINT_RUN,
                 {
-                    "state": state,
-                    "current_node": current_node,
-                    "status": status.value,
-                    "error": error,
+                    "p_run_id": run_id,
+                    "p_expect": expect_version,
+                    "p_updated_at": now(),
+                    "p_state": state,
+                    "p_current_node": current_node,
+                    "p_status": status.value,
+                    "p_error": error,
                 },
-            )
-            run_row = conn.execute(select(t.runs).where(t.runs.c.id == run_id)).one()
+            ).first()
+            if run_row is None:
+                exists = conn.execute(_RUN_VERSION, {"p_run_id": run_id}).first()
+                if exists is None:
+                    raise NotFound(f"no run {run_id}")
+                raise Conflict(
+                    f"run {run_id} moved on (version {exists[0]}, expected {expect_version}): "
+                    "another process is running it"
+                )
             workflow = run_row.workflow
             if step is not None:
-                seq = conn.execute(
-                    select(t.steps.c.seq)
-                    .where(t.steps.c.run_id == run_id)
-                    .order_by(t.steps.c.seq.desc())
-                ).scalar()
+                seq = conn.execute(_LAST_SEQ, {"p_run_id": run_id}).scalar()
                 step_values = {
                     **step.model_dump(mode="json"),
                     "id": new_id(),
@@ -248,27 +299,33 @@ class SqlStore(Store):
                     "seq": (seq or 0) + 1,
                     "created_at": stamp,
                 }
-                conn.execute(insert(t.steps).values(**step_values, store_ms=0.0))
-                for finding in step.findings:
+                # The store's cost up to writing the step row (the row itself and the commit are
+                # not in it): measured here so that the row is written once, not written then
+                # updated with its own timing.
+                step_values["store_ms"] = (time.perf_counter() - started) * 1000
+                conn.execute(insert(t.steps), step_values)
+                if step.findings:
                     conn.execute(
-                        insert(t.findings).values(
-                            run_id=run_id,
-                            step_id=step_values["id"],
-                            workflow=workflow,
-                            node=step.node,
-                            pack=str(finding.get("pack", "")),
-                            rule=str(finding["rule"]),
-                            kind=str(finding.get("kind", "violation")),
-                            severity=str(finding.get("severity", "")),
-                            created_at=stamp,
-                        )
+                        insert(t.findings),
+                        [
+                            {
+                                "run_id": run_id,
+                                "step_id": step_values["id"],
+                                "workflow": workflow,
+                                "node": step.node,
+                                "pack": str(finding.get("pack", "")),
+                                "rule": str(finding["rule"]),
+                                "kind": str(finding.get("kind", "violation")),
+                                "severity": str(finding.get("severity", "")),
+                                "created_at": stamp,
+                            }
+                            for finding in step.findings
+                        ],
                     )
             if effect is not None:
                 key, result = effect
                 done = conn.execute(
-                    update(t.effects)
-                    .where(t.effects.c.key == key)
-                    .values(status="done", result=result, completed_at=stamp)
+                    _EFFECT_DONE, {"p_key": key, "p_result": result, "p_completed_at": stamp}
                 )
                 if done.rowcount != 1:
                     raise StoreError(f"tool effect {key} was never begun")
@@ -285,18 +342,11 @@ class SqlStore(Store):
                     "action": None,
                     "decided_by": None,
                 }
-                conn.execute(insert(t.reviews).values(**review_values))
+                conn.execute(insert(t.reviews), review_values)
             crash_point("checkpoint:before_commit")
-            if step_values is not None:
-                step_values["store_ms"] = (time.perf_counter() - started) * 1000
-                conn.execute(
-                    update(t.steps)
-                    .where(t.steps.c.id == step_values["id"])
-                    .values(store_ms=step_values["store_ms"])
-                )
         crash_point("checkpoint:after_commit")
         return Checkpoint(
-            run=Run.model_validate(_row(run_row)),
+            run=Run.model_validate({**_row(run_row), "state": state}),
             step=None if step_values is None else Step.model_validate(step_values),
             review=None if review_values is None else ReviewRecord.model_validate(review_values),
         )
