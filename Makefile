@@ -35,6 +35,10 @@ demo: $(STAMP)
 	$(BIN)/nesyflow demo
 
 test: $(STAMP)
+	# the console's browser test drives Debian's chromium (never a downloaded browser build)
+	command -v chromium >/dev/null || (DEBIAN_FRONTEND=noninteractive apt-get update -q && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium) || \
+	  echo "chromium could not be installed: the browser test will say so"
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest

@@ -7,23 +7,34 @@ Every function takes a :class:`SqlStore` and returns typed records or small type
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import Text, cast, func, or_, select
 
 from nesyflow.store import tables as t
-from nesyflow.store.records import Page, ReviewRecord, Run, RunStatus, Step
+from nesyflow.store.records import Decision, Page, ReviewRecord, Run, RunStatus, Step
 from nesyflow.store.sql import SqlStore, _row
 
 __all__ = [
+    "NodeStat",
     "RuleCount",
     "StatusCounts",
+    "TrendRow",
+    "decision_counts",
+    "decisions_for_run",
     "list_runs",
+    "node_stats",
+    "pack_labels",
     "review_queue",
     "rule_firing_counts",
+    "rule_firing_recent",
+    "rule_names",
     "run_steps",
     "status_counts",
+    "verdict_trend",
+    "workflow_files",
     "workflow_names",
 ]
 
@@ -63,10 +74,14 @@ def review_queue(
     oldest_first: bool = True,
     page: int = 1,
     page_size: int = 50,
+    pack: str | None = None,
+    newer_than: dt.timedelta | None = None,
 ) -> Page[ReviewRecord]:
     """The review queue: open reviews oldest first by default (the longest-waiting person first).
 
-    ``rule`` keeps reviews whose step fired that rule; ``search`` matches the id, node or reasons.
+    ``rule`` keeps reviews whose step fired that rule, ``pack`` those whose step has a finding of
+    that pack (its name, or ``name@version``); ``search`` matches the id, node or reasons;
+    ``older_than`` / ``newer_than`` bound the age.
     """
     page, page_size = _page(page, page_size)
     r = t.reviews
@@ -79,8 +94,14 @@ def review_queue(
         where.append(r.c.run_id == run_id)
     if older_than is not None:
         where.append(r.c.created_at <= dt.datetime.now(dt.UTC) - older_than)
+    if newer_than is not None:
+        where.append(r.c.created_at > dt.datetime.now(dt.UTC) - newer_than)
     if rule:
         where.append(r.c.step_id.in_(select(t.findings.c.step_id).where(t.findings.c.rule == rule)))
+    if pack:
+        label = t.findings.c.pack
+        match = label == pack if "@" in pack else or_(label == pack, label.like(f"{pack}@%"))
+        where.append(r.c.step_id.in_(select(t.findings.c.step_id).where(match)))
     if search:
         like = f"%{search}%"
         where.append(
@@ -207,3 +228,226 @@ def _row_time(value: Any) -> dt.datetime | None:
     if isinstance(value, dt.datetime) and value.tzinfo is None:
         value = value.replace(tzinfo=dt.UTC)
     return value
+
+
+# -- the console's overview, rules and workflow pages -------------------------------------------
+
+
+class TrendRow(BaseModel):
+    """How many checked steps of one day, workflow and pack set ended with one verdict."""
+
+    model_config = ConfigDict(frozen=True)
+
+    day: dt.date
+    workflow: str
+    packs: tuple[str, ...]
+    verdict: str
+    count: int
+
+
+class NodeStat(BaseModel):
+    """A workflow node's checked steps over recent runs, by verdict, and the reviews it opened."""
+
+    model_config = ConfigDict(frozen=True)
+
+    node: str
+    steps: int
+    verdicts: dict[str, int]
+    reviews: int
+    first_seq: float = 0.0  # where in a run the node usually comes (average step number)
+
+    @property
+    def failure_rate(self) -> float:
+        bad = sum(n for v, n in self.verdicts.items() if v in ("fail", "deny", "unknown"))
+        return bad / self.steps if self.steps else 0.0
+
+    @property
+    def review_rate(self) -> float:
+        return self.verdicts.get("review", 0) / self.steps if self.steps else 0.0
+
+
+# Steps that carry a check of their own (a decision step repeats its review's verdict; a branch
+# step is not checked).
+_UNCHECKED_KINDS = ("decision", "branch")
+
+
+def verdict_trend(
+    store: SqlStore, *, days: int = 14, now: dt.datetime | None = None
+) -> list[TrendRow]:
+    """Verdicts of checked steps per day over the last ``days`` days, by workflow and pack set.
+
+    One pass over the period's steps (grouped in SQL by day, workflow, verdict and the packs'
+    JSON text, which is the same text for every step a node checks with the same packs); the
+    caller sums by workflow or by pack.
+    """
+    now = now or dt.datetime.now(dt.UTC)
+    since = (now - dt.timedelta(days=days)).replace(tzinfo=None)
+    s, runs = t.steps, t.runs
+    day = func.date(s.c.created_at)
+    packs_text = cast(s.c.packs, Text)
+    query = (
+        select(day, runs.c.workflow, packs_text, s.c.verdict, func.count())
+        .select_from(s.join(runs, runs.c.id == s.c.run_id))
+        .where(
+            s.c.created_at >= since,
+            s.c.verdict.is_not(None),
+            s.c.kind.not_in(_UNCHECKED_KINDS),
+        )
+        .group_by(day, runs.c.workflow, packs_text, s.c.verdict)
+    )
+    with store.read() as conn:
+        rows = conn.execute(query).all()
+    out: list[TrendRow] = []
+    for d, workflow, packs, verdict, n in rows:
+        out.append(
+            TrendRow(
+                day=d if isinstance(d, dt.date) else dt.date.fromisoformat(str(d)[:10]),
+                workflow=workflow,
+                packs=_pack_names(packs),
+                verdict=verdict,
+                count=n,
+            )
+        )
+    return out
+
+
+def _pack_names(packs: Any) -> tuple[str, ...]:
+    if isinstance(packs, str):
+        try:
+            packs = json.loads(packs)
+        except ValueError:
+            return ()
+    return tuple(str(p.get("name", "")) for p in packs or [] if isinstance(p, dict))
+
+
+def decision_counts(store: SqlStore, *, workflow: str | None = None) -> dict[str, int]:
+    """How many reviews were decided with each action (approve, edit, reject)."""
+    r = t.reviews
+    query = (
+        select(r.c.action, func.count())
+        .where(r.c.status == "decided", r.c.action.is_not(None))
+        .group_by(r.c.action)
+    )
+    if workflow:
+        query = query.where(r.c.workflow == workflow)
+    counts = {"approve": 0, "edit": 0, "reject": 0}
+    with store.read() as conn:
+        counts.update({action: n for action, n in conn.execute(query)})
+    return counts
+
+
+def rule_names(store: SqlStore) -> list[str]:
+    """Every rule that ever fired (for filter menus; an index-only scan)."""
+    with store.read() as conn:
+        return list(
+            conn.execute(select(t.findings.c.rule).distinct().order_by(t.findings.c.rule)).scalars()
+        )
+
+
+def pack_labels(store: SqlStore) -> list[str]:
+    """Every pack (``name@version``) whose rules fired (for filter menus)."""
+    with store.read() as conn:
+        return list(
+            conn.execute(select(t.findings.c.pack).distinct().order_by(t.findings.c.pack)).scalars()
+        )
+
+
+def _recent_runs_cutoff(conn: Any, last_runs: int, workflow: str | None) -> dt.datetime | None:
+    """When the ``last_runs``-th newest run (of ``workflow``) started; None if there are fewer."""
+    runs = t.runs
+    query = select(runs.c.created_at).order_by(runs.c.created_at.desc())
+    if workflow:
+        query = query.where(runs.c.workflow == workflow)
+    return conn.execute(query.limit(1).offset(max(0, last_runs - 1))).scalar()
+
+
+def rule_firing_recent(
+    store: SqlStore, *, last_runs: int = 500, pack: str | None = None
+) -> list[RuleCount]:
+    """How often each rule fired in the steps of the newest ``last_runs`` runs (most first)."""
+    f, runs = t.findings, t.runs
+    query = select(
+        f.c.rule, f.c.kind, f.c.pack, func.count().label("n"), func.max(f.c.created_at)
+    ).group_by(f.c.rule, f.c.kind, f.c.pack)
+    if pack:
+        label = f.c.pack
+        query = query.where(
+            label == pack if "@" in pack else or_(label == pack, label.like(f"{pack}@%"))
+        )
+    with store.read() as conn:
+        cutoff = _recent_runs_cutoff(conn, last_runs, None)
+        if cutoff is not None:
+            recent = select(runs.c.id).where(runs.c.created_at >= cutoff)
+            query = query.where(f.c.created_at >= cutoff, f.c.run_id.in_(recent))
+        rows = conn.execute(query.order_by(func.count().desc(), f.c.rule)).all()
+    return [
+        RuleCount(rule=rule, kind=k, pack=p, count=n, last_at=_row_time(last))
+        for rule, k, p, n, last in rows
+    ]
+
+
+def workflow_files(store: SqlStore) -> dict[str, str | None]:
+    """Each workflow with runs, and the file its newest run was started from (None: built in
+    Python, or no run names one)."""
+    runs = t.runs
+    out: dict[str, str | None] = {}
+    with store.read() as conn:
+        for name in workflow_names(store):
+            out[name] = conn.execute(
+                select(runs.c.workflow_ref)
+                .where(runs.c.workflow == name, runs.c.workflow_ref.is_not(None))
+                .order_by(runs.c.created_at.desc())
+                .limit(1)
+            ).scalar()
+    return out
+
+
+def node_stats(store: SqlStore, workflow: str, *, last_runs: int = 200) -> list[NodeStat]:
+    """Per node of ``workflow``: its checked steps by verdict and the reviews it opened, over the
+    newest ``last_runs`` runs of that workflow (runs by index, then their steps by run)."""
+    runs, s, r = t.runs, t.steps, t.reviews
+    with store.read() as conn:
+        ids = list(
+            conn.execute(
+                select(runs.c.id)
+                .where(runs.c.workflow == workflow)
+                .order_by(runs.c.created_at.desc())
+                .limit(last_runs)
+            ).scalars()
+        )
+        if not ids:
+            return []
+        step_rows = conn.execute(
+            select(s.c.node, s.c.verdict, func.count(), func.avg(s.c.seq))
+            .where(s.c.run_id.in_(ids), s.c.kind.not_in(_UNCHECKED_KINDS))
+            .group_by(s.c.node, s.c.verdict)
+        ).all()
+        review_rows = conn.execute(
+            select(r.c.node, func.count()).where(r.c.run_id.in_(ids)).group_by(r.c.node)
+        ).all()
+    verdicts: dict[str, dict[str, int]] = {}
+    seqs: dict[str, list[float]] = {}
+    for node, verdict, n, seq in step_rows:
+        verdicts.setdefault(node, {})[verdict or "none"] = n
+        seqs.setdefault(node, []).append(float(seq or 0))
+    reviews = {node: n for node, n in review_rows}
+    return [
+        NodeStat(
+            node=node,
+            steps=sum(v.values()),
+            verdicts=v,
+            reviews=reviews.get(node, 0),
+            first_seq=min(seqs.get(node, [0.0])),
+        )
+        for node, v in sorted(verdicts.items())
+    ]
+
+
+def decisions_for_run(store: SqlStore, run_id: str) -> list[Decision]:
+    """Every decision people made on the run's reviews, oldest first."""
+    d, r = t.decisions, t.reviews
+    with store.read() as conn:
+        rows = conn.execute(
+            select(d).join(r, r.c.id == d.c.review_id).where(r.c.run_id == run_id).order_by(d.c.at)
+        ).all()
+    return [Decision.model_validate(_row(row)) for row in rows]

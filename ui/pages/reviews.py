@@ -1,0 +1,392 @@
+"""Reviews: the queue (filter, page, open) and one review (why it is here, input beside output, the
+rule and facts behind each finding) with the decision: approve, edit (re-checked live) or reject."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+import streamlit as st
+from console import data, decisions, fmt, forms, packs, session
+
+from nesyflow.store import NotFound, ReviewRecord
+from nesyflow.store import queries as q
+
+store = data.store()
+PAGE_SIZE = 25
+AGES = {
+    "any age": None,
+    "> 1 hour": dt.timedelta(hours=1),
+    "> 1 day": dt.timedelta(days=1),
+    "> 7 days": dt.timedelta(days=7),
+}
+
+
+def _open(review_id: str | None) -> None:
+    if review_id:
+        st.query_params["review"] = review_id
+    else:
+        st.query_params.pop("review", None)
+
+
+def _reset_page() -> None:
+    st.session_state["queue-page"] = 1
+
+
+# -- the queue ------------------------------------------------------------------------------------
+def queue() -> None:
+    st.title("Reviews")
+    cols = st.columns([2, 2, 2, 2, 3])
+    everything = "All"
+    workflow = cols[0].selectbox(
+        "Workflow", [everything, *q.workflow_names(store)], key="f-workflow", on_change=_reset_page
+    )
+    pack = cols[1].selectbox(
+        "Pack", [everything, *q.pack_labels(store)], key="f-pack", on_change=_reset_page
+    )
+    rule = cols[2].selectbox(
+        "Rule", [everything, *q.rule_names(store)], key="f-rule", on_change=_reset_page
+    )
+    age = cols[3].selectbox("Waiting", list(AGES), key="f-age", on_change=_reset_page)
+    search = cols[4].text_input(
+        "Search",
+        key="f-search",
+        placeholder="id, node or words in the reasons",
+        on_change=_reset_page,
+    )
+    filters: dict[str, Any] = {
+        "workflow": None if workflow == everything else workflow,
+        "pack": None if pack == everything else pack,
+        "rule": None if rule == everything else rule,
+        "older_than": AGES[age],
+        "search": search.strip() or None,
+    }
+    page_number = int(st.session_state.get("queue-page", 1))
+    result = q.review_queue(store, page=page_number, page_size=PAGE_SIZE, **filters)
+    if result.total and page_number > result.pages:
+        page_number = result.pages
+        result = q.review_queue(store, page=page_number, page_size=PAGE_SIZE, **filters)
+    first = (result.page - 1) * result.page_size + 1
+    st.caption(
+        f"**{result.total:,}** open review{'s' if result.total != 1 else ''}"
+        + (
+            f" · showing {first:,}–{first + len(result.items) - 1:,}, oldest first"
+            if result.items
+            else ""
+        )
+    )
+    if not result.items:
+        st.info("No open review matches." if any(filters.values()) else "The queue is empty.")
+        return
+    for review in result.items:
+        _queue_row(review)
+    if result.pages > 1:
+        st.pagination(
+            result.pages,
+            default=result.page,
+            key="queue-pager",
+            on_change=lambda: st.session_state.update(
+                {"queue-page": st.session_state["queue-pager"]}
+            ),
+        )
+
+
+def _queue_row(review: ReviewRecord) -> None:
+    with st.container(border=True):
+        a, b, c, d = st.columns([1.2, 5, 2.4, 1], vertical_alignment="center")
+        a.markdown(f"**{fmt.age(review.created_at)}**  \n{fmt.verdict_badge(review.verdict)}")
+        first = next((r for r in review.reasons if r.get("message")), None)
+        more = len(review.reasons) - 1
+        b.markdown(
+            f"**{review.workflow}** · {review.node}  \n"
+            + (first["message"] if first else review.question or "A person must decide.")
+            + (f" *(+{more} more)*" if more > 0 else "")
+        )
+        rules = sorted({r["rule"] for r in review.reasons if r.get("rule")})
+        c.markdown(" ".join(fmt.badge(r, "gray") for r in rules[:3]) or " ")
+        d.button(
+            "Open",
+            key=f"open-{review.id}",
+            on_click=_open,
+            args=(review.id,),
+            icon=":material/open_in_new:",
+        )
+
+
+# -- one review ----------------------------------------------------------------------------------
+def detail(review_id: str) -> None:
+    st.button(
+        "Queue",
+        icon=":material/arrow_back:",
+        on_click=_open,
+        args=(None,),
+        type="tertiary",
+        key="back",
+    )
+    try:
+        review = store.get_review(review_id)
+    except NotFound:
+        st.error(f"There is no review `{review_id}` in this store.")
+        return
+    run = store.find_run(review.run_id)
+    step = store.get_step(review.step_id) if review.step_id else None
+
+    st.title(f"{review.workflow} · {review.node}")
+    identities = [
+        f"{p.get('name')}@{p.get('version')} `#{str(p.get('hash', ''))[:12]}`" for p in review.packs
+    ]
+    st.markdown(
+        " ".join(
+            [
+                fmt.verdict_badge(review.verdict),
+                fmt.status_badge(review.status),
+                fmt.badge(f"waiting {fmt.age(review.created_at)}", "gray", "schedule")
+                if review.status.value == "open"
+                else fmt.badge(f"decided {fmt.when(review.decided_at)}", "gray", "gavel"),
+            ]
+        )
+        + "  \n"
+        + (f"Rules: {', '.join(identities)} · " if identities else "")
+        + f"opened {fmt.when(review.created_at)} · review `{fmt.short_id(review.id)}`"
+    )
+    st.page_link(
+        "pages/runs.py",
+        label=f"Run {fmt.short_id(review.run_id)} — full trace",
+        icon=":material/timeline:",
+        query_params={"run": review.run_id},
+    )
+
+    outcome = st.session_state.get(f"outcome:{review.id}")
+    if outcome is not None and outcome.ok:
+        _show_outcome(outcome)
+    elif review.status.value == "decided":
+        decision = store.decision_for(review.id)
+        if decision is not None:
+            st.info(
+                f"Decided: **{decision.action.value}** by **{decision.who}** on "
+                f"{fmt.when(decision.at)}"
+                + (f" — “{decision.comment}”" if decision.comment else ""),
+                icon=":material/gavel:",
+            )
+
+    if review.question:
+        st.markdown(f"> {review.question}")
+    _reasons(review)
+
+    st.subheader("Input and output")
+    left, right = st.columns(2, gap="medium")
+    with left:
+        st.markdown("**What the step was given**")
+        given = step.inputs if step is not None and step.inputs is not None else None
+        if given is None and run is not None:
+            given = run.input
+        st.json(given if given is not None else {}, expanded=2)
+    with right:
+        st.markdown("**What it produced** (held for your decision)")
+        st.json(review.output if review.output is not None else {}, expanded=2)
+
+    if review.status.value == "open":
+        _decide(review)
+
+
+def _reasons(review: ReviewRecord) -> None:
+    findings = [r for r in review.reasons if r.get("rule")]
+    others = [r for r in review.reasons if not r.get("rule")]
+    st.subheader(f"Why it is here ({len(review.reasons)})")
+    if not review.reasons:
+        st.caption("No rule fired: the workflow asks a person at this step.")
+    paths = {p.get("name"): p for p in review.packs}
+    for reason in findings:
+        with st.container(border=True):
+            head = [
+                fmt.severity_badge(reason.get("severity")),
+                fmt.badge(reason.get("kind", "violation"), "gray"),
+                f"`{reason['rule']}`",
+            ]
+            st.markdown(" ".join(head))
+            detail = f" — about `{reason['detail']}`" if reason.get("detail") else ""
+            st.markdown(f"#### {reason.get('message', '')}{detail}")
+            for explanation in reason.get("explanation") or [{}]:
+                _explanation(reason, explanation, paths)
+    for reason in others:
+        st.warning(
+            reason.get("plain") or reason.get("message") or "no reason given",
+            icon=":material/help:",
+        )
+
+
+def _explanation(reason: dict[str, Any], explanation: dict[str, Any], paths: dict) -> None:
+    source = explanation.get("rule") or {}
+    label = str(reason.get("pack", ""))
+    name = label.split("@")[0]
+    identity = paths.get(name, {})
+    left, right = st.columns([3, 2], gap="medium")
+    with left:
+        if source:
+            lines = None
+            folder = identity.get("path")
+            if folder:
+                pack, _ = packs.load(folder)
+                if pack is not None and pack.identity.hash == identity.get("hash"):
+                    lines = packs.file_lines(pack, source["file"])
+            title = f"{label} · {source.get('file')}:{source.get('line')}"
+            if lines:
+                st.html(
+                    packs.source_html(
+                        lines, source["line"], source.get("end_line", source["line"]), title=title
+                    )
+                )
+            else:
+                text = str(source.get("text", "")).splitlines() or [""]
+                st.html(
+                    packs.source_html(text, 1, len(text), context=0, title=title + " (as recorded)")
+                )
+        else:
+            st.caption("No rule source recorded.")
+    with right:
+        facts = explanation.get("input_facts") or []
+        st.markdown("**Input facts behind it**")
+        st.code("\n".join(facts) if facts else "(none)", language="prolog")
+        derived = explanation.get("derived_facts") or []
+        if derived:
+            st.caption("Derived on the way: " + ", ".join(f"`{d}`" for d in derived[:6]))
+        bindings = explanation.get("bindings") or {}
+        if bindings:
+            st.caption("Bindings: " + ", ".join(f"`{k} = {v}`" for k, v in bindings.items()))
+
+
+# -- deciding --------------------------------------------------------------------------------------
+def _decide(review: ReviewRecord) -> None:
+    st.subheader("Your decision")
+    who = session.ask_reviewer("review")
+    if not who:
+        return
+    overriding = review.verdict in decisions.OVERRIDDEN
+    n = len([r for r in review.reasons if r.get("rule")])
+    action = st.segmented_control(
+        "Action",
+        ["Approve", "Edit", "Reject"],
+        default="Approve" if review.output is not None else "Edit",
+        key=f"action-{review.id}",
+        required=True,
+    )
+    outcome = st.session_state.get(f"outcome:{review.id}")
+    if outcome is not None and not outcome.ok:
+        st.error(f"Not recorded: {outcome.message}", icon=":material/block:")
+        for reason in outcome.reasons:
+            st.markdown(f"- {reason.get('plain') or reason.get('message')}")
+    if action == "Approve":
+        label = "Comment"
+        if overriding:
+            label += (
+                f" — required: approving overrides {n or 'the'} rule finding{'s' if n != 1 else ''}"
+            )
+        comment = st.text_area(
+            label, key=f"comment-approve-{review.id}", placeholder="Why is this all right?"
+        )
+        if st.button("Approve", type="primary", icon=":material/check:", key="approve-btn"):
+            _submit(review, "approve", who, comment, None, None)
+    elif action == "Edit":
+        _edit(review, who)
+    else:
+        comment = st.text_area(
+            "Comment",
+            key=f"comment-reject-{review.id}",
+            placeholder="Why is this rejected? (recorded with the run)",
+        )
+        if st.button("Reject", type="primary", icon=":material/close:", key="reject-btn"):
+            _submit(review, "reject", who, comment, None, None)
+
+
+def _edit(review: ReviewRecord, who: str) -> None:
+    subject = decisions.subject_for(store, review, data.load_workflow_file)
+    if subject.note:
+        st.caption(f"Schema and rules from the review's packs ({subject.note}).")
+    as_json = subject.schema is None or st.toggle("Edit as JSON", key=f"json-{review.id}")
+    key = f"edit-{review.id}"
+    if as_json:
+        raw = st.text_area(
+            "Output (JSON)",
+            value=json.dumps(review.output, indent=2),
+            height=300,
+            key=f"{key}-json",
+        )
+        try:
+            edited = json.loads(raw)
+        except ValueError as exc:
+            st.error(f"Not JSON: {exc}")
+            return
+    else:
+        with st.container(border=True):
+            edited = forms.model_form(subject.schema, review.output, key)
+    result = decisions.preview(subject, edited)
+    with st.container(border=True):
+        st.markdown(
+            f"**Re-checked live:** {fmt.verdict_badge(result.verdict) if result.verdict != 'invalid' else fmt.badge('does not fit the schema', 'red', 'error')}"
+        )
+        for problem in result.problems:
+            st.markdown(f"- {problem}")
+        for reason in result.reasons:
+            st.markdown(f"- {reason.get('plain') or reason.get('message')}")
+        if result.verdict == "pass":
+            st.caption("The edited output breaks no rule.")
+        elif result.verdict == "review":
+            st.caption("Still flagged for a person — saving records your approval of it.")
+    comment = st.text_area(
+        "Comment", key=f"comment-edit-{review.id}", placeholder="What did you change, and why?"
+    )
+    if st.button("Save edit", type="primary", icon=":material/save:", key="edit-btn"):
+        _submit(review, "edit", who, comment, edited, subject.workflow)
+
+
+def _submit(
+    review: ReviewRecord, action: str, who: str, comment: str | None, output: Any, workflow: Any
+) -> None:
+    """Decide with the values on screen now (not those of the previous run), then redraw."""
+    with st.spinner("Recording the decision and continuing the run…"):
+        outcome = decisions.apply(store, review, action, who, comment, output, workflow)
+    st.session_state[f"outcome:{review.id}"] = outcome
+    st.rerun()
+
+
+def _show_outcome(outcome: decisions.Outcome) -> None:
+    with st.container(border=True):
+        st.success(outcome.message, icon=":material/task_alt:")
+        if outcome.run_error and outcome.run_status not in ("rejected",):
+            st.caption(f"Run note: {outcome.run_error}")
+        if outcome.new_steps:
+            st.markdown("**What happened next**")
+            for s in outcome.new_steps:
+                st.markdown(
+                    f"`#{s.seq}` **{s.node}** · {s.kind} {fmt.verdict_badge(s.verdict)}"
+                    + (f" — {s.error}" if s.error else "")
+                )
+        a, b = st.columns(2)
+        if outcome.next_review:
+            a.button(
+                "Open the run's next review",
+                key="next-review",
+                on_click=_open,
+                args=(outcome.next_review,),
+                icon=":material/arrow_forward:",
+            )
+        upcoming = q.review_queue(store, page_size=1)
+        if upcoming.items:
+            b.button(
+                "Next review in the queue",
+                key="next-in-queue",
+                on_click=_open,
+                args=(upcoming.items[0].id,),
+                icon=":material/skip_next:",
+                type="primary",
+            )
+        else:
+            b.button("Back to the queue", key="to-queue", on_click=_open, args=(None,))
+
+
+review_param = st.query_params.get("review")
+if review_param:
+    detail(review_param)
+else:
+    queue()
