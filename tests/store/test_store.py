@@ -240,3 +240,31 @@ def test_queries(store):
     assert rules == {("too_big", 1), ("large", 1)}
     assert q.workflow_names(store) == ["wf1", "wf2"]
     assert [s.seq for s in q.run_steps(store, a.run.id)] == [1]
+
+
+def test_a_version_1_store_is_migrated_to_the_current_schema(tmp_path):
+    import datetime as dt
+
+    from sqlalchemy import create_engine, insert, inspect
+
+    from nesyflow.store import migrations
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    engine = create_engine(url)
+    with engine.begin() as conn:  # what a nesyflow with only the first migration left behind
+        t.schema_version.create(conn)
+        migrations.MIGRATIONS[0][1](conn)
+        # the tables as version 1 made them: before the index existed
+        conn.exec_driver_sql("DROP INDEX IF EXISTS ix_steps_created")
+        conn.execute(
+            insert(t.schema_version).values(
+                version=1, description="v1", applied_at=dt.datetime.now(dt.UTC)
+            )
+        )
+        indexes = {i["name"] for i in inspect(conn).get_indexes("steps")}
+    engine.dispose()
+    store = open_store(url)
+    assert store.schema_version == len(MIGRATIONS) >= 2
+    with store.read() as conn:
+        assert "ix_steps_created" in {i["name"] for i in inspect(conn).get_indexes("steps")}
+    assert "ix_steps_created" not in indexes

@@ -26,10 +26,16 @@ def _v1_initial(conn: Connection) -> None:
     t.metadata.create_all(conn, tables=first, checkfirst=True)
 
 
+def _v2_steps_created_index(conn: Connection) -> None:
+    index = next(i for i in t.steps.indexes if i.name == "ix_steps_created")
+    index.create(conn, checkfirst=True)
+
+
 Migration = tuple[str, Callable[[Connection], None]]
 
 MIGRATIONS: list[Migration] = [
     ("runs, steps, reviews, decisions, effects, findings", _v1_initial),
+    ("index steps by creation time (the console's verdict trend)", _v2_steps_created_index),
 ]
 
 

@@ -97,6 +97,8 @@ steps = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     # One row per place in the run: a second process replaying the same step cannot insert it.
     UniqueConstraint("run_id", "seq", name="uq_steps_run_seq"),
+    # The console's verdict trend reads the steps of the last days (schema version 2).
+    Index("ix_steps_created", "created_at"),
 )
 
 reviews = Table(
