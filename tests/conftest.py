@@ -13,6 +13,12 @@ ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures"
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "local_model: runs the real embedded model (local/smollm2); a few seconds each"
+    )
+
+
 @pytest.fixture(scope="session")
 def toy_pack():
     from nesyflow.logic import load_pack

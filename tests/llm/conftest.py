@@ -1,4 +1,4 @@
-"""Fixtures for the llm layer: offline always, one thread, the ``local_model`` marker."""
+"""Fixtures for the llm layer: offline always, one thread."""
 
 from __future__ import annotations
 
@@ -14,12 +14,6 @@ from typing import Literal
 
 import pytest
 from pydantic import BaseModel, Field
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line(
-        "markers", "local_model: runs the real embedded model (local/smollm2); a few seconds each"
-    )
 
 
 class Expense(BaseModel):

@@ -14,20 +14,14 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-# Modules that add commands to `app` (each defines `register(app)`); a module that is not there yet
-# (work in progress) is skipped so the rest of the CLI keeps working.
+# Modules that add commands to `app` (each defines `register(app)`). A missing one is an install
+# error and fails loudly: a CLI that silently lacks `check` would be worse than none.
 _COMMAND_MODULES = ("rules", "workflows", "runs", "replay", "console", "demo")
 
 
 def _register_all() -> None:
     for name in _COMMAND_MODULES:
-        try:
-            module = importlib.import_module(f"nesyflow.cli.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name == f"nesyflow.cli.{name}":
-                continue
-            raise
-        module.register(app)
+        importlib.import_module(f"nesyflow.cli.{name}").register(app)
 
 
 _register_all()

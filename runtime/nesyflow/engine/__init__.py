@@ -1,8 +1,8 @@
 """Durable runs: walk a workflow, check every step with its rule packs, checkpoint after each step,
 pause for people, resume anywhere. Imports logic, llm, graph and store; nothing imports it but
-review, the CLI and the console."""
+review, the CLI, the console and agents' tools (:func:`current_run`)."""
 
-from nesyflow.engine._runner import effect_key, idempotency_key
+from nesyflow.engine._runner import RunView, current_run, effect_key, idempotency_key
 from nesyflow.engine.api import RunResult, load_run_workflow, resume, start_run
 from nesyflow.engine.checking import CheckSummary, check_subject
 from nesyflow.engine.services import Services
@@ -14,8 +14,10 @@ __all__ = [
     "Pending",
     "RunResult",
     "RunState",
+    "RunView",
     "Services",
     "check_subject",
+    "current_run",
     "effect_key",
     "idempotency_key",
     "load_run_workflow",

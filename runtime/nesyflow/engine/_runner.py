@@ -11,7 +11,10 @@ happened before the crash is made again with the same key, so the tool can recog
 from __future__ import annotations
 
 import contextvars
+import copy
 import time
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -42,7 +45,7 @@ from nesyflow.store import (
 )
 from nesyflow.store._faults import crash_point
 
-__all__ = ["Runner", "effect_key", "idempotency_key", "jsonable"]
+__all__ = ["RunView", "Runner", "current_run", "effect_key", "idempotency_key", "jsonable"]
 
 # Verdicts a person must see even when the policy says reask/reject: the rules could not decide
 # (unknown) or asked for a person (review).
@@ -433,7 +436,7 @@ class Runner:
             try:
                 args = node.args_schema.model_validate(args_data)
                 crash_point("tool:before")
-                value = _call_tool(node.tool, args, key)
+                value = _call_tool(node.tool, args, key, self._view(node))
                 crash_point("tool:after")
                 if node.output is not None and not isinstance(value, node.output):
                     value = node.output.model_validate(jsonable(value))
@@ -468,6 +471,23 @@ class Runner:
         )
         self._advance(
             node, result, summary, step, effect=None if replayed else (key, result), verdict="pass"
+        )
+
+    def _view(self, node: ToolNode) -> RunView:
+        """The checkpointed run as the tool about to run may read it (deep copies: read-only)."""
+        cur = self.state.cursor
+        assert cur is not None
+        return RunView(
+            run_id=self.run.id,
+            workflow=self.run.workflow,
+            node=node.id,
+            visit=cur.visit,
+            input=copy.deepcopy(self.run.input),
+            outputs=copy.deepcopy(self.state.outputs),
+            derived=copy.deepcopy(self.state.derived),
+            verdicts=dict(self.state.verdicts),
+            visits=dict(self.state.visits),
+            approved=cur.approved_set,
         )
 
     def _human(self, node: HumanNode) -> None:
@@ -643,10 +663,48 @@ def idempotency_key() -> str | None:
     return _KEY.get()
 
 
-def _call_tool(tool: Any, args: BaseModel, key: str) -> Any:
-    """Call the tool with its argument model, with :func:`idempotency_key` set for the call."""
+@dataclass(frozen=True)
+class RunView:
+    """What a tool may read of its own run while it runs: the checkpointed state, as JSON copies.
+
+    ``outputs`` / ``derived`` / ``verdicts`` are the latest of each node (on a cycle, the previous
+    visit's until the node runs again), ``visits`` how often each node has run, ``approved`` whether
+    the arguments are a person's approval (or edit) of a call the rules did not allow. It is the
+    state the run was checkpointed in, so a call made again after a crash or on resume sees exactly
+    what the first attempt saw. Data paths (``input:``) stay the way to give a tool its arguments;
+    this is for what a data path cannot name, e.g. a node's output that does not exist yet on the
+    first pass through a cycle (a conversation's history carried by the loop).
+    """
+
+    run_id: str
+    workflow: str
+    node: str
+    visit: int
+    input: Any
+    outputs: Mapping[str, Any]
+    derived: Mapping[str, Mapping[str, Any]]
+    verdicts: Mapping[str, str]
+    visits: Mapping[str, int]
+    approved: bool = False
+
+
+_RUN: contextvars.ContextVar[RunView | None] = contextvars.ContextVar(
+    "nesyflow_run_view", default=None
+)
+
+
+def current_run() -> RunView | None:
+    """Inside a tool call: the :class:`RunView` of the run making it, else ``None``."""
+    return _RUN.get()
+
+
+def _call_tool(tool: Any, args: BaseModel, key: str, view: RunView | None = None) -> Any:
+    """Call the tool with its argument model, with :func:`idempotency_key` (and
+    :func:`current_run`) set for the call."""
     token = _KEY.set(key)
+    run_token = _RUN.set(view)
     try:
         return tool(args)
     finally:
+        _RUN.reset(run_token)
         _KEY.reset(token)
