@@ -1,0 +1,201 @@
+"""Tools of the airline baggage agent: ``to_ticket`` turns what the model read into the fee pack's
+``Ticket`` — the region at the non-U.S. end of the trip (or "U.S."), the direction, bag ids 1…n.
+
+Regions come from a small gazetteer of cities (below) named by the fee tables' regions. A city it
+does not know is not guessed: the tool fails and the run goes to a person.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+import unicodedata
+from pathlib import Path
+from types import ModuleType
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = ["GAZETTEER", "TripArgs", "region_of", "to_ticket"]
+
+_PACK_SCHEMA = Path(__file__).resolve().parents[2] / "rules" / "airline_baggage" / "schema.py"
+
+
+def _load(name: str, path: Path) -> ModuleType:
+    # Not nesyflow._imports.load_module: this file is being imported by it (under its lock).
+    module = sys.modules.get(name)
+    if module is None:
+        spec = importlib.util.spec_from_file_location(name, path)
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return module
+
+
+_pack = _load("_nesyflow_agent_airline_pack_schema", _PACK_SCHEMA)
+_agent = _load("_nesyflow_agent_airline_schema", Path(__file__).with_name("schema.py"))
+Ticket = _pack.Ticket
+BagText = _agent.BagText
+
+GAZETTEER: dict[str, tuple[str, ...]] = {
+    "U.S.": (
+        "Atlanta",
+        "Austin",
+        "Baltimore",
+        "Boston",
+        "Charlotte",
+        "Chicago",
+        "Cleveland",
+        "Dallas",
+        "Denver",
+        "Detroit",
+        "Honolulu",
+        "Houston",
+        "Indianapolis",
+        "Kansas City",
+        "Las Vegas",
+        "Los Angeles",
+        "Miami",
+        "Minneapolis",
+        "Nashville",
+        "New Orleans",
+        "New York",
+        "Newark",
+        "Orlando",
+        "Philadelphia",
+        "Phoenix",
+        "Pittsburgh",
+        "Portland",
+        "Raleigh",
+        "Sacramento",
+        "Salt Lake City",
+        "San Antonio",
+        "San Diego",
+        "San Francisco",
+        "San Jose",
+        "Seattle",
+        "St. Louis",
+        "Tampa",
+        "Washington",
+        "Washington D.C.",
+        "Washington DC",
+    ),
+    "Canada": ("Toronto", "Montreal", "Vancouver", "Calgary", "Ottawa", "Edmonton", "Winnipeg"),
+    "Mexico": ("Mexico City", "Cancun", "Guadalajara", "Monterrey", "Tijuana"),
+    "Puerto Rico": ("San Juan",),
+    "Colombia": ("Bogota", "Medellin", "Cartagena", "Cali"),
+    "Peru": ("Lima", "Cusco"),
+    "Ecuador": ("Quito", "Guayaquil"),
+    "Panama": ("Panama City",),
+    "Cuba": ("Havana",),
+    "Haiti": ("Port-au-Prince",),
+    "South America": ("Sao Paulo", "Rio de Janeiro", "Buenos Aires", "Santiago", "Caracas"),
+    "Europe": [
+        "London",
+        "Paris",
+        "Madrid",
+        "Barcelona",
+        "Rome",
+        "Milan",
+        "Berlin",
+        "Munich",
+        "Frankfurt",
+        "Amsterdam",
+        "Brussels",
+        "Vienna",
+        "Zurich",
+        "Geneva",
+        "Stockholm",
+        "Oslo",
+        "Copenhagen",
+        "Helsinki",
+        "Dublin",
+        "Lisbon",
+        "Athens",
+        "Prague",
+        "Warsaw",
+        "Budapest",
+    ],
+    "Israel": ("Tel Aviv", "Jerusalem"),
+    "Qatar": ("Doha",),
+    "India": (
+        "Mumbai",
+        "New Delhi",
+        "Delhi",
+        "Bangalore",
+        "Bengaluru",
+        "Chennai",
+        "Hyderabad",
+        "Kolkata",
+    ),
+    "China": [
+        "Beijing",
+        "Shanghai",
+        "Guangzhou",
+        "Shenzhen",
+        "Chengdu",
+        "Wuhan",
+        "Chongqing",
+        "Xi'an",
+        "Hangzhou",
+        "Nanjing",
+        "Tianjin",
+    ],
+    "Japan": ("Tokyo", "Osaka", "Nagoya", "Kyoto", "Sapporo", "Fukuoka"),
+    "South Korea": ("Seoul", "Busan"),
+    "Hong Kong": ("Hong Kong",),
+    "Australia": ("Sydney", "Melbourne", "Brisbane", "Perth", "Adelaide"),
+    "New Zealand": ("Auckland", "Wellington", "Christchurch"),
+}
+
+
+def _key(text: str) -> str:
+    plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return "".join(ch for ch in plain.lower() if ch.isalnum())
+
+
+_INDEX = {_key(city): region for region, cities in GAZETTEER.items() for city in cities}
+
+
+def region_of(city: str) -> str | None:
+    """The fee-table region of ``city`` ("U.S." for a U.S. city), or ``None`` if unknown."""
+    return _INDEX.get(_key(city))
+
+
+class TripArgs(BaseModel):
+    """What ``to_ticket`` takes: the model's reading of the trip."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    customer_class: str
+    origin: str
+    destination: str
+    base_price: int
+    bags: list[BagText] = Field(min_length=1)  # type: ignore[valid-type]
+
+
+def to_ticket(trip: TripArgs) -> Ticket:  # type: ignore[valid-type]
+    """The pack's ticket: routine = the non-U.S. end's region ("U.S." if both ends are in the
+    U.S.), direction 0 = leaving the U.S., 1 = arriving in it."""
+    origin, destination = region_of(trip.origin), region_of(trip.destination)
+    unknown = [c for c, r in ((trip.origin, origin), (trip.destination, destination)) if r is None]
+    if unknown:
+        raise ValueError(f"no fee region known for {', '.join(map(repr, unknown))}")
+    if origin == "U.S." and destination == "U.S.":
+        routine, direction = "U.S.", 0
+    elif origin == "U.S.":
+        routine, direction = destination, 0
+    elif destination == "U.S.":
+        routine, direction = origin, 1
+    else:
+        raise ValueError(f"neither {trip.origin!r} nor {trip.destination!r} is in the U.S.")
+    return Ticket(
+        base_price=trip.base_price,
+        customer_class=trip.customer_class,
+        routine=routine,
+        direction=direction,
+        bag_list=[
+            {"id": n, "name": b.name, "size": list(b.size), "weight": b.weight}
+            for n, b in enumerate(trip.bags, start=1)
+        ],
+    )
