@@ -101,6 +101,23 @@ class RetailDB:
                 return uid
         return None
 
+    # ---- what a run changed (to carry a run's database in its checkpointed state)
+    def changes(self) -> dict[str, dict[str, dict[str, Any]]]:
+        """The records this run wrote, as plain data: ``{"users": {id: record}, "orders": {...}}``."""
+        out: dict[str, dict[str, dict[str, Any]]] = {"users": {}, "orders": {}}
+        for table, key in sorted(self._copied):
+            out[table][key] = copy.deepcopy(getattr(self, table)[key])
+        return out
+
+    def apply(self, changes: dict[str, dict[str, dict[str, Any]]]) -> RetailDB:
+        """Put back records a run wrote (what :meth:`changes` gave); returns ``self``."""
+        for table in ("users", "orders"):
+            records = getattr(self, table)
+            for key, record in (changes.get(table) or {}).items():
+                records[key] = copy.deepcopy(record)
+                self._copied.add((table, key))
+        return self
+
     # ---- writes (copy on first write)
     def user_for_write(self, user_id: str) -> dict[str, Any]:
         return self._own("users", self.users, user_id)
