@@ -61,7 +61,13 @@ def run_scenario(task: dict[str, Any], flow: Any, store: Any, agent: Any, max_ca
     review = None
     if result.review_id:
         review = store.get_review(result.review_id)
-        decide(review.id, "reject", "benchmarks/retail_agent.py", comment="benchmark: stop here", store=store)
+        decide(
+            review.id,
+            "reject",
+            "benchmarks/retail_agent.py",
+            comment="benchmark: stop here",
+            store=store,
+        )
     seconds = time.perf_counter() - started
     steps = store.steps(result.run_id)
     proposals = [s for s in steps if s.node == "propose" and s.kind == "llm"]

@@ -184,7 +184,8 @@ def check_subject(
                     "pack": label,
                 }
             )
-        if verdict == "unknown" and result.reason:
+        # A reason that only restates the missing atoms above would list each of them twice.
+        if verdict == "unknown" and result.reason and not result.missing:
             reasons.append(
                 {"rule": None, "kind": "unknown", "message": result.reason, "pack": label}
             )
