@@ -52,7 +52,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
-from typing import Annotated, Any, ClassVar, TypedDict
+from typing import Annotated, Any, TypedDict
 
 from pydantic import BaseModel
 
@@ -151,47 +151,8 @@ def nesyflow_graph(shape: str, n: int) -> Any:
     return b.build(start="n1")
 
 
-class PromptCache:
-    """The proposed fix for nesyflow.llm.prompts (not in the tree): keep compiled templates.
-
-    ``render_template`` calls ``env.from_string(template)`` for every step, i.e. Jinja2 parses and
-    compiles the same prompt to Python bytecode on every llm step. With ``on`` set, this wraps the
-    shared environment's ``from_string`` with a dict cache (what an ``lru_cache`` on the compile in
-    prompts.py would do); off, it is the code as it is."""
-
-    on = False
-    _installed = False
-    _cache: ClassVar[dict[str, Any]] = {}
-
-    @classmethod
-    def install(cls) -> None:
-        if cls._installed:
-            return
-        from nesyflow.llm.prompts import _environment
-
-        env = _environment()
-        original = env.from_string
-
-        def from_string(source: Any, *args: Any, **kwargs: Any) -> Any:
-            if not cls.on or args or kwargs or not isinstance(source, str):
-                return original(source, *args, **kwargs)
-            hit = cls._cache.get(source)
-            if hit is None:
-                hit = cls._cache[source] = original(source)
-            return hit
-
-        env.from_string = from_string
-        cls._installed = True
-
-
-def run_nesyflow(
-    flow: Any, store: Any, model: MockModel, services: Services, cached: bool = False
-) -> int:
-    PromptCache.on = cached
-    try:
-        result = start_run(flow, TOPIC, store=store, services=services)
-    finally:
-        PromptCache.on = False
+def run_nesyflow(flow: Any, store: Any, model: MockModel, services: Services) -> int:
+    result = start_run(flow, TOPIC, store=store, services=services)
     assert result.status.value == "completed", result
     return result.steps_written
 
@@ -282,9 +243,6 @@ def run_langgraph(graph: Any, n: int) -> int:
 # ---------------------------------------------------------------------------------------------
 # measuring
 # ---------------------------------------------------------------------------------------------
-NF_CACHED = "nesyflow + prompt cache (proposed)"
-
-
 @dataclass
 class Contender:
     name: str
@@ -314,16 +272,15 @@ def _sqlite_counts(path: Path, tables: list[str]) -> dict[str, Any]:
 def contenders(shape: str, n: int, settings: list[str]) -> list[Contender]:
     out: list[Contender] = []
 
-    def nf(sync: str | None, cached: bool = False) -> Callable[[Path], Any]:
+    def nf(sync: str | None) -> Callable[[Path], Any]:
         def setup(dbdir: Path) -> Any:
-            path = dbdir / f"nesyflow-{sync or 'default'}{'-cached' if cached else ''}.db"
+            path = dbdir / f"nesyflow-{sync or 'default'}.db"
             store = open_nesyflow_store(path, sync)
             model = MockModel(ANSWER)
             flow = nesyflow_graph(shape, n)
             services = nesyflow_services(model)
-            PromptCache.install()
-            run_nesyflow(flow, store, model, services, cached)  # warm-up (imports, caches)
-            return (lambda: run_nesyflow(flow, store, model, services, cached)), model, store.close
+            run_nesyflow(flow, store, model, services)  # warm-up (imports, caches)
+            return (lambda: run_nesyflow(flow, store, model, services)), model, store.close
 
         return setup
 
@@ -340,8 +297,6 @@ def contenders(shape: str, n: int, settings: list[str]) -> list[Contender]:
 
     if "nesyflow" in settings:
         out.append(Contender("nesyflow (WAL, sync=NORMAL)", nf(None)))
-    if "nesyflow-cached" in settings:
-        out.append(Contender(NF_CACHED, nf(None, cached=True)))
     if "nesyflow-full" in settings:
         out.append(Contender("nesyflow (WAL, sync=FULL)", nf("FULL")))
     if HAVE_LANGGRAPH and "langgraph" in settings:
@@ -391,9 +346,7 @@ def measure_shape(
     persisted: dict[str, Any] = {}
     for c in cs:
         if c.name.startswith("nesyflow"):
-            tag = (
-                "FULL" if "FULL" in c.name else "default-cached" if "cache" in c.name else "default"
-            )
+            tag = "FULL" if "FULL" in c.name else "default"
             counts = _sqlite_counts(dbdir / f"nesyflow-{tag}.db", ["runs", "steps", "findings"])
         else:
             tag = "NORMAL" if "NORMAL" in c.name else "default"
@@ -471,7 +424,7 @@ def expense_workflow() -> Any:
     return b.build(start="extract"), "built in Python (agents/expense/workflow.yaml absent)"
 
 
-def measure_expense(runs: int, repeats: int, dbdir: Path, cached: bool = False) -> dict[str, Any]:
+def measure_expense(runs: int, repeats: int, dbdir: Path) -> dict[str, Any]:
     from schema import ExpenseClaim
 
     samples = [
@@ -487,10 +440,8 @@ def measure_expense(runs: int, repeats: int, dbdir: Path, cached: bool = False) 
     model = MockModel(lambda messages: current["claim"])
     services = nesyflow_services(model)
     dbdir.mkdir(parents=True, exist_ok=True)
-    store = open_nesyflow_store(dbdir / f"expense{'-cached' if cached else ''}.db")
+    store = open_nesyflow_store(dbdir / "expense.db")
     rates, per_step, statuses = [], [], {}
-    PromptCache.install()
-    PromptCache.on = cached
     try:
         for rep in range(repeats + 1):  # the first pass is a warm-up (pack load, imports)
             n_runs = min(runs, 20) if rep == 0 else runs
@@ -513,12 +464,10 @@ def measure_expense(runs: int, repeats: int, dbdir: Path, cached: bool = False) 
             rates.append(steps / wall)
             per_step.append((wall - (model.seconds - before)) / steps * 1e6)
     finally:
-        PromptCache.on = False
         store.close()
         if FREEZE_GC:
             gc.unfreeze()
     return {
-        "variant": "prompt cache (proposed)" if cached else "as is",
         "workflow": source,
         "runs_per_repeat": runs,
         "repeats": repeats,
@@ -618,7 +567,7 @@ def report(shapes: list[dict[str, Any]], expense: list[dict[str, Any]] | None) -
     for e in expense or []:
         print()
         print(
-            f"expense agent, {e['variant']} ({e['workflow']}): {e['steps_per_s_median']:.0f} "
+            f"expense agent ({e['workflow']}): {e['steps_per_s_median']:.0f} "
             f"steps/s (median of {e['repeats']} × {e['runs_per_repeat']} runs), "
             f"{e['us_per_step_excl_model_median']:.0f} µs/step excl. model; "
             f"statuses {e['run_statuses']}"
@@ -633,8 +582,8 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=0, help="0 = by size (30/15/5; quick 5/3/1)")
     ap.add_argument(
         "--settings",
-        default="nesyflow,nesyflow-cached,nesyflow-full,langgraph,langgraph-normal",
-        help="contenders: nesyflow, nesyflow-cached, nesyflow-full, langgraph, langgraph-normal",
+        default="nesyflow,nesyflow-full,langgraph,langgraph-normal",
+        help="contenders: nesyflow, nesyflow-full, langgraph, langgraph-normal",
     )
     ap.add_argument("--expense-runs", type=int, default=1000)
     ap.add_argument("--expense-repeats", type=int, default=3)
@@ -674,10 +623,7 @@ def main() -> None:
         if not args.no_expense:
             runs = 100 if args.quick else args.expense_runs
             reps = 1 if args.quick else args.expense_repeats
-            expense = [
-                measure_expense(runs, reps, SCRATCH / "expense"),
-                measure_expense(runs, reps, SCRATCH / "expense", cached=True),
-            ]
+            expense = [measure_expense(runs, reps, SCRATCH / "expense")]
             print("  expense: done", file=sys.stderr)
         report(shapes, expense)
         data = {
