@@ -139,7 +139,10 @@ def main() -> None:
 
     before = rss_mb()
     drift_first, drift_last = [], []
+    curve = []  # RSS every tenth of the run: growth that levels off is caches, not a leak
     for i in range(rss_n):
+        if i % max(1, rss_n // 10) == 0:
+            curve.append((i, round(rss_mb(), 1)))
         claim, ctx = pool[i % len(pool)]
         t = time.perf_counter()
         check(pack, claim, ctx)
@@ -153,6 +156,7 @@ def main() -> None:
         "checks": rss_n,
         "rss_before_mb": before,
         "rss_after_mb": after,
+        "rss_curve_mb": curve,
         "p50_first_1000_ms": statistics.median(drift_first),
         "p50_last_1000_ms": statistics.median(drift_last) if drift_last else None,
     }
@@ -182,6 +186,7 @@ def main() -> None:
         f"{m['rss_after_mb']:.1f} MB; p50 first/last 1000: {m['p50_first_1000_ms']:.3f} / "
         f"{m['p50_last_1000_ms'] or float('nan'):.3f} ms"
     )
+    print(f"  RSS curve (checks, MB)     {m['rss_curve_mb']}")
     print(f"  wrote {out.relative_to(ROOT)}")
 
 
