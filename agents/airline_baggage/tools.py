@@ -7,33 +7,20 @@ does not know is not guessed: the tool fails and the run goes to a person.
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 import unicodedata
 from pathlib import Path
-from types import ModuleType
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from nesyflow._imports import load_module
 
 __all__ = ["GAZETTEER", "TripArgs", "region_of", "to_ticket"]
 
 _PACK_SCHEMA = Path(__file__).resolve().parents[2] / "rules" / "airline_baggage" / "schema.py"
 
 
-def _load(name: str, path: Path) -> ModuleType:
-    # Not nesyflow._imports.load_module: this file is being imported by it (under its lock).
-    module = sys.modules.get(name)
-    if module is None:
-        spec = importlib.util.spec_from_file_location(name, path)
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return module
-
-
-_pack = _load("_nesyflow_agent_airline_pack_schema", _PACK_SCHEMA)
-_agent = _load("_nesyflow_agent_airline_schema", Path(__file__).with_name("schema.py"))
+_pack = load_module(_PACK_SCHEMA)
+_agent = load_module(Path(__file__).with_name("schema.py"))
 Ticket = _pack.Ticket
 BagText = _agent.BagText
 

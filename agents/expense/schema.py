@@ -15,33 +15,16 @@ always checked against the true level and date.
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
-import sys
 from pathlib import Path
-from types import ModuleType
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from nesyflow._imports import load_module
+
 _PACK_SCHEMA = Path(__file__).resolve().parents[2] / "rules" / "expense" / "schema.py"
 
-
-def _load_pack_schema() -> ModuleType:
-    # Imported by path under a name of its own. Not through nesyflow._imports.load_module: this
-    # file is itself being imported by it (its lock is held), and the classes need not be the
-    # pack's very objects: the engine hands the pack the claim as JSON data.
-    name = "_nesyflow_agent_expense_pack_schema"
-    module = sys.modules.get(name)
-    if module is None:
-        spec = importlib.util.spec_from_file_location(name, _PACK_SCHEMA)
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return module
-
-
-_pack = _load_pack_schema()
+_pack = load_module(_PACK_SCHEMA)  # the very module (and classes) the pack loads
 
 ExpenseClaim = _pack.ExpenseClaim
 ExpenseItem = _pack.ExpenseItem

@@ -15,36 +15,21 @@ from __future__ import annotations
 import datetime as dt
 import fcntl
 import hashlib
-import importlib.util
 import json
 import os
-import sys
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
-from types import ModuleType
 
 from pydantic import BaseModel, ConfigDict
+
+from nesyflow._imports import load_module
 
 __all__ = ["LedgerEntry", "ledger_path", "read_ledger", "record_reimbursement"]
 
 _PACK_SCHEMA = Path(__file__).resolve().parents[2] / "rules" / "expense" / "schema.py"
 
 
-def _load_pack_schema() -> ModuleType:
-    # The same private module name as schema.py uses, so both files share one set of classes.
-    # (Not nesyflow._imports.load_module: this file is being imported by it, under its lock.)
-    name = "_nesyflow_agent_expense_pack_schema"
-    module = sys.modules.get(name)
-    if module is None:
-        spec = importlib.util.spec_from_file_location(name, _PACK_SCHEMA)
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return module
-
-
-ExpenseClaim = _load_pack_schema().ExpenseClaim
+ExpenseClaim = load_module(_PACK_SCHEMA).ExpenseClaim
 
 
 class LedgerEntry(BaseModel):
