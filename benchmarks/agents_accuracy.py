@@ -124,7 +124,7 @@ def airline(model: str | None, limit: int | None, store) -> dict:
 
 
 def expense(model: str | None, limit: int | None, store) -> dict:
-    from nesyflow.cli.demo import SCORED_FIELDS, load_samples, run_sample
+    from nesyflow.cli.demo import SCORED_FIELDS, field_tally, load_samples, run_sample
     from nesyflow.graph import load_workflow
 
     agent = ROOT / "agents" / "expense"
@@ -146,12 +146,7 @@ def expense(model: str | None, limit: int | None, store) -> dict:
     n = len(outcomes)
     right = sum(o.score.fields_right for o in outcomes)
     total = sum(o.score.fields_total for o in outcomes)
-    per_field: dict[str, list[int]] = {}
-    for o in outcomes:
-        for name, (r, t) in o.score.per_field.items():
-            tally = per_field.setdefault(name, [0, 0])
-            tally[0] += r
-            tally[1] += t
+    per_field = field_tally(outcomes)
     agree = sum(o.verdict == o.expected_verdict for o in outcomes)
     first_agree = sum(o.first_verdict == o.expected_verdict for o in outcomes)
     return {

@@ -37,6 +37,7 @@ __all__ = [
     "Score",
     "default_subset",
     "expense_agent_dir",
+    "field_tally",
     "load_samples",
     "register",
     "run_sample",
@@ -188,6 +189,17 @@ def score_claim(got: dict[str, Any] | None, want: dict[str, Any]) -> Score:
         and score.fields_right == score.fields_total
     )
     return score
+
+
+def field_tally(outcomes: list[Any]) -> dict[str, list[int]]:
+    """Per scored field, ``[right, total]`` summed over the outcomes' scores."""
+    per_field: dict[str, list[int]] = {}
+    for o in outcomes:
+        for name, (r, t) in o.score.per_field.items():
+            tally = per_field.setdefault(name, [0, 0])
+            tally[0] += r
+            tally[1] += t
+    return per_field
 
 
 # --------------------------------------------------------------------------------------- running
@@ -438,12 +450,7 @@ def _summary(outcomes: list[SampleOutcome], flow: Any, elapsed: float, url: str)
         f"[bold]{whole}/{n} ({_pct(whole, n)})[/] · employee/date copied right: {employee}/{n} · "
         f"verdict as expected: [bold]{agree}/{len(judged)} ({_pct(agree, len(judged))})[/]"
     )
-    per_field: dict[str, list[int]] = {}
-    for o in outcomes:
-        for name, (r, t) in o.score.per_field.items():
-            tally = per_field.setdefault(name, [0, 0])
-            tally[0] += r
-            tally[1] += t
+    per_field = field_tally(outcomes)
     out.print(
         "per field: "
         + " · ".join(
