@@ -184,7 +184,7 @@ def detail(review_id: str) -> None:
         st.json(given if given is not None else {}, expanded=2)
     with right:
         st.markdown("**What it produced** (held for your decision)")
-        st.json(review.output if review.output is not None else {}, expanded=2)
+        st.json(review.output if review.output is not None else {}, expanded=3)
 
     if review.status.value == "open":
         _decide(review)

@@ -243,7 +243,7 @@ def _step(s: Step, steps: list[Step], decided: dict[str, Any], *, open_: bool) -
             ]
         )
         with tabs[0]:
-            st.json(s.output if s.output is not None else {}, expanded=2)
+            st.json(s.output if s.output is not None else {}, expanded=3)
         with tabs[1]:
             _prompt(s.prompt)
         with tabs[2]:
