@@ -214,4 +214,9 @@ def test_unknown_claim_goes_to_a_person(flow, store, tmp_path):
     assert result.status.value == "waiting_review"
     review = store.get_review(result.review_id)
     assert review.verdict == "unknown"
-    assert any(r.get("kind") == "missing" for r in review.reasons)
+    missing = [r for r in review.reasons if r.get("kind") == "missing"]
+    # once, in words a reviewer reads (the field's description), and not again as the unknown reason
+    assert len(missing) == 1 and len(review.reasons) == 1
+    assert missing[0]["message"].startswith(
+        "the rules need 'item_fx_rate' (US dollars per one unit"
+    )

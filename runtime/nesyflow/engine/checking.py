@@ -175,12 +175,16 @@ def check_subject(
                         "explanation": [e.model_dump(mode="json") for e in f.explanations],
                     }
                 )
+        meanings = {p.name: p.meaning for p in pack.vocabulary()} if result.missing else {}
         for name in result.missing:
+            meaning = meanings.get(str(name), "")
             reasons.append(
                 {
                     "rule": None,
                     "kind": "missing",
-                    "message": f"the rules need '{name}'",
+                    # the input field in words, where the atom names one ("item_alcohol" →
+                    # "Meals/entertainment: includes alcohol?")
+                    "message": f"the rules need '{name}'" + (f" ({meaning})" if meaning else ""),
                     "pack": label,
                 }
             )
