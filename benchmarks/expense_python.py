@@ -258,6 +258,16 @@ def check_receipts(lines: list[Line], f: Findings) -> None:
                 f.fail("receipt_required", ln)
 
 
+def check_source(lines: list[Line], context: Any, f: Findings) -> None:
+    """With the amounts written in the request and receipt, every item amount must be one of them."""
+    if context is None or not context.source_checked:
+        return
+    written = {_fixed(a, _HUNDRED) for a in context.source_amounts}
+    for ln in lines:
+        if ln.amount not in written:
+            f.fail("amount_not_in_source", ln)
+
+
 def check_duplicates(lines: list[Line], context: Any, f: Findings) -> None:
     """Same merchant/date/amount/currency twice in the claim or already paid; split purchases."""
     seen: set[tuple[str, int, int, str]] = set()
@@ -465,6 +475,7 @@ def evaluate(claim: Any, context: Any = None) -> dict[str, Any]:
     check_fx(lines, f)
     check_dates(lines, _days(claim.submitted_on), f)
     check_receipts(lines, f)
+    check_source(lines, context, f)
     check_duplicates(lines, context, f)
     meal_days = check_meals(lines, f)
     check_entertainment_and_gifts(lines, level, f)

@@ -115,3 +115,12 @@ class ClaimContext(BaseModel):
     training_spent_ytd: Money = Field(
         Decimal("0"), description="Training already reimbursed this calendar year, in USD."
     )
+    source_checked: bool = Field(
+        False,
+        description="The amounts written in the request and receipt were read (source_amounts): "
+        "every item amount must then be one of them.",
+    )
+    source_amounts: list[Money] = Field(
+        default_factory=list,
+        description="Every number written in the employee's request and receipt, as an amount.",
+    )

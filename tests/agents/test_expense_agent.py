@@ -60,7 +60,7 @@ def llm_steps(store, run_id):
 
 def test_workflow_validates(flow):
     assert flow.name == "expense"
-    assert list(flow.nodes) == ["extract", "route", "pay", "pay_approved"]
+    assert list(flow.nodes) == ["evidence", "extract", "route", "pay", "pay_approved"]
     assert flow.nodes["extract"].on_fail.policy == "reask"
     assert flow.nodes["pay"].packs, "the payment is checked by the rules before it runs"
 
@@ -86,6 +86,7 @@ def test_passing_claim_is_paid_once(flow, store, tmp_path):
     assert paid[0]["amount_usd"] == "27.40" and paid[0]["employee_name"] == "Dana Whitfield"
     kinds = [(s.node, s.kind, s.verdict) for s in store.steps(result.run_id)]
     assert kinds == [
+        ("evidence", "tool", "pass"),
         ("extract", "llm", "pass"),
         ("route", "branch", None),
         ("pay", "tool", "pass"),
@@ -220,3 +221,25 @@ def test_unknown_claim_goes_to_a_person(flow, store, tmp_path):
     assert missing[0]["message"].startswith(
         "the rules need 'item_fx_rate' (US dollars per one unit"
     )
+
+
+def test_a_misread_amount_is_caught_against_the_text_and_never_paid(flow, store, tmp_path):
+    """Found by the accuracy benchmark: the local model read exp-053's "$1,450.00" bootcamp as 450,
+    a claim every policy rule passes (under the approval limit), and it was paid short. The
+    evidence step gives the rules the amounts the text contains; the misread amount fails, goes
+    back to the model once, then to a person; nothing is paid."""
+    row = SAMPLES["exp-053"]
+    misread = json.loads(json.dumps(row["expected"]))
+    misread["items"][0]["amount"] = "450.00"
+    with scripted_responses([misread, misread]):
+        result = start_run(flow, row, store=store)
+    assert result.status.value == "waiting_review"
+    review = store.get_review(result.review_id)
+    assert [r["rule"] for r in review.reasons] == ["amount_not_in_source"]
+    assert len(llm_steps(store, result.run_id)) == 2  # the reask
+    assert ledger(tmp_path) == []
+    # the right amount, which the receipt shows, is accepted by the same check
+    with scripted_responses([row["expected"]]):
+        again = start_run(flow, row, store=store)
+    review = store.get_review(again.review_id)
+    assert [r["rule"] for r in review.reasons] == ["manager_approval_required"]

@@ -69,6 +69,7 @@ SCORED_FIELDS = (
 text with no single right wording and are not scored."""
 
 _EMPLOYEE_FIELDS = ("employee_name", "employee_level", "submitted_on")
+_PAY_NODES = ("pay", "pay_approved")  # the workflow's ledger writes (not its evidence step)
 
 
 def register(app: typer.Typer) -> None:
@@ -240,7 +241,9 @@ def run_sample(flow: Any, sample: dict[str, Any], store: Any, services: Any) -> 
     extract = [s for s in steps if s.node == "extract" and s.kind == "llm"]
     last = extract[-1] if extract else None
     first = extract[0] if extract else None
-    paid = next((s.output for s in steps if s.kind == "tool" and s.output), None)
+    paid = next(
+        (s.output for s in steps if s.node in _PAY_NODES and s.kind == "tool" and s.output), None
+    )
     reasons: list[dict[str, Any]] = []
     if result.review_id:
         reasons = list(store.get_review(result.review_id).reasons)
