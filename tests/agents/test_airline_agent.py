@@ -13,7 +13,6 @@ from nesyflow._imports import load_module
 from nesyflow.engine import start_run
 from nesyflow.graph import load_workflow
 from nesyflow.llm import scripted_responses
-from nesyflow.store import open_store
 
 AGENT = Path(__file__).resolve().parents[2] / "agents" / "airline_baggage"
 CASES = [
@@ -26,13 +25,6 @@ CASES = [
 @pytest.fixture(scope="module")
 def flow():
     return load_workflow(AGENT / "workflow.yaml")
-
-
-@pytest.fixture
-def store(tmp_path):
-    s = open_store(f"sqlite:///{tmp_path / 'store.db'}")
-    yield s
-    s.close()
 
 
 def reading(case):

@@ -14,7 +14,6 @@ from nesyflow.engine import resume, start_run
 from nesyflow.graph import load_workflow
 from nesyflow.llm import scripted_responses
 from nesyflow.review import decide
-from nesyflow.store import open_store
 
 ROOT = Path(__file__).resolve().parents[2]
 AGENT = ROOT / "agents" / "expense"
@@ -31,14 +30,6 @@ SAMPLES = {
 @pytest.fixture(scope="module")
 def flow():
     return load_workflow(AGENT / "workflow.yaml")
-
-
-@pytest.fixture
-def store(tmp_path, monkeypatch):
-    monkeypatch.setenv("NESYFLOW_LEDGER", str(tmp_path / "ledger.jsonl"))
-    s = open_store(f"sqlite:///{tmp_path / 'store.db'}")
-    yield s
-    s.close()
 
 
 def ledger(tmp_path):

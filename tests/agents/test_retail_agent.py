@@ -20,7 +20,7 @@ from nesyflow.engine import resume, start_run
 from nesyflow.graph import load_workflow
 from nesyflow.llm import scripted_responses
 from nesyflow.review import decide
-from nesyflow.store import RunStatus, open_store
+from nesyflow.store import RunStatus
 
 ROOT = Path(__file__).resolve().parents[2]
 AGENT = ROOT / "agents" / "retail_service"
@@ -36,13 +36,6 @@ YUSUF_PENDING = "#W6247578"
 @pytest.fixture(scope="module")
 def flow():
     return load_workflow(AGENT / "workflow.yaml")
-
-
-@pytest.fixture
-def store(tmp_path):
-    s = open_store(f"sqlite:///{tmp_path / 'store.db'}")
-    yield s
-    s.close()
 
 
 def request(task: dict[str, Any], **extra: Any) -> dict[str, Any]:
