@@ -38,7 +38,7 @@ test: $(STAMP)
 	# the console's browser test drives Debian's chromium (never a downloaded browser build)
 	command -v chromium >/dev/null || (DEBIAN_FRONTEND=noninteractive apt-get update -q && \
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium) || \
-	  echo "chromium could not be installed: the browser test will say so"
+	  echo "chromium could not be installed: the browser test will fail (NESYFLOW_NO_BROWSER=1 skips it)"
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest

@@ -3,23 +3,19 @@ a run with the scripted model's reading computes the gold total through the fee 
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
 import pytest
 
 from nesyflow._imports import load_module
+from nesyflow.cli.demo import load_samples
 from nesyflow.engine import start_run
 from nesyflow.graph import load_workflow
 from nesyflow.llm import scripted_responses
 
 AGENT = Path(__file__).resolve().parents[2] / "agents" / "airline_baggage"
-CASES = [
-    json.loads(line)
-    for line in (AGENT / "samples.jsonl").read_text(encoding="utf-8").splitlines()
-    if line.strip()
-]
+CASES = load_samples(AGENT / "samples.jsonl")
 
 
 @pytest.fixture(scope="module")

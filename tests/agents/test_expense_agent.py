@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from nesyflow.cli.demo import load_samples
 from nesyflow.engine import resume, start_run
 from nesyflow.graph import load_workflow
 from nesyflow.llm import scripted_responses
@@ -17,14 +18,7 @@ from nesyflow.review import decide
 
 ROOT = Path(__file__).resolve().parents[2]
 AGENT = ROOT / "agents" / "expense"
-SAMPLES = {
-    row["id"]: row
-    for row in (
-        json.loads(line)
-        for line in (AGENT / "samples.jsonl").read_text(encoding="utf-8").splitlines()
-        if line.strip()
-    )
-}
+SAMPLES = {row["id"]: row for row in load_samples(AGENT / "samples.jsonl")}
 
 
 @pytest.fixture(scope="module")
@@ -43,6 +37,16 @@ def sample(sample_id, verdict):
     row = SAMPLES[sample_id]
     assert row["expected_verdict"] == verdict, "the sample file changed; pick another sample"
     return row
+
+
+def first_sample(verdict, where=lambda row: True):
+    """The first sample the pack gives ``verdict`` that also satisfies ``where``."""
+    return next(r for r in SAMPLES.values() if r["expected_verdict"] == verdict and where(r))
+
+
+def approval_sample():
+    """A claim whose only finding is the approver's sign-off (a review, no violation)."""
+    return first_sample("review", lambda r: r["expected_rules"] == ["manager_approval_required"])
 
 
 def llm_steps(store, run_id):
@@ -88,11 +92,7 @@ def test_passing_claim_is_paid_once(flow, store, tmp_path):
 
 
 def test_failing_claim_is_reasked_then_goes_to_a_person(flow, store, tmp_path):
-    row = next(
-        r
-        for r in SAMPLES.values()
-        if r["expected_verdict"] == "fail" and "alcohol_not_reimbursable" in r["expected_rules"]
-    )
+    row = first_sample("fail", lambda r: "alcohol_not_reimbursable" in r["expected_rules"])
     bad = row["expected"]
     with scripted_responses([bad, bad]) as script:
         result = start_run(flow, row, store=store)
@@ -119,12 +119,7 @@ def test_reask_that_fixes_the_claim_is_paid(flow, store, tmp_path):
 
 
 def test_review_claim_goes_to_a_person_without_a_reask(flow, store, tmp_path):
-    row = next(
-        r
-        for r in SAMPLES.values()
-        if r["expected_verdict"] == "review"
-        and r["expected_rules"] == ["manager_approval_required"]
-    )
+    row = approval_sample()
     with scripted_responses([row["expected"]]):
         result = start_run(flow, row, store=store)
     assert result.status.value == "waiting_review"
@@ -135,12 +130,7 @@ def test_review_claim_goes_to_a_person_without_a_reask(flow, store, tmp_path):
 
 
 def test_decision_resumes_the_run_and_pays_exactly_once(flow, store, tmp_path):
-    row = next(
-        r
-        for r in SAMPLES.values()
-        if r["expected_verdict"] == "review"
-        and r["expected_rules"] == ["manager_approval_required"]
-    )
+    row = approval_sample()
     with scripted_responses([row["expected"]]):
         result = start_run(flow, row, store=store)
     decided = decide(
@@ -175,12 +165,11 @@ def test_a_payment_repeated_after_a_crash_is_not_paid_twice(flow, tmp_path, monk
 def test_the_gate_uses_the_input_not_the_model_for_who_and_when(flow, store, tmp_path):
     """The model copies the employee's level wrongly (executive instead of staff): its own claim
     passes, but the payment is checked with the level from the input and stops for a person."""
-    row = next(
-        r
-        for r in SAMPLES.values()
-        if r["employee"]["level"] == "staff"
-        and r["expected_verdict"] == "fail"
-        and "fare_class_not_allowed" in r["expected_rules"]
+    row = first_sample(
+        "fail",
+        lambda r: (
+            r["employee"]["level"] == "staff" and "fare_class_not_allowed" in r["expected_rules"]
+        ),
     )
     claim = copy.deepcopy(row["expected"])
     claim["employee_level"] = "executive"
@@ -196,11 +185,7 @@ def test_the_gate_uses_the_input_not_the_model_for_who_and_when(flow, store, tmp
 
 
 def test_unknown_claim_goes_to_a_person(flow, store, tmp_path):
-    row = next(
-        r
-        for r in SAMPLES.values()
-        if r["expected_verdict"] == "unknown" and r["expected_missing"] == ["item_fx_rate"]
-    )
+    row = first_sample("unknown", lambda r: r["expected_missing"] == ["item_fx_rate"])
     with scripted_responses([row["expected"]]):
         result = start_run(flow, row, store=store)
     assert result.status.value == "waiting_review"
