@@ -9,7 +9,10 @@ pass instead of one per run.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
 
 __all__ = [
     "EncodingError",
@@ -18,7 +21,30 @@ __all__ = [
     "NesyflowError",
     "Problem",
     "ProblemsError",
+    "format_validation_error",
+    "validation_problems",
 ]
+
+
+def validation_problems(exc: ValidationError, *, root: str = "value", limit: int = 20) -> list[str]:
+    """Each problem pydantic found, as ``field.path: message`` (``root`` for the whole value).
+
+    The one formatter of pydantic errors: an input, an edit, tool arguments and a pack case all
+    name the field the same way. At most ``limit`` problems (a huge list gives a readable error).
+    """
+    out = []
+    for error in exc.errors()[:limit]:
+        where = ".".join(str(p) for p in error.get("loc", ())) or root
+        out.append(f"{where}: {error.get('msg', 'invalid')}")
+    hidden = exc.error_count() - len(out)
+    if hidden > 0:
+        out.append(f"… and {hidden} more")
+    return out
+
+
+def format_validation_error(exc: ValidationError, *, root: str = "value", limit: int = 20) -> str:
+    """:func:`validation_problems` on one line."""
+    return "; ".join(validation_problems(exc, root=root, limit=limit))
 
 
 @dataclass(frozen=True, order=True)

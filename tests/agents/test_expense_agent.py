@@ -150,7 +150,7 @@ def test_decision_resumes_the_run_and_pays_exactly_once(flow, store, tmp_path):
 def test_a_payment_repeated_after_a_crash_is_not_paid_twice(flow, tmp_path, monkeypatch):
     """The tool itself: the same idempotency key twice (a resume after a crash between the payment
     and the checkpoint) writes one ledger line and returns the first payment."""
-    from nesyflow.engine._runner import _call_tool
+    from nesyflow.engine.run_view import call_tool as _call_tool
 
     monkeypatch.setenv("NESYFLOW_LEDGER", str(tmp_path / "ledger.jsonl"))
     node = flow.nodes["pay"]

@@ -94,7 +94,7 @@ def test_a_failing_builder_is_review_never_allow(pack):
 
     domain = Domain("x", DOMAIN.tools, DOMAIN.new_state, broken)
     checked = check_call(pack, domain, {"n": 0}, History(), ProposedCall("bump", {}))
-    assert checked.verdict == "review" and checked.reasons[0].rule == "unknown"
+    assert checked.verdict == "review" and checked.reasons[0].kind == "unknown"
 
 
 def test_registry_reports_argument_problems_by_field():

@@ -47,21 +47,29 @@ def test_an_edit_that_still_violates_is_refused_and_nothing_is_recorded(store, t
             result.review_id,
             "edit",
             "ann",
+            "lower",
             output={"text": "a", "amount": 120},
             store=store,
             workflow=note_flow(),
         )
     assert "at most 100" in str(refused.value)
-    assert refused.value.details["reasons"][0]["rule"] == "too_big"
+    assert refused.value.details["reasons"][0].rule == "too_big"
     with pytest.raises(DecisionRefused, match="amount"):
         decide(
-            result.review_id, "edit", "ann", output={"text": "a"}, store=store, workflow=note_flow()
+            result.review_id,
+            "edit",
+            "ann",
+            "lower",
+            output={"text": "a"},
+            store=store,
+            workflow=note_flow(),
         )
     assert store.get_review(result.review_id).status.value == "open"
     done = decide(
         result.review_id,
         "edit",
         "ann",
+        "the amount was a typo",
         output={"text": "fixed", "amount": 20},
         store=store,
         workflow=note_flow(),

@@ -8,13 +8,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
+from nesyflow.logic import OVERRIDES, Reason, Verdict
 from nesyflow.store import AlreadyDecided, ReviewRecord, RunStatus, SqlStore, Step
 
-__all__ = ["Outcome", "Preview", "Subject", "apply", "preview", "subject_for"]
+__all__ = ["OVERRIDDEN", "Outcome", "Preview", "Subject", "apply", "preview", "subject_for"]
 
-OVERRIDDEN = ("fail", "deny", "unknown")
+OVERRIDDEN = OVERRIDES
 
 
 @dataclass(frozen=True)
@@ -31,8 +32,8 @@ class Subject:
 class Preview:
     """The verdict an edit would get (``problems``: it does not even fit the schema)."""
 
-    verdict: str
-    reasons: list[dict[str, Any]] = field(default_factory=list)
+    verdict: str  # a Verdict, or "invalid" (it does not fit the schema)
+    reasons: tuple[Reason, ...] = ()
     problems: list[str] = field(default_factory=list)
     data: Any = None
 
@@ -45,7 +46,7 @@ class Outcome:
     message: str
     action: str = ""
     who: str = ""
-    reasons: list[dict[str, Any]] = field(default_factory=list)
+    reasons: tuple[Reason, ...] = ()
     run_status: str | None = None
     next_review: str | None = None
     new_steps: list[Step] = field(default_factory=list)
@@ -84,23 +85,27 @@ def subject_for(store: SqlStore, review: ReviewRecord, load_workflow: Any) -> Su
     return Subject(schema=schema, refs=refs, workflow=flow, note=note)
 
 
-def preview(subject: Subject, data: Any) -> Preview:
-    """Re-check an edit the way the decision will: validate with the schema, check with the packs."""
-    from nesyflow.engine import check_subject
+def preview(store: SqlStore, review: ReviewRecord, subject: Subject, data: Any) -> Preview:
+    """Re-check an edit exactly as the decision will: :func:`nesyflow.review.check_edit` (the
+    node's schema, its packs from disk, its context from the run). Never raises: an edit that does
+    not fit, or that nothing can check, is a preview that says so (and saving it is refused)."""
+    from nesyflow.review import DecisionRefused, check_edit
 
-    if subject.schema is not None:
-        try:
-            data = subject.schema.model_validate(data).model_dump(mode="json")
-        except ValidationError as exc:
-            problems = [
-                f"{'.'.join(str(p) for p in e['loc']) or 'output'}: {e['msg']}"
-                for e in exc.errors()
-            ]
-            return Preview(verdict="invalid", problems=problems, data=data)
-    if not subject.refs:
-        return Preview(verdict="pass", data=data)
-    summary = check_subject(subject.refs, data)
-    return Preview(verdict=summary.verdict, reasons=summary.reasons, data=data)
+    try:
+        edit = check_edit(store, review, data, subject.workflow)
+    except DecisionRefused as exc:
+        reasons = tuple((exc.details or {}).get("reasons") or ())
+        if all(r.kind == "schema" for r in reasons) and reasons:
+            return Preview(verdict="invalid", problems=[r.message for r in reasons], data=data)
+        return Preview(
+            verdict=Verdict.UNKNOWN,
+            reasons=reasons or (Reason(kind="unchecked", message=exc.message),),
+            data=data,
+        )
+    except Exception as exc:  # a preview never passes by accident
+        why = f"the edit could not be checked: {type(exc).__name__}: {exc}"
+        return Preview(verdict=Verdict.UNKNOWN, reasons=(Reason(kind="unknown", message=why),))
+    return Preview(verdict=edit.summary.verdict, reasons=edit.summary.reasons, data=edit.data)
 
 
 def apply(
@@ -131,7 +136,7 @@ def apply(
             resume=True,
         )
     except DecisionRefused as exc:
-        reasons = list((exc.details or {}).get("reasons") or [])
+        reasons = tuple((exc.details or {}).get("reasons") or ())
         return Outcome(
             ok=False,
             message=str(exc.message if hasattr(exc, "message") else exc),

@@ -43,11 +43,11 @@ with left:
         with st.container(border=True):
             a, b, c = st.columns([1.1, 4, 1.2], vertical_alignment="center")
             a.markdown(f"**{fmt.age(review.created_at)}**  \n{fmt.verdict_badge(review.verdict)}")
-            first = next((r for r in review.reasons if r.get("message")), None)
+            first = next((r for r in review.reasons if r.message), None)
             more = len(review.reasons) - 1
             b.markdown(
                 f"**{review.workflow}** · {review.node}  \n"
-                + (first["message"] if first else review.question or "a person must decide")
+                + (first.message if first else review.question or "a person must decide")
                 + (f" *(+{more} more)*" if more > 0 else "")
             )
             c.page_link(

@@ -10,6 +10,7 @@ from typing import Any
 import streamlit as st
 from console import data, decisions, fmt, forms, packs, session
 
+from nesyflow.logic import Explanation, Reason
 from nesyflow.store import NotFound, ReviewRecord
 from nesyflow.store import queries as q
 
@@ -96,14 +97,14 @@ def _queue_row(review: ReviewRecord) -> None:
     with st.container(border=True):
         a, b, c, d = st.columns([1.2, 5, 2.4, 1], vertical_alignment="center")
         a.markdown(f"**{fmt.age(review.created_at)}**  \n{fmt.verdict_badge(review.verdict)}")
-        first = next((r for r in review.reasons if r.get("message")), None)
+        first = next((r for r in review.reasons if r.message), None)
         more = len(review.reasons) - 1
         b.markdown(
             f"**{review.workflow}** · {review.node}  \n"
-            + (first["message"] if first else review.question or "A person must decide.")
+            + (first.message if first else review.question or "A person must decide.")
             + (f" *(+{more} more)*" if more > 0 else "")
         )
-        rules = sorted({r["rule"] for r in review.reasons if r.get("rule")})
+        rules = sorted(set(review.rules))
         c.markdown(" ".join(fmt.badge(r, "gray") for r in rules[:3]) or " ")
         d.button(
             "Open",
@@ -191,8 +192,8 @@ def detail(review_id: str) -> None:
 
 
 def _reasons(review: ReviewRecord) -> None:
-    findings = [r for r in review.reasons if r.get("rule")]
-    others = [r for r in review.reasons if not r.get("rule")]
+    findings = [r for r in review.reasons if r.is_finding]
+    others = [r for r in review.reasons if not r.is_finding]
     st.subheader(f"Why it is here ({len(review.reasons)})")
     if not review.reasons:
         st.caption("No rule fired: the workflow asks a person at this step.")
@@ -200,25 +201,23 @@ def _reasons(review: ReviewRecord) -> None:
     for reason in findings:
         with st.container(border=True):
             head = [
-                fmt.severity_badge(reason.get("severity")),
-                fmt.badge(reason.get("kind", "violation"), "gray"),
-                f"`{reason['rule']}`",
+                fmt.severity_badge(reason.severity),
+                fmt.badge(reason.kind, "gray"),
+                f"`{reason.rule}`",
             ]
             st.markdown(" ".join(head))
-            detail = f" — about `{reason['detail']}`" if reason.get("detail") else ""
-            st.markdown(f"#### {reason.get('message', '')}{detail}")
-            for explanation in reason.get("explanation") or [{}]:
+            detail = f" — about `{reason.detail}`" if reason.detail else ""
+            st.markdown(f"#### {reason.message}{detail}")
+            for explanation in reason.explanation or (None,):
                 _explanation(reason, explanation, paths)
     for reason in others:
-        st.warning(
-            reason.get("plain") or reason.get("message") or "no reason given",
-            icon=":material/help:",
-        )
+        st.warning(reason.text, icon=":material/help:")
 
 
-def _explanation(reason: dict[str, Any], explanation: dict[str, Any], paths: dict) -> None:
+def _explanation(reason: Reason, explained: Explanation | None, paths: dict) -> None:
+    explanation = explained.model_dump() if explained is not None else {}
     source = explanation.get("rule") or {}
-    label = str(reason.get("pack", ""))
+    label = reason.pack
     name = label.split("@")[0]
     identity = paths.get(name, {})
     left, right = st.columns([3, 2], gap="medium")
@@ -263,7 +262,7 @@ def _decide(review: ReviewRecord) -> None:
     if not who:
         return
     overriding = review.verdict in decisions.OVERRIDDEN
-    n = len([r for r in review.reasons if r.get("rule")])
+    n = len(review.rules)
     action = st.segmented_control(
         "Action",
         ["Approve", "Edit", "Reject"],
@@ -275,7 +274,7 @@ def _decide(review: ReviewRecord) -> None:
     if outcome is not None and not outcome.ok:
         st.error(f"Not recorded: {outcome.message}", icon=":material/block:")
         for reason in outcome.reasons:
-            st.markdown(f"- {reason.get('plain') or reason.get('message')}")
+            st.markdown(f"- {reason.text}")
     if action == "Approve":
         label = "Comment"
         if overriding:
@@ -320,7 +319,7 @@ def _edit(review: ReviewRecord, who: str) -> None:
     else:
         with st.container(border=True):
             edited = forms.model_form(subject.schema, review.output, key)
-    result = decisions.preview(subject, edited)
+    result = decisions.preview(store, review, subject, edited)
     with st.container(border=True):
         st.markdown(
             f"**Re-checked live:** {fmt.verdict_badge(result.verdict) if result.verdict != 'invalid' else fmt.badge('does not fit the schema', 'red', 'error')}"
@@ -328,7 +327,7 @@ def _edit(review: ReviewRecord, who: str) -> None:
         for problem in result.problems:
             st.markdown(f"- {problem}")
         for reason in result.reasons:
-            st.markdown(f"- {reason.get('plain') or reason.get('message')}")
+            st.markdown(f"- {reason.text}")
         if result.verdict == "pass":
             st.caption("The edited output breaks no rule.")
         elif result.verdict == "review":

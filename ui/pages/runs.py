@@ -11,6 +11,7 @@ import pandas as pd
 import streamlit as st
 from console import data, fmt
 
+from nesyflow.logic import read_reasons
 from nesyflow.store import RunStatus, Step
 from nesyflow.store import queries as q
 
@@ -262,10 +263,10 @@ def _step(s: Step, steps: list[Step], decided: dict[str, Any], *, open_: bool) -
                 st.caption("No reask: the first answer was used.")
             for t in tries:
                 st.markdown(f"**Try {t.attempt}** {fmt.verdict_badge(t.verdict)} — step #{t.seq}")
-                for reason in (
-                    (t.check or {}).get("reasons", []) if isinstance(t.check, dict) else []
+                for reason in read_reasons(
+                    t.check.get("reasons") if isinstance(t.check, dict) else None
                 ):
-                    st.markdown(f"- {reason.get('plain') or reason.get('message')}")
+                    st.markdown(f"- {reason.text}")
         with tabs[6]:
             notes = [t for t in steps if t.kind == "decision" and t.node == s.node]
             if not notes:
@@ -309,11 +310,8 @@ def _check(s: Step) -> None:
         st.caption("Not checked by rules.")
         return
     st.markdown(f"Verdict {fmt.verdict_badge(check.get('verdict'))}")
-    for reason in check.get("reasons", []):
-        st.markdown(
-            f"- **{reason.get('rule') or reason.get('kind')}** — "
-            f"{reason.get('plain') or reason.get('message')}"
-        )
+    for reason in read_reasons(check.get("reasons")):
+        st.markdown(f"- **{reason.rule or reason.kind}** — {reason.text}")
     with st.expander("Full check result (JSON)"):
         st.json(check, expanded=False)
 

@@ -25,10 +25,13 @@ from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
+
+if TYPE_CHECKING:
+    from nesyflow.logic import Reason
 
 __all__ = [
     "DEFAULT_SAMPLES",
@@ -219,7 +222,7 @@ class SampleOutcome:
     attempts: int
     claim: dict[str, Any] | None
     paid: dict[str, Any] | None
-    review_reasons: list[dict[str, Any]]
+    review_reasons: tuple[Reason, ...]
     first_rules: list[str]  # rules that fired on the first claim
     score: Score
     model_ms: float = 0.0
@@ -244,9 +247,9 @@ def run_sample(flow: Any, sample: dict[str, Any], store: Any, services: Any) -> 
     paid = next(
         (s.output for s in steps if s.node in _PAY_NODES and s.kind == "tool" and s.output), None
     )
-    reasons: list[dict[str, Any]] = []
+    reasons: tuple[Reason, ...] = ()
     if result.review_id:
-        reasons = list(store.get_review(result.review_id).reasons)
+        reasons = store.get_review(result.review_id).reasons
     first_rules = [f["rule"] for f in (first.findings if first else [])]
     claim = last.output if last is not None else None
     return SampleOutcome(
@@ -422,7 +425,7 @@ def _summary(outcomes: list[SampleOutcome], flow: Any, elapsed: float, url: str)
     for o in waiting:
         seen = set()
         for r in o.review_reasons:
-            key = r.get("rule") or r.get("message")
+            key = r.rule or r.message
             if key and key not in seen:
                 seen.add(key)
                 reasons[str(key)] += 1

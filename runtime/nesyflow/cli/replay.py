@@ -134,7 +134,8 @@ def replay_cmd(
         for reason in outcome.reasons:
             detail = f" ({escape(reason.detail)})" if reason.detail else ""
             out.print(
-                f"    {escape(reason.rule)}{detail}: {escape(reason.message)}", soft_wrap=True
+                f"    {escape(reason.rule or reason.kind)}{detail}: {escape(reason.message)}",
+                soft_wrap=True,
             )
     if format == "text":
         out.print(

@@ -244,7 +244,9 @@ def reviews_approve(
 def reviews_edit(
     review_id: str = typer.Argument(...),
     output: Path = typer.Option(..., "--output", "-o", help="Corrected output (.json)."),
-    comment: str | None = typer.Option(None, "--comment", "-m"),
+    comment: str | None = typer.Option(
+        None, "--comment", "-m", help="Required: what was changed and why."
+    ),
     who: str | None = _WHO,
     db: str | None = _DB,
 ) -> None:
@@ -345,7 +347,7 @@ def _print_review(store: Any, review_id: str) -> None:
     if review.question:
         console.print(f"question: {escape(review.question)}")
     for reason in review.reasons:
-        console.print(f"  - {escape(str(reason.get('plain') or reason.get('message')))}")
+        console.print(f"  - {escape(reason.text)}")
     console.print("output: " + escape(json.dumps(review.output, ensure_ascii=False, indent=2)))
     for pack in review.packs:
         console.print(f"pack {pack.get('name')}@{pack.get('version')}#{str(pack.get('hash'))[:12]}")

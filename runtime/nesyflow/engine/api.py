@@ -12,10 +12,12 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from nesyflow.engine._runner import Runner
+from nesyflow.engine.runner import Runner
 from nesyflow.engine.services import Services
 from nesyflow.engine.state import RunState
-from nesyflow.errors import InputError
+from nesyflow.engine.workflows import as_workflow as _workflow
+from nesyflow.engine.workflows import load_run_workflow
+from nesyflow.errors import InputError, format_validation_error
 from nesyflow.graph.model import Workflow
 from nesyflow.store import Conflict, Run, RunStatus, Store, open_store
 
@@ -49,24 +51,6 @@ class RunResult(BaseModel):
         )
 
 
-def _workflow(workflow: Workflow | str | Path) -> Workflow:
-    if isinstance(workflow, Workflow):
-        return workflow
-    from nesyflow.graph import load_workflow  # type: ignore[attr-defined]
-
-    return load_workflow(workflow)
-
-
-def load_run_workflow(run: Run) -> Workflow:
-    """The workflow a run was started with, from the file it names."""
-    if not run.workflow_ref:
-        raise InputError(
-            f"run {run.id} was started from a workflow built in Python ({run.workflow}); "
-            "pass the workflow to resume it"
-        )
-    return _workflow(Path(run.workflow_ref))
-
-
 def start_run(
     workflow: Workflow | str | Path,
     input: Any,
@@ -89,9 +73,7 @@ def start_run(
             input.model_dump() if isinstance(input, BaseModel) else input
         ).model_dump(mode="json")
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or 'input'}: {e['msg']}" for e in exc.errors()
-        )
+        problems = format_validation_error(exc, root="input")
         raise InputError(f"input does not fit {flow.input_schema.__name__}: {problems}") from None
     state = RunState(next_node=flow.start)
     try:

@@ -1,8 +1,12 @@
 """Check a node's subject with the node's packs, and summarise the verdict for the trace.
 
-Several packs may check one subject; the node's verdict is the most serious of theirs
-(deny > fail > unknown > review > pass). Nothing here can pass by accident: a pack that does not
-load, an exception in a check or a subject that does not validate gives ``unknown`` with the reason.
+Several packs may check one subject; the node's verdict is the most serious of theirs, by the one
+precedence :func:`nesyflow.logic.worst` (fail > deny > unknown > review > pass). Nothing here can
+pass by accident: a pack that does not load, an exception in a check or a subject that does not
+validate gives ``unknown`` with the reason, and so do zero packs (nothing checked is not a pass).
+
+Packs are always taken from their folder on disk (``load_pack`` caches by content hash), never
+from the copy a workflow loaded earlier: an approval compares the identity the rules have *now*.
 """
 
 from __future__ import annotations
@@ -17,25 +21,26 @@ from pydantic import BaseModel
 from pydantic_core import to_jsonable_python
 
 from nesyflow.graph.model import PackRef
+from nesyflow.logic.result import Finding, Reason, Verdict, worst
 
-__all__ = ["CheckSummary", "check_subject", "load_packs", "pack_identities_changed", "worst"]
-
-_ORDER = {"pass": 0, "review": 1, "unknown": 2, "fail": 3, "deny": 4}
-
-
-def worst(verdicts: list[str]) -> str:
-    """The most serious verdict of several (``pass`` for none)."""
-    return max(verdicts, key=lambda v: _ORDER.get(v, 2), default="pass")
+__all__ = [
+    "CheckSummary",
+    "check_subject",
+    "load_packs",
+    "pack_key",
+    "unchecked",
+    "worst",
+]
 
 
 @dataclass(frozen=True)
 class CheckSummary:
     """The outcome of checking one subject with all of a node's packs."""
 
-    verdict: str
+    verdict: Verdict
     results: list[dict[str, Any]] = field(default_factory=list)  # CheckResult JSON per pack
     findings: list[dict[str, Any]] = field(default_factory=list)  # flat, for the findings table
-    reasons: list[dict[str, Any]] = field(default_factory=list)  # what a person (or model) reads
+    reasons: tuple[Reason, ...] = ()  # what a person (or model) reads
     packs: list[dict[str, Any]] = field(default_factory=list)  # identity + path per pack
     derived: dict[str, Any] = field(default_factory=dict)
     facts: str = ""
@@ -43,41 +48,40 @@ class CheckSummary:
     rules_ms: float = 0.0
 
     def json(self) -> dict[str, Any]:
-        return {"verdict": self.verdict, "results": self.results, "reasons": self.reasons}
+        """What a step's ``check`` column and a decision's ``check`` keep: enough to compare a later
+        re-check with (verdict, pack identities, facts hash)."""
+        return {
+            "verdict": self.verdict.value,
+            "results": self.results,
+            "reasons": [r.model_dump(mode="json") for r in self.reasons],
+            "packs": self.packs,
+            "facts_hash": self.facts_hash,
+            "derived": self.derived,
+        }
 
 
-_CACHE: dict[tuple[str, float], Any] = {}
-
-
-def _folder_stamp(path: Path) -> float:
-    try:
-        return max((p.stat().st_mtime for p in path.rglob("*") if p.is_file()), default=0.0)
-    except OSError:
-        return 0.0
+def unchecked(why: str) -> CheckSummary:
+    """The summary of a value no pack checked: ``unknown``, with the reason a person reads."""
+    return CheckSummary(verdict=Verdict.UNKNOWN, reasons=(Reason(kind="unchecked", message=why),))
 
 
 def load_packs(refs: tuple[PackRef, ...] | list[PackRef]) -> list[tuple[PackRef, Any, str | None]]:
-    """Each pack ref with its loaded pack, or ``None`` and why it did not load.
+    """Each pack ref with its pack as it is on disk now, or ``None`` and why it did not load.
 
-    A pack already loaded with the workflow is used as is; others are loaded from their folder and
-    cached while the folder's files are unchanged (so an edited pack is seen on the next resume).
+    Every pack lives in a folder; it is loaded from there every time (cheap: the logic layer
+    caches by content hash), so an edited pack is seen at once by every path, and a deleted one
+    is not a pass. The copy a workflow loaded earlier (``ref.pack``) is never used to decide.
     """
     from nesyflow.logic import load_pack
 
     out: list[tuple[PackRef, Any, str | None]] = []
     for ref in refs:
-        if ref.pack is not None:
-            out.append((ref, ref.pack, None))
+        folder = Path(ref.pack.path if ref.pack is not None else ref.path)
+        try:
+            pack = load_pack(folder)
+        except Exception as exc:  # ProblemsError or worse: never a pass
+            out.append((ref, None, f"pack {ref.text or ref.path} did not load: {exc}"))
             continue
-        key = (str(ref.path), _folder_stamp(Path(ref.path)))
-        pack = _CACHE.get(key)
-        if pack is None:
-            try:
-                pack = load_pack(ref.path)
-            except Exception as exc:  # ProblemsError or worse: never a pass
-                out.append((ref, None, f"pack {ref.text or ref.path} did not load: {exc}"))
-                continue
-            _CACHE[key] = pack
         out.append((ref, pack, None))
     return out
 
@@ -93,14 +97,12 @@ def _identity(ref: PackRef, pack: Any) -> dict[str, Any]:
     return {**pack.identity.model_dump(), "path": str(ref.path)}
 
 
-def pack_identities_changed(held: list[dict[str, Any]], refs: tuple[PackRef, ...]) -> bool:
-    """Whether the packs a decision was bound to differ from the packs the node has now."""
-    now = [_identity(ref, pack) for ref, pack, _ in load_packs(refs)]
-    key = lambda p: (p.get("name"), p.get("version"), p.get("hash"))  # noqa: E731
-    return sorted(map(key, held)) != sorted(map(key, now))
+def pack_key(packs: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
+    """Pack identities as a comparable value (order-free): what an approval is bound to."""
+    return sorted((str(p.get("name")), str(p.get("version")), str(p.get("hash"))) for p in packs)
 
 
-def _plain(finding: Any) -> str:
+def _plain(finding: Finding) -> str:
     """A violation in plain words: the catalogue sentence, which instance, and the facts behind it."""
     text = finding.message
     if finding.detail:
@@ -119,14 +121,18 @@ def check_subject(
     context: Any = None,
     timeout: float | None = None,
 ) -> CheckSummary:
-    """Check ``subject`` (a model instance or JSON data) with every pack; never raises."""
+    """Check ``subject`` (a model instance or JSON data) with every pack; never raises.
+
+    No packs at all gives :func:`unchecked` (``unknown``), never ``pass``."""
     from nesyflow.logic import check
 
+    if not refs:
+        return unchecked("no rule pack checks this value")
     started = time.perf_counter()
-    verdicts: list[str] = []
+    verdicts: list[Verdict] = []
     results: list[dict[str, Any]] = []
     findings: list[dict[str, Any]] = []
-    reasons: list[dict[str, Any]] = []
+    reasons: list[Reason] = []
     packs: list[dict[str, Any]] = []
     derived: dict[str, Any] = {}
     facts_parts: list[str] = []
@@ -137,20 +143,19 @@ def check_subject(
         packs.append(identity)
         label = f"{identity['name']}@{identity['version']}"
         if pack is None:
-            verdicts.append("unknown")
-            reasons.append({"rule": None, "kind": "unknown", "message": problem, "pack": label})
+            verdicts.append(Verdict.UNKNOWN)
+            reasons.append(Reason(kind="unknown", message=problem, pack=label))
             results.append({"verdict": "unknown", "reason": problem, "pack": identity})
             continue
         try:
             result = check(pack, data, context, timeout=timeout)
         except Exception as exc:  # the checker promises not to raise; if it does, not a pass
             reason = f"the check with {label} raised {type(exc).__name__}: {exc}"
-            verdicts.append("unknown")
-            reasons.append({"rule": None, "kind": "unknown", "message": reason, "pack": label})
+            verdicts.append(Verdict.UNKNOWN)
+            reasons.append(Reason(kind="unknown", message=reason, pack=label))
             results.append({"verdict": "unknown", "reason": reason, "pack": identity})
             continue
-        verdict = str(result.verdict.value if hasattr(result.verdict, "value") else result.verdict)
-        verdicts.append(verdict)
+        verdicts.append(Verdict(result.verdict))
         results.append(result.to_json())
         hashes.append(result.facts_hash)
         derived.update(to_jsonable_python(result.derived, fallback=str))
@@ -164,42 +169,34 @@ def check_subject(
                     {"rule": f.rule, "kind": kind, "severity": f.severity, "pack": label}
                 )
                 reasons.append(
-                    {
-                        "rule": f.rule,
-                        "kind": kind,
-                        "message": f.message,
-                        "detail": f.detail,
-                        "severity": f.severity,
-                        "pack": label,
-                        "plain": _plain(f),
-                        "explanation": [e.model_dump(mode="json") for e in f.explanations],
-                    }
+                    Reason(
+                        kind=kind,
+                        rule=f.rule,
+                        message=f.message,
+                        detail=f.detail,
+                        severity=f.severity,
+                        pack=label,
+                        plain=_plain(f),
+                        explanation=f.explanations,
+                    )
                 )
         meanings = {p.name: p.meaning for p in pack.vocabulary()} if result.missing else {}
         for name in result.missing:
             meaning = meanings.get(str(name), "")
-            reasons.append(
-                {
-                    "rule": None,
-                    "kind": "missing",
-                    # the input field in words, where the atom names one ("item_alcohol" →
-                    # "Meals/entertainment: includes alcohol?")
-                    "message": f"the rules need '{name}'" + (f" ({meaning})" if meaning else ""),
-                    "pack": label,
-                }
-            )
+            # the input field in words, where the atom names one ("item_alcohol" →
+            # "Meals/entertainment: includes alcohol?")
+            message = f"the rules need '{name}'" + (f" ({meaning})" if meaning else "")
+            reasons.append(Reason(kind="missing", message=message, detail=str(name), pack=label))
         # A reason that only restates the missing atoms above would list each of them twice.
-        if verdict == "unknown" and result.reason and not result.missing:
-            reasons.append(
-                {"rule": None, "kind": "unknown", "message": result.reason, "pack": label}
-            )
+        if result.verdict == Verdict.UNKNOWN and result.reason and not result.missing:
+            reasons.append(Reason(kind="unknown", message=result.reason, pack=label))
         facts_parts.append(_facts_text(pack, data, context))
     combined = hashlib.sha256("\0".join(sorted(hashes)).encode()).hexdigest() if hashes else ""
     return CheckSummary(
         verdict=worst(verdicts),
         results=results,
         findings=findings,
-        reasons=reasons,
+        reasons=tuple(reasons),
         packs=packs,
         derived=derived,
         facts="".join(facts_parts),

@@ -10,8 +10,16 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import BaseModel, Field
+from pydantic_core import to_jsonable_python
 
-__all__ = ["Cursor", "Pending", "RunState"]
+__all__ = ["Cursor", "Pending", "RunState", "jsonable"]
+
+
+def jsonable(value: Any) -> Any:
+    """Plain JSON data for a model instance, a Decimal, a date… (what the store keeps)."""
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    return to_jsonable_python(value, fallback=str)
 
 
 class Cursor(BaseModel):

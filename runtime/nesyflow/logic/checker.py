@@ -33,6 +33,7 @@ from nesyflow.logic.result import (
     SourceRule,
     Timings,
     Verdict,
+    worst,
 )
 from nesyflow.schema import FactSet, to_facts
 
@@ -270,16 +271,11 @@ def _result(
         return tuple(out)
 
     violations, reviews, denials = findings("violation"), findings("review"), findings("deny")
-    if violations:
-        verdict = Verdict.FAIL
-    elif denials:
-        verdict = Verdict.DENY
-    elif missing:
-        verdict = Verdict.UNKNOWN
-    elif reviews:
-        verdict = Verdict.REVIEW
-    else:
-        verdict = Verdict.PASS
+    # one precedence for every layer (nesyflow.logic.result.worst); a check that ran and found
+    # nothing is a pass
+    fired = ((Verdict.FAIL, violations), (Verdict.DENY, denials), (Verdict.UNKNOWN, missing))
+    fired += ((Verdict.REVIEW, reviews),)
+    verdict = worst([Verdict.PASS, *(v for v, found in fired if found)])
     return CheckResult(
         verdict=verdict,
         violations=violations,

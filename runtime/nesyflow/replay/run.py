@@ -56,7 +56,7 @@ class ActionOutcome:
             "index": self.index,
             "name": self.name,
             "verdict": self.verdict,
-            "reasons": [{"rule": r.rule, "message": r.message} for r in self.reasons],
+            "reasons": [{"rule": r.rule or r.kind, "message": r.message} for r in self.reasons],
         }
         if self.error is not None:
             out["error"] = self.error

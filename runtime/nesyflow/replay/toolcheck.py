@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from nesyflow.logic import CheckResult, Pack, check
+from nesyflow.logic import CheckResult, Pack, Reason, check
 from nesyflow.replay.domain import Domain
 from nesyflow.replay.history import CallVerdict, History, ProposedCall
 
@@ -30,18 +30,6 @@ _VERDICTS: dict[str, CallVerdict] = {
 
 
 @dataclass(frozen=True)
-class Reason:
-    """Why a call was not allowed: the rule id (or ``missing`` / ``unknown``) and a sentence."""
-
-    rule: str
-    message: str
-    detail: str = ""
-
-    def json(self) -> dict[str, str]:
-        return {"rule": self.rule, "message": self.message, "detail": self.detail}
-
-
-@dataclass(frozen=True)
 class CallCheck:
     verdict: CallVerdict
     reasons: tuple[Reason, ...]
@@ -52,17 +40,24 @@ class CallCheck:
 
     @property
     def rules(self) -> set[str]:
-        return {r.rule for r in self.reasons}
+        """The rule ids that fired (``missing`` / ``unknown`` for a reason no rule gave)."""
+        return {r.rule or r.kind for r in self.reasons}
 
 
 def _reasons(result: CheckResult) -> tuple[Reason, ...]:
+    kinds = (("deny", result.denials), ("violation", result.violations))
+    kinds += (("review", result.reviews),)
     out = [
-        Reason(f.rule, f.message, f.detail)
-        for f in (*result.denials, *result.violations, *result.reviews)
+        Reason(kind=kind, rule=f.rule, message=f.message, detail=f.detail, severity=f.severity)
+        for kind, found in kinds
+        for f in found
     ]
-    out.extend(Reason("missing", f"the rules need {m} to decide", m) for m in result.missing)
+    out.extend(
+        Reason(kind="missing", message=f"the rules need {m} to decide", detail=m)
+        for m in result.missing
+    )
     if result.verdict == "unknown" and not result.missing:
-        out.append(Reason("unknown", result.reason or "the rules could not decide"))
+        out.append(Reason(kind="unknown", message=result.reason or "the rules could not decide"))
     return tuple(out)
 
 
@@ -83,7 +78,8 @@ def check_call(
             context = pack.context_model.model_validate(context)
         instance = domain.input_for(call)
     except Exception as exc:  # a builder bug must not let a call through
-        reason = Reason("unknown", f"the context could not be built: {type(exc).__name__}: {exc}")
+        why = f"the context could not be built: {type(exc).__name__}: {exc}"
+        reason = Reason(kind="unknown", message=why)
         return CallCheck("review", (reason,), None)
     built = time.perf_counter()
     result = check(pack, instance, context, timeout=timeout)

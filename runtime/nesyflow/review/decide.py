@@ -1,24 +1,29 @@
 """Record a person's decision on a review: approve, edit (re-checked by the rules) or reject.
 
 Exactly one decision per review wins (the store's conditional update); a refused decision (an
-override without a comment, an edit that still breaks a rule) records nothing. Applying the decision
-to the run is the engine's job (:func:`nesyflow.engine.resume`): a rejection ends the run at once,
-an approval or edit continues it when ``resume=True`` or on the next ``nesyflow resume``.
+override or an edit without a comment, an edit the rules do not allow) records nothing. An edit is
+checked by :func:`check_edit`, the same function the console's live preview calls, which checks
+it exactly as the engine checks the node's output (:func:`nesyflow.engine.check_decided`: the
+node's packs from disk, its context from the run's checkpoint; the gates its output feeds when the
+node has no packs). Applying the decision to the run is the engine's job
+(:func:`nesyflow.engine.resume`), which checks the value again against what the decision was
+given for. A rejection ends the run at once; an approval or edit continues it when
+``resume=True`` or on the next ``nesyflow resume``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from nesyflow.engine import CheckSummary, RunResult, Services, check_subject
+from nesyflow.engine import CheckSummary, RunResult, RunState, Services, check_decided
 from nesyflow.engine import resume as resume_run
 from nesyflow.engine.api import load_run_workflow
-from nesyflow.errors import InputError
-from nesyflow.graph.model import PackRef, ToolNode, Workflow
+from nesyflow.errors import InputError, NesyflowError, validation_problems
+from nesyflow.graph.model import ToolNode, Workflow
+from nesyflow.logic.result import OVERRIDES, Reason, Verdict, reason_lines
 from nesyflow.store import (
     Action,
     AlreadyDecided,
@@ -30,14 +35,15 @@ from nesyflow.store import (
     open_store,
 )
 
-__all__ = ["Decided", "DecisionRefused", "decide"]
+__all__ = ["Decided", "DecisionRefused", "EditCheck", "check_edit", "decide"]
 
-_OVERRIDES = ("fail", "deny", "unknown")
-_EDIT_OK = ("pass", "review")
+# What an edit may be: the rules allow it, or ask a person — who is the one editing.
+_EDIT_OK = (Verdict.PASS, Verdict.REVIEW)
 
 
 class DecisionRefused(InputError):
-    """The decision cannot be recorded as given; ``details['reasons']`` says why (nothing written)."""
+    """The decision cannot be recorded as given; ``details['reasons']`` (a list of
+    :class:`~nesyflow.logic.Reason`) says why (nothing written)."""
 
     code = "decision_refused"
 
@@ -49,6 +55,70 @@ class Decided:
     decision: Decision
     run: RunResult | None = None
     check: CheckSummary | None = None
+
+
+@dataclass(frozen=True)
+class EditCheck:
+    """An edit as the rules see it: the value fitted to the node's schema and the check of it.
+
+    ``allowed`` says whether it may be recorded; ``refusal`` is the sentence when not."""
+
+    data: Any
+    summary: CheckSummary
+
+    @property
+    def allowed(self) -> bool:
+        return self.summary.verdict in _EDIT_OK
+
+    @property
+    def refusal(self) -> str:
+        return f"the edited output is '{self.summary.verdict.value}': " + "; ".join(
+            r.text for r in self.summary.reasons
+        )
+
+
+def _workflow_for(store: Store, review: ReviewRecord, workflow: Workflow | None) -> Workflow:
+    if workflow is not None:
+        return workflow
+    try:
+        return load_run_workflow(store.get_run(review.run_id))
+    except NesyflowError as exc:
+        raise DecisionRefused(
+            f"review {review.id}: the rules of node '{review.node}' cannot be found, so an edit "
+            f"cannot be checked ({exc})",
+            details={"reasons": [Reason(kind="unchecked", message=str(exc))]},
+        ) from None
+
+
+def check_edit(
+    store: Store,
+    review: ReviewRecord,
+    output: Any,
+    workflow: Workflow | None = None,
+    services: Services | None = None,
+) -> EditCheck:
+    """Fit ``output`` to the node's schema and check it as the engine would; records nothing.
+
+    Raises :class:`DecisionRefused` when it does not fit the schema or nothing can check it."""
+    flow = _workflow_for(store, review, workflow)
+    node = flow.nodes.get(review.node)
+    if node is None:
+        raise DecisionRefused(f"the workflow has no node '{review.node}' any more")
+    data = output.model_dump(mode="json") if isinstance(output, BaseModel) else output
+    schema = node.args_schema if isinstance(node, ToolNode) else node.subject_schema()
+    if schema is not None:
+        try:
+            data = schema.model_validate(data).model_dump(mode="json")
+        except ValidationError as exc:
+            problems = validation_problems(exc, root="output")
+            raise DecisionRefused(
+                f"the edited output does not fit {schema.__name__}: " + "; ".join(problems),
+                details={"reasons": [Reason(kind="schema", message=p) for p in problems]},
+            ) from None
+    run = store.get_run(review.run_id)
+    state = RunState.model_validate(run.state)
+    timeout = services.check_timeout if services else None
+    return EditCheck(data, check_decided(flow, node.id, data, run.input, state, timeout))
 
 
 def decide(
@@ -72,6 +142,7 @@ def decide(
         raise DecisionRefused(f"unknown action {action!r}: approve, edit or reject") from None
     if not who or not who.strip():
         raise DecisionRefused("who decides must be named")
+    comment = comment.strip() if comment and comment.strip() else None
     review = store.get_review(review_id)
     if review.status is not ReviewStatus.OPEN:
         decision = store.decision_for(review_id)
@@ -83,23 +154,30 @@ def decide(
             raise DecisionRefused(
                 f"review {review_id} holds no output to approve ({_why(review)}); edit it instead"
             )
-        if review.verdict in _OVERRIDES and not (comment and comment.strip()):
+        if review.verdict in OVERRIDES and comment is None:
             raise DecisionRefused(
-                f"approving over a '{review.verdict}' verdict overrides the rules: say why with a "
-                "comment",
-                details={"reasons": review.reasons},
+                f"approving over a '{review.verdict.value}' verdict overrides the rules: say why "
+                "with a comment",
+                details={"reasons": list(review.reasons)},
             )
         draft = DecisionDraft(action=action, who=who, comment=comment)
     elif action is Action.EDIT:
         if output is None:
             raise DecisionRefused("an edit needs the corrected output")
-        data, summary = _recheck(store, review, output, workflow, services)
+        if comment is None:
+            raise DecisionRefused(
+                "an edit replaces what the run produced: say what was changed and why with a "
+                "comment"
+            )
+        edit = check_edit(store, review, output, workflow, services)
+        if not edit.allowed:
+            raise DecisionRefused(
+                edit.refusal,
+                details={"reasons": list(edit.summary.reasons), "verdict": edit.summary.verdict},
+            )
+        summary = edit.summary
         draft = DecisionDraft(
-            action=action,
-            who=who,
-            comment=comment,
-            output=data,
-            check=summary.json() | {"derived": summary.derived},
+            action=action, who=who, comment=comment, output=edit.data, check=summary.json()
         )
     else:
         draft = DecisionDraft(action=action, who=who, comment=comment)
@@ -111,56 +189,4 @@ def decide(
 
 
 def _why(review: ReviewRecord) -> str:
-    return "; ".join(str(r.get("message")) for r in review.reasons) or review.verdict
-
-
-def _workflow_for(store: Store, review: ReviewRecord, workflow: Workflow | None) -> Workflow | None:
-    if workflow is not None:
-        return workflow
-    try:
-        return load_run_workflow(store.get_run(review.run_id))
-    except Exception:  # a Python-built workflow: the packs alone validate the edit
-        return None
-
-
-def _recheck(
-    store: Store,
-    review: ReviewRecord,
-    output: Any,
-    workflow: Workflow | None,
-    services: Services | None,
-) -> tuple[Any, CheckSummary]:
-    """Validate the corrected output against the node's schema and check it with the node's packs."""
-    flow = _workflow_for(store, review, workflow)
-    node = flow.nodes.get(review.node) if flow is not None else None
-    data = output.model_dump(mode="json") if isinstance(output, BaseModel) else output
-    if node is not None:
-        schema = node.args_schema if isinstance(node, ToolNode) else node.output
-        if schema is not None:
-            try:
-                data = schema.model_validate(data).model_dump(mode="json")
-            except ValidationError as exc:
-                problems = [
-                    f"{'.'.join(str(p) for p in e['loc']) or 'output'}: {e['msg']}"
-                    for e in exc.errors()
-                ]
-                raise DecisionRefused(
-                    f"the edited output does not fit {schema.__name__}: " + "; ".join(problems),
-                    details={"reasons": [{"kind": "schema", "message": p} for p in problems]},
-                ) from None
-        refs = node.packs
-    else:
-        refs = tuple(
-            PackRef(path=Path(p["path"]), text=p.get("name", ""))
-            for p in review.packs
-            if p.get("path")
-        )
-    timeout = services.check_timeout if services else None
-    summary = check_subject(refs, data, None, timeout)
-    if summary.verdict not in _EDIT_OK:
-        lines = [str(r.get("plain") or r.get("message")) for r in summary.reasons]
-        raise DecisionRefused(
-            f"the edited output is still '{summary.verdict}': " + "; ".join(lines),
-            details={"reasons": summary.reasons, "verdict": summary.verdict},
-        )
-    return data, summary
+    return reason_lines(review.reasons) if review.reasons else review.verdict.value

@@ -13,6 +13,8 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from nesyflow.logic.result import Reason, Verdict
+
 __all__ = [
     "Action",
     "Decision",
@@ -87,7 +89,7 @@ class StepDraft(_Record):
     output: Any = None
     facts: str | None = None
     check: Any = None
-    verdict: str | None = None
+    verdict: Verdict | None = None
     model_ms: float = 0.0
     rules_ms: float = 0.0
     tool_ms: float = 0.0
@@ -127,8 +129,9 @@ class ReviewDraft(_Record):
     node: str
     visit: int = 1
     kind: str = "output"
-    verdict: str
-    reasons: list[dict[str, Any]] = Field(default_factory=list)
+    verdict: Verdict
+    # typed; rows written as plain dicts by earlier versions read back as the same Reasons
+    reasons: tuple[Reason, ...] = ()
     question: str = ""
     output: Any = None
     packs: list[dict[str, Any]] = Field(default_factory=list)
@@ -148,7 +151,7 @@ class ReviewRecord(ReviewDraft):
 
     @property
     def rules(self) -> list[str]:
-        return [r["rule"] for r in self.reasons if "rule" in r]
+        return [r.rule for r in self.reasons if r.rule]
 
 
 class DecisionDraft(_Record):

@@ -1,0 +1,279 @@
+"""What each node kind does in one step: llm, tool, check, human, branch.
+
+Each handler reads the checkpointed state through the :class:`~nesyflow.engine.runner.Runner`,
+checks what the node's packs check, and ends in exactly one checkpoint (advance, reask, review,
+reject or fail). A node without packs has no rule to break: it is not checked (its step has no
+verdict) and routes as ``pass``; a tool it feeds with packs checks its own arguments before it runs.
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from typing import TYPE_CHECKING, Any
+
+from pydantic import ValidationError
+
+from nesyflow.engine.checking import CheckSummary, check_subject
+from nesyflow.engine.run_view import RunView, call_tool, effect_key
+from nesyflow.engine.state import jsonable
+from nesyflow.errors import format_validation_error
+from nesyflow.graph.model import BranchNode, CheckNode, Condition, HumanNode, LlmNode, ToolNode
+from nesyflow.logic.result import Reason, Verdict
+from nesyflow.store._faults import crash_point
+
+if TYPE_CHECKING:
+    from nesyflow.engine.runner import Runner
+
+__all__ = ["StepFailed", "run_node"]
+
+
+class StepFailed(Exception):
+    """A step could not even be attempted (a data path with no value, a template that fails)."""
+
+
+def run_node(r: Runner, node: Any) -> None:
+    """One step of ``node`` (the run's cursor is on it)."""
+    if isinstance(node, LlmNode):
+        _llm(r, node)
+    elif isinstance(node, ToolNode):
+        _tool(r, node)
+    elif isinstance(node, CheckNode):
+        _check(r, node)
+    elif isinstance(node, HumanNode):
+        _human(r, node)
+    elif isinstance(node, BranchNode):
+        _branch(r, node)
+    else:  # pragma: no cover - the model admits no other kinds
+        r.fail_run(node.id, f"unknown node kind {node.kind!r}")
+
+
+def _check_node(r: Runner, node: Any, subject: Any) -> CheckSummary | None:
+    """The node's packs on ``subject`` (``None``: the node has no packs, nothing to check)."""
+    if not node.packs:
+        return None
+    return check_subject(node.packs, subject, r.context(node), r.services.check_timeout)
+
+
+def _passed(summary: CheckSummary | None) -> bool:
+    return summary is None or summary.verdict is Verdict.PASS
+
+
+def _check(r: Runner, node: CheckNode) -> None:
+    value = jsonable(r.resolve(node.value, f"value of check node '{node.id}'"))
+    # a check node is a gate: with no packs it is unchecked (unknown), never a pass
+    summary = check_subject(node.packs, value, r.context(node), r.services.check_timeout)
+    step = r.step_draft(node, "check", inputs=value, output=value, summary=summary)
+    if summary.verdict is Verdict.PASS:
+        r.advance(node, value, summary, step)
+    else:
+        r.on_fail(node, step, summary, value, kind="output", reaskable=False)
+
+
+def _llm(r: Runner, node: LlmNode) -> None:
+    cur = r.state.cursor
+    assert cur is not None
+    if not cur.messages:
+        variables = r.inputs(node)
+        try:
+            cur.messages = list(r.services.llm_render()(node.system, node.prompt, variables))
+        except Exception as exc:
+            raise StepFailed(f"prompt of node '{node.id}' does not render: {exc}") from None
+    model = r.services.model_for(node.model, r.flow().model)
+    crash_point("llm:before")
+    started = time.perf_counter()
+    try:
+        call = r.services.llm_generate()(model, cur.messages, node.output)
+        output, error, raw = call.output, call.error, call.raw
+    except Exception as exc:  # provider down, script exhausted…: a failed step, not a crash
+        call, output, raw = None, None, None
+        error = f"{type(exc).__name__}: {exc}"
+    model_ms = (time.perf_counter() - started) * 1000
+    crash_point("llm:after")
+    usage = {
+        "model": model,
+        "prompt": cur.messages,
+        "raw_output": raw,
+        "model_ms": model_ms,
+        "tokens_in": int(getattr(call, "tokens_in", 0) or 0),
+        "tokens_out": int(getattr(call, "tokens_out", 0) or 0),
+        "cost": float(getattr(call, "cost", 0.0) or 0.0),
+    }
+    if output is None:
+        message = f"the model's answer could not be used: {error or 'no output'}"
+        step = r.step_draft(node, "llm", error=message, verdict=Verdict.UNKNOWN, **usage)
+        reasons = (Reason(kind="parse", message=message),)
+        # A parse failure is a step failure: reasked like a violation, then the policy.
+        r.on_fail(
+            node,
+            step,
+            None,
+            None,
+            kind="output",
+            reaskable=True,
+            reasons=reasons,
+            verdict=Verdict.FAIL,
+        )
+        return
+    data = jsonable(output)
+    summary = _check_node(r, node, output)
+    step = r.step_draft(node, "llm", output=data, summary=summary, **usage)
+    if _passed(summary):
+        r.advance(node, data, summary, step)
+    else:
+        r.on_fail(node, step, summary, data, kind="output", reaskable=True)
+
+
+def _tool(r: Runner, node: ToolNode) -> None:
+    cur = r.state.cursor
+    assert cur is not None
+    summary: CheckSummary | None = None
+    if cur.approved_set:
+        args_data = cur.approved  # a person approved (or edited) these; re-checked on resume
+    else:
+        data = {}
+        for name, ref in node.input.items():
+            data[name] = jsonable(r.resolve(ref, f"argument '{name}' of tool '{node.id}'"))
+        try:
+            args = node.args_schema.model_validate(data)
+        except ValidationError as exc:
+            message = (
+                f"the arguments for tool '{node.id}' are not valid: "
+                f"{format_validation_error(exc, limit=5)}"
+            )
+            step = r.step_draft(node, "tool", inputs=data, error=message, verdict=Verdict.UNKNOWN)
+            r.open_review(
+                node,
+                step,
+                kind="tool_args",
+                verdict=Verdict.UNKNOWN,
+                output=data,
+                reasons=(Reason(kind="args", message=message),),
+                summary=None,
+            )
+            return
+        args_data = jsonable(args)
+        # The proposed call is checked BEFORE it runs: a deny stops it here.
+        summary = _check_node(r, node, args)
+        if not _passed(summary):
+            step = r.step_draft(node, "tool_check", inputs=args_data, summary=summary)
+            r.on_fail(node, step, summary, args_data, kind="tool_call", reaskable=False)
+            return
+    _execute(r, node, args_data, summary)
+
+
+def _execute(r: Runner, node: ToolNode, args_data: Any, summary: CheckSummary | None) -> None:
+    cur = r.state.cursor
+    assert cur is not None
+    key = effect_key(r.run.id, node.id, cur.visit)
+    effect = r.store.begin_effect(key, r.run.id, node.id, cur.visit, args_data)
+    crash_point("tool:begun")
+    started = time.perf_counter()
+    if effect.status == "done":  # recorded by an earlier process: never call again
+        result, replayed = effect.result, True
+    else:
+        replayed = False
+        try:
+            args = node.args_schema.model_validate(args_data)
+            crash_point("tool:before")
+            value = call_tool(node.tool, args, key, _view(r, node))
+            crash_point("tool:after")
+            if node.output is not None and not isinstance(value, node.output):
+                value = node.output.model_validate(jsonable(value))
+            result = jsonable(value)
+        except Exception as exc:
+            message = f"tool '{node.id}' failed: {type(exc).__name__}: {exc}"
+            step = r.step_draft(
+                node,
+                "tool",
+                inputs=args_data,
+                error=message,
+                verdict=Verdict.UNKNOWN,
+                tool_ms=(time.perf_counter() - started) * 1000,
+            )
+            r.open_review(
+                node,
+                step,
+                kind="tool_error",
+                verdict=Verdict.UNKNOWN,
+                output=args_data,
+                reasons=(Reason(kind="tool_error", message=message),),
+                summary=summary,
+            )
+            return
+    step = r.step_draft(
+        node,
+        "tool",
+        inputs={"args": args_data, "idempotency_key": key, "replayed": replayed},
+        output=result,
+        summary=summary,
+        tool_ms=(time.perf_counter() - started) * 1000,
+    )
+    r.advance(
+        node,
+        result,
+        summary,
+        step,
+        effect=None if replayed else (key, result),
+        verdict=Verdict.PASS,
+    )
+
+
+def _view(r: Runner, node: ToolNode) -> RunView:
+    """The checkpointed run as the tool about to run may read it (deep copies: read-only)."""
+    cur = r.state.cursor
+    assert cur is not None
+    return RunView(
+        run_id=r.run.id,
+        workflow=r.run.workflow,
+        node=node.id,
+        visit=cur.visit,
+        input=copy.deepcopy(r.run.input),
+        outputs=copy.deepcopy(r.state.outputs),
+        derived=copy.deepcopy(r.state.derived),
+        verdicts=dict(r.state.verdicts),
+        visits=dict(r.state.visits),
+        approved=cur.approved_set,
+    )
+
+
+def _human(r: Runner, node: HumanNode) -> None:
+    value = None if node.value is None else jsonable(r.resolve(node.value, "value"))
+    summary = None
+    verdict = Verdict.REVIEW
+    if node.packs and value is not None:
+        summary = check_subject(node.packs, value, r.context(node), r.services.check_timeout)
+        verdict = Verdict.REVIEW if summary.verdict is Verdict.PASS else summary.verdict
+    step = r.step_draft(node, "human", inputs=value, summary=summary)
+    if summary is not None:
+        step = step.model_copy(update={"verdict": verdict})
+    r.open_review(
+        node,
+        step,
+        kind="human",
+        verdict=verdict,
+        reasons=summary.reasons if summary else (),
+        output=value,
+        summary=summary,
+        question=node.question,
+    )
+
+
+def _branch(r: Runner, node: BranchNode) -> None:
+    target = node.default
+    chosen = "default"
+    for number, route in enumerate(node.routes):
+        if _holds(r, route.when):
+            target, chosen = route.to, f"route {number + 1}"
+            break
+    step = r.step_draft(node, "branch", output={"to": target, "by": chosen})
+    r.advance(node, {"to": target}, None, step, to=target, verdict=Verdict.PASS)
+
+
+def _holds(r: Runner, cond: Condition) -> bool:
+    if cond.verdict is not None and r.state.verdicts.get(cond.node) not in cond.verdict:
+        return False
+    if cond.derived:
+        have = r.state.derived.get(cond.node, {})
+        return all(k in have and have[k] == jsonable(v) for k, v in cond.derived.items())
+    return True

@@ -1,0 +1,276 @@
+"""The run loop: execute one step, checkpoint it, repeat until the run ends or waits for a person.
+
+Durability rule: the only way a run moves on is :meth:`Store.checkpoint`, which writes the step row,
+the new state, a tool effect's result and a new review in one transaction. A process killed between
+two checkpoints loses only the step in flight; on resume that step runs again from its start, except a
+tool call, which is guarded by its idempotency key (run, node, visit — the same for every attempt and
+every process): a call whose result was recorded is never made again, and a call that may have
+happened before the crash is made again with the same key, so the tool can recognise it.
+
+What each node kind does is in :mod:`nesyflow.engine.nodes`; how a decision continues a run in
+:mod:`nesyflow.engine.decisions`; this module keeps the loop, the checkpoint and the routing of a
+step that did not pass.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nesyflow.engine import decisions, nodes
+from nesyflow.engine.checking import CheckSummary
+from nesyflow.engine.nodes import StepFailed
+from nesyflow.engine.reask import feedback
+from nesyflow.engine.services import Services
+from nesyflow.engine.state import Cursor, Pending, RunState, jsonable
+from nesyflow.engine.workflows import load_run_workflow
+from nesyflow.graph.model import BranchNode, OnFail, Workflow
+from nesyflow.logic.result import Reason, Verdict, reason_lines
+from nesyflow.store import Checkpoint, ReviewDraft, Run, RunStatus, StepDraft, Store, new_id
+
+__all__ = ["Runner"]
+
+# Verdicts a person must see even when the policy says reask/reject: the rules could not decide
+# (unknown) or asked for a person (review).
+_TO_PERSON = (Verdict.REVIEW, Verdict.UNKNOWN)
+
+
+class Runner:
+    """Drives one run. Not shared between threads; one per ``start_run`` / ``resume`` call."""
+
+    def __init__(self, store: Store, run: Run, workflow: Workflow | None, services: Services):
+        self.store = store
+        self.run = run
+        self.workflow = workflow
+        self.services = services
+        self.state = RunState.model_validate(run.state)
+        self.written = 0
+
+    # -- checkpoints --------------------------------------------------------------------------
+    def commit(
+        self,
+        step: StepDraft | None,
+        *,
+        status: RunStatus = RunStatus.RUNNING,
+        review: ReviewDraft | None = None,
+        effect: tuple[str, Any] | None = None,
+        error: str | None = None,
+    ) -> Checkpoint:
+        current = self.state.cursor.node if self.state.cursor else self.state.next_node
+        if self.state.pending is not None:
+            current = self.state.pending.node
+        saved = self.store.checkpoint(
+            self.run.id,
+            expect_version=self.run.version,
+            state=self.state.dump(),
+            current_node=current,
+            status=status,
+            step=step,
+            review=review,
+            effect=effect,
+            error=error,
+        )
+        self.run = saved.run
+        self.written += 1 if step is not None else 0
+        return saved
+
+    # -- the loop -----------------------------------------------------------------------------
+    def drive(self) -> Run:
+        """Run steps until the run finishes or waits for a person; returns the run as stored."""
+        if self.run.status is RunStatus.WAITING_REVIEW and not decisions.apply_decision(self):
+            return self.run
+        while self.run.status is RunStatus.RUNNING:
+            self.step()
+        return self.run
+
+    def step(self) -> None:
+        workflow = self.flow()
+        if self.state.cursor is None:
+            node_id = self.state.next_node
+            if node_id is None:
+                self.commit(None, status=RunStatus.COMPLETED)
+                return
+            node = workflow.nodes.get(node_id)
+            if node is None:
+                self.fail_run(node_id, f"the workflow has no node '{node_id}' (was it edited?)")
+                return
+            visit = self.state.visits.get(node_id, 0) + 1
+            if node.max_visits is not None and visit > node.max_visits:
+                self.fail_run(
+                    node_id,
+                    f"node '{node_id}' would run a {visit}th time "
+                    f"(max_visits is {node.max_visits})",
+                )
+                return
+            self.state.visits[node_id] = visit
+            self.state.cursor = Cursor(node=node_id, visit=visit)
+        node = workflow.node(self.state.cursor.node)
+        try:
+            nodes.run_node(self, node)
+        except StepFailed as exc:
+            self.fail_run(node.id, str(exc))
+
+    def flow(self) -> Workflow:
+        """The run's workflow (loaded from the file the run names when none was given)."""
+        if self.workflow is None:
+            self.workflow = load_run_workflow(self.run)
+        return self.workflow
+
+    # -- helpers for the node handlers ---------------------------------------------------------
+    def resolve(self, ref: Any, what: str) -> Any:
+        try:
+            return ref.resolve(
+                self.run.input, self.state.outputs, self.state.derived, self.state.verdicts
+            )
+        except (KeyError, LookupError, AttributeError, TypeError) as exc:
+            raise StepFailed(
+                f"{what}: '{ref}' has no value ({type(exc).__name__}: {exc})"
+            ) from None
+
+    def inputs(self, node: Any) -> dict[str, Any]:
+        return {
+            name: self.resolve(ref, f"input '{name}' of node '{node.id}'")
+            for name, ref in node.input.items()
+        }
+
+    def context(self, node: Any) -> Any:
+        return None if node.context is None else jsonable(self.resolve(node.context, "context"))
+
+    def step_draft(
+        self, node: Any, kind: str, *, summary: CheckSummary | None = None, **fields: Any
+    ) -> StepDraft:
+        cur = self.state.cursor
+        extra: dict[str, Any] = {}
+        if summary is not None:
+            extra = {
+                "check": summary.json(),
+                "verdict": summary.verdict,
+                "facts": summary.facts,
+                "rules_ms": summary.rules_ms,
+                "packs": summary.packs,
+                "findings": summary.findings,
+            }
+        return StepDraft(
+            node=node.id,
+            visit=cur.visit if cur else self.state.visits.get(node.id, 1),
+            attempt=cur.attempt if cur else 1,
+            kind=kind,
+            **extra,
+            **fields,
+        )
+
+    def advance(
+        self,
+        node: Any,
+        output: Any,
+        summary: CheckSummary | None,
+        step: StepDraft,
+        *,
+        effect: tuple[str, Any] | None = None,
+        to: str | None = None,
+        verdict: Verdict | None = None,
+    ) -> None:
+        """The node is done: record its output and move to the next node, in one checkpoint."""
+        self.state.outputs[node.id] = output
+        if summary is not None:
+            self.state.derived[node.id] = summary.derived
+        self.state.verdicts[node.id] = verdict or (summary.verdict if summary else Verdict.PASS)
+        self.state.cursor = None
+        self.state.next_node = to if isinstance(node, BranchNode) else node.next
+        self.commit(step, effect=effect)
+
+    def fail_run(self, node_id: str, message: str) -> None:
+        self.state.cursor = None
+        step = StepDraft(
+            node=node_id,
+            visit=self.state.visits.get(node_id, 1),
+            kind="error",
+            error=message,
+            verdict=Verdict.UNKNOWN,
+        )
+        self.commit(step, status=RunStatus.FAILED, error=message)
+
+    def on_fail(
+        self,
+        node: Any,
+        step: StepDraft,
+        summary: CheckSummary | None,
+        held: Any,
+        *,
+        kind: str,
+        reaskable: bool,
+        reasons: tuple[Reason, ...] | None = None,
+        verdict: Verdict | None = None,
+    ) -> None:
+        """Route a step that did not pass: reask (if allowed and budget left), a person, or reject."""
+        verdict = verdict or (summary.verdict if summary else Verdict.UNKNOWN)
+        reasons = reasons if reasons is not None else (summary.reasons if summary else ())
+        cur = self.state.cursor
+        assert cur is not None
+        if verdict in _TO_PERSON:
+            action = "human"
+        elif (
+            reaskable and node.on_fail.policy == "reask" and cur.attempt <= node.on_fail.max_reasks
+        ):
+            action = "reask"
+        else:
+            action = _then(node.on_fail)
+        if action == "reask":
+            cur.messages = [*cur.messages, *feedback(step.raw_output, reasons)]
+            cur.attempt += 1
+            self.commit(step)
+        elif action == "reject":
+            self.state.cursor = None
+            self.commit(
+                step,
+                status=RunStatus.REJECTED,
+                error=f"node '{node.id}': {verdict.value}: " + reason_lines(reasons),
+            )
+        else:
+            self.open_review(
+                node,
+                step,
+                kind=kind,
+                verdict=verdict,
+                reasons=reasons,
+                output=held,
+                summary=summary,
+            )
+
+    def open_review(
+        self,
+        node: Any,
+        step: StepDraft,
+        *,
+        kind: str,
+        verdict: Verdict,
+        reasons: tuple[Reason, ...],
+        output: Any,
+        summary: CheckSummary | None,
+        question: str = "",
+    ) -> None:
+        cur = self.state.cursor
+        visit = cur.visit if cur else self.state.visits.get(node.id, 1)
+        review_id = new_id()
+        self.state.pending = Pending(review_id=review_id, node=node.id, visit=visit, kind=kind)
+        review = ReviewDraft(
+            id=review_id,
+            node=node.id,
+            visit=visit,
+            kind=kind,
+            verdict=verdict,
+            reasons=reasons,
+            question=question,
+            output=output,
+            packs=summary.packs if summary else [],
+            facts_hash=summary.facts_hash if summary else "",
+        )
+        self.commit(step, status=RunStatus.WAITING_REVIEW, review=review)
+
+
+def _then(on_fail: OnFail) -> str:
+    """What happens once retries are spent (or for a node that cannot reask)."""
+    if on_fail.policy == "reject":
+        return "reject"
+    if on_fail.policy == "human":
+        return "human"
+    return on_fail.then
