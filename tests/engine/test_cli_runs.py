@@ -45,7 +45,9 @@ def test_run_review_approve_show(tmp_path):
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps({"text": "big", "amount": 101, "path": str(out)}))
     res = _run("reviews", "edit", review_id, "--output", str(bad), env=env)
-    assert res.exit_code == 2 and "still 'fail'" in res.output
+    assert res.exit_code == 2 and "comment" in res.output
+    res = _run("reviews", "edit", review_id, "--output", str(bad), "-m", "lower", env=env)
+    assert res.exit_code == 2 and "is 'fail'" in res.output
 
     res = _run("reviews", "approve", review_id, "--comment", "one-off", env=env)
     assert res.exit_code == 0, res.output

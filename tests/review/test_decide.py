@@ -114,3 +114,102 @@ def test_two_people_deciding_at_once_one_wins(store, tmp_path):
     assert sorted(outcomes)[0] in ("ann", "bob") and outcomes.count("lost") == 1
     winner = store.decision_for(result.review_id)
     assert winner.who in outcomes
+
+
+def test_an_edit_without_a_comment_is_refused(store, tmp_path):
+    result, _ = _failed(store, tmp_path)
+    for comment in (None, "", "   "):
+        with pytest.raises(DecisionRefused, match="comment"):
+            decide(
+                result.review_id,
+                "edit",
+                "ann",
+                comment,
+                output={"text": "fixed", "amount": 20},
+                store=store,
+                workflow=note_flow(),
+            )
+    assert store.decision_for(result.review_id) is None
+
+
+def test_an_edit_nothing_can_check_is_refused(store, tmp_path):
+    """The run's workflow was built in Python and is not given: no packs can be found, so the
+    edit is refused with the reason, never accepted unchecked."""
+    result, _ = _failed(store, tmp_path)
+    with pytest.raises(DecisionRefused, match="cannot be checked"):
+        decide(
+            result.review_id, "edit", "ann", "typo", output={"text": "x", "amount": 1}, store=store
+        )
+    assert store.decision_for(result.review_id) is None
+
+
+def _packless_draft_flow():
+    from flows import GUARD_PACK, Note, Request, append_line
+
+    from nesyflow.graph.builder import WorkflowBuilder
+
+    b = WorkflowBuilder("packless", Request, model="scripted/test")
+    b.llm("draft", prompt="x", output=Note, next="write")
+    b.tool(
+        "write",
+        append_line,
+        input={"path": "input.path", "text": "draft.output.text"},
+        packs=[GUARD_PACK],
+    )
+    return b.build(start="draft")
+
+
+def test_an_edit_of_a_node_without_packs_is_checked_by_the_gate_it_feeds(store, tmp_path):
+    flow = _packless_draft_flow()
+    svc = services(FakeModel(["not json"] * 3))
+    out = tmp_path / "o.txt"
+    result = start_run(flow, {"topic": "t", "path": str(out)}, store=store, services=svc)
+    review = store.get_review(result.review_id)
+    assert review.packs == [] and review.output is None
+    with pytest.raises(DecisionRefused) as refused:
+        decide(
+            review.id,
+            "edit",
+            "ann",
+            "wrote it myself",
+            output={"text": "forbidden", "amount": 1},
+            store=store,
+            workflow=flow,
+        )
+    assert [r.rule for r in refused.value.details["reasons"]] == ["forbidden_text"]
+    done = decide(
+        review.id,
+        "edit",
+        "ann",
+        "wrote it myself",
+        output={"text": "fine", "amount": 1},
+        store=store,
+        workflow=flow,
+        services=svc,
+        resume=True,
+    )
+    assert done.check.verdict == "pass" and done.run.status is RunStatus.COMPLETED
+    assert [ln.split("\t")[1] for ln in out.read_text().splitlines()] == ["fine"]
+
+
+def test_an_edit_of_a_node_without_packs_or_gates_is_refused(store, tmp_path):
+    from flows import Note, Request
+
+    from nesyflow.graph.builder import WorkflowBuilder
+
+    b = WorkflowBuilder("bare", Request, model="scripted/test")
+    b.llm("draft", prompt="x", output=Note)
+    flow = b.build()
+    svc = services(FakeModel(["not json"] * 3))
+    result = start_run(flow, {"topic": "t", "path": "p"}, store=store, services=svc)
+    with pytest.raises(DecisionRefused, match="nothing can check") as refused:
+        decide(
+            result.review_id,
+            "edit",
+            "ann",
+            "typed it",
+            output={"text": "x", "amount": 999999},
+            store=store,
+            workflow=flow,
+        )
+    assert refused.value.details["reasons"][0].kind == "unchecked"

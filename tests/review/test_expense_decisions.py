@@ -1,0 +1,214 @@
+"""A person's value is checked exactly like the model's, on the shipped expense agent and pack.
+
+The Uber sample (exp-001) has a $27.40 receipt. A reviewer who types $72.40 must be stopped by
+``amount_not_in_source`` — a context rule — whether they decide through the Python API or the CLI;
+an edit on a review that has no packs (a parse failure) is checked by the node's packs and is
+never paid; approvals are bound to the facts and the pack identity on disk when the run resumes.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from sqlalchemy import update
+from typer.testing import CliRunner
+
+from nesyflow.cli import app
+from nesyflow.cli.demo import load_samples
+from nesyflow.engine import resume, start_run
+from nesyflow.graph import load_workflow
+from nesyflow.llm import scripted_responses
+from nesyflow.review import DecisionRefused, decide
+from nesyflow.store import open_store
+
+ROOT = Path(__file__).resolve().parents[2]
+AGENT = ROOT / "agents" / "expense"
+SAMPLES = {row["id"]: row for row in load_samples(AGENT / "samples.jsonl")}
+
+
+@pytest.fixture
+def ledger(tmp_path, monkeypatch):
+    file = tmp_path / "ledger.jsonl"
+    monkeypatch.setenv("NESYFLOW_LEDGER", str(file))
+
+    def read() -> list[dict]:
+        if not file.exists():
+            return []
+        return [json.loads(line) for line in file.read_text().splitlines() if line.strip()]
+
+    return read
+
+
+def _uber_in_review(store, flow):
+    """exp-001 with the item dated after the submission day, twice: a review at ``extract``."""
+    row = SAMPLES["exp-001"]
+    assert row["receipt"].rstrip().endswith("Visa ••4471") and "$27.40" in row["receipt"]
+    wrong = copy.deepcopy(row["expected"])
+    wrong["items"][0]["date"] = "2025-06-03"  # a Tuesday, after the submission day
+    with scripted_responses([wrong, wrong]):
+        result = start_run(flow, row, store=store)
+    assert result.status.value == "waiting_review", result.error
+    review = store.get_review(result.review_id)
+    assert review.node == "extract" and review.rules == ["item_after_submission"]
+    return row, result
+
+
+def _claim(row, amount):
+    claim = copy.deepcopy(row["expected"])
+    claim["items"][0]["amount"] = amount
+    return claim
+
+
+def test_an_edit_to_an_amount_the_receipt_does_not_show_is_refused(store, ledger):
+    flow = load_workflow(AGENT / "workflow.yaml")
+    row, result = _uber_in_review(store, flow)
+    with pytest.raises(DecisionRefused) as refused:
+        decide(
+            result.review_id,
+            "edit",
+            "fin-ops",
+            "fixed the date",
+            _claim(row, "72.40"),
+            store=store,
+            resume=True,
+        )
+    assert [r.rule for r in refused.value.details["reasons"]] == ["amount_not_in_source"]
+    assert "amount_not_in_source" in str(refused.value)
+    assert store.decision_for(result.review_id) is None and ledger() == []
+    # the amount the receipt shows is accepted by the same check, and paid through the gate
+    done = decide(
+        result.review_id,
+        "edit",
+        "fin-ops",
+        "fixed the date",
+        _claim(row, "27.40"),
+        store=store,
+        resume=True,
+    )
+    assert done.check.verdict == "pass" and done.run.status.value == "completed"
+    assert [p["amount_usd"] for p in ledger()] == ["27.40"]
+
+
+def test_the_cli_refuses_the_same_edit_with_the_rule_named(tmp_path, ledger):
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    store = open_store(url)
+    row, result = _uber_in_review(store, load_workflow(AGENT / "workflow.yaml"))
+    edited = tmp_path / "edited.json"
+    edited.write_text(json.dumps(_claim(row, "72.40")))
+    env = {"NESYFLOW_DB": url, "USER": "fin-ops"}
+    args = ["reviews", "edit", result.review_id, "--output", str(edited)]
+    res = CliRunner().invoke(app, args, env=env)
+    assert res.exit_code == 2 and "comment" in res.output  # an edit says why
+    res = CliRunner().invoke(app, [*args, "--comment", "fixed the date"], env=env)
+    assert res.exit_code == 2, res.output
+    assert "amount_not_in_source" in res.output and "Traceback" not in res.output
+    assert store.decision_for(result.review_id) is None and ledger() == []
+    store.close()
+
+
+def test_an_edit_on_a_parse_failure_review_is_checked_by_the_node_packs_and_never_paid(
+    store, ledger
+):
+    """The review holds no output and no packs (the model never answered in JSON); the edit is
+    still checked by ``extract``'s packs with its context, and $999,999 is never paid."""
+    flow = load_workflow(AGENT / "workflow.yaml")
+    row = SAMPLES["exp-001"]
+    with scripted_responses(["not json"] * 12, allow_leftover=True):
+        result = start_run(flow, row, store=store)
+    review = store.get_review(result.review_id)
+    assert review.output is None and review.packs == [] and review.reasons[0].kind == "parse"
+    with pytest.raises(DecisionRefused) as refused:
+        decide(
+            result.review_id,
+            "edit",
+            "fin-ops",
+            "typed it from the receipt",
+            _claim(row, "999999.00"),
+            store=store,
+            resume=True,
+        )
+    assert "amount_not_in_source" in [r.rule for r in refused.value.details["reasons"]]
+    assert store.decision_for(result.review_id) is None and ledger() == []
+    assert store.get_run(result.run_id).status.value == "waiting_review"
+
+
+def test_changing_the_pack_on_disk_after_an_approval_rechecks_on_resume(store, ledger, tmp_path):
+    """The shipped agent and pack, copied; the approval was given under pack 1.1.0; the pack on
+    disk then makes the claim a violation; the workflow object still holds the old pack."""
+    (tmp_path / "agents").mkdir()
+    shutil.copytree(AGENT, tmp_path / "agents" / "expense")
+    shutil.copytree(ROOT / "rules" / "expense", tmp_path / "rules" / "expense")
+    flow = load_workflow(tmp_path / "agents" / "expense" / "workflow.yaml")
+    row = next(
+        r
+        for r in SAMPLES.values()
+        if r["expected_verdict"] == "review"
+        and r["expected_rules"] == ["manager_approval_required"]
+    )
+    with scripted_responses([row["expected"]]):
+        result = start_run(flow, row, store=store)
+    before = store.get_review(result.review_id)
+    decide(result.review_id, "approve", "fin-ops", "budget owner agreed", store=store)
+    rules = tmp_path / "rules" / "expense" / "zz_tightened.lp"
+    rules.write_text("violation(stale_item, I) :- item(I).\n")
+    again = resume(result.run_id, store=store, workflow=flow)
+    assert again.status.value == "waiting_review" and again.review_id != result.review_id
+    fresh = store.get_review(again.review_id)
+    assert fresh.verdict == "fail" and "stale_item" in fresh.rules
+    assert fresh.packs[0]["hash"] != before.packs[0]["hash"]
+    recheck = [s for s in store.steps(result.run_id) if s.kind == "recheck"]
+    assert len(recheck) == 1 and recheck[0].inputs["was"]["verdict"] == "review"
+    assert recheck[0].verdict == "fail" and ledger() == []
+
+
+def test_an_approval_whose_facts_changed_is_rechecked_and_asked_again(store, ledger):
+    """The approval was bound to the facts the reviewer saw; the run's evidence then says the
+    receipt shows other amounts. On resume the check differs: both are recorded and a person is
+    asked again; nothing is paid."""
+    flow = load_workflow(AGENT / "workflow.yaml")
+    row = next(
+        r
+        for r in SAMPLES.values()
+        if r["expected_verdict"] == "review"
+        and r["expected_rules"] == ["manager_approval_required"]
+    )
+    with scripted_responses([row["expected"]]):
+        result = start_run(flow, row, store=store)
+    bound = store.get_review(result.review_id)
+    decide(result.review_id, "approve", "fin-ops", "budget owner agreed", store=store)
+    run = store.get_run(result.run_id)
+    state = copy.deepcopy(run.state)
+    state["outputs"]["evidence"]["source_amounts"] = ["1.00"]
+    from nesyflow.store.tables import runs
+
+    with store.engine.begin() as conn:
+        conn.execute(update(runs).where(runs.c.id == run.id).values(state=state))
+    again = resume(result.run_id, store=store, workflow=flow)
+    assert again.status.value == "waiting_review" and again.review_id != result.review_id
+    fresh = store.get_review(again.review_id)
+    assert fresh.verdict == "fail" and "amount_not_in_source" in fresh.rules
+    assert fresh.facts_hash != bound.facts_hash
+    (recheck,) = [s for s in store.steps(result.run_id) if s.kind == "recheck"]
+    assert recheck.inputs["was"]["facts_hash"] == bound.facts_hash
+    assert recheck.check["facts_hash"] == fresh.facts_hash and ledger() == []
+
+
+def test_an_unchanged_approval_applies_without_a_recheck_step(store, ledger):
+    flow = load_workflow(AGENT / "workflow.yaml")
+    row = next(
+        r
+        for r in SAMPLES.values()
+        if r["expected_verdict"] == "review"
+        and r["expected_rules"] == ["manager_approval_required"]
+    )
+    with scripted_responses([row["expected"]]):
+        result = start_run(flow, row, store=store)
+    decide(result.review_id, "approve", "fin-ops", "agreed", store=store)
+    done = resume(result.run_id, store=store, workflow=flow)
+    assert done.status.value == "completed"
+    assert [s.kind for s in store.steps(result.run_id)].count("recheck") == 0
+    assert len(ledger()) == 1
