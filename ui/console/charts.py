@@ -7,10 +7,20 @@ from typing import Any
 import altair as alt
 import pandas as pd
 
+from nesyflow.logic import Verdict
+
 __all__ = ["ORDER", "trend_frame", "verdict_colour"]
 
-ORDER = ["pass", "review", "fail", "deny", "unknown"]
-_COLOURS = ["#40c057", "#fd7e14", "#fa5252", "#c92a2a", "#adb5bd"]
+# least serious first (the one precedence, nesyflow.logic.worst)
+ORDER = [v.value for v in sorted(Verdict, key=lambda v: v.rank)]
+_COLOUR = {
+    Verdict.PASS: "#40c057",
+    Verdict.REVIEW: "#fd7e14",
+    Verdict.UNKNOWN: "#adb5bd",
+    Verdict.DENY: "#c92a2a",
+    Verdict.FAIL: "#fa5252",
+}
+_COLOURS = [_COLOUR[Verdict(v)] for v in ORDER]
 
 
 def verdict_colour() -> Any:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from nesyflow.logic import Verdict
+
 __all__ = [
     "STATUS",
     "VERDICT",
@@ -20,11 +22,11 @@ __all__ = [
 
 # verdict -> (colour, material icon, label)
 VERDICT: dict[str, tuple[str, str, str]] = {
-    "pass": ("green", "check_circle", "pass"),
-    "review": ("orange", "person_search", "review"),
-    "fail": ("red", "cancel", "fail"),
-    "deny": ("red", "block", "denied"),
-    "unknown": ("gray", "help", "unknown"),
+    Verdict.PASS: ("green", "check_circle", "pass"),
+    Verdict.REVIEW: ("orange", "person_search", "review"),
+    Verdict.FAIL: ("red", "cancel", "fail"),
+    Verdict.DENY: ("red", "block", "denied"),
+    Verdict.UNKNOWN: ("gray", "help", "unknown"),
 }
 STATUS: dict[str, tuple[str, str, str]] = {
     "running": ("blue", "progress_activity", "running"),

@@ -11,7 +11,7 @@ import pandas as pd
 import streamlit as st
 from console import data, fmt
 
-from nesyflow.logic import read_reasons
+from nesyflow.logic import Verdict, read_reasons
 from nesyflow.store import RunStatus, Step
 from nesyflow.store import queries as q
 
@@ -199,10 +199,10 @@ def _latency_chart(steps: list[Step]) -> Any:
 
 def _step(s: Step, steps: list[Step], decided: dict[str, Any], *, open_: bool) -> None:
     icon = {
-        "pass": ":material/check_circle:",
-        "fail": ":material/cancel:",
-        "review": ":material/person_search:",
-        "deny": ":material/block:",
+        Verdict.PASS: ":material/check_circle:",
+        Verdict.FAIL: ":material/cancel:",
+        Verdict.REVIEW: ":material/person_search:",
+        Verdict.DENY: ":material/block:",
     }.get(s.verdict or "", ":material/radio_button_unchecked:")
     label = (
         f"**#{s.seq} · {s.node}** · {s.kind}"

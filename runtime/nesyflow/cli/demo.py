@@ -30,6 +30,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.console import Console
 
+from nesyflow.logic.result import Verdict
+
 if TYPE_CHECKING:
     from nesyflow.logic import Reason
 
@@ -109,7 +111,8 @@ def default_subset(samples: list[dict[str, Any]], n: int = DEFAULT_SAMPLES) -> l
     by_verdict: dict[str, list[dict[str, Any]]] = {}
     for s in samples:
         by_verdict.setdefault(str(s.get("expected_verdict")), []).append(s)
-    order = [v for v in ("pass", "fail", "review", "unknown") if v in by_verdict]
+    shown = (Verdict.PASS, Verdict.FAIL, Verdict.REVIEW, Verdict.UNKNOWN)
+    order = [v.value for v in shown if v in by_verdict]
     order += [v for v in by_verdict if v not in order]
     picked: list[dict[str, Any]] = []
     while len(picked) < min(n, len(samples)):
@@ -401,10 +404,10 @@ def _summary(outcomes: list[SampleOutcome], flow: Any, elapsed: float, url: str)
     )
     why = Counter(o.verdict for o in waiting)
     words = {
-        "fail": "broke a rule after the reask",
-        "review": "the policy asks for a person",
-        "unknown": "a fact the rules need is not in the text",
-        "pass": "passed, but the payment gate (level and date from the input) stopped it",
+        Verdict.FAIL: "broke a rule after the reask",
+        Verdict.REVIEW: "the policy asks for a person",
+        Verdict.UNKNOWN: "a fact the rules need is not in the text",
+        Verdict.PASS: "passed, but the payment gate (level and date from the input) stopped it",
     }
     table.add_row(
         "[yellow]sent to a person[/]",

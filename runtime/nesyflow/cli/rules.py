@@ -13,17 +13,18 @@ from rich.table import Table
 
 from nesyflow.cli._io import bad_input, read_cases, validate_case
 from nesyflow.errors import InputError, NesyflowError, ProblemsError
+from nesyflow.logic.result import Verdict
 
 __all__ = ["register"]
 
 out = Console(highlight=False)
 
 _VERDICT_STYLE = {
-    "pass": "bold green",
-    "fail": "bold red",
-    "review": "bold yellow",
-    "deny": "bold red",
-    "unknown": "bold magenta",
+    Verdict.PASS: "bold green",
+    Verdict.FAIL: "bold red",
+    Verdict.REVIEW: "bold yellow",
+    Verdict.DENY: "bold red",
+    Verdict.UNKNOWN: "bold magenta",
 }
 
 

@@ -10,6 +10,8 @@ from typing import Any
 
 import typer
 
+from nesyflow.logic.result import Verdict, read_reasons
+
 __all__ = ["register"]
 
 _DB = typer.Option(
@@ -267,7 +269,13 @@ def reviews_reject(
     _decide(review_id, "reject", who, comment, None, db)
 
 
-_COLOURS = {"pass": "green", "fail": "red", "deny": "red", "review": "yellow", "unknown": "magenta"}
+_COLOURS = {
+    Verdict.PASS: "green",
+    Verdict.FAIL: "red",
+    Verdict.DENY: "red",
+    Verdict.REVIEW: "yellow",
+    Verdict.UNKNOWN: "magenta",
+}
 
 
 def _verdict(verdict: str | None) -> str:
@@ -311,8 +319,8 @@ def _print_run(store: Any, run_id: str) -> None:
                 f"{step.inputs.get('action')} by {step.inputs.get('who')}"
                 + (f": {step.inputs.get('comment')}" if step.inputs.get("comment") else "")
             )
-        for reason in (step.check or {}).get("reasons", []):
-            what.append(f"{reason.get('kind')} {reason.get('rule') or ''}: {reason.get('message')}")
+        for reason in read_reasons((step.check or {}).get("reasons")):
+            what.append(f"{reason.kind} {reason.rule or ''}: {reason.message}")
         if step.error:
             what.append(f"[red]{escape(step.error)}[/]")
         table.add_row(

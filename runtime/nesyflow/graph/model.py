@@ -32,6 +32,7 @@ from pydantic import (
 )
 
 from nesyflow.errors import Location
+from nesyflow.logic.result import Verdict
 
 __all__ = [
     "INPUT",
@@ -55,8 +56,7 @@ __all__ = [
 INPUT = "input"
 """The reserved source name for the run's input; no node may be called this."""
 
-Verdict = Literal["pass", "fail", "review", "deny", "unknown"]
-VERDICTS: tuple[str, ...] = ("pass", "fail", "review", "deny", "unknown")
+VERDICTS: tuple[str, ...] = tuple(v.value for v in Verdict)
 NodeKind = Literal["llm", "tool", "check", "human", "branch"]
 Part = Literal["input", "output", "derived", "verdict"]
 

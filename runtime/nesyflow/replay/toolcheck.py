@@ -14,18 +14,18 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from nesyflow.logic import CheckResult, Pack, Reason, check
+from nesyflow.logic import CheckResult, Pack, Reason, Verdict, check
 from nesyflow.replay.domain import Domain
 from nesyflow.replay.history import CallVerdict, History, ProposedCall
 
 __all__ = ["CallCheck", "Reason", "check_call"]
 
-_VERDICTS: dict[str, CallVerdict] = {
-    "pass": "allow",
-    "deny": "deny",
-    "fail": "deny",
-    "review": "review",
-    "unknown": "review",
+_VERDICTS: dict[Verdict, CallVerdict] = {
+    Verdict.PASS: "allow",
+    Verdict.DENY: "deny",
+    Verdict.FAIL: "deny",
+    Verdict.REVIEW: "review",
+    Verdict.UNKNOWN: "review",
 }
 
 
@@ -86,7 +86,7 @@ def check_call(
     done = time.perf_counter()
     t = result.timings
     return CallCheck(
-        verdict=_VERDICTS[str(result.verdict)],
+        verdict=_VERDICTS[Verdict(result.verdict)],
         reasons=_reasons(result),
         result=result,
         context_ms=(built - started) * 1000,

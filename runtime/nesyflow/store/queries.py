@@ -13,6 +13,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import Text, cast, func, or_, select
 
+from nesyflow.logic.result import OVERRIDES
 from nesyflow.store import tables as t
 from nesyflow.store.records import Decision, Page, ReviewRecord, Run, RunStatus, Step
 from nesyflow.store.sql import SqlStore, _row
@@ -258,7 +259,7 @@ class NodeStat(BaseModel):
 
     @property
     def failure_rate(self) -> float:
-        bad = sum(n for v, n in self.verdicts.items() if v in ("fail", "deny", "unknown"))
+        bad = sum(n for v, n in self.verdicts.items() if v in OVERRIDES)
         return bad / self.steps if self.steps else 0.0
 
     @property

@@ -1,0 +1,99 @@
+"""Deciding in the console goes through the one decision path: the live preview of an edit is the
+check the decision makes (the node's packs from disk, its context from the run), and a pack changed
+on disk after the page loaded is what the approval is checked against."""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import json
+import shutil
+
+import pytest
+from console_support import FIXTURES, REVIEWS, ROOT, app, services
+
+from nesyflow.cli.demo import load_samples
+
+AGENT = ROOT / "agents" / "expense"
+
+
+def _errors(at) -> list[str]:
+    return [e.value for e in at.error]
+
+
+def _text(at) -> str:
+    shown = [*at.markdown, *at.caption, *at.success, *at.info, *at.warning]
+    return "\n".join(str(m.value) for m in shown)
+
+
+def _sign_in(at, name="Ann Reviewer"):
+    at.text_input(key="who-input-review").set_value(name)
+    at.button[[b.label for b in at.button].index("Start reviewing")].click().run()
+    return at
+
+
+@pytest.fixture
+def ledger(tmp_path, monkeypatch):
+    file = tmp_path / "ledger.jsonl"
+    monkeypatch.setenv("NESYFLOW_LEDGER", str(file))
+    return lambda: [json.loads(x) for x in file.read_text().splitlines()] if file.exists() else []
+
+
+def test_the_edit_preview_refuses_an_amount_the_receipt_does_not_show(console_env, ledger):
+    from nesyflow.engine import start_run
+    from nesyflow.llm import scripted_responses
+
+    _, store = console_env()
+    row = next(r for r in load_samples(AGENT / "samples.jsonl") if r["id"] == "exp-001")
+    wrong = copy.deepcopy(row["expected"])
+    wrong["items"][0]["date"] = "2025-06-03"  # after the submission day
+    with scripted_responses([wrong, wrong]):
+        result = start_run(AGENT / "workflow.yaml", row, store=store)
+    at = app("reviews", review=result.review_id).run()
+    _sign_in(at)
+    at.get("button_group")[0].set_value("Edit").run()
+    key = f"edit-{result.review_id}.items.0"
+    at.date_input(key=f"{key}.date").set_value(dt.date(2025, 4, 2)).run()
+    at.number_input(key=f"{key}.amount").set_value(72.40).run()
+    assert not at.exception, [e.value for e in at.exception]
+    text = _text(at)
+    assert "amount_not_in_source" in text and "not written in the request or the receipt" in text
+    at.text_area(key=f"comment-edit-{result.review_id}").set_value("fixed the date")
+    at.button(key="edit-btn").click().run()
+    assert any("amount_not_in_source" in e for e in _errors(at))
+    assert store.decision_for(result.review_id) is None and ledger() == []
+    at.number_input(key=f"{key}.amount").set_value(27.40).run()
+    assert "The edited output breaks no rule." in _text(at)
+    at.button(key="edit-btn").click().run()
+    assert not _errors(at), _errors(at)
+    assert store.get_run(result.run_id).status.value == "completed"
+    assert [p["amount_usd"] for p in ledger()] == ["27.40"]
+
+
+def test_a_pack_changed_on_disk_after_the_page_loaded_is_what_the_approval_meets(
+    console_env, tmp_path, monkeypatch
+):
+    from nesyflow.engine import start_run
+
+    claims = tmp_path / "claims"
+    shutil.copytree(FIXTURES / "claims", claims)
+    _, store = console_env()
+    monkeypatch.setenv("NESYFLOW_WORKFLOWS", str(tmp_path))
+    text = json.dumps(REVIEWS)
+    result = start_run(claims / "workflow.yaml", {"text": text}, store=store, services=services())
+    assert store.get_review(result.review_id).verdict == "review"
+    at = app("reviews", review=result.review_id).run()  # the console loads workflow and pack
+    _sign_in(at)
+    rules = claims / "packs" / "claim" / "rules.lp"
+    rules.write_text(
+        rules.read_text() + "\nviolation(over_limit, L) :- line_amount(L, A), A > 5000.\n"
+    )
+    at.text_area(key=f"comment-approve-{result.review_id}").set_value("fine by me")
+    at.button(key="approve-btn").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    run = store.get_run(result.run_id)
+    assert run.status.value == "waiting_review", run.error
+    fresh = next(r for r in store.reviews_for_run(run.id) if r.id != result.review_id)
+    assert fresh.verdict == "fail" and "over_limit" in fresh.rules
+    assert [s.kind for s in store.steps(run.id)][-1] == "recheck"
+    assert "now waits for another review" in _text(at)
