@@ -109,7 +109,7 @@ def run_scenario(task: dict[str, Any], flow: Any, store: Any, agent: Any, max_ca
             ended = f"failed: {final.error}"
     else:
         ended = f"review at {review.node}: " + ", ".join(
-            sorted({str(r.get("rule") or r.get("kind")) for r in review.reasons})
+            sorted({str(r.rule or r.kind) for r in review.reasons})
         )
     return {
         "task": task["id"],

@@ -317,7 +317,7 @@ def seed_store(
                         "output",
                         "decided" if decided else "open",
                         s.verdict,
-                        _j(s.reasons),
+                        _j([r.model_dump(mode="json") for r in s.reasons]),
                         "",
                         _j(last_case.input),
                         _j(s.packs),

@@ -64,7 +64,7 @@ def test_unknown_city_goes_to_a_person(flow, store):
     with scripted_responses([read]):
         result = start_run(flow, case, store=store)
     assert result.status.value == "waiting_review"
-    assert "Atlantis" in store.get_review(result.review_id).reasons[0]["message"]
+    assert "Atlantis" in store.get_review(result.review_id).reasons[0].message
 
 
 @pytest.mark.parametrize("index", [0, 7, 29])

@@ -140,7 +140,7 @@ def test_cancel_before_authentication_is_denied_before_it_runs(flow, store):
     assert result.status is RunStatus.WAITING_REVIEW
     review = store.get_review(result.review_id)
     assert (review.node, review.kind, review.verdict) == ("dispatch", "tool_call", "deny")
-    assert {r["rule"] for r in review.reasons} == {"not_authenticated"}
+    assert {r.rule for r in review.reasons} == {"not_authenticated"}
     assert review.output["order_id"] == YUSUF_PENDING
     assert dispatched(store, result.run_id) == []  # the tool never ran
     assert "dispatch" not in result.outputs
@@ -163,7 +163,7 @@ def test_another_users_order_is_denied_and_reject_ends_the_run(flow, store):
         result = start_run(flow, request(task, confirmed=True), store=store)
     assert result.status is RunStatus.WAITING_REVIEW
     review = store.get_review(result.review_id)
-    assert review.verdict == "deny" and {r["rule"] for r in review.reasons} == {"order_not_owned"}
+    assert review.verdict == "deny" and {r.rule for r in review.reasons} == {"order_not_owned"}
     # the lookup ran; the cancellation did not; the run's database is untouched
     steps = dispatched(store, result.run_id)
     assert len(steps) == 1 and steps[0].inputs["args"]["name"] == "find_user_id_by_name_zip"
@@ -193,7 +193,7 @@ def test_unconfirmed_change_goes_to_a_person_whose_approval_is_recorded(flow, st
     assert result.status is RunStatus.WAITING_REVIEW
     review = store.get_review(result.review_id)
     assert review.verdict == "review"
-    assert {r["rule"] for r in review.reasons} == {"explicit_confirmation"}
+    assert {r.rule for r in review.reasons} == {"explicit_confirmation"}
     assert len(dispatched(store, result.run_id)) == 4
     decide(review.id, "approve", "ann", comment="customer said yes on the phone", store=store)
     with scripted_responses(script[-1:]):
@@ -232,5 +232,5 @@ def test_the_budget_hands_over_to_a_person(flow, store):
     assert result.status is RunStatus.WAITING_REVIEW
     review = store.get_review(result.review_id)
     assert (review.node, review.verdict) == ("propose", "review")
-    assert {r["rule"] for r in review.reasons} == {"proposal_budget"}
+    assert {r.rule for r in review.reasons} == {"proposal_budget"}
     assert len(dispatched(store, result.run_id)) == 2
