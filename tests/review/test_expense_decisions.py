@@ -212,3 +212,21 @@ def test_an_unchanged_approval_applies_without_a_recheck_step(store, ledger):
     assert done.status.value == "completed"
     assert [s.kind for s in store.steps(result.run_id)].count("recheck") == 0
     assert len(ledger()) == 1
+
+
+@pytest.mark.parametrize(
+    ("amount", "why"),
+    [
+        ("99999999999.99", "unknown"),  # past 2^31 cents: cannot be encoded, never a pass
+        ("-27.40", "non_positive_amount"),
+        ("twenty", "schema"),  # does not fit the schema: named by field
+    ],
+)
+def test_hostile_edits_are_refused_and_name_why(store, ledger, amount, why):
+    flow = load_workflow(AGENT / "workflow.yaml")
+    row, result = _uber_in_review(store, flow)
+    with pytest.raises(DecisionRefused) as refused:
+        decide(result.review_id, "edit", "x", "typed", _claim(row, amount), store=store)
+    reasons = refused.value.details["reasons"]
+    assert why in [r.rule or r.kind for r in reasons], reasons
+    assert store.decision_for(result.review_id) is None and ledger() == []

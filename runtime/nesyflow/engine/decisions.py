@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from nesyflow.engine.checking import CheckSummary, pack_key
 from nesyflow.engine.recheck import check_decided
 from nesyflow.engine.state import Cursor
-from nesyflow.logic.result import Verdict
+from nesyflow.logic.result import Verdict, worst
 from nesyflow.store import Action, Decision, ReviewRecord, RunStatus, StepDraft
 
 if TYPE_CHECKING:
@@ -33,15 +33,17 @@ class Bound:
 
     value: Any
     verdict: Verdict
-    packs: list[dict[str, Any]]
+    packs: list[dict[str, Any]] | None  # None: an edit recorded before checks kept their packs
     facts_hash: str
 
     @property
     def checked(self) -> bool:
-        """Whether rules checked what the person saw (else there is nothing to compare)."""
-        return bool(self.packs)
+        """Whether there is a check to compare with (a review no pack checked has none)."""
+        return self.packs is None or bool(self.packs)
 
     def same_as(self, now: CheckSummary) -> bool:
+        if self.packs is None:
+            return False
         return pack_key(self.packs) == pack_key(now.packs) and self.facts_hash == now.facts_hash
 
 
@@ -49,10 +51,11 @@ def bound_to(review: ReviewRecord, decision: Decision) -> Bound:
     """The value and check an approval or edit is bound to."""
     if decision.action is Action.EDIT:
         check = decision.check if isinstance(decision.check, dict) else {}
+        packs = check.get("packs")
         return Bound(
             value=decision.output,
-            verdict=Verdict(check.get("verdict") or Verdict.UNKNOWN),
-            packs=list(check.get("packs") or []),
+            verdict=worst([check.get("verdict") or Verdict.UNKNOWN]),
+            packs=None if packs is None else list(packs),
             facts_hash=str(check.get("facts_hash") or ""),
         )
     return Bound(
