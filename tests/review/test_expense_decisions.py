@@ -230,3 +230,29 @@ def test_hostile_edits_are_refused_and_name_why(store, ledger, amount, why):
     reasons = refused.value.details["reasons"]
     assert why in [r.rule or r.kind for r in reasons], reasons
     assert store.decision_for(result.review_id) is None and ledger() == []
+
+
+def test_changed_facts_with_the_same_outcome_are_recorded_and_the_approval_holds(store, ledger):
+    flow = load_workflow(AGENT / "workflow.yaml")
+    row = next(
+        r
+        for r in SAMPLES.values()
+        if r["expected_verdict"] == "review"
+        and r["expected_rules"] == ["manager_approval_required"]
+    )
+    with scripted_responses([row["expected"]]):
+        result = start_run(flow, row, store=store)
+    bound = store.get_review(result.review_id)
+    decide(result.review_id, "approve", "fin-ops", "budget owner agreed", store=store)
+    run = store.get_run(result.run_id)
+    state = copy.deepcopy(run.state)
+    state["outputs"]["evidence"]["source_amounts"].append("0.01")  # one more amount in the text
+    from nesyflow.store.tables import runs
+
+    with store.engine.begin() as conn:
+        conn.execute(update(runs).where(runs.c.id == run.id).values(state=state))
+    done = resume(result.run_id, store=store, workflow=flow)
+    assert done.status.value == "completed", done.error
+    (recheck,) = [s for s in store.steps(result.run_id) if s.kind == "recheck"]
+    assert recheck.verdict == "review" and recheck.inputs["was"]["facts_hash"] == bound.facts_hash
+    assert recheck.check["facts_hash"] != bound.facts_hash and len(ledger()) == 1
