@@ -12,6 +12,8 @@ from typing import Any
 from pydantic import BaseModel, Field
 from pydantic_core import to_jsonable_python
 
+from nesyflow.logic.result import Verdict
+
 __all__ = ["Cursor", "Pending", "RunState", "jsonable"]
 
 
@@ -46,7 +48,7 @@ class RunState(BaseModel):
     next_node: str | None = None
     outputs: dict[str, Any] = Field(default_factory=dict)
     derived: dict[str, dict[str, Any]] = Field(default_factory=dict)
-    verdicts: dict[str, str] = Field(default_factory=dict)
+    verdicts: dict[str, Verdict] = Field(default_factory=dict)
     visits: dict[str, int] = Field(default_factory=dict)
     cursor: Cursor | None = None
     pending: Pending | None = None
