@@ -97,3 +97,34 @@ def test_a_pack_changed_on_disk_after_the_page_loaded_is_what_the_approval_meets
     assert fresh.verdict == "fail" and "over_limit" in fresh.rules
     assert [s.kind for s in store.steps(run.id)][-1] == "recheck"
     assert "now waits for another review" in _text(at)
+
+
+def test_a_long_lived_console_with_a_cached_workflow_still_meets_the_pack_on_disk(
+    console_env, tmp_path
+):
+    """The console keeps loaded workflows (and the packs they hold) between requests. A pack
+    edited on disk after that must be what the preview and the approval are checked against."""
+    from console import decisions
+
+    from nesyflow.engine import start_run
+    from nesyflow.graph import load_workflow
+
+    claims = tmp_path / "claims"
+    shutil.copytree(FIXTURES / "claims", claims)
+    _, store = console_env()
+    result = start_run(
+        claims / "workflow.yaml", {"text": json.dumps(REVIEWS)}, store=store, services=services()
+    )
+    review = store.get_review(result.review_id)
+    cached = load_workflow(claims / "workflow.yaml")  # what the console's cache holds
+    subject = decisions.subject_for(store, review, lambda _path: cached)
+    assert decisions.preview(store, review, subject, review.output).verdict == "review"
+    rules = claims / "packs" / "claim" / "rules.lp"
+    rules.write_text(
+        rules.read_text() + "\nviolation(over_limit, L) :- line_amount(L, A), A > 5000.\n"
+    )
+    assert decisions.preview(store, review, subject, review.output).verdict == "fail"
+    outcome = decisions.apply(store, review, "approve", "Ann", "fine by me", workflow=cached)
+    assert outcome.ok and outcome.run_status == "waiting_review", outcome
+    assert outcome.next_review is not None
+    assert "over_limit" in store.get_review(outcome.next_review).rules
