@@ -256,3 +256,44 @@ def test_changed_facts_with_the_same_outcome_are_recorded_and_the_approval_holds
     (recheck,) = [s for s in store.steps(result.run_id) if s.kind == "recheck"]
     assert recheck.verdict == "review" and recheck.inputs["was"]["facts_hash"] == bound.facts_hash
     assert recheck.check["facts_hash"] != bound.facts_hash and len(ledger()) == 1
+
+
+def test_a_crash_after_the_recheck_is_recorded_resumes_to_one_payment(tmp_path, ledger):
+    """Killed (SIGKILL) right after the re-check was checkpointed: the run still waits on the
+    decided review, so the next resume applies the decision once and pays once."""
+    import os
+    import subprocess
+    import sys
+
+    url = f"sqlite:///{tmp_path / 'crash.db'}"
+    store = open_store(url)
+    flow = load_workflow(AGENT / "workflow.yaml")
+    row = next(
+        r
+        for r in SAMPLES.values()
+        if r["expected_verdict"] == "review"
+        and r["expected_rules"] == ["manager_approval_required"]
+    )
+    with scripted_responses([row["expected"]]):
+        result = start_run(flow, row, store=store)
+    decide(result.review_id, "approve", "fin-ops", "agreed", store=store)
+    run = store.get_run(result.run_id)
+    state = copy.deepcopy(run.state)
+    state["outputs"]["evidence"]["source_amounts"].append("0.01")
+    from nesyflow.store.tables import runs
+
+    with store.engine.begin() as conn:
+        conn.execute(update(runs).where(runs.c.id == run.id).values(state=state))
+    env = {**os.environ, "NESYFLOW_CRASH_AFTER": "1", "NESYFLOW_CRASH_AT": "decision:rechecked"}
+    code = (
+        "import sys; from nesyflow.engine import resume; from nesyflow.store import open_store;"
+        "resume(sys.argv[1], store=open_store(sys.argv[2]))"
+    )
+    killed = subprocess.run([sys.executable, "-c", code, run.id, url], env=env, timeout=120)
+    assert killed.returncode == -9 and ledger() == []
+    assert store.get_run(run.id).status.value == "waiting_review"
+    done = resume(run.id, store=store, workflow=flow)
+    assert done.status.value == "completed" and len(ledger()) == 1
+    assert resume(run.id, store=store, workflow=flow).status.value == "completed"
+    assert len(ledger()) == 1
+    store.close()

@@ -18,6 +18,7 @@ from nesyflow.engine.recheck import check_decided
 from nesyflow.engine.state import Cursor
 from nesyflow.logic.result import Verdict, worst
 from nesyflow.store import Action, Decision, ReviewRecord, RunStatus, StepDraft
+from nesyflow.store._faults import crash_point
 
 if TYPE_CHECKING:
     from nesyflow.engine.runner import Runner
@@ -146,6 +147,7 @@ def apply_decision(r: Runner) -> bool:
             # Same outcome under the new check: recorded, and the decision holds. The run still
             # waits on the review in this checkpoint, so a crash here re-applies the decision.
             r.commit(recheck, status=RunStatus.WAITING_REVIEW)
+            crash_point("decision:rechecked")
     r.state.pending = None
     if review.kind in _TOOL_REVIEWS:
         r.state.cursor = Cursor(
