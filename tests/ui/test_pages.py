@@ -4,11 +4,14 @@ decision flow (approve, edit refused then accepted, reject) changing the store a
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
 from console_support import FAILS, PASSES, REVIEWS, app, start
 
 from nesyflow.store import queries as q
+
+ROOT = Path(__file__).resolve().parents[2]
 
 PAGES = ["inbox", "reviews", "runs", "rules", "workflows"]
 
@@ -220,6 +223,25 @@ def test_rules_page_runs_the_pack_tests(console_env):
     metrics = {m.label: m.value for m in at.metric}
     assert metrics == {"Passed": "3", "Failed": "0", "Coverage": "100%"}
     assert any("over_limit" in c.value for c in at.code)  # the source
+
+
+def test_rules_page_analyses_a_pack(console_env, monkeypatch):
+    console_env()
+    flawed = ROOT / "tests" / "fixtures" / "packs"
+    monkeypatch.setenv("NESYFLOW_RULES", str(flawed))
+    at = app("rules").run()
+    at.selectbox(key="pack").select("flawed").run()
+    at.button(key="run-deep").click().run()
+    _ok(at)
+    (table,) = [d.value for d in at.dataframe if "code" in d.value.columns]
+    assert sorted(table["code"]) == [
+        "always_fires",
+        "never_fires",
+        "redundant",
+        "review_shadowed",
+        "two_values",
+    ]
+    assert table["location"].str.contains("rules.lp:").all()
 
 
 def test_workflows_page_colours_nodes_by_recent_outcomes(console_env):

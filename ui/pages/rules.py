@@ -35,7 +35,9 @@ last_runs = st.select_slider(
 )
 fired = {r.rule: r for r in q.rule_firing_recent(store, last_runs=last_runs, pack=pack.name)}
 
-catalogue_tab, source_tab, tests_tab = st.tabs(["Catalogue & production", "Source", "Tests"])
+catalogue_tab, source_tab, tests_tab, analysis_tab = st.tabs(
+    ["Catalogue & production", "Source", "Tests", "Analysis"]
+)
 with catalogue_tab:
     frame = pd.DataFrame(
         [
@@ -108,3 +110,30 @@ with tests_tab:
             ]
         )
         st.dataframe(cases, hide_index=True)
+
+with analysis_tab:
+    key = f"deep:{pack.identity.hash}"
+    if st.button(
+        "Analyse the rules", icon=":material/troubleshoot:", key="run-deep", type="primary"
+    ):
+        from nesyflow.logic.deep import analyse_pack
+
+        with st.spinner("Varying the test cases and checking every variant…"):
+            st.session_state[key] = analyse_pack(pack).to_json()
+    deep = st.session_state.get(key)
+    if deep is None:
+        st.caption(
+            "Finds rules that never fire, always fire or fire together, reviews a violation "
+            "always pre-empts, and derived keys with two values (`nesyflow lint --deep`)."
+        )
+    else:
+        st.caption(
+            f"{deep['inputs']:,} inputs varied from {deep['cases']} test cases in "
+            f"{deep['seconds']:.1f} s — {deep['method']}"
+        )
+        if not deep["problems"]:
+            st.success("Nothing found.")
+        else:
+            st.dataframe(pd.DataFrame(deep["problems"]), hide_index=True)
+        for note in deep["incomplete"]:
+            st.warning(f"Not complete: {note}")

@@ -171,23 +171,72 @@ def test_cmd(
     raise typer.Exit(0 if ok else 1)
 
 
-def lint_cmd(packs: Annotated[list[Path], typer.Argument(help="Rule pack folders.")]) -> None:
-    """Validate packs without checking anything: every problem with file:line:col."""
-    from nesyflow.logic import load_pack
+def lint_cmd(
+    packs: Annotated[list[Path], typer.Argument(help="Rule pack folders.")],
+    deep: Annotated[
+        bool,
+        typer.Option(
+            "--deep",
+            help="Also analyse what the rules can do: rules that never fire, always fire, fire "
+            "together, reviews a violation always pre-empts, derived keys with two values.",
+        ),
+    ] = False,
+    max_inputs: Annotated[
+        int, typer.Option(help="--deep: at most this many varied inputs per pack.")
+    ] = 5000,
+    format: Annotated[str, typer.Option("--format", "-f", help="text or json")] = "text",
+) -> None:
+    """Validate packs without checking anything: every problem with file:line:col.
 
+    Exit 0 if every pack loads (and, with --deep, the analysis finds nothing), 1 otherwise."""
+    from nesyflow.logic import load_pack
+    from nesyflow.logic.deep import analyse_pack
+
+    if format not in ("text", "json"):
+        bad_input(f"--format must be text or json, not {format!r}")
     ok = True
+    reports: list[dict] = []
     for path in packs:
         try:
             pack = load_pack(path)
         except ProblemsError as exc:
             ok = False
-            out.print(escape(str(exc)))
+            reports.append({"pack": str(path), "problems": [str(p) for p in exc.problems]})
+            if format == "text":
+                out.print(escape(str(exc)))
             continue
-        out.print(
-            f"[green]ok[/] {pack.identity} — {len(pack.catalogue)} rules in the catalogue, "
-            f"{len(pack.files)} files"
-        )
+        entry: dict = {"pack": str(pack.identity), "problems": []}
+        if format == "text":
+            out.print(
+                f"[green]ok[/] {pack.identity} — {len(pack.catalogue)} rules in the catalogue, "
+                f"{len(pack.files)} files"
+            )
+        if deep:
+            report = analyse_pack(pack, max_inputs=max_inputs)
+            ok = ok and not report.problems
+            entry["deep"] = report.to_json()
+            if format == "text":
+                _print_deep(report)
+        reports.append(entry)
+    if format == "json":
+        print(json.dumps(reports, indent=2))
     raise typer.Exit(0 if ok else 1)
+
+
+def _print_deep(report) -> None:
+    verdict = (
+        "[green]nothing found[/]"
+        if not report.problems
+        else f"[red]{len(report.problems)} finding(s)[/]"
+    )
+    out.print(
+        f"  deep: {verdict} — {report.inputs} inputs varied from {report.cases} test cases "
+        f"in {report.seconds:.1f} s"
+    )
+    for problem in report.problems:
+        out.print(f"  {escape(str(problem))}")
+    for note in report.incomplete:
+        out.print(f"  [yellow]not complete:[/] {escape(note)}")
 
 
 def facts_cmd(
