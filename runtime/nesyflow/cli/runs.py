@@ -12,10 +12,26 @@ import typer
 
 __all__ = ["register"]
 
+_ID_WIDTH = 36  # a store id (UUIDv7 text)
 _DB = typer.Option(
     None, "--db", help="SQLAlchemy URL of the store (default $NESYFLOW_DB or ./.nesyflow/store.db)."
 )
 _WHO = typer.Option(None, "--who", help="Who decides (default $USER).")
+_FORMAT = typer.Option(
+    "text", "--format", "-f", help="text, or json (typed, stable keys: see nesyflow.cli.views)."
+)
+
+
+def _json_format(format: str) -> bool:
+    """True for ``--format json``; exit 2 for anything but text or json."""
+    if format not in ("text", "json"):
+        raise _fail(f"--format must be text or json, not {format!r}")
+    return format == "json"
+
+
+def _emit(view: Any) -> None:
+    """One typed view as one line of JSON."""
+    typer.echo(view.model_dump_json())
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
@@ -33,27 +49,38 @@ def _store(db: str | None) -> Any:
 
 
 def _read_inputs(path: Path) -> list[Any]:
+    from nesyflow.cli._io import TooDeep, loads
+
     if not path.is_file():
         raise _fail(f"{path}: no such input file")
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise _fail(f"{path}: not UTF-8 text") from None
+    except OSError as exc:
+        raise _fail(f"{path}: cannot read ({exc.strerror or exc})") from None
     if path.suffix == ".jsonl":
         items = []
         for number, line in enumerate(text.splitlines(), start=1):
             if not line.strip():
                 continue
             try:
-                items.append(json.loads(line))
+                items.append(loads(line))
             except json.JSONDecodeError as exc:
                 raise _fail(f"{path}:{number}:{exc.colno}: not JSON: {exc.msg}") from None
+            except TooDeep as exc:
+                raise _fail(f"{path}:{number}: {exc}") from None
         if not items:
             raise _fail(f"{path}: no inputs (the file is empty)")
         return items
     if path.suffix != ".json":
         raise _fail(f"{path}: the input must be a .json or .jsonl file")
     try:
-        return [json.loads(text)]
+        return [loads(text)]
     except json.JSONDecodeError as exc:
         raise _fail(f"{path}:{exc.lineno}:{exc.colno}: not JSON: {exc.msg}") from None
+    except TooDeep as exc:
+        raise _fail(f"{path}: {exc}") from None
 
 
 def _who(who: str | None) -> str:
@@ -88,11 +115,17 @@ def run_cmd(
         ..., "--input", "-i", help="Input: .json (one) or .jsonl (one a line)."
     ),
     db: str | None = _DB,
+    format: str = _FORMAT,
 ) -> None:
-    """Start a run per input; each goes until it finishes or waits for a review."""
+    """Start a run per input; each goes until it finishes or waits for a review.
+
+    ``--format json``: one object per input (``run``, ``status``, ``outputs``, ``derived``,
+    ``reviews``…), one a line."""
+    from nesyflow.cli.views import run_view
     from nesyflow.engine import start_run
     from nesyflow.errors import NesyflowError
 
+    as_json = _json_format(format)
     items = _read_inputs(input)
     flow = _load_workflow(workflow)
     store = _store(db)
@@ -102,7 +135,10 @@ def run_cmd(
         except NesyflowError as exc:
             where = f"{input}:{number}" if input.suffix == ".jsonl" else str(input)
             raise _fail(f"{where}: {exc}") from None
-        _print_result(result)
+        if as_json:
+            _emit(run_view(store, result.run_id))
+        else:
+            _print_result(result)
 
 
 def resume_cmd(
@@ -132,16 +168,30 @@ def runs_list(
     search: str | None = typer.Option(None, help="Id prefix, workflow, node or input text."),
     page: int = typer.Option(1, min=1),
     db: str | None = _DB,
+    format: str = _FORMAT,
 ) -> None:
-    """Runs, newest first."""
+    """Runs, newest first (``--format json``: one page object with ``items``)."""
     from rich.console import Console
     from rich.table import Table
 
+    from nesyflow.cli.views import RunPage, run_row
     from nesyflow.store.queries import list_runs
 
+    as_json = _json_format(format)
     result = list_runs(_store(db), status=status, workflow=workflow, search=search, page=page)
+    if as_json:
+        _emit(
+            RunPage(
+                page=result.page,
+                pages=result.pages,
+                total=result.total,
+                items=[run_row(r) for r in result.items],
+            )
+        )
+        return
     table = Table(title=f"runs (page {result.page}/{result.pages}, {result.total} in all)")
-    for col in ("id", "workflow", "status", "node", "updated"):
+    table.add_column("id", no_wrap=True, min_width=_ID_WIDTH)  # ids print whole, to paste
+    for col in ("workflow", "status", "node", "updated"):
         table.add_column(col)
     for run in result.items:
         table.add_row(
@@ -154,13 +204,20 @@ def runs_list(
     Console().print(table)
 
 
-def runs_show(run_id: str = typer.Argument(...), db: str | None = _DB) -> None:
+def runs_show(
+    run_id: str = typer.Argument(...), db: str | None = _DB, format: str = _FORMAT
+) -> None:
     """A run's trace: every step with its verdict, findings, timings and errors."""
+    from nesyflow.cli.views import run_detail
     from nesyflow.store import NotFound
 
+    as_json = _json_format(format)
     store = _store(db)
     try:
-        _print_run(store, run_id)
+        if as_json:
+            _emit(run_detail(store, run_id))
+        else:
+            _print_run(store, run_id)
     except NotFound as exc:
         raise _fail(str(exc)) from None
 
@@ -171,22 +228,37 @@ def reviews_list(
     rule: str | None = typer.Option(None, help="Only reviews whose step fired this rule."),
     page: int = typer.Option(1, min=1),
     db: str | None = _DB,
+    format: str = _FORMAT,
 ) -> None:
-    """The review queue, oldest first."""
+    """The review queue, oldest first (``--format json``: one page object with ``items``)."""
     from rich.console import Console
     from rich.table import Table
 
+    from nesyflow.cli.views import ReviewPage, review_view
     from nesyflow.store.queries import review_queue
 
+    as_json = _json_format(format)
+    store = _store(db)
     result = review_queue(
-        _store(db),
+        store,
         status=None if status == "all" else status,
         workflow=workflow,
         rule=rule,
         page=page,
     )
+    if as_json:
+        _emit(
+            ReviewPage(
+                page=result.page,
+                pages=result.pages,
+                total=result.total,
+                items=[review_view(store, r) for r in result.items],
+            )
+        )
+        return
     table = Table(title=f"reviews (page {result.page}/{result.pages}, {result.total} in all)")
-    for col in ("id", "workflow", "node", "verdict", "rules", "status", "created"):
+    table.add_column("id", no_wrap=True, min_width=_ID_WIDTH)  # ids print whole, to paste
+    for col in ("workflow", "node", "verdict", "rules", "status", "created"):
         table.add_column(col)
     for r in result.items:
         table.add_row(
@@ -201,12 +273,20 @@ def reviews_list(
     Console().print(table)
 
 
-def reviews_show(review_id: str = typer.Argument(...), db: str | None = _DB) -> None:
+def reviews_show(
+    review_id: str = typer.Argument(...), db: str | None = _DB, format: str = _FORMAT
+) -> None:
     """One review: the held output, the verdict in plain words, the rules' identity."""
+    from nesyflow.cli.views import review_view
     from nesyflow.store import NotFound
 
+    as_json = _json_format(format)
+    store = _store(db)
     try:
-        _print_review(_store(db), review_id)
+        if as_json:
+            _emit(review_view(store, store.get_review(review_id)))
+        else:
+            _print_review(store, review_id)
     except NotFound as exc:
         raise _fail(str(exc)) from None
 
