@@ -20,6 +20,7 @@ from typing import Any
 
 import yaml
 
+from nesyflow._yamlguard import YamlLimitError, load_bounded
 from nesyflow.errors import Location
 from nesyflow.logic import _program
 from nesyflow.logic.checker import _source, check
@@ -144,7 +145,12 @@ def run_pack_tests(pack: Pack) -> PackReport:
     for file in files:
         text = file.read_text(encoding="utf-8")
         try:
-            data = yaml.safe_load(text) or {}
+            data = load_bounded(text) or {}
+        except YamlLimitError as exc:
+            mark = exc.mark
+            loc = Location(str(file), mark.line + 1 if mark else 0, mark.column + 1 if mark else 0)
+            outcomes.append(CaseOutcome(file.name, loc, False, 0.0, error=f"refused YAML: {exc}"))
+            continue
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             loc = Location(str(file), mark.line + 1 if mark else 0, mark.column + 1 if mark else 0)
