@@ -80,6 +80,11 @@ def test_run_prints_one_typed_object_per_input(tmp_path, env):
     assert decided["status"] == "decided" and decided["action"] == "approve"
     assert decided["decided_by"] == "ann" and decided["comment"] == "one-off"
 
+    res = runner.invoke(app, ["resume", failed["run"], "--format", "json"], env=env)
+    resumed = json.loads(res.stdout)
+    assert resumed["status"] == "completed" and resumed["outputs"]["write"] == {"line": "big"}
+    assert resumed["reviews"][0]["status"] == "decided"
+
     res = runner.invoke(app, ["runs", "list", "--format", "json"], env=env)
     runs = json.loads(res.stdout)
     assert runs["total"] == 3 and {r["id"] for r in runs["items"]} == {

@@ -121,7 +121,7 @@ def run_cmd(
 
     ``--format json``: one object per input (``run``, ``status``, ``outputs``, ``derived``,
     ``reviews``…), one a line."""
-    from nesyflow.cli.views import run_view
+    from nesyflow.cli.views import run_summary
     from nesyflow.engine import start_run
     from nesyflow.errors import NesyflowError
 
@@ -136,7 +136,7 @@ def run_cmd(
             where = f"{input}:{number}" if input.suffix == ".jsonl" else str(input)
             raise _fail(f"{where}: {exc}") from None
         if as_json:
-            _emit(run_view(store, result.run_id))
+            _emit(run_summary(store, result.run_id))
         else:
             _print_result(result)
 
@@ -147,17 +147,24 @@ def resume_cmd(
     workflow: Path | None = typer.Option(
         None, "--workflow", help="Workflow file, if the run has none."
     ),
+    format: str = _FORMAT,
 ) -> None:
     """Continue a run from its last checkpoint (after a decision or a crash)."""
+    from nesyflow.cli.views import run_summary
     from nesyflow.engine import resume
     from nesyflow.errors import NesyflowError
 
+    as_json = _json_format(format)
     store = _store(db)
     flow = _load_workflow(workflow) if workflow else None
     try:
-        _print_result(resume(run_id, store=store, workflow=flow))
+        result = resume(run_id, store=store, workflow=flow)
     except NesyflowError as exc:
         raise _fail(str(exc)) from None
+    if as_json:
+        _emit(run_summary(store, result.run_id))
+    else:
+        _print_result(result)
 
 
 def runs_list(
@@ -234,7 +241,7 @@ def reviews_list(
     from rich.console import Console
     from rich.table import Table
 
-    from nesyflow.cli.views import ReviewPage, review_view
+    from nesyflow.cli.views import ReviewPage, review_summary
     from nesyflow.store.queries import review_queue
 
     as_json = _json_format(format)
@@ -252,7 +259,7 @@ def reviews_list(
                 page=result.page,
                 pages=result.pages,
                 total=result.total,
-                items=[review_view(store, r) for r in result.items],
+                items=[review_summary(store, r) for r in result.items],
             )
         )
         return
@@ -277,14 +284,14 @@ def reviews_show(
     review_id: str = typer.Argument(...), db: str | None = _DB, format: str = _FORMAT
 ) -> None:
     """One review: the held output, the verdict in plain words, the rules' identity."""
-    from nesyflow.cli.views import review_view
+    from nesyflow.cli.views import review_summary
     from nesyflow.store import NotFound
 
     as_json = _json_format(format)
     store = _store(db)
     try:
         if as_json:
-            _emit(review_view(store, store.get_review(review_id)))
+            _emit(review_summary(store, store.get_review(review_id)))
         else:
             _print_review(store, review_id)
     except NotFound as exc:

@@ -2,8 +2,8 @@
 
 Each view is a frozen pydantic model built from the store's records (the durable truth, not what a
 process remembers), dumped with ``model_dump_json``; a script reads the same keys whatever the
-terminal. ``run`` prints one :class:`RunView` per input (JSON lines); ``runs show`` one
-:class:`RunDetail`; ``reviews show`` one :class:`ReviewView`; ``runs list`` and ``reviews list`` one
+terminal. ``run`` prints one :class:`RunSummary` per input (JSON lines); ``runs show`` one
+:class:`RunDetail`; ``reviews show`` one :class:`ReviewSummary`; ``runs list`` and ``reviews list`` one
 page object (``page``, ``pages``, ``total``, ``items``). Ids are always whole.
 """
 
@@ -17,16 +17,16 @@ from pydantic import BaseModel, ConfigDict
 __all__ = [
     "ReviewPage",
     "ReviewReason",
-    "ReviewView",
+    "ReviewSummary",
     "RunDetail",
     "RunPage",
     "RunRow",
-    "RunView",
+    "RunSummary",
     "StepView",
-    "review_view",
+    "review_summary",
     "run_detail",
     "run_row",
-    "run_view",
+    "run_summary",
 ]
 
 
@@ -44,7 +44,7 @@ class ReviewReason(_View):
     detail: str | None
 
 
-class ReviewView(_View):
+class ReviewSummary(_View):
     """A review: what waits (or waited) for a person, why, and what was decided."""
 
     id: str
@@ -68,7 +68,7 @@ class ReviewView(_View):
     comment: str | None
 
 
-class RunView(_View):
+class RunSummary(_View):
     """Where a run stands: ``outputs`` = the latest output of each node, ``derived`` = the derived
     values of every check of the run merged by key (a later node's value wins), ``reviews``."""
 
@@ -80,7 +80,7 @@ class RunView(_View):
     outputs: dict[str, Any]
     derived: dict[str, Any]
     verdicts: dict[str, str]
-    reviews: list[ReviewView]
+    reviews: list[ReviewSummary]
 
 
 class StepView(_View):
@@ -99,7 +99,7 @@ class StepView(_View):
     store_ms: float
 
 
-class RunDetail(RunView):
+class RunDetail(RunSummary):
     """``runs show``: the run, its input and its trace."""
 
     input: Any
@@ -126,17 +126,17 @@ class ReviewPage(_View):
     page: int
     pages: int
     total: int
-    items: list[ReviewView]
+    items: list[ReviewSummary]
 
 
 def _pack_text(pack: dict[str, Any]) -> str:
     return f"{pack.get('name')}@{pack.get('version')}#{pack.get('hash', '')}"
 
 
-def review_view(store: Any, review: Any) -> ReviewView:
+def review_summary(store: Any, review: Any) -> ReviewSummary:
     """The view of one ``ReviewRecord`` (with its decision's comment, if decided)."""
     decision = store.decision_for(review.id) if review.action is not None else None
-    return ReviewView(
+    return ReviewSummary(
         id=review.id,
         run=review.run_id,
         workflow=review.workflow,
@@ -184,15 +184,15 @@ def _fields(store: Any, run_id: str) -> dict[str, Any]:
         "outputs": state.outputs,
         "derived": derived,
         "verdicts": state.verdicts,
-        "reviews": [review_view(store, r) for r in store.reviews_for_run(run.id)],
+        "reviews": [review_summary(store, r) for r in store.reviews_for_run(run.id)],
         "_input": run.input,
     }
 
 
-def run_view(store: Any, run_id: str) -> RunView:
+def run_summary(store: Any, run_id: str) -> RunSummary:
     fields = _fields(store, run_id)
     fields.pop("_input")
-    return RunView(**fields)
+    return RunSummary(**fields)
 
 
 def run_detail(store: Any, run_id: str) -> RunDetail:
