@@ -64,6 +64,7 @@ def run_sample(tmp_path):
         (line,) = res.stdout.strip().splitlines()
         return json.loads(line), _ledger(ledger)
 
+    run.env = {"NESYFLOW_DB": db}  # type: ignore[attr-defined]
     return run
 
 
@@ -98,6 +99,9 @@ def test_a_claim_that_breaks_a_rule_waits_for_a_person_naming_that_rule(
     assert review["verdict"] == verdict
     assert sorted(review["rules"]) == sorted(sample["expected_rules"])
     assert len(review["id"]) == 36  # whole, ready to paste into `nesyflow reviews approve`
+    # the held claim's totals, from the check that sent it to a person
+    claimed = sum(Decimal(i["amount"]) for i in sample["expected"]["items"])
+    assert Decimal(run["derived"]["total_claimed"]) == claimed
 
 
 def test_a_claim_missing_a_fact_the_rules_need_waits_naming_the_fact(run_sample):
@@ -137,6 +141,9 @@ def test_a_model_that_runs_out_of_replies_sends_the_claim_to_a_person(run_sample
     (review,) = run["reviews"]
     assert review["verdict"] == "fail" and review["rules"] == []
     assert "replies are used" in review["reasons"][0]["message"]
+    # a review whose reason names no rule lists and shows like any other (it used to crash `list`)
+    listing = CliRunner().invoke(app, ["reviews", "list"], env=run_sample.env)
+    assert listing.exit_code == 0 and review["id"] in listing.stdout
 
 
 def _env(tmp_path: Path, **extra: str) -> dict[str, str]:

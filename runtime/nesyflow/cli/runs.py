@@ -22,6 +22,33 @@ _FORMAT = typer.Option(
 )
 
 
+_TABLE_MIN_WIDTH = 110  # below this a table would have to cut or fold the cells
+
+
+def _print_listing(title: str, headers: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
+    """Rows whose first cell is an id, printed whole (to paste into the next command) however
+    narrow the terminal: a table when it fits, else one line per row that the terminal may wrap
+    but nothing cuts."""
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    console = Console()
+    if console.width >= _TABLE_MIN_WIDTH:
+        table = Table(title=title)
+        table.add_column(headers[0], no_wrap=True, min_width=_ID_WIDTH)
+        for header in headers[1:]:
+            table.add_column(header, overflow="fold")
+        for row in rows:
+            table.add_row(*row)
+        console.print(table)
+        return
+    console.print(escape(title), soft_wrap=True)
+    console.print("  ".join(headers), style="bold", soft_wrap=True)
+    for row in rows:
+        console.print(escape("  ".join(cell or "-" for cell in row)), soft_wrap=True)
+
+
 def _json_format(format: str) -> bool:
     """True for ``--format json``; exit 2 for anything but text or json."""
     if format not in ("text", "json"):
@@ -178,8 +205,6 @@ def runs_list(
     format: str = _FORMAT,
 ) -> None:
     """Runs, newest first (``--format json``: one page object with ``items``)."""
-    from rich.console import Console
-    from rich.table import Table
 
     from nesyflow.cli.views import RunPage, run_row
     from nesyflow.store.queries import list_runs
@@ -196,19 +221,20 @@ def runs_list(
             )
         )
         return
-    table = Table(title=f"runs (page {result.page}/{result.pages}, {result.total} in all)")
-    table.add_column("id", no_wrap=True, min_width=_ID_WIDTH)  # ids print whole, to paste
-    for col in ("workflow", "status", "node", "updated"):
-        table.add_column(col)
-    for run in result.items:
-        table.add_row(
-            run.id,
-            run.workflow,
-            run.status.value,
-            run.current_node or "",
-            run.updated_at.strftime("%Y-%m-%d %H:%M:%S"),
-        )
-    Console().print(table)
+    _print_listing(
+        f"runs (page {result.page}/{result.pages}, {result.total} in all)",
+        ("id", "workflow", "status", "node", "updated"),
+        [
+            (
+                run.id,
+                run.workflow,
+                run.status.value,
+                run.current_node or "",
+                run.updated_at.strftime("%Y-%m-%d %H:%M:%S"),
+            )
+            for run in result.items
+        ],
+    )
 
 
 def runs_show(
@@ -238,8 +264,6 @@ def reviews_list(
     format: str = _FORMAT,
 ) -> None:
     """The review queue, oldest first (``--format json``: one page object with ``items``)."""
-    from rich.console import Console
-    from rich.table import Table
 
     from nesyflow.cli.views import ReviewPage, review_summary
     from nesyflow.store.queries import review_queue
@@ -263,21 +287,22 @@ def reviews_list(
             )
         )
         return
-    table = Table(title=f"reviews (page {result.page}/{result.pages}, {result.total} in all)")
-    table.add_column("id", no_wrap=True, min_width=_ID_WIDTH)  # ids print whole, to paste
-    for col in ("workflow", "node", "verdict", "rules", "status", "created"):
-        table.add_column(col)
-    for r in result.items:
-        table.add_row(
-            r.id,
-            r.workflow,
-            r.node,
-            r.verdict,
-            ", ".join(r.rules),
-            r.status.value,
-            r.created_at.strftime("%Y-%m-%d %H:%M:%S"),
-        )
-    Console().print(table)
+    _print_listing(
+        f"reviews (page {result.page}/{result.pages}, {result.total} in all)",
+        ("id", "workflow", "node", "verdict", "rules", "status", "created"),
+        [
+            (
+                r.id,
+                r.workflow,
+                r.node,
+                r.verdict,
+                ", ".join(rule for rule in r.rules if rule),  # parse/missing reasons name none
+                r.status.value,
+                r.created_at.strftime("%Y-%m-%d %H:%M:%S"),
+            )
+            for r in result.items
+        ],
+    )
 
 
 def reviews_show(

@@ -70,7 +70,8 @@ class ReviewSummary(_View):
 
 class RunSummary(_View):
     """Where a run stands: ``outputs`` = the latest output of each node, ``derived`` = the derived
-    values of every check of the run merged by key (a later node's value wins), ``reviews``."""
+    values of every check of the run merged by key (a later check's value wins, held checks
+    included, so a claim waiting for a person shows its totals), ``reviews``."""
 
     run: str
     workflow: str
@@ -173,7 +174,10 @@ def _fields(store: Any, run_id: str) -> dict[str, Any]:
     run = store.get_run(run_id)
     state = RunState.model_validate(run.state)
     derived: dict[str, Any] = {}
-    for values in state.derived.values():
+    for step in store.steps(run_id):  # every check of the run, held ones too, in order
+        for result in (step.check or {}).get("results", []) if isinstance(step.check, dict) else []:
+            derived.update(result.get("derived") or {})
+    for values in state.derived.values():  # what later nodes read wins
         derived.update(values)
     return {
         "run": run.id,
