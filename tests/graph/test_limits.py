@@ -139,3 +139,27 @@ def test_pack_tests_refuse_bombs_and_deep_nesting_as_a_failed_file(tmp_path, tex
     (bad,) = [c for c in report.cases if not c.passed]
     assert bad.name == "bomb.yaml" and "refused YAML" in (bad.error or "") and why in bad.error
     assert report.passed == 5  # the pack's other cases still run
+
+
+def test_the_python_builder_is_bounded_the_same_way():
+    from pydantic import BaseModel
+
+    from nesyflow.graph import WorkflowBuilder
+
+    class Req(BaseModel):
+        text: str
+
+    class Out(BaseModel):
+        note: str
+
+    builder = WorkflowBuilder("b", Req, model="m").llm(
+        "draft",
+        prompt="{{ t }}",
+        input={"t": "input.text"},
+        output=Out,
+        on_fail={"policy": "reask", "max_reasks": 2**31},
+    )
+    with pytest.raises(ProblemsError) as info:
+        builder.build()
+    (problem,) = info.value.problems
+    assert problem.code == "bound_too_large" and "2,147,483,648" in problem.message
