@@ -19,7 +19,8 @@ Tests and demos script a whole run from the command line with it, no code::
   count — the engine records it as a step whose model answer could not be used (reasked, then a
   person), never a crash and never a pass. A missing or unreadable file is :class:`ReplayError`.
 
-The path is taken relative to the working directory of the process that makes the call.
+The path is taken relative to the working directory of the process that makes the call. A line is
+used once handed out: a step interrupted by a crash after its call re-runs on the next line.
 """
 
 from __future__ import annotations
