@@ -1,6 +1,6 @@
 # The two commands of the README:
 #   make demo   set everything up (first time), then run the main job
-#   make test   set everything up (first time), then lint and run the whole test suite
+#   make test   set everything up (first time), then lint, the shipped packs' tests and the test suite
 # Set-up is idempotent: the venv is rebuilt only when pyproject.toml changes.
 
 PYTHON ?= python3
@@ -41,6 +41,8 @@ test: $(STAMP)
 	  echo "chromium could not be installed: the browser test will fail (NESYFLOW_NO_BROWSER=1 skips it)"
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	# every shipped pack's own cases, and every rule body covered by one (pytest's summary stays last)
+	$(BIN)/nesyflow test rules/* agents/*/step --fail-under 100
 	$(BIN)/pytest
 
 lint: $(STAMP)

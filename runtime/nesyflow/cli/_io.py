@@ -12,9 +12,42 @@ import typer
 from pydantic import BaseModel, ValidationError
 from rich.console import Console
 
-__all__ = ["bad_input", "read_cases", "validate_case"]
+__all__ = ["MAX_JSON_DEPTH", "TooDeep", "bad_input", "loads", "read_cases", "validate_case"]
 
 err = Console(stderr=True, highlight=False)
+
+MAX_JSON_DEPTH = 200
+"""Deepest nesting of arrays/objects an input may have. Real inputs are a handful of levels; a
+100,000-level document would overflow Python's recursion in the parser, the schema or the store."""
+
+
+class TooDeep(ValueError):
+    """A JSON document nested deeper than :data:`MAX_JSON_DEPTH` (or than the parser can go)."""
+
+
+def _depth(value: Any) -> int:
+    """Nesting depth of a parsed JSON value, without recursion."""
+    deepest, todo = 0, [(value, 1)]
+    while todo:
+        node, depth = todo.pop()
+        if isinstance(node, dict | list):
+            deepest = max(deepest, depth)
+            if depth > MAX_JSON_DEPTH:
+                return depth
+            todo.extend((v, depth + 1) for v in (node.values() if isinstance(node, dict) else node))
+    return deepest
+
+
+def loads(text: str) -> Any:
+    """``json.loads`` with a bound on nesting: :class:`TooDeep` instead of a ``RecursionError``
+    (``json.JSONDecodeError`` for text that is not JSON, as usual)."""
+    try:
+        value = json.loads(text)
+    except RecursionError:
+        raise TooDeep(f"nested too deeply (more than {MAX_JSON_DEPTH} levels)") from None
+    if _depth(value) > MAX_JSON_DEPTH:
+        raise TooDeep(f"nested too deeply (more than {MAX_JSON_DEPTH} levels)")
+    return value
 
 
 def bad_input(message: str) -> NoReturn:
@@ -35,9 +68,11 @@ def read_cases(path: Path) -> Iterator[tuple[int, Any]]:
     if not stripped:
         bad_input(f"{path}: the file is empty")
     try:
-        whole = json.loads(stripped)
+        whole = loads(stripped)
     except json.JSONDecodeError:
         whole = None
+    except TooDeep as exc:
+        bad_input(f"{path}: {exc}")
     if isinstance(whole, dict):
         yield 1, whole
         return
@@ -49,9 +84,11 @@ def read_cases(path: Path) -> Iterator[tuple[int, Any]]:
         if not line.strip():
             continue
         try:
-            yield number, json.loads(line)
+            yield number, loads(line)
         except json.JSONDecodeError as exc:
             bad_input(f"{path}:{number}:{exc.colno}: invalid JSON ({exc.msg})")
+        except TooDeep as exc:
+            bad_input(f"{path}:{number}: {exc}")
 
 
 def validate_case(model: type[BaseModel], data: Any, where: str) -> BaseModel:

@@ -99,6 +99,8 @@ def replay_cmd(
         sequences = read_sequences(actions, dom)
     except InputError as exc:
         bad_input(str(exc))
+    except RecursionError:  # json.loads on a document nested thousands of levels deep
+        bad_input(f"{actions}: nested too deeply to read")
     if assume_confirmed:
         sequences = [
             replace(

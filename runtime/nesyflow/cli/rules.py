@@ -114,7 +114,7 @@ def test_cmd(
     packs: Annotated[list[Path], typer.Argument(help="Rule pack folders.")],
     format: Annotated[str, typer.Option("--format", "-f", help="pretty or json")] = "pretty",
     fail_under: Annotated[
-        float, typer.Option(help="Fail when catalogue coverage (%) is below this.")
+        float, typer.Option(help="Fail when rule-body coverage (%) is below this.")
     ] = 0.0,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="List passing cases.")] = False,
 ) -> None:
@@ -144,17 +144,23 @@ def test_cmd(
                 out.print(f"       [red]{escape(diff)}[/]")
         table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
         table.add_column("rule")
-        table.add_column("fired in tests", justify="right")
-        for rule in sorted(report.pack.catalogue):
-            n = report.fired.get(rule, 0)
-            table.add_row(rule, str(n) if n else "[red]never[/]")
+        table.add_column("body", overflow="fold")
+        table.add_column("covered by passing cases", justify="right")
+        for body in report.bodies if verbose else report.uncovered_bodies:
+            table.add_row(
+                body.rule, escape(body.where), str(body.cases) if body.cases else "[red]never[/]"
+            )
         if verbose or report.uncovered:
             out.print(table)
         cov_style = "green" if report.coverage >= max(fail_under, 100.0) else "yellow"
+        never = [r for r in report.uncovered if not report.fired.get(r)]
+        partly = [b.where for b in report.uncovered_bodies if b.rule not in never]
         out.print(
             f"  {report.passed} passed, {report.failed} failed; coverage "
-            f"[{cov_style}]{report.coverage:.1f}%[/] of {len(report.pack.catalogue)} catalogue rules"
-            + (f" (never fired: {', '.join(report.uncovered)})" if report.uncovered else "")
+            f"[{cov_style}]{report.coverage:.1f}%[/] of {len(report.bodies)} rule bodies "
+            f"({len(report.pack.catalogue)} catalogue rules)"
+            + (f" (never fired: {', '.join(never)})" if never else "")
+            + (f" (bodies no passing case covers: {escape(', '.join(partly))})" if partly else "")
         )
         if not report.cases:
             out.print("  [red]no test cases found in tests/*.yaml[/]")

@@ -14,10 +14,53 @@ from nesyflow.logic.result import Verdict, read_reasons
 
 __all__ = ["register"]
 
+_ID_WIDTH = 36  # a store id (UUIDv7 text)
 _DB = typer.Option(
     None, "--db", help="SQLAlchemy URL of the store (default $NESYFLOW_DB or ./.nesyflow/store.db)."
 )
 _WHO = typer.Option(None, "--who", help="Who decides (default $USER).")
+_FORMAT = typer.Option(
+    "text", "--format", "-f", help="text, or json (typed, stable keys: see nesyflow.cli.views)."
+)
+
+
+_TABLE_MIN_WIDTH = 110  # below this a table would have to cut or fold the cells
+
+
+def _print_listing(title: str, headers: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
+    """Rows whose first cell is an id, printed whole (to paste into the next command) however
+    narrow the terminal: a table when it fits, else one line per row that the terminal may wrap
+    but nothing cuts."""
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    console = Console()
+    if console.width >= _TABLE_MIN_WIDTH:
+        table = Table(title=title)
+        table.add_column(headers[0], no_wrap=True, min_width=_ID_WIDTH)
+        for header in headers[1:]:
+            table.add_column(header, overflow="fold")
+        for row in rows:
+            table.add_row(*row)
+        console.print(table)
+        return
+    console.print(escape(title), soft_wrap=True)
+    console.print("  ".join(headers), style="bold", soft_wrap=True)
+    for row in rows:
+        console.print(escape("  ".join(cell or "-" for cell in row)), soft_wrap=True)
+
+
+def _json_format(format: str) -> bool:
+    """True for ``--format json``; exit 2 for anything but text or json."""
+    if format not in ("text", "json"):
+        raise _fail(f"--format must be text or json, not {format!r}")
+    return format == "json"
+
+
+def _emit(view: Any) -> None:
+    """One typed view as one line of JSON."""
+    typer.echo(view.model_dump_json())
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
@@ -35,27 +78,38 @@ def _store(db: str | None) -> Any:
 
 
 def _read_inputs(path: Path) -> list[Any]:
+    from nesyflow.cli._io import TooDeep, loads
+
     if not path.is_file():
         raise _fail(f"{path}: no such input file")
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise _fail(f"{path}: not UTF-8 text") from None
+    except OSError as exc:
+        raise _fail(f"{path}: cannot read ({exc.strerror or exc})") from None
     if path.suffix == ".jsonl":
         items = []
         for number, line in enumerate(text.splitlines(), start=1):
             if not line.strip():
                 continue
             try:
-                items.append(json.loads(line))
+                items.append(loads(line))
             except json.JSONDecodeError as exc:
                 raise _fail(f"{path}:{number}:{exc.colno}: not JSON: {exc.msg}") from None
+            except TooDeep as exc:
+                raise _fail(f"{path}:{number}: {exc}") from None
         if not items:
             raise _fail(f"{path}: no inputs (the file is empty)")
         return items
     if path.suffix != ".json":
         raise _fail(f"{path}: the input must be a .json or .jsonl file")
     try:
-        return [json.loads(text)]
+        return [loads(text)]
     except json.JSONDecodeError as exc:
         raise _fail(f"{path}:{exc.lineno}:{exc.colno}: not JSON: {exc.msg}") from None
+    except TooDeep as exc:
+        raise _fail(f"{path}: {exc}") from None
 
 
 def _who(who: str | None) -> str:
@@ -90,11 +144,17 @@ def run_cmd(
         ..., "--input", "-i", help="Input: .json (one) or .jsonl (one a line)."
     ),
     db: str | None = _DB,
+    format: str = _FORMAT,
 ) -> None:
-    """Start a run per input; each goes until it finishes or waits for a review."""
+    """Start a run per input; each goes until it finishes or waits for a review.
+
+    ``--format json``: one object per input (``run``, ``status``, ``outputs``, ``derived``,
+    ``reviews``…), one a line."""
+    from nesyflow.cli.views import run_summary
     from nesyflow.engine import start_run
     from nesyflow.errors import NesyflowError
 
+    as_json = _json_format(format)
     items = _read_inputs(input)
     flow = _load_workflow(workflow)
     store = _store(db)
@@ -104,7 +164,10 @@ def run_cmd(
         except NesyflowError as exc:
             where = f"{input}:{number}" if input.suffix == ".jsonl" else str(input)
             raise _fail(f"{where}: {exc}") from None
-        _print_result(result)
+        if as_json:
+            _emit(run_summary(store, result.run_id))
+        else:
+            _print_result(result)
 
 
 def resume_cmd(
@@ -113,17 +176,24 @@ def resume_cmd(
     workflow: Path | None = typer.Option(
         None, "--workflow", help="Workflow file, if the run has none."
     ),
+    format: str = _FORMAT,
 ) -> None:
     """Continue a run from its last checkpoint (after a decision or a crash)."""
+    from nesyflow.cli.views import run_summary
     from nesyflow.engine import resume
     from nesyflow.errors import NesyflowError
 
+    as_json = _json_format(format)
     store = _store(db)
     flow = _load_workflow(workflow) if workflow else None
     try:
-        _print_result(resume(run_id, store=store, workflow=flow))
+        result = resume(run_id, store=store, workflow=flow)
     except NesyflowError as exc:
         raise _fail(str(exc)) from None
+    if as_json:
+        _emit(run_summary(store, result.run_id))
+    else:
+        _print_result(result)
 
 
 def runs_list(
@@ -134,35 +204,55 @@ def runs_list(
     search: str | None = typer.Option(None, help="Id prefix, workflow, node or input text."),
     page: int = typer.Option(1, min=1),
     db: str | None = _DB,
+    format: str = _FORMAT,
 ) -> None:
-    """Runs, newest first."""
-    from rich.console import Console
-    from rich.table import Table
+    """Runs, newest first (``--format json``: one page object with ``items``)."""
 
+    from nesyflow.cli.views import RunPage, run_row
     from nesyflow.store.queries import list_runs
 
+    as_json = _json_format(format)
     result = list_runs(_store(db), status=status, workflow=workflow, search=search, page=page)
-    table = Table(title=f"runs (page {result.page}/{result.pages}, {result.total} in all)")
-    for col in ("id", "workflow", "status", "node", "updated"):
-        table.add_column(col)
-    for run in result.items:
-        table.add_row(
-            run.id,
-            run.workflow,
-            run.status.value,
-            run.current_node or "",
-            run.updated_at.strftime("%Y-%m-%d %H:%M:%S"),
+    if as_json:
+        _emit(
+            RunPage(
+                page=result.page,
+                pages=result.pages,
+                total=result.total,
+                items=[run_row(r) for r in result.items],
+            )
         )
-    Console().print(table)
+        return
+    _print_listing(
+        f"runs (page {result.page}/{result.pages}, {result.total} in all)",
+        ("id", "workflow", "status", "node", "updated"),
+        [
+            (
+                run.id,
+                run.workflow,
+                run.status.value,
+                run.current_node or "",
+                run.updated_at.strftime("%Y-%m-%d %H:%M:%S"),
+            )
+            for run in result.items
+        ],
+    )
 
 
-def runs_show(run_id: str = typer.Argument(...), db: str | None = _DB) -> None:
+def runs_show(
+    run_id: str = typer.Argument(...), db: str | None = _DB, format: str = _FORMAT
+) -> None:
     """A run's trace: every step with its verdict, findings, timings and errors."""
+    from nesyflow.cli.views import run_detail
     from nesyflow.store import NotFound
 
+    as_json = _json_format(format)
     store = _store(db)
     try:
-        _print_run(store, run_id)
+        if as_json:
+            _emit(run_detail(store, run_id))
+        else:
+            _print_run(store, run_id)
     except NotFound as exc:
         raise _fail(str(exc)) from None
 
@@ -173,42 +263,64 @@ def reviews_list(
     rule: str | None = typer.Option(None, help="Only reviews whose step fired this rule."),
     page: int = typer.Option(1, min=1),
     db: str | None = _DB,
+    format: str = _FORMAT,
 ) -> None:
-    """The review queue, oldest first."""
-    from rich.console import Console
-    from rich.table import Table
+    """The review queue, oldest first (``--format json``: one page object with ``items``)."""
 
+    from nesyflow.cli.views import ReviewPage, review_summary
     from nesyflow.store.queries import review_queue
 
+    as_json = _json_format(format)
+    store = _store(db)
     result = review_queue(
-        _store(db),
+        store,
         status=None if status == "all" else status,
         workflow=workflow,
         rule=rule,
         page=page,
     )
-    table = Table(title=f"reviews (page {result.page}/{result.pages}, {result.total} in all)")
-    for col in ("id", "workflow", "node", "verdict", "rules", "status", "created"):
-        table.add_column(col)
-    for r in result.items:
-        table.add_row(
-            r.id,
-            r.workflow,
-            r.node,
-            r.verdict,
-            ", ".join(r.rules),
-            r.status.value,
-            r.created_at.strftime("%Y-%m-%d %H:%M:%S"),
+    if as_json:
+        _emit(
+            ReviewPage(
+                page=result.page,
+                pages=result.pages,
+                total=result.total,
+                items=[review_summary(store, r) for r in result.items],
+            )
         )
-    Console().print(table)
+        return
+    _print_listing(
+        f"reviews (page {result.page}/{result.pages}, {result.total} in all)",
+        ("id", "workflow", "node", "verdict", "rules", "status", "created"),
+        [
+            (
+                r.id,
+                r.workflow,
+                r.node,
+                r.verdict,
+                ", ".join(rule for rule in r.rules if rule),  # parse/missing reasons name none
+                r.status.value,
+                r.created_at.strftime("%Y-%m-%d %H:%M:%S"),
+            )
+            for r in result.items
+        ],
+    )
 
 
-def reviews_show(review_id: str = typer.Argument(...), db: str | None = _DB) -> None:
+def reviews_show(
+    review_id: str = typer.Argument(...), db: str | None = _DB, format: str = _FORMAT
+) -> None:
     """One review: the held output, the verdict in plain words, the rules' identity."""
+    from nesyflow.cli.views import review_summary
     from nesyflow.store import NotFound
 
+    as_json = _json_format(format)
+    store = _store(db)
     try:
-        _print_review(_store(db), review_id)
+        if as_json:
+            _emit(review_summary(store, store.get_review(review_id)))
+        else:
+            _print_review(store, review_id)
     except NotFound as exc:
         raise _fail(str(exc)) from None
 

@@ -3,7 +3,8 @@
 PyYAML's composer keeps a mark (line, column) on every node, but ``safe_load`` throws them away.
 Here the node tree is converted by hand into dicts and lists that keep the marks, so any problem
 found later can name ``file:line:col``. Duplicate keys, which ``safe_load`` silently overwrites (a
-copy-pasted node id), are reported.
+copy-pasted node id), are reported. Documents past the bounds of :mod:`nesyflow._yamlguard` (alias
+bombs, self-containing aliases, absurd nesting) are refused with their place, before conversion.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any
 
 import yaml
 
+from nesyflow._yamlguard import YamlLimitError, compose_bounded
 from nesyflow.errors import Location, Problem
 
 __all__ = ["MDict", "MList", "parse_yaml"]
@@ -45,10 +47,14 @@ def parse_yaml(text: str, file: str) -> tuple[Any, list[Problem]]:
     problems: list[Problem] = []
     loader = yaml.SafeLoader(text)
     try:
-        root = loader.get_single_node()
+        root = compose_bounded(loader)
         if root is None:
             return None, problems
         return _convert(loader, root, file, problems), problems
+    except YamlLimitError as exc:
+        where = _loc(file, exc.mark) if exc.mark else Location(file)
+        problems.append(Problem(where, "yaml_limit", str(exc)))
+        return None, problems
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = _loc(file, mark) if mark else Location(file)

@@ -32,6 +32,8 @@ from nesyflow.graph.model import (
 )
 
 __all__ = [
+    "MAX_REASKS",
+    "MAX_VISITS",
     "Locate",
     "build_graph",
     "check_workflow",
@@ -47,6 +49,12 @@ Locate = Callable[[str | None, tuple[str | int, ...]], Location]
 A front end returns the closest place it knows when the exact field has no place of its own."""
 
 _ID = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
+
+MAX_REASKS = 10
+"""Most reasks a node may ask for: each is a model call (seconds to a minute), and a model that
+still breaks the rules after ten corrections needs a person, not an eleventh try."""
+MAX_VISITS = 10_000
+"""Most visits a node on a cycle may allow: a bound of 10^8 is no bound (a run loops for days)."""
 
 
 def build_graph(nodes: Mapping[str, AnyNode]) -> nx.DiGraph:
@@ -326,7 +334,25 @@ class _Checker:
         return tp
 
     # -- per kind
+    def _bounds(self, node_id: str, node: AnyNode) -> None:
+        if node.on_fail.max_reasks > MAX_REASKS and not self.skip(node_id, "on_fail"):
+            self.add(
+                node_id,
+                ("on_fail", "max_reasks"),
+                "bound_too_large",
+                f"max_reasks {node.on_fail.max_reasks:,} is more than {MAX_REASKS}: every reask "
+                "is a model call; after that many a person should look",
+            )
+        if node.max_visits is not None and node.max_visits > MAX_VISITS:
+            self.add(
+                node_id,
+                ("max_visits",),
+                "bound_too_large",
+                f"max_visits {node.max_visits:,} is more than {MAX_VISITS:,}: that bounds no loop",
+            )
+
     def _kind(self, node_id: str, node: AnyNode) -> None:
+        self._bounds(node_id, node)
         reask = node.on_fail.policy == "reask" and not isinstance(node, LlmNode)
         if reask and not self.skip(node_id, "on_fail"):
             self.add(

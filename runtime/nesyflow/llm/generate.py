@@ -14,6 +14,7 @@ from pydantic import BaseModel
 
 from nesyflow.llm.call import LLMCall
 from nesyflow.llm.errors import LLMCallError
+from nesyflow.llm.replay import litellm_model
 from nesyflow.llm.scripted import active_script
 
 __all__ = ["generate"]
@@ -37,9 +38,11 @@ def _litellm() -> Any:
         import litellm
 
         from nesyflow.llm.local import register_local_provider
+        from nesyflow.llm.replay import register_replay_provider
 
         litellm.suppress_debug_info = True  # no "Give Feedback / Get Help" banners on errors
         register_local_provider()
+        register_replay_provider()
         # instructor logs every failed attempt at ERROR level; with no logging configured Python's
         # last-resort handler would print those to stderr. Keep them for apps that configure logging.
         logging.getLogger("instructor").addHandler(logging.NullHandler())
@@ -160,7 +163,7 @@ def generate(
     started = time.perf_counter()
     try:
         output, _ = client.create_with_completion(
-            model=model,
+            model=litellm_model(model),  # replay:FILE → the replay provider (nesyflow.llm.replay)
             messages=[dict(m) for m in sent],
             response_model=output_type,
             max_retries=max(0, int(max_parse_retries)),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import re
 import threading
 import tomllib
 from dataclasses import dataclass, field
@@ -125,6 +126,8 @@ def _load(path: Path) -> Pack:
         )
     problems: list[Problem] = []
     manifest = _read_manifest(manifest_path, problems)
+    if problems:  # no catalogue, no schema: every later finding would be a false consequence
+        raise ProblemsError(f"rule pack {folder}", problems)
     mloc = Location(str(manifest_path))
 
     name = str(manifest.get("name", "")) or folder.name
@@ -212,10 +215,30 @@ def _read_manifest(path: Path, problems: list[Problem]) -> dict[str, Any]:
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
-        line = getattr(exc, "lineno", 0) or 0
-        col = getattr(exc, "colno", 0) or 0
-        problems.append(Problem(Location(str(path), line, col), "manifest", f"invalid TOML: {exc}"))
+        text = path.read_text(encoding="utf-8")
+        line, col = _toml_position(exc, text)
+        message = _TOML_AT.sub("", str(exc)).strip()
+        problems.append(
+            Problem(Location(str(path), line, col), "manifest", f"invalid TOML: {message}")
+        )
         return {}
+
+
+_TOML_AT = re.compile(r"\s*\(at (?:line (\d+), column (\d+)|end of document)\)")
+
+
+def _toml_position(exc: tomllib.TOMLDecodeError, text: str) -> tuple[int, int]:
+    """(line, column) of a TOML error. Python 3.14 gives ``lineno``/``colno``; before that the place
+    is only in the message ("… (at line 3, column 5)" or "(at end of document)")."""
+    if getattr(exc, "lineno", None):
+        return int(exc.lineno), int(getattr(exc, "colno", 0) or 0)
+    match = _TOML_AT.search(str(exc))
+    if match and match.group(1):
+        return int(match.group(1)), int(match.group(2))
+    if match:  # end of document: its last line
+        lines = text.splitlines() or [""]
+        return len(lines), len(lines[-1]) + 1
+    return 0, 0
 
 
 def _model(

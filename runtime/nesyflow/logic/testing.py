@@ -1,5 +1,14 @@
 """Pack tests, like ``opa test``: cases in ``tests/*.yaml`` with expected verdicts, findings and derived
-values; results with location and duration; coverage as the set of catalogue rules some case fired."""
+values; results with location and duration; coverage per rule body.
+
+Coverage counts *bodies*, not rule ids: ``violation(r, …) :- A.`` and ``violation(r, …) :- B.`` are two
+things a pack can get wrong, and a test that exercises ``A`` says nothing about ``B``. A body is
+covered when it fired (the checker's ``_nf_fired`` twin recorded an instance of it, seen in the
+finding's explanations) in a case that *passed* — so the case listed that rule id among the findings
+it expects, and the finding was asserted. A firing in a failing case, or a rule id the case did not
+expect, covers nothing. A catalogue rule produced by no splittable rule body (a plain fact) counts as
+one unit, covered by a passing case that expects it.
+"""
 
 from __future__ import annotations
 
@@ -11,12 +20,14 @@ from typing import Any
 
 import yaml
 
+from nesyflow._yamlguard import YamlLimitError, load_bounded
 from nesyflow.errors import Location
-from nesyflow.logic.checker import check
+from nesyflow.logic import _program
+from nesyflow.logic.checker import _source, check
 from nesyflow.logic.pack import Pack
-from nesyflow.logic.result import CheckResult
+from nesyflow.logic.result import CheckResult, SourceRule
 
-__all__ = ["CaseOutcome", "PackReport", "run_pack_tests"]
+__all__ = ["BodyCoverage", "CaseOutcome", "PackReport", "run_pack_tests"]
 
 _EXPECT_KEYS = {"verdict", "violations", "reviews", "denials", "missing", "derived"}
 
@@ -42,11 +53,39 @@ class CaseOutcome:
         }
 
 
+@dataclass(frozen=True)
+class BodyCoverage:
+    """One unit of coverage: a finding rule's body (``source`` set) or, for a catalogue rule no
+    body produces, the rule id alone (``source`` None); ``cases`` = passing cases that fired it."""
+
+    rule: str
+    source: SourceRule | None
+    cases: int = 0
+
+    @property
+    def covered(self) -> bool:
+        return self.cases > 0
+
+    @property
+    def where(self) -> str:
+        return f"{self.source.file}:{self.source.line}" if self.source else "(catalogue)"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "rule": self.rule,
+            "file": self.source.file if self.source else None,
+            "line": self.source.line if self.source else None,
+            "text": self.source.text if self.source else None,
+            "covered_by": self.cases,
+        }
+
+
 @dataclass
 class PackReport:
     pack: Pack
     cases: list[CaseOutcome]
     fired: dict[str, int]
+    bodies: list[BodyCoverage] = field(default_factory=list)
 
     @property
     def passed(self) -> int:
@@ -58,12 +97,18 @@ class PackReport:
 
     @property
     def uncovered(self) -> list[str]:
-        return sorted(r for r in self.pack.catalogue if not self.fired.get(r))
+        """Rule ids with at least one body no passing case covers."""
+        return sorted({b.rule for b in self.bodies if not b.covered})
+
+    @property
+    def uncovered_bodies(self) -> list[BodyCoverage]:
+        return [b for b in self.bodies if not b.covered]
 
     @property
     def coverage(self) -> float:
-        total = len(self.pack.catalogue)
-        return 100.0 if total == 0 else 100.0 * (total - len(self.uncovered)) / total
+        """Percent of rule bodies (and body-less catalogue rules) covered by a passing case."""
+        total = len(self.bodies)
+        return 100.0 if total == 0 else 100.0 * (total - len(self.uncovered_bodies)) / total
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -72,6 +117,7 @@ class PackReport:
             "failed": self.failed,
             "coverage": round(self.coverage, 1),
             "uncovered": self.uncovered,
+            "bodies": [b.to_json() for b in self.bodies],
             "fired": self.fired,
             "cases": [c.to_json() for c in self.cases],
         }
@@ -99,7 +145,12 @@ def run_pack_tests(pack: Pack) -> PackReport:
     for file in files:
         text = file.read_text(encoding="utf-8")
         try:
-            data = yaml.safe_load(text) or {}
+            data = load_bounded(text) or {}
+        except YamlLimitError as exc:
+            mark = exc.mark
+            loc = Location(str(file), mark.line + 1 if mark else 0, mark.column + 1 if mark else 0)
+            outcomes.append(CaseOutcome(file.name, loc, False, 0.0, error=f"refused YAML: {exc}"))
+            continue
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             loc = Location(str(file), mark.line + 1 if mark else 0, mark.column + 1 if mark else 0)
@@ -125,7 +176,41 @@ def run_pack_tests(pack: Pack) -> PackReport:
             if outcome.result is not None:
                 for rule in outcome.result.rule_ids():
                     fired[rule] = fired.get(rule, 0) + 1
-    return PackReport(pack, outcomes, fired)
+    return PackReport(pack, outcomes, fired, _body_coverage(pack, outcomes))
+
+
+def _body_coverage(pack: Pack, outcomes: list[CaseOutcome]) -> list[BodyCoverage]:
+    """How many passing cases fired each finding-rule body (see the module docstring)."""
+    sources = [_source(pack, spec) for spec in pack.supports]
+    rules = [_program._rule_id(spec.head) or "?" for spec in pack.supports]
+    by_source: dict[SourceRule, list[int]] = {}
+    for index, src in enumerate(sources):
+        by_source.setdefault(src, []).append(index)
+    body_cases = [0] * len(sources)
+    rule_cases: dict[str, int] = {}
+    for outcome in outcomes:
+        if not outcome.passed or outcome.result is None:
+            continue
+        hit: set[int] = set()
+        for rule in set(outcome.result.rule_ids()):
+            rule_cases[rule] = rule_cases.get(rule, 0) + 1
+        for finding in outcome.result.findings():
+            for explanation in finding.explanations:
+                for index in by_source.get(explanation.rule, ()):
+                    if rules[index] == finding.rule:
+                        hit.add(index)
+        for index in hit:
+            body_cases[index] += 1
+    units = [
+        BodyCoverage(rule, src, n) for rule, src, n in zip(rules, sources, body_cases, strict=True)
+    ]
+    with_body = set(rules)
+    units += [
+        BodyCoverage(rule, None, rule_cases.get(rule, 0))
+        for rule in sorted(pack.catalogue)
+        if rule not in with_body
+    ]
+    return units
 
 
 def _run_case(pack: Pack, case: Any, loc: Location, index: int) -> CaseOutcome:

@@ -1,0 +1,53 @@
+"""Guarantees proven on every shipped pack (``rules/*``, ``agents/*/step``), on its own cases:
+its tests all pass with every rule body covered, and ``check_many`` decides exactly what ``check``
+decides, case by case."""
+
+import pytest
+
+from nesyflow.logic import check, check_many
+from nesyflow.logic.testing import run_pack_tests
+
+from .shipped import PACK_DIRS, PACK_IDS, cases, pack
+
+
+def test_every_shipped_pack_is_found():
+    assert {p.rsplit("/", 1)[-1] for p in PACK_IDS} >= {
+        "expense",
+        "airline_baggage",
+        "retail",
+        "step",
+    }
+
+
+@pytest.mark.parametrize("folder", PACK_DIRS, ids=PACK_IDS)
+def test_shipped_pack_tests_pass_with_every_rule_body_covered(folder):
+    report = run_pack_tests(pack(folder))
+    failing = [
+        f"{c.location}: {c.name}: {c.error or c.diffs}" for c in report.cases if not c.passed
+    ]
+    assert failing == []
+    assert [b.where for b in report.uncovered_bodies] == []
+    assert report.coverage == 100.0 and len(report.cases) >= 5
+
+
+def _decision(result) -> dict:
+    """Everything a check decides and explains; timings are the only thing allowed to differ."""
+    return result.model_dump(mode="json", exclude={"timings"})
+
+
+@pytest.mark.parametrize("folder", PACK_DIRS, ids=PACK_IDS)
+def test_check_many_equals_check_on_every_case_of_the_pack(folder):
+    loaded, all_cases = pack(folder), cases(folder)
+    contexts = [c.context for c in all_cases]
+    one_by_one = [_decision(check(loaded, c.input, c.context)) for c in all_cases]
+    together = [
+        _decision(r)
+        for r in check_many(
+            loaded, [c.input for c in all_cases], contexts if any(contexts) else None
+        )
+    ]
+    assert len(together) == len(one_by_one) == len(all_cases)
+    for case, alone, batched in zip(all_cases, one_by_one, together, strict=True):
+        assert batched == alone, case.name
+    # not vacuous: the cases reach every verdict the pack can give
+    assert len({d["verdict"] for d in one_by_one}) >= 2
