@@ -14,9 +14,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from nesyflow.logic.result import Reason
+
 __all__ = [
     "ReviewPage",
-    "ReviewReason",
     "ReviewSummary",
     "RunDetail",
     "RunPage",
@@ -34,16 +35,6 @@ class _View(BaseModel):
     model_config = ConfigDict(frozen=True)
 
 
-class ReviewReason(_View):
-    """Why a review was opened: ``kind`` violation / review / deny / missing / parse / unknown,
-    the rule id where a rule fired, the sentence a person reads and the finding's detail."""
-
-    kind: str
-    rule: str | None
-    message: str
-    detail: str | None
-
-
 class ReviewSummary(_View):
     """A review: what waits (or waited) for a person, why, and what was decided."""
 
@@ -56,7 +47,7 @@ class ReviewSummary(_View):
     verdict: str
     status: str
     rules: list[str]
-    reasons: list[ReviewReason]
+    reasons: list[Reason]  # the one reason value of nesyflow.logic, as stored
     question: str
     output: Any
     packs: list[str]
@@ -147,15 +138,7 @@ def review_summary(store: Any, review: Any) -> ReviewSummary:
         verdict=review.verdict,
         status=review.status.value,
         rules=[r for r in review.rules if r],
-        reasons=[
-            ReviewReason(
-                kind=str(r.get("kind") or "unknown"),
-                rule=r.get("rule"),
-                message=str(r.get("plain") or r.get("message") or ""),
-                detail=None if r.get("detail") is None else str(r.get("detail")),
-            )
-            for r in review.reasons
-        ],
+        reasons=list(review.reasons),
         question=review.question,
         output=review.output,
         packs=[_pack_text(p) for p in review.packs],
