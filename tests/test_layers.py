@@ -18,6 +18,7 @@ RANK = {
     "engine": 4,
     "review": 5,
     "replay": 5,
+    "insight": 6,
     "cli": 9,
 }
 

@@ -46,6 +46,10 @@ class CheckSummary:
     facts: str = ""
     facts_hash: str = ""
     rules_ms: float = 0.0
+    # what the rules were given (the value and its context, as JSON): kept in the step's check so
+    # a later pack version can be replayed against history (``nesyflow whatif``, ``coverage``)
+    subject: Any = None
+    context: Any = None
 
     def json(self) -> dict[str, Any]:
         """What a step's ``check`` column and a decision's ``check`` keep: enough to compare a later
@@ -57,6 +61,8 @@ class CheckSummary:
             "packs": self.packs,
             "facts_hash": self.facts_hash,
             "derived": self.derived,
+            "subject": self.subject,
+            "context": self.context,
         }
 
 
@@ -202,6 +208,8 @@ def check_subject(
         facts="".join(facts_parts),
         facts_hash=combined,
         rules_ms=(time.perf_counter() - started) * 1000,
+        subject=to_jsonable_python(data, fallback=str),
+        context=to_jsonable_python(context, fallback=str),
     )
 
 

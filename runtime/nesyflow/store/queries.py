@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Iterator
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
@@ -19,10 +20,12 @@ from nesyflow.store.records import Decision, Page, ReviewRecord, Run, RunStatus,
 from nesyflow.store.sql import SqlStore, _row
 
 __all__ = [
+    "CheckedStep",
     "NodeStat",
     "RuleCount",
     "StatusCounts",
     "TrendRow",
+    "checked_steps",
     "decision_counts",
     "decisions_for_run",
     "list_runs",
@@ -452,3 +455,76 @@ def decisions_for_run(store: SqlStore, run_id: str) -> list[Decision]:
             select(d).join(r, r.c.id == d.c.review_id).where(r.c.run_id == run_id).order_by(d.c.at)
         ).all()
     return [Decision.model_validate(_row(row)) for row in rows]
+
+
+class CheckedStep(BaseModel):
+    """A stored step some pack checked, with what the rules were given and what a person decided
+    on the review it opened (if any): the unit of ``nesyflow whatif`` and ``coverage``."""
+
+    model_config = ConfigDict(frozen=True)
+
+    step_id: str
+    run_id: str
+    workflow: str
+    node: str
+    created_at: dt.datetime
+    check: dict[str, Any]
+    review_id: str | None = None
+    action: str | None = None
+    decided_by: str | None = None
+    comment: str | None = None
+
+
+def checked_steps(
+    store: SqlStore,
+    *,
+    since: dt.datetime | None = None,
+    workflow: str | None = None,
+    batch: int = 2000,
+) -> Iterator[CheckedStep]:
+    """Every step with a rule check, oldest first, streamed in batches (a history of 100k steps
+    never sits in memory at once)."""
+    s, r, runs, d = t.steps, t.reviews, t.runs, t.decisions
+    query = (
+        select(
+            s.c.id,
+            s.c.run_id,
+            runs.c.workflow,
+            s.c.node,
+            s.c.created_at,
+            s.c.check,
+            r.c.id,
+            r.c.action,
+            r.c.decided_by,
+            d.c.comment,
+        )
+        .join(runs, runs.c.id == s.c.run_id)
+        .outerjoin(r, r.c.step_id == s.c.id)
+        .outerjoin(d, d.c.review_id == r.c.id)
+        .where(s.c.check.is_not(None))
+        .order_by(s.c.created_at, s.c.id)
+    )
+    if since is not None:
+        query = query.where(s.c.created_at >= since)
+    if workflow:
+        query = query.where(runs.c.workflow == workflow)
+    with store.read() as conn:
+        result = conn.execution_options(yield_per=batch).execute(query)
+        for row in result:
+            check = row[5]
+            if isinstance(check, str):
+                check = json.loads(check)
+            if not isinstance(check, dict):
+                continue
+            yield CheckedStep(
+                step_id=row[0],
+                run_id=row[1],
+                workflow=row[2],
+                node=row[3],
+                created_at=_row_time(row[4]) or row[4],
+                check=check,
+                review_id=row[6],
+                action=row[7],
+                decided_by=row[8],
+                comment=row[9],
+            )
