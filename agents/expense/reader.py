@@ -10,9 +10,9 @@ ambiguous and the context tells the rules (``ambiguous``), which send the claim 
 The result keeps the provenance of every value (``readings``) in the step record, for
 ``nesyflow runs show`` and the console's review page.
 
-``$NESYFLOW_EXTRACT_CHOOSER``: ``model`` (default: the run's model through ``nesyflow.llm``) or
-``first`` (no model: every undecided field is confirmed as ranked — for tests and benchmarks of
-the finders alone).
+``$NESYFLOW_EXTRACT_CHOOSER``: ``model`` (default: ``$NESYFLOW_MODEL`` or the embedded model,
+through ``nesyflow.llm``) or ``person`` (no model: every field the evidence leaves open goes to a
+person as ambiguous).
 """
 
 from __future__ import annotations
@@ -29,8 +29,8 @@ from nesyflow._imports import load_module
 from nesyflow.extract import (
     Ambiguity,
     Chooser,
-    FirstChooser,
     ModelChooser,
+    PersonChooser,
     Reading,
     extract_items,
     load_table,
@@ -85,8 +85,8 @@ def _is_city(text: str) -> bool:
 
 
 def _chooser() -> Chooser:
-    if os.environ.get("NESYFLOW_EXTRACT_CHOOSER", "model").strip() == "first":
-        return FirstChooser()
+    if os.environ.get("NESYFLOW_EXTRACT_CHOOSER", "model").strip() == "person":
+        return PersonChooser()
     from nesyflow.llm import resolve_model
 
     return ModelChooser(resolve_model(None, None))

@@ -9,7 +9,7 @@ disagree on a value the field is *ambiguous*: the planner says so, and the agent
 step to a person with the competing values — never a silent pick.
 """
 
-from nesyflow.extract.choosers import Chooser, FirstChooser, ModelChooser
+from nesyflow.extract.choosers import Chooser, FirstChooser, ModelChooser, PersonChooser
 from nesyflow.extract.finders import Occurrence, find
 from nesyflow.extract.planner import Extraction, ItemText, extract_items, split_items
 from nesyflow.extract.provenance import Ambiguity, Candidate, Reading
@@ -40,6 +40,7 @@ __all__ = [
     "Lookup",
     "ModelChooser",
     "Occurrence",
+    "PersonChooser",
     "Reading",
     "Segment",
     "Source",

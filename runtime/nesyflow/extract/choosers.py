@@ -9,7 +9,7 @@ from typing import Literal, Protocol
 
 from pydantic import BaseModel, create_model
 
-__all__ = ["Chooser", "FirstChooser", "ModelChooser"]
+__all__ = ["Chooser", "FirstChooser", "ModelChooser", "PersonChooser"]
 
 _LETTERS = "ABCDEFGH"
 
@@ -28,6 +28,16 @@ class FirstChooser:
     def choose(self, text: str, question: str, options: list[str]) -> int | None:
         self.calls += 1
         return 0 if options else None
+
+
+class PersonChooser:
+    """No model: every field the evidence leaves open is sent to a person ("none of these")."""
+
+    calls = 0
+
+    def choose(self, text: str, question: str, options: list[str]) -> int | None:
+        self.calls += 1
+        return None
 
 
 class ModelChooser:

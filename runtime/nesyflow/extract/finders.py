@@ -75,9 +75,10 @@ _MINOR = re.compile(r"\b(subtotal|tax|tip|fee|fees|vat|hst|gratuity|service|toll
 
 
 def _number(text: str) -> Decimal:
-    if re.fullmatch(r"\d+,\d{1,2}", text):  # decimal comma: 42,50
-        return Decimal(text.replace(",", "."))
-    return Decimal(text.replace(",", ""))
+    """``1,450.00`` / ``42,50`` (a decimal comma) / ``64`` → a Decimal in cents (``64.00``)."""
+    if re.fullmatch(r"\d+,\d{1,2}", text):
+        return Decimal(text.replace(",", ".")).quantize(Decimal("0.01"))
+    return Decimal(text.replace(",", "")).quantize(Decimal("0.01"))
 
 
 def money(seg: Segment) -> list[Occurrence]:
@@ -300,8 +301,8 @@ def names(seg: Segment, exclude: Callable[[str], bool] = lambda _s: False) -> li
             head = line[: cut.start()] if cut else line
             head = re.sub(r"\s+-\s+(?:e-?ticket.*|receipt.*)$", "", head, flags=re.IGNORECASE)
             for _ in range(3):
+                head = re.sub(r"\s+[A-Z][A-Za-z]+\s+[A-Z]{2}$", "", head)  # "Raleigh NC"
                 head = _HEADER_NOISE.sub("", head)
-            head = re.sub(r"\s+[A-Z][a-z]+\s+[A-Z]{2}$", "", head)  # "Raleigh NC"
             head = head.strip(" -|")
             if head:
                 start = seg.offset + first.start(1)

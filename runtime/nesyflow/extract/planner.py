@@ -6,6 +6,8 @@ order; a span or keyword source ranks its candidates (:func:`nesyflow.extract.fi
 
 * one candidate, or a top candidate with at least twice the evidence of the next (and no second
   candidate with strong evidence of its own) → taken, no model call;
+* a second candidate with strong evidence of its own (the employee wrote $2.50, the receipt's
+  total line says $27.40) → ambiguous at once: two sources disagree, the model cannot settle it;
 * otherwise the :class:`~nesyflow.extract.choosers.Chooser` picks among the top few. If it picks
   the top candidate the value is taken (the model confirmed it); if it picks another or "none of
   these", the field is **ambiguous**: the top value is kept so the claim is complete, and an
@@ -255,6 +257,16 @@ class _Reader:
             return Reading(field=path, value=top.value, origin=origin, detail=detail or top.why,
                            source=top.source, start=top.start, end=top.end, candidates=cands)
         options = cands[:4]
+        if cands[1].score >= STRONG:  # the employee and the receipt disagree: not the model's call
+            self.ambiguities.append(Ambiguity(
+                field=path,
+                values=[str(c.value) for c in options],
+                why=f"two strong sources disagree: {top.value} ({top.why}) and "
+                f"{cands[1].value} ({cands[1].why})",
+            ))
+            return Reading(field=path, value=top.value, origin=origin, detail=detail or top.why,
+                           source=top.source, start=top.start, end=top.end, candidates=cands,
+                           ambiguous=True)
         context = "\n".join(s.text for s in (text.request, text.receipt) if s is not None)
         self.calls += 1
         pick = self.chooser.choose(context, question, [str(c.value) for c in options])
