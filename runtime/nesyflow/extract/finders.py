@@ -61,7 +61,7 @@ _SYMBOL = {"$": "USD", "US$": "USD", "C$": "CAD", "A$": "AUD", "S$": "SGD", "€
 _WORD = {"dollar": "USD", "dollars": "USD", "euro": "EUR", "euros": "EUR", "pound": "GBP",
          "pounds": "GBP", "yen": "JPY"}
 _MONEY = re.compile(
-    r"(?<![\w.,$])(?P<pre>C\$|US\$|A\$|S\$|\$|€|£|¥|(?:" + _CUR_CODES + r")\b)?\s?"
+    r"(?<![\w.,$])(?P<pre>C\$|US\$|A\$|S\$|\$|€|£|¥|(?:" + _CUR_CODES + r")\b)?[ \t]{0,12}"
     r"(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d{1,2})?|\d+(?:[.,]\d{1,2})?)(?![\d%x\"])"
     r"(?:\s?(?P<post>dollars?|euros?|pounds?|yen|" + _CUR_CODES + r")\b)?",
     re.IGNORECASE,
