@@ -11,7 +11,13 @@ step to a person with the competing values — never a silent pick.
 
 from nesyflow.extract.choosers import Chooser, FirstChooser, ModelChooser, PersonChooser
 from nesyflow.extract.finders import Occurrence, find
-from nesyflow.extract.planner import Extraction, ItemText, extract_items, split_items
+from nesyflow.extract.planner import (
+    Extraction,
+    ItemText,
+    extract_items,
+    numbered_lines,
+    split_items,
+)
 from nesyflow.extract.provenance import Ambiguity, Candidate, Reading
 from nesyflow.extract.sources import (
     Default,
@@ -52,5 +58,6 @@ __all__ = [
     "field_sources",
     "find",
     "load_table",
+    "numbered_lines",
     "split_items",
 ]

@@ -8,7 +8,8 @@ the candidates contained the right value in 100% of the expense samples, and a 1
 to read the same text invents values.
 
 Kinds: ``money``, ``date``, ``count`` (a number before a unit word: "3 nights", "four of us"),
-``rate`` (an exchange rate), ``name`` (a receipt header or a capitalised span), ``email``,
+``rate`` (an exchange rate), ``name`` (a receipt header or a capitalised span),
+``dimensions`` (``22 x 13 x 6``), ``email``,
 ``identifier`` (order ids such as ``#W1234567``), ``zip``, ``phrase`` (a purpose phrase).
 """
 
@@ -328,6 +329,18 @@ def names(seg: Segment, exclude: Callable[[str], bool] = lambda _s: False) -> li
     return out
 
 
+# ------------------------------------------------------------------------------------ dimensions
+_DIMS = re.compile(r"\b(\d{1,4})\s*[x×]\s*(\d{1,4})\s*[x×]\s*(\d{1,4})\b", re.IGNORECASE)
+
+
+def dimensions(seg: Segment) -> list[Occurrence]:
+    """Sizes written ``22 x 13 x 6``: the three numbers as a tuple, in the order written."""
+    return [
+        _occ(seg, m, (int(m.group(1)), int(m.group(2)), int(m.group(3))), 2.0, "L x W x H")
+        for m in _DIMS.finditer(seg.text)
+    ]
+
+
 # ------------------------------------------------------------------------------------ identifiers
 _EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
 _ORDER_ID = re.compile(r"#[A-Z]?\d{5,}\b")
@@ -361,6 +374,7 @@ FINDERS: dict[str, Callable[..., list[Occurrence]]] = {
     "date": dates,
     "rate": rates,
     "name": names,
+    "dimensions": dimensions,
     "email": _simple(_EMAIL, "e-mail address"),
     "identifier": _simple(_ORDER_ID, "order id"),
     "zip": _simple(_ZIP, "zip code"),

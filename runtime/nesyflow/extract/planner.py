@@ -47,7 +47,15 @@ from nesyflow.extract.sources import (
 from nesyflow.extract.tables import Table
 from nesyflow.extract.text import Segment
 
-__all__ = ["DECISIVE", "STRONG", "Extraction", "ItemText", "extract_items", "split_items"]
+__all__ = [
+    "DECISIVE",
+    "STRONG",
+    "Extraction",
+    "ItemText",
+    "extract_items",
+    "numbered_lines",
+    "split_items",
+]
 
 DECISIVE = 2.0
 """The top candidate is taken without asking when its score is at least this times the next's."""
@@ -65,10 +73,12 @@ class ItemText:
     receipt: Segment | None
     whole_request: Segment
 
-    def places(self, sources: tuple[str, ...]) -> tuple[list[Segment], list[Segment]]:
-        """(own segments, fallback segments) restricted to the named source fields."""
-        own = [s for s in (self.request, self.receipt) if s is not None and s.source in sources]
-        rest = [self.whole_request] if "request" in sources else []
+    def places(self, sources: tuple[str, ...] | None = None) -> tuple[list[Segment], list[Segment]]:
+        """(own segments, fallback segments), restricted to the named source fields if given."""
+        own = [s for s in (self.request, self.receipt)
+               if s is not None and (sources is None or s.source in sources)]
+        whole = self.whole_request
+        rest = [whole] if (sources is None or whole.source in sources) and whole not in own else []
         return own, rest
 
 
@@ -153,6 +163,16 @@ def split_items(request: str, receipt: str) -> list[ItemText]:
     elif len(blocks) == 1 and count == 1:
         assigned[0] = blocks[0]
     return [ItemText(parts[i], assigned[i], whole) for i in range(count)]
+
+
+def numbered_lines(text: str, source: str) -> list[ItemText]:
+    """One item per numbered line (``1. A backpack: 22 x 13 x 6 inches, 10 lbs;``): a list's
+    length is the number of lines, each element read from its own line only (a value missing
+    from its line is missing, never borrowed from another line)."""
+    whole = Segment(source, text)
+    lines = [whole.part(m.start(), m.end())
+             for m in re.finditer(r"^[ \t]*\d{1,3}[.)][ \t]+.*$", text, re.MULTILINE)]
+    return [ItemText(line, None, line) for line in lines]
 
 
 # ------------------------------------------------------------------------------ reading
@@ -311,7 +331,7 @@ class _Reader:
         if isinstance(source, Keywords):
             table = self.tables[source.table]
             rows = [(ln, r) for ln, r in table.rows if r["field"] == name]
-            own, rest = text.places(("request", "receipt"))
+            own, rest = text.places()
             occs = _keyword_occurrences(rows, own, table.name) or _keyword_occurrences(
                 rows, rest, table.name)
             if occs:
@@ -327,7 +347,7 @@ class _Reader:
         if isinstance(source, Lookup):
             table = self.tables[source.table]
             keys = sorted(table.rows, key=lambda r: -len(r[1][source.key]))
-            own, rest = text.places(("request", "receipt"))
+            own, rest = text.places()
             for segs in (own, rest):
                 hits: list[tuple[int, int, Segment, int, dict[str, str], re.Match[str]]] = []
                 for order, seg in enumerate(segs):
