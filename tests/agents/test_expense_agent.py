@@ -110,6 +110,21 @@ def test_passing_claim_is_paid_once_with_the_provenance_of_its_values(flow, stor
     assert len(ledger(tmp_path)) == 1
 
 
+def test_runs_show_prints_where_each_value_was_read(flow, store, tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from nesyflow.cli.app import app
+
+    monkeypatch.setenv("COLUMNS", "200")
+    row = sample("exp-001", "pass")
+    result = start_run(flow, row, store=store)
+    shown = CliRunner().invoke(app, ["runs", "show", result.run_id, "--db", store.url])
+    assert shown.exit_code == 0, shown.output
+    assert "where each value was read" in shown.output
+    assert "items.0.amount = 27.40 ← span" in shown.output and "'$27.40'" in shown.output
+    assert "employee_level = staff ← input" in shown.output
+
+
 def test_the_tip_is_never_taken_for_the_total():
     """Every receipt with a tip line: the claim's amount is the total, not the tip."""
     rows = [r for r in [*SAMPLES.values(), *HELDOUT.values()] if "Tip" in r["receipt"]]

@@ -45,6 +45,8 @@ def test_demo_runs_the_expense_agent_and_fills_the_store(tmp_path):
         "sent to a person",
         "fields right",
         "verdict as expected",
+        "Where the values came from",
+        "Where each paid value was read",
         "Where the time went",
         "nesyflow runs list",
         "nesyflow reviews list",
@@ -59,8 +61,10 @@ def test_demo_runs_the_expense_agent_and_fills_the_store(tmp_path):
         assert len(runs) == 3 and {r.workflow for r in runs} == {"expense"}
         for run in runs:
             steps = store.steps(run.id)
-            llm = [s for s in steps if s.kind == "llm"]
-            assert llm and llm[0].model == "local/smollm2" and llm[0].model_ms > 0
-            assert llm[0].packs and llm[0].packs[0]["name"] == "expense"
+            read = next(s for s in steps if s.node == "read" and s.kind == "tool")
+            fields = {r["field"] for r in read.output["readings"]}
+            assert {"items.0.amount", "items.0.date", "employee_name"} <= fields
+            check = next(s for s in steps if s.node == "extract" and s.kind == "check")
+            assert check.packs and check.packs[0]["name"] == "expense"
     finally:
         store.close()

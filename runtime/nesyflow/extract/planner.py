@@ -397,9 +397,10 @@ class _Reader:
             return Reading(field=path, value=source.value, origin="default",
                            detail="nothing in the text; the schema's default")
         if isinstance(source, Written):
-            clause = re.split(r"[.;:!?]|,\s", text.request.text.strip(" ,.;"), maxsplit=1)[0]
-            clause = re.sub(r"^\W*(and|plus)\b\s*", "", clause.strip()).strip()[: source.max_chars]
-            if not clause:
+            clauses = [c.strip() for c in re.split(r"[.;:!?]\s|,\s|\s-\s", text.request.text)]
+            clauses = [re.sub(r"^\W*(and|plus)\b\s*", "", c).strip(" .,;") for c in clauses]
+            clause = next((c for c in clauses if len(c.split()) >= 3), "")[: source.max_chars]
+            if not clause:  # a greeting or a fragment: no description beats a wrong one
                 return None
             start = text.request.offset + text.request.text.find(clause[:10])
             return Reading(field=path, value=clause, origin="span", source="request",
