@@ -3,7 +3,8 @@
 Every value comes from a place: the employee fields from the run's input, amounts, dates,
 merchants and counts from spans the finders found, the city tier from the pack's city table,
 category, alcohol, receipt and cabin class from the pack's keyword table
-(``rules/expense/data/``), the number of items from the request's structure. The model is asked
+(``rules/expense/data/``) — a category the keywords leave open by the nearest labelled samples
+(sentence-transformers + faiss) —, the number of items from the request's structure. The model is asked
 only to choose when the evidence is not decisive; when it disagrees with the finders the field is
 ambiguous and the context tells the rules (``ambiguous``), which send the claim to a person.
 
@@ -79,6 +80,23 @@ def _tables() -> dict[str, Any]:
     }
 
 
+@cache
+def category_index() -> Any:
+    """The agent's labelled requests (single-item samples: request → category) as a neighbour
+    index, built on first use; a request is never judged by its own label (leave-one-out)."""
+    import json
+
+    from nesyflow.extract.neighbours import NeighbourIndex
+
+    examples = []
+    for line in (_HERE / "samples.jsonl").read_text(encoding="utf-8").splitlines():
+        row = json.loads(line) if line.strip() else None
+        items = (row or {}).get("expected", {}).get("items") or []
+        if len(items) == 1:
+            examples.append((row["id"], row["request"], items[0]["category"]))
+    return NeighbourIndex(examples)
+
+
 def _is_city(text: str) -> bool:
     cities = {c.lower() for c in _tables()["cities"].column("city")}
     return text.lower() in cities
@@ -102,7 +120,7 @@ def read_with(args: ReadArgs, chooser: Chooser) -> ReadResult:
     texts = split_items(args.request, args.receipt)
     got = extract_items(
         ExtractedItem, texts, _tables(), chooser, submitted=args.submitted_on,
-        exclude_names=_is_city,
+        exclude_names=_is_city, indexes={"categories": category_index},
     )
     inputs = [
         Reading(field="employee_name", value=args.employee.name, origin="input",

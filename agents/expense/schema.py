@@ -27,6 +27,7 @@ from nesyflow.extract.sources import (
     FromInput,
     Keywords,
     Lookup,
+    Neighbours,
     Present,
     Span,
     When,
@@ -101,7 +102,7 @@ class ExtractedItem(BaseModel):
 
     amount: Annotated[Money, Span("money")]  # type: ignore[valid-type]
     currency: Annotated[Currency, Derived("amount", "currency", default="USD")] = "USD"  # type: ignore[valid-type]
-    category: Annotated[Category, Keywords(), Default("other")]  # type: ignore[valid-type]
+    category: Annotated[Category, Keywords(), Neighbours("categories"), Default("other")]  # type: ignore[valid-type]
     merchant: Annotated[
         str, Default("personal car", "category", ("mileage",)), Span("name")
     ] = Field(min_length=1, max_length=60)

@@ -149,14 +149,11 @@ def test_employee_amount_that_disagrees_with_the_receipt_goes_to_a_person(flow, 
     assert ledger(tmp_path) == []
 
 
-def undecided_ride():
-    """An Uber ride whose request also talks about a hotel twice: the keywords leave the
-    category open (ground transport 3 vs lodging 2), so the model is asked."""
+def undecided_date():
+    """The employee writes April 3rd, the receipt says Apr 2: neither is decisive (2.0 vs 1.5)
+    and neither is strong enough to make it a conflict at once, so the model is asked."""
     row = copy.deepcopy(sample("exp-001", "pass"))
-    row["request"] = (
-        "Uber to the Meridian client site on April 2nd from the hotel, as the hotel shuttle "
-        "broke down, $27.40. Receipt attached."
-    )
+    row["request"] = row["request"].replace("April 2nd", "April 3rd")
     return row
 
 
@@ -166,7 +163,7 @@ def test_model_disagreeing_with_the_top_candidate_sends_the_claim_to_a_person(
     """The model picks the second option → ambiguous → a person, though every policy rule
     passes."""
     monkeypatch.setenv("NESYFLOW_EXTRACT_CHOOSER", "model")
-    row = undecided_ride()
+    row = undecided_date()
     with scripted_responses([{"answer": "B"}]) as script:
         result = start_run(flow, row, store=store)
     assert len(script.calls) == 1
@@ -177,20 +174,20 @@ def test_model_disagreeing_with_the_top_candidate_sends_the_claim_to_a_person(
     assert review.rules == ["ambiguous"]
     readings = read_step(store, result.run_id).output["readings"]
     asked = [r for r in readings if r.get("model_choice") is not None]
-    assert [r["field"] for r in asked] == ["items.0.category"] and asked[0]["ambiguous"]
+    assert [r["field"] for r in asked] == ["items.0.date"] and asked[0]["ambiguous"]
     assert ledger(tmp_path) == []
 
 
 def test_model_confirming_the_top_candidate_lets_the_claim_pay(flow, store, tmp_path, monkeypatch):
     monkeypatch.setenv("NESYFLOW_EXTRACT_CHOOSER", "model")
-    row = undecided_ride()
+    row = undecided_date()
     with scripted_responses([{"answer": "A"}]):
         result = start_run(flow, row, store=store)
     assert result.status.value == "completed", result.error
     assert len(ledger(tmp_path)) == 1
     readings = read_step(store, result.run_id).output["readings"]
-    category = next(r for r in readings if r["field"] == "items.0.category")
-    assert category["origin"] == "model" and category["value"] == "ground_transport"
+    date = next(r for r in readings if r["field"] == "items.0.date")
+    assert date["origin"] == "model" and date["value"] == "2025-04-03"
 
 
 def test_no_shipped_request_is_paid_wrongly(pack):

@@ -39,6 +39,7 @@ from nesyflow.extract.sources import (
     FromInput,
     Keywords,
     Lookup,
+    Neighbours,
     Present,
     Span,
     Written,
@@ -258,8 +259,9 @@ def _itemised(receipt: Segment | None) -> bool:
 
 class _Reader:
     def __init__(self, tables: Mapping[str, Table], chooser: Chooser, submitted: dt.date | None,
-                 exclude_names: Any) -> None:
+                 exclude_names: Any, indexes: Mapping[str, Any] | None = None) -> None:
         self.tables = tables
+        self.indexes = indexes or {}
         self.chooser = chooser
         self.submitted = submitted
         self.exclude = exclude_names
@@ -267,12 +269,46 @@ class _Reader:
         self.ambiguities: list[Ambiguity] = []
         self.calls = 0
 
+    @staticmethod
+    def _decisive(cands: list[Candidate]) -> bool:
+        return len(cands) == 1 or (
+            cands[0].score >= DECISIVE * cands[1].score and cands[1].score < STRONG
+        )
+
+    def _neighbours(self, path: str, cands: list[Candidate], text: ItemText,
+                    near: Neighbours) -> Reading | None:
+        """The keywords left the enum open: the nearest labelled examples vote among the options."""
+        from nesyflow.extract.neighbours import NeighboursUnavailable
+
+        index = self.indexes[near.index]
+        try:
+            if callable(index) and not hasattr(index, "vote"):
+                index = index()  # built on first use (loading the embedding model takes seconds)
+        except NeighboursUnavailable:
+            return None  # not installed: the chooser decides, as without neighbours
+        options = [str(c.value) for c in cands[:4]]
+        best, found = index.vote(text.request.text, options, near.k)
+        top = cands[0]
+        neighbours = ", ".join(f"{n.example}={n.label} ({n.similarity})" for n in found)
+        if best == top.value:
+            return Reading(field=path, value=top.value, origin="neighbours",
+                           detail=f"keywords left {' / '.join(options)} open; the nearest "
+                           f"examples chose {best}: {neighbours}",
+                           source=top.source, start=top.start, end=top.end, candidates=cands)
+        self.ambiguities.append(Ambiguity(
+            field=path, values=options,
+            why=f"keywords ranked {top.value} first (score {top.score} vs {cands[1].score}); "
+            f"the nearest examples chose {best or 'none of these'}: {neighbours}",
+        ))
+        return Reading(field=path, value=top.value, origin="keywords",
+                       detail=f"keywords and neighbours disagree ({neighbours})",
+                       source=top.source, start=top.start, end=top.end, candidates=cands,
+                       model_choice=None, ambiguous=True)
+
     def decide(self, path: str, cands: list[Candidate], text: ItemText, question: str,
                origin: str, detail: str = "", never_ambiguous: bool = False) -> Reading:
         top = cands[0]
-        decisive = len(cands) == 1 or (
-            top.score >= DECISIVE * cands[1].score and cands[1].score < STRONG
-        )
+        decisive = self._decisive(cands)
         if decisive or never_ambiguous:
             return Reading(field=path, value=top.value, origin=origin, detail=detail or top.why,
                            source=top.source, start=top.start, end=top.end, candidates=cands)
@@ -311,13 +347,14 @@ class _Reader:
         if plan.when is not None and values.get(plan.when.field) not in plan.when.values:
             return None
         for source in plan.sources:
-            reading = self._one(source, plan.name, path, text, readings, values)
+            reading = self._one(source, plan.name, path, text, readings, values, plan.sources)
             if reading is not None:
                 return reading
         return None
 
     def _one(self, source: Any, name: str, path: str, text: ItemText,
-             readings: dict[str, Reading], values: dict[str, Any]) -> Reading | None:
+             readings: dict[str, Reading], values: dict[str, Any],
+             plan_sources: tuple[Any, ...] = ()) -> Reading | None:
         if isinstance(source, Span):
             own, rest = text.places(source.text)
             occs = _occurrences(source, own, self.submitted, self.exclude)
@@ -335,7 +372,13 @@ class _Reader:
             occs = _keyword_occurrences(rows, own, table.name) or _keyword_occurrences(
                 rows, rest, table.name)
             if occs:
-                return self.decide(path, rank(occs), text,
+                cands = rank(occs)
+                near = next((m for m in plan_sources if isinstance(m, Neighbours)), None)
+                if near is not None and not self._decisive(cands) and near.index in self.indexes:
+                    reading = self._neighbours(path, cands, text, near)
+                    if reading is not None:
+                        return reading
+                return self.decide(path, cands, text,
                                    f"Which {name.replace('_', ' ')} is it?", "keywords")
             if source.itemised is not None and _itemised(text.receipt):
                 return Reading(field=path, value=source.itemised, origin="keywords",
@@ -405,8 +448,8 @@ class _Reader:
             start = text.request.offset + text.request.text.find(clause[:10])
             return Reading(field=path, value=clause, origin="span", source="request",
                            start=start, end=start + len(clause), detail="first clause")
-        if isinstance(source, FromInput):
-            return None  # claim-level constants are set by the caller from the run's input
+        if isinstance(source, FromInput | Neighbours):
+            return None  # input constants are set by the caller; neighbours serve Keywords
         return None
 
 
@@ -419,10 +462,13 @@ def extract_items(
     submitted: dt.date | None = None,
     exclude_names: Any = lambda _s: False,
     prefix: str = "items",
+    indexes: Mapping[str, Any] | None = None,
 ) -> Extraction:
-    """Read every annotated field of ``item_model`` for each item text (see the module doc)."""
+    """Read every annotated field of ``item_model`` for each item text (see the module doc).
+    ``indexes`` names the neighbour indexes (a :class:`~nesyflow.extract.neighbours.NeighbourIndex`
+    or a function building one on first use)."""
     plans = field_sources(item_model)
-    reader = _Reader(tables, chooser, submitted, exclude_names)
+    reader = _Reader(tables, chooser, submitted, exclude_names, indexes)
     items: list[dict[str, Any]] = []
     for index, text in enumerate(texts):
         values: dict[str, Any] = {}

@@ -8,7 +8,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = ["Ambiguity", "Candidate", "Origin", "Reading"]
 
-Origin = Literal["input", "span", "lookup", "keywords", "default", "model", "structure"]
+Origin = Literal[
+    "input", "span", "lookup", "keywords", "default", "model", "neighbours", "structure"
+]
 
 
 class Candidate(BaseModel):

@@ -30,6 +30,7 @@ __all__ = [
     "FromInput",
     "Keywords",
     "Lookup",
+    "Neighbours",
     "Present",
     "Source",
     "Span",
@@ -97,6 +98,19 @@ class Keywords(Source):
     def describe(self) -> str:
         extra = f"; {self.itemised!r} if an itemised receipt has none" if self.itemised is not None else ""
         return f"keyword evidence (pack table {self.table}){extra}"
+
+
+@dataclass(frozen=True)
+class Neighbours(Source):
+    """For an enum the keywords leave open: the ``k`` nearest labelled examples of the index
+    named ``index`` (sentence-transformers + faiss) vote among the keyword options; agreeing
+    with the keywords' top option settles it, disagreeing makes the field ambiguous."""
+
+    index: str
+    k: int = 5
+
+    def describe(self) -> str:
+        return f"if the keywords leave it open: the {self.k} nearest labelled examples ({self.index})"
 
 
 @dataclass(frozen=True)
