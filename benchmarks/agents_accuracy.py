@@ -138,8 +138,13 @@ def _paid_wrongly(o) -> bool:
     if o.expected_verdict != "pass":
         return True
     tally = o.score.per_field
-    return any(tally.get(k, [0, 0])[0] != tally.get(k, [0, 0])[1]
-               for k in ("amount", "currency", "fx_rate")) or not o.score.items_right_count
+    return (
+        any(
+            tally.get(k, [0, 0])[0] != tally.get(k, [0, 0])[1]
+            for k in ("amount", "currency", "fx_rate")
+        )
+        or not o.score.items_right_count
+    )
 
 
 def expense(model: str | None, limit: int | None, store, file: str = "samples.jsonl") -> dict:
@@ -181,8 +186,9 @@ def expense(model: str | None, limit: int | None, store, file: str = "samples.js
         "paid": len(paid),
         "should_pay": sum(o.expected_verdict == "pass" for o in outcomes),
         "paid_wrongly": sum(_paid_wrongly(o) for o in outcomes),
-        "ambiguous": sum(any(r.get("rule") == "ambiguous" for r in o.review_reasons)
-                         for o in outcomes),
+        "ambiguous": sum(
+            any(r.get("rule") == "ambiguous" for r in o.review_reasons) for o in outcomes
+        ),
         "model_calls": sum(o.model_calls for o in outcomes),
         "seconds_per_claim": round(sum(o.wall_s for o in outcomes) / n, 2) if n else None,
         "per_field_by_source": source_tally(outcomes),
@@ -260,7 +266,11 @@ def main() -> int:
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     summary = {
-        k: {kk: vv for kk, vv in v.items() if not isinstance(vv, list) and kk != "per_field_by_source"}
+        k: {
+            kk: vv
+            for kk, vv in v.items()
+            if not isinstance(vv, list) and kk != "per_field_by_source"
+        }
         for k, v in report.items()
         if isinstance(v, dict)
         and k in ("airline_baggage", "airline_baggage_heldout", "expense", "expense_heldout")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, create_model
 
 from nesyflow._imports import load_module
 from nesyflow.extract import (
@@ -36,13 +36,13 @@ class ReadArgs(BaseModel):
     prompt: str
 
 
-class _TripFields(BaseModel):
-    """The trip's own fields (the bags are read line by line)."""
-
-    customer_class: TripText.model_fields["customer_class"].rebuild_annotation()  # type: ignore[valid-type]
-    origin: TripText.model_fields["origin"].rebuild_annotation()  # type: ignore[valid-type]
-    destination: TripText.model_fields["destination"].rebuild_annotation()  # type: ignore[valid-type]
-    base_price: TripText.model_fields["base_price"].rebuild_annotation()  # type: ignore[valid-type]
+_TripFields = create_model(  # the trip's own fields, with their sources (bags: line by line)
+    "_TripFields",
+    **{
+        name: (TripText.model_fields[name].rebuild_annotation(), ...)
+        for name in ("customer_class", "origin", "destination", "base_price")
+    },
+)
 
 
 class TripReading(BaseModel):
@@ -59,8 +59,11 @@ def read_trip(args: ReadArgs) -> TripReading:
     head = extract_items(_TripFields, [ItemText(whole, None, whole)], {}, chooser, prefix="trip")
     lines = numbered_lines(args.prompt, "prompt")
     bags = extract_items(BagText, lines, {}, chooser, prefix="bags")
-    problems = [f"{name}: not found in the description" for name in _TripFields.model_fields
-                if name not in head.items[0]]
+    problems = [
+        f"{name}: not found in the description"
+        for name in _TripFields.model_fields
+        if name not in head.items[0]
+    ]
     if not lines:
         problems.append("bags: no numbered lines (1. A backpack: 22 x 13 x 6 inches, 10 lbs)")
     for index, (line, bag) in enumerate(zip(lines, bags.items, strict=True)):

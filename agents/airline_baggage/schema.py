@@ -58,8 +58,13 @@ class TripText(BaseModel):
         CabinClass,
         Span(
             "phrase",
-            ((r"\b(?P<v>Basic Economy|Main Cabin|Main Plus|Premium Economy|Business|First)"
-              r"\s+Class\b", 2.0),),
+            (
+                (
+                    r"\b(?P<v>Basic Economy|Main Cabin|Main Plus|Premium Economy|Business|First)"
+                    r"\s+Class\b",
+                    2.0,
+                ),
+            ),
             ("prompt",),
         ),
     ]
@@ -68,10 +73,11 @@ class TripText(BaseModel):
     )
     destination: Annotated[
         str,
-        Span("phrase", ((r"\bfrom [^\n]+? to (?P<v>[^\n]+?)(?: with\b|[,.:;]\s)", 2.0),),
-             ("prompt",)),
+        Span(
+            "phrase", ((r"\bfrom [^\n]+? to (?P<v>[^\n]+?)(?: with\b|[,.:;]\s)", 2.0),), ("prompt",)
+        ),
     ] = Field(min_length=1, max_length=40, description="City it flies to.")
     bags: list[BagText] = Field(min_length=1, max_length=12, description="Items in listed order.")
-    base_price: Annotated[int, Span("count", ((r"ticket is \${n}", 2.0), (r"\${n}", 1.0)), ("prompt",))] = (
-        Field(ge=0, le=100000, description="Ticket price in dollars.")
-    )
+    base_price: Annotated[
+        int, Span("count", ((r"ticket is \${n}", 2.0), (r"\${n}", 1.0)), ("prompt",))
+    ] = Field(ge=0, le=100000, description="Ticket price in dollars.")

@@ -25,6 +25,7 @@ _agent = load_module(Path(__file__).with_name("schema.py"))
 Ticket = _pack.Ticket
 BagText = _agent.BagText
 
+
 def _gazetteer() -> dict[str, tuple[str, ...]]:
     """Region → cities, from the pack's own table (``rules/airline_baggage/data/gazetteer.csv``):
     knowledge the fee rules depend on lives with them, not in the agent."""

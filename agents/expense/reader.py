@@ -34,6 +34,7 @@ from nesyflow.extract import (
     PersonChooser,
     Reading,
     extract_items,
+    field_sources,
     load_table,
     split_items,
 )
@@ -49,6 +50,7 @@ ExtractedClaim = _schema.ExtractedClaim
 ExtractedItem = _schema.ExtractedItem
 Employee = _schema.Employee
 ClaimContext = _pack.ClaimContext
+field_sources(ExtractedItem)  # the schema's sources are validated when the workflow loads
 
 
 class ReadArgs(BaseModel):
@@ -119,18 +121,36 @@ def read_with(args: ReadArgs, chooser: Chooser) -> ReadResult:
     """Read the claim from ``args``' text; ``chooser`` decides what the evidence leaves open."""
     texts = split_items(args.request, args.receipt)
     got = extract_items(
-        ExtractedItem, texts, _tables(), chooser, submitted=args.submitted_on,
-        exclude_names=_is_city, indexes={"categories": category_index},
+        ExtractedItem,
+        texts,
+        _tables(),
+        chooser,
+        submitted=args.submitted_on,
+        exclude_names=_is_city,
+        indexes={"categories": category_index},
     )
     inputs = [
-        Reading(field="employee_name", value=args.employee.name, origin="input",
-                detail="employee.name"),
-        Reading(field="employee_level", value=args.employee.level, origin="input",
-                detail="employee.level"),
-        Reading(field="submitted_on", value=args.submitted_on.isoformat(), origin="input",
-                detail="submitted_on"),
-        Reading(field="items", value=len(texts), origin="structure",
-                detail="one item per amount the employee wrote (or 'two rides'), at least one"),
+        Reading(
+            field="employee_name", value=args.employee.name, origin="input", detail="employee.name"
+        ),
+        Reading(
+            field="employee_level",
+            value=args.employee.level,
+            origin="input",
+            detail="employee.level",
+        ),
+        Reading(
+            field="submitted_on",
+            value=args.submitted_on.isoformat(),
+            origin="input",
+            detail="submitted_on",
+        ),
+        Reading(
+            field="items",
+            value=len(texts),
+            origin="structure",
+            detail="one item per amount the employee wrote (or 'two rides'), at least one",
+        ),
     ]
     for index, values in enumerate(got.items):
         for name in ("amount", "merchant"):
@@ -139,17 +159,21 @@ def read_with(args: ReadArgs, chooser: Chooser) -> ReadResult:
                     f"items.{index}.{name}: not found in the request or the receipt "
                     f"(item {index + 1} of {len(texts)}); a person must read it"
                 )
-    claim = ExtractedClaim.model_validate({
-        "employee_name": args.employee.name,
-        "employee_level": args.employee.level,
-        "submitted_on": args.submitted_on,
-        "items": got.items,
-    })
-    context = args.context.model_copy(update={
-        "ambiguities": [
-            _pack.Ambiguity(field=a.field, values=" | ".join(a.values)) for a in got.ambiguities
-        ]
-    })
+    claim = ExtractedClaim.model_validate(
+        {
+            "employee_name": args.employee.name,
+            "employee_level": args.employee.level,
+            "submitted_on": args.submitted_on,
+            "items": got.items,
+        }
+    )
+    context = args.context.model_copy(
+        update={
+            "ambiguities": [
+                _pack.Ambiguity(field=a.field, values=" | ".join(a.values)) for a in got.ambiguities
+            ]
+        }
+    )
     return ReadResult(
         claim=claim,
         context=context,

@@ -80,15 +80,21 @@ class ExpenseRequest(BaseModel):
 
 _FOREIGN = ("EUR", "GBP", "CAD", "AUD", "JPY", "CHF", "MXN", "INR", "SGD")
 _PURPOSE = (
-    (r"\bto (?P<v>(?:close|pitch|talk|discuss|plan|thank|celebrate|negotiate|review|present|"
-     r"sign|welcome|meet)\b[^.;()]*)", 3.0),
+    (
+        r"\bto (?P<v>(?:close|pitch|talk|discuss|plan|thank|celebrate|negotiate|review|present|"
+        r"sign|welcome|meet)\b[^.;()]*)",
+        3.0,
+    ),
     (r"\b(?P<v>thank(?:ing|s|-you| you)\b[^.;()]*)", 3.0),
     (r"\bI was (?P<v>(?:staffing|working|covering|presenting|supporting|running)\b[^.;()]*)", 3.0),
     (r"\b(?P<v>(?:customer|client) advisory board[^.;,()]*)", 2.0),
     (r"\b(?:because|since) (?P<v>[^.;()]*)", 2.0),
-    (r"\bfor the (?P<v>[^.;,()]*?\b(?:kickoff|meeting|summit|audit|visit|review|launch|"
-     r"conference|workshop|sessions|job|install|show|onsite|off-site|prep|renewal|onboarding|"
-     r"integration))\b", 1.0),
+    (
+        r"\bfor the (?P<v>[^.;,()]*?\b(?:kickoff|meeting|summit|audit|visit|review|launch|"
+        r"conference|workshop|sessions|job|install|show|onsite|off-site|prep|renewal|onboarding|"
+        r"integration))\b",
+        1.0,
+    ),
     (r"\bduring the (?P<v>[^.;,()]*)", 1.0),
 )
 
@@ -103,15 +109,17 @@ class ExtractedItem(BaseModel):
     amount: Annotated[Money, Span("money")]  # type: ignore[valid-type]
     currency: Annotated[Currency, Derived("amount", "currency", default="USD")] = "USD"  # type: ignore[valid-type]
     category: Annotated[Category, Keywords(), Neighbours("categories"), Default("other")]  # type: ignore[valid-type]
-    merchant: Annotated[
-        str, Default("personal car", "category", ("mileage",)), Span("name")
-    ] = Field(min_length=1, max_length=60)
+    merchant: Annotated[str, Default("personal car", "category", ("mileage",)), Span("name")] = (
+        Field(min_length=1, max_length=60)
+    )
     date: Annotated[dt.date | None, Span("date")] = None
     receipt_attached: Annotated[bool | None, Keywords(), Present("receipt", True)] = None
     description: Annotated[str, Written(80)] = Field("", max_length=80)
     fx_rate: Annotated[Rate | None, When("currency", *_FOREIGN), Span("rate")] = None  # type: ignore[valid-type]
     city_tier: Annotated[
-        Literal[1, 2, 3] | None, When("category", "meals", "lodging"), Lookup("cities", "city", "tier")
+        Literal[1, 2, 3] | None,
+        When("category", "meals", "lodging"),
+        Lookup("cities", "city", "tier"),
     ] = None
     nights: Annotated[
         int | None, When("category", "lodging"), Span("count", (("{n} nights?", 2.0),))

@@ -77,11 +77,14 @@ def test_every_sample_and_heldout_case_gets_the_gold_total():
     assert len(HELDOUT) >= 20
     pack = load_pack(ROOT / "rules" / "airline_baggage")
     for case in HELDOUT:
-        assert check(pack, case["info"], timeout=10).derived["total_cost"] == case[
-            "gold_total_cost"
-        ]
-    wrong = [c["idx"] for c in [*CASES, *HELDOUT]
-             if total_of(c).derived.get("total_cost") != c["gold_total_cost"]]
+        assert (
+            check(pack, case["info"], timeout=10).derived["total_cost"] == case["gold_total_cost"]
+        )
+    wrong = [
+        c["idx"]
+        for c in [*CASES, *HELDOUT]
+        if total_of(c).derived.get("total_cost") != c["gold_total_cost"]
+    ]
     assert wrong == []
 
 

@@ -104,7 +104,10 @@ def test_passing_claim_is_paid_once_with_the_provenance_of_its_values(flow, stor
         assert text, f"{name}: no span"
     amount = readings["items.0.amount"]
     assert "27.40" in row[amount["source"]][amount["start"] : amount["end"]]
-    assert {Decimal(c["value"]) for c in amount["candidates"]} >= {Decimal("27.40"), Decimal("2.50")}  # the tip was seen
+    assert {Decimal(c["value"]) for c in amount["candidates"]} >= {
+        Decimal("27.40"),
+        Decimal("2.50"),
+    }  # the tip was seen
     assert readings["employee_level"]["origin"] == "input"
     assert resume(result.run_id, store=store).status.value == "completed"
     assert len(ledger(tmp_path)) == 1
@@ -226,8 +229,9 @@ def test_decision_resumes_the_run_and_pays_exactly_once(flow, store, tmp_path):
     assert result.status.value == "waiting_review"
     review = store.get_review(result.review_id)
     assert review.rules == ["manager_approval_required"]
-    decide(result.review_id, "approve", "fin-ops", "budget owner agreed", store=store,
-           workflow=flow)
+    decide(
+        result.review_id, "approve", "fin-ops", "budget owner agreed", store=store, workflow=flow
+    )
     assert resume(result.run_id, store=store, workflow=flow).status.value == "completed"
     assert resume(result.run_id, store=store, workflow=flow).status.value == "completed"
     paid = ledger(tmp_path)

@@ -9,7 +9,14 @@ from typing import Annotated
 import pytest
 from pydantic import BaseModel
 
-from nesyflow.extract import Keywords, Neighbours, PersonChooser, extract_items, load_table, split_items
+from nesyflow.extract import (
+    Keywords,
+    Neighbours,
+    PersonChooser,
+    extract_items,
+    load_table,
+    split_items,
+)
 from nesyflow.extract.neighbours import NeighbourIndex
 
 DATA = Path(__file__).resolve().parents[2] / "rules" / "expense" / "data"
@@ -34,7 +41,9 @@ def test_a_query_never_returns_its_own_example(index):
 
 
 def test_the_vote_is_restricted_to_the_options(index):
-    best, near = index.vote("Cab ride from the hotel to the airport.", ["ground_transport", "lodging"])
+    best, near = index.vote(
+        "Cab ride from the hotel to the airport.", ["ground_transport", "lodging"]
+    )
     assert best == "ground_transport" and near
     best, _ = index.vote("Cab ride from the hotel to the airport.", ["gifts"])
     assert best is None

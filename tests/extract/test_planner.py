@@ -31,7 +31,9 @@ DATA = ROOT / "rules" / "expense" / "data"
 
 class Item(BaseModel):
     category: Annotated[str, Keywords(), Default("other")]
-    city_tier: Annotated[int | None, When("category", "meals"), Lookup("cities", "city", "tier")] = None
+    city_tier: Annotated[
+        int | None, When("category", "meals"), Lookup("cities", "city", "tier")
+    ] = None
     amount: Annotated[float | None, Span("money")] = None
 
 
@@ -93,9 +95,10 @@ def test_a_table_with_a_missing_column_or_an_empty_cell_names_the_file_and_line(
 def test_fields_are_read_in_order_and_a_condition_skips_a_field(tables):
     texts = split_items("Lunch in Denver, $18.65.", "")
     got = extract_items(Item, texts, tables, FirstChooser())
-    assert got.items == [{"category": "meals", "city_tier": 2, "amount": 18.65}] or got.items[0][
-        "city_tier"
-    ] == 2
+    assert (
+        got.items == [{"category": "meals", "city_tier": 2, "amount": 18.65}]
+        or got.items[0]["city_tier"] == 2
+    )
     tier = next(r for r in got.readings if r.field == "items.0.city_tier")
     assert tier.origin == "lookup" and "cities.csv:" in tier.detail and "Denver" in tier.detail
     taxi = extract_items(Item, split_items("Taxi in Denver, $18.65.", ""), tables, FirstChooser())
@@ -105,16 +108,19 @@ def test_fields_are_read_in_order_and_a_condition_skips_a_field(tables):
 def test_the_model_is_not_asked_when_the_evidence_is_decisive(tables):
     chooser = Picky()
     got = extract_items(
-        Item, split_items("Uber to the client, $27.40.", "UBER\nTip $2.50\nTotal $27.40"),
-        tables, chooser,
+        Item,
+        split_items("Uber to the client, $27.40.", "UBER\nTip $2.50\nTotal $27.40"),
+        tables,
+        chooser,
     )
     assert chooser.calls == 0 and got.ambiguities == []
 
 
 def test_a_model_that_disagrees_makes_the_field_ambiguous_and_keeps_the_ranked_value(tables):
     chooser = Picky()
-    texts = split_items("Uber to the hotel after the hotel shuttle broke down, $27.40.",
-                        "UBER\nTotal $27.40")
+    texts = split_items(
+        "Uber to the hotel after the hotel shuttle broke down, $27.40.", "UBER\nTotal $27.40"
+    )
     got = extract_items(Item, texts, tables, chooser)
     assert chooser.calls == 1
     (amb,) = got.ambiguities
@@ -125,8 +131,9 @@ def test_a_model_that_disagrees_makes_the_field_ambiguous_and_keeps_the_ranked_v
 
 
 def test_none_of_these_sends_the_field_to_a_person(tables):
-    texts = split_items("Uber to the hotel after the hotel shuttle broke down, $27.40.",
-                        "UBER\nTotal $27.40")
+    texts = split_items(
+        "Uber to the hotel after the hotel shuttle broke down, $27.40.", "UBER\nTotal $27.40"
+    )
     got = extract_items(Item, texts, tables, PersonChooser())
     assert [a.field for a in got.ambiguities] == ["items.0.category"]
     assert "none of these" in got.ambiguities[0].why
@@ -134,8 +141,9 @@ def test_none_of_these_sends_the_field_to_a_person(tables):
 
 def test_two_strong_sources_that_disagree_are_ambiguous_without_asking(tables):
     chooser = FirstChooser()
-    got = extract_items(Item, split_items("Uber ride, $2.50.", "UBER\nTip $2.50\nTotal $27.40"),
-                        tables, chooser)
+    got = extract_items(
+        Item, split_items("Uber ride, $2.50.", "UBER\nTip $2.50\nTotal $27.40"), tables, chooser
+    )
     assert chooser.calls == 0
     (amb,) = got.ambiguities
     assert amb.field == "items.0.amount" and set(amb.values[:2]) == {"2.50", "27.40"}
@@ -151,8 +159,10 @@ def test_the_list_length_comes_from_the_structure():
     assert len(items) == 2
     assert "Checker Cab" in items[0].request.text and "Chick-fil-A" in items[1].request.text
     assert items[0].receipt is None and items[1].receipt is not None
-    rides = split_items("Two Uber rides on April 8 - $24.60 each way. Receipts attached.",
-                        "UBER  Total $24.60\nUBER  Total $24.60")
+    rides = split_items(
+        "Two Uber rides on April 8 - $24.60 each way. Receipts attached.",
+        "UBER  Total $24.60\nUBER  Total $24.60",
+    )
     assert len(rides) == 2 and rides[0].receipt != rides[1].receipt
 
 
@@ -160,6 +170,46 @@ def test_item_fields_literal_values_come_from_the_table(tables):
     class Cabin(BaseModel):
         fare_class: Annotated[Literal["economy", "premium_economy"] | None, Keywords()] = None
 
-    got = extract_items(Cabin, split_items("Premium economy to Singapore, $5,600.", ""),
-                        tables, FirstChooser())
+    got = extract_items(
+        Cabin, split_items("Premium economy to Singapore, $5,600.", ""), tables, FirstChooser()
+    )
     assert got.items == [{"fare_class": "premium_economy"}]  # not "economy" inside it
+
+
+def test_facts_schema_prints_where_each_value_comes_from():
+    from typer.testing import CliRunner
+
+    from nesyflow.cli.app import app
+
+    target = f"{ROOT / 'agents' / 'expense' / 'schema.py'}:ExtractedClaim"
+    shown = CliRunner().invoke(app, ["facts", target, "--schema"], env={"COLUMNS": "220"})
+    assert shown.exit_code == 0, shown.output
+    assert "where each value comes from" in shown.output
+    assert "items[].city_tier" in shown.output and "pack table cities" in shown.output
+    assert "from the run's input (employee.level)" in shown.output
+
+
+def test_an_annotated_optional_fixed_point_field_encodes_as_facts():
+    """Annotated[Rate | None, When(...), Span(...)]: the Fixed unit inside still applies."""
+    from nesyflow._imports import load_module
+    from nesyflow.schema import to_facts
+
+    schema = load_module(ROOT / "agents" / "expense" / "schema.py")
+    claim = schema.ExtractedClaim.model_validate(
+        {
+            "employee_name": "A",
+            "employee_level": "staff",
+            "submitted_on": "2025-06-20",
+            "items": [
+                {
+                    "amount": "42.50",
+                    "currency": "EUR",
+                    "fx_rate": "1.08",
+                    "category": "meals",
+                    "merchant": "Le Petit Cler",
+                }
+            ],
+        }
+    )
+    text = to_facts(claim).text()
+    assert "item_fx_rate(2,10800)." in text and "item_amount(2,4250)." in text

@@ -5,9 +5,16 @@ from __future__ import annotations
 from nesyflow.extract.render import find_readings, highlight, provenance_rows
 
 READINGS = [
-    {"field": "items.0.amount", "value": "27.40", "origin": "span", "source": "receipt",
-     "start": 6, "end": 12, "detail": "total line",
-     "candidates": [{"value": "27.40", "score": 3.0}, {"value": "2.50", "score": 0.3}]},
+    {
+        "field": "items.0.amount",
+        "value": "27.40",
+        "origin": "span",
+        "source": "receipt",
+        "start": 6,
+        "end": 12,
+        "detail": "total line",
+        "candidates": [{"value": "27.40", "score": 3.0}, {"value": "2.50", "score": 0.3}],
+    },
     {"field": "employee_name", "value": "Dana", "origin": "input", "detail": "employee.name"},
 ]
 
@@ -22,8 +29,9 @@ def test_rows_quote_the_span_and_list_the_candidates():
 
 
 def test_highlight_escapes_the_text_and_marks_each_span_once():
-    out = highlight("<script>x</script> Total $27.40", [(25, 31, "amount", False),
-                                                        (25, 29, "other", True)])
+    out = highlight(
+        "<script>x</script> Total $27.40", [(25, 31, "amount", False), (25, 29, "other", True)]
+    )
     assert "<script>" not in out and "&lt;script&gt;" in out
     assert out.count("<mark") == 1 and 'title="amount"' in out and "$27.40</mark>" in out
 

@@ -488,9 +488,10 @@ def _summary(outcomes: list[SampleOutcome], flow: Any, elapsed: float, url: str)
         src.add_column(origin, justify="right")
     for name in SCORED_FIELDS:
         if name in tally:
-            src.add_row(name, *(
-                f"{c[0]}/{c[1]}" if (c := tally[name].get(origin)) else "" for origin in origins
-            ))
+            src.add_row(
+                name,
+                *(f"{c[0]}/{c[1]}" if (c := tally[name].get(origin)) else "" for origin in origins),
+            )
     out.print(src)
     asked = sum(o.model_calls for o in outcomes)
     out.print(
@@ -501,8 +502,10 @@ def _summary(outcomes: list[SampleOutcome], flow: Any, elapsed: float, url: str)
     if paid:
         out.print("\n[bold]Where each paid value was read[/]")
         for o in paid:
-            out.print(f"  [bold]{o.sample_id}[/] paid ${o.paid.get('amount_usd')}: "
-                      + _provenance_line(o.readings))
+            out.print(
+                f"  [bold]{o.sample_id}[/] paid ${o.paid.get('amount_usd')}: "
+                + _provenance_line(o.readings)
+            )
 
     out.rule("[bold]How well the claims were read")
     right = sum(o.score.fields_right for o in outcomes)
@@ -563,8 +566,11 @@ def _provenance_line(readings: list[dict[str, Any]]) -> str:
         name = str(r.get("field", "")).rsplit(".", 1)[-1]
         if name not in ("amount", "date", "merchant", "category", "city_tier"):
             continue
-        where = (f"{r.get('source')}[{r.get('start')}:{r.get('end')}]"
-                 if r.get("start") is not None else str(r.get("origin")))
+        where = (
+            f"{r.get('source')}[{r.get('start')}:{r.get('end')}]"
+            if r.get("start") is not None
+            else str(r.get("origin"))
+        )
         parts.append(f"{name} {r.get('value')} ← {r.get('origin')} {where} ({r.get('detail')})")
     return "; ".join(parts)
 

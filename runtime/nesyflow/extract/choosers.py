@@ -75,8 +75,13 @@ class ModelChooser:
         self.calls += 1
         started = time.perf_counter()
         try:
-            call = generate(self.model, messages, self._answer_type(len(options)),
-                            max_parse_retries=0, max_tokens=12)
+            call = generate(
+                self.model,
+                messages,
+                self._answer_type(len(options)),
+                max_parse_retries=0,
+                max_tokens=12,
+            )
         except Exception:  # provider down: a person decides, never a silent pick
             return None
         finally:

@@ -45,8 +45,16 @@ class Occurrence:
 
 def _occ(seg: Segment, m: re.Match[str], value: Any, weight: float, why: str, **attrs: Any):
     start, end = m.span()
-    return Occurrence(value, seg.source, seg.offset + start, seg.offset + end, m.group(0), weight,
-                      why, dict(attrs))
+    return Occurrence(
+        value,
+        seg.source,
+        seg.offset + start,
+        seg.offset + end,
+        m.group(0),
+        weight,
+        why,
+        dict(attrs),
+    )
 
 
 def _line_of(text: str, pos: int) -> str:
@@ -57,10 +65,25 @@ def _line_of(text: str, pos: int) -> str:
 
 # ------------------------------------------------------------------------------------ money
 _CUR_CODES = "USD|EUR|GBP|JPY|CAD|CHF|AUD|SGD|MXN|INR"
-_SYMBOL = {"$": "USD", "US$": "USD", "C$": "CAD", "A$": "AUD", "S$": "SGD", "€": "EUR",
-           "£": "GBP", "¥": "JPY"}
-_WORD = {"dollar": "USD", "dollars": "USD", "euro": "EUR", "euros": "EUR", "pound": "GBP",
-         "pounds": "GBP", "yen": "JPY"}
+_SYMBOL = {
+    "$": "USD",
+    "US$": "USD",
+    "C$": "CAD",
+    "A$": "AUD",
+    "S$": "SGD",
+    "€": "EUR",
+    "£": "GBP",
+    "¥": "JPY",
+}
+_WORD = {
+    "dollar": "USD",
+    "dollars": "USD",
+    "euro": "EUR",
+    "euros": "EUR",
+    "pound": "GBP",
+    "pounds": "GBP",
+    "yen": "JPY",
+}
 _MONEY = re.compile(
     r"(?<![\w.,$])(?P<pre>C\$|US\$|A\$|S\$|\$|€|£|¥|(?:" + _CUR_CODES + r")\b)?[ \t]{0,12}"
     r"(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d{1,2})?|\d+(?:[.,]\d{1,2})?)(?![\d%x\"])"
@@ -70,9 +93,12 @@ _MONEY = re.compile(
 _RATE_AFTER = re.compile(r"\s*(?:USD\s*)?(?:per\b|/)", re.IGNORECASE)
 _TOTAL = re.compile(
     r"\b(total|balance due|amount due|amount paid|total paid|paid by card|total due|"
-    r"total charges|order total)\b|合計", re.IGNORECASE)
-_MINOR = re.compile(r"\b(subtotal|tax|tip|fee|fees|vat|hst|gratuity|service|tolls?|deposit)\b|@",
-                    re.IGNORECASE)
+    r"total charges|order total)\b|合計",
+    re.IGNORECASE,
+)
+_MINOR = re.compile(
+    r"\b(subtotal|tax|tip|fee|fees|vat|hst|gratuity|service|tolls?|deposit)\b|@", re.IGNORECASE
+)
 
 
 def _number(text: str) -> Decimal:
@@ -96,7 +122,7 @@ def money(seg: Segment) -> list[Occurrence]:
             continue
         before = seg.text[max(0, m.start() - 1) : m.start()]
         after = seg.text[m.end() : m.end() + 1]
-        if before in "#:/-" and before or after in (":", "/"):
+        if (before in "#:/-" and before) or after in (":", "/"):
             continue  # ids, times, dates
         if re.match(r"[./:]\d", seg.text[m.end() : m.end() + 2]):
             continue  # 13.05.2025
@@ -128,33 +154,67 @@ def money(seg: Segment) -> list[Occurrence]:
                 weight, why = 0.3, "not the last amount on its line"
         m_text = m.group(0).strip()
         start = m.start() + (len(m.group(0)) - len(m.group(0).lstrip()))
-        out.append(Occurrence(_number(num), seg.source, seg.offset + start,
-                              seg.offset + start + len(m_text), m_text, weight, why,
-                              {"currency": code}))
+        out.append(
+            Occurrence(
+                _number(num),
+                seg.source,
+                seg.offset + start,
+                seg.offset + start + len(m_text),
+                m_text,
+                weight,
+                why,
+                {"currency": code},
+            )
+        )
     return out
 
 
 # ------------------------------------------------------------------------------------ dates
 _MONTHS = {
-    "jan": 1, "feb": 2, "mar": 3, "apr": 4, "may": 5, "jun": 6, "jul": 7, "aug": 8, "sep": 9,
-    "oct": 10, "nov": 11, "dec": 12,
+    "jan": 1,
+    "feb": 2,
+    "mar": 3,
+    "apr": 4,
+    "may": 5,
+    "jun": 6,
+    "jul": 7,
+    "aug": 8,
+    "sep": 9,
+    "oct": 10,
+    "nov": 11,
+    "dec": 12,
 }
-_MON = (r"(?P<mon>jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
-        r"sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)")
+_MON = (
+    r"(?P<mon>jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
+    r"sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
+)
 _DATE_PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"\b(?P<y>20\d\d)[-/](?P<m>\d{1,2})[-/](?P<d>\d{1,2})\b"), "ymd"),
     (re.compile(r"\b(?P<d>\d{1,2})\.(?P<m>\d{1,2})\.(?P<y>20\d\d)\b"), "dmy"),
     (re.compile(r"\b(?P<a>\d{1,2})/(?P<b>\d{1,2})/(?P<y>20\d\d|\d\d)\b"), "slash"),
     (re.compile(r"\b(?P<d>\d{1,2})" + _MON + r"(?P<y>\d\d)?\b", re.IGNORECASE), "dmonY"),
-    (re.compile(r"\b(?P<d>\d{1,2})(?:st|nd|rd|th)?\s+" + _MON + r"\.?(?:\s+(?P<y>20\d\d))?\b",
-                re.IGNORECASE), "dmon"),
-    (re.compile(r"\b" + _MON + r"\.?\s+(?P<d>\d{1,2})(?:st|nd|rd|th)?\b(?:-\d{1,2})?"
-                r"(?:,?\s+(?P<y>20\d\d))?", re.IGNORECASE), "mond"),
+    (
+        re.compile(
+            r"\b(?P<d>\d{1,2})(?:st|nd|rd|th)?\s+" + _MON + r"\.?(?:\s+(?P<y>20\d\d))?\b",
+            re.IGNORECASE,
+        ),
+        "dmon",
+    ),
+    (
+        re.compile(
+            r"\b" + _MON + r"\.?\s+(?P<d>\d{1,2})(?:st|nd|rd|th)?\b(?:-\d{1,2})?"
+            r"(?:,?\s+(?P<y>20\d\d))?",
+            re.IGNORECASE,
+        ),
+        "mond",
+    ),
     (re.compile(r"(?<![\d/.$])\b(?P<a>\d{1,2})/(?P<b>\d{1,2})\b(?![/\d])"), "md"),
 ]
 _DATE_LABEL = re.compile(
     r"\b(issued|date of issue|arrival|check-in|entry|pickup|statement date|bill date|"
-    r"order date|date)\b", re.IGNORECASE)
+    r"order date|date)\b",
+    re.IGNORECASE,
+)
 
 
 def _year(y: str | None, default: int) -> int:
@@ -216,8 +276,20 @@ def dates(seg: Segment, submitted: dt.date | None = None) -> list[Occurrence]:
 
 
 # ------------------------------------------------------------------------------------ counts
-_NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
-                 "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12}
+_NUMBER_WORDS = {
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+}
 _NUM = r"(?P<n>\d{1,6}|" + "|".join(_NUMBER_WORDS) + r")"
 
 
@@ -228,8 +300,10 @@ def _count_value(text: str) -> int:
 def counts(patterns: Iterable[tuple[str, float]]) -> Callable[[Segment], list[Occurrence]]:
     """A finder for a whole number in context: each ``(pattern, weight)`` has ``{n}`` where the
     number (digits or a word up to twelve) stands, e.g. ``("{n} nights?", 2)``."""
-    compiled = [(re.compile(r"\b" + p.replace("{n}", _NUM) + r"\b", re.IGNORECASE), w, p)
-                for p, w in patterns]
+    compiled = [
+        (re.compile(r"\b" + p.replace("{n}", _NUM) + r"\b", re.IGNORECASE), w, p)
+        for p, w in patterns
+    ]
 
     def finder(seg: Segment) -> list[Occurrence]:
         out = []
@@ -244,10 +318,19 @@ def counts(patterns: Iterable[tuple[str, float]]) -> Callable[[Segment], list[Oc
 
 # ------------------------------------------------------------------------------------ rates
 _RATE = [
-    (re.compile(r"(?P<r>\d+\.\d{1,6})\s*USD\s*(?:per|/)\s*\w+", re.IGNORECASE), 3.0,
-     "rate written as USD per unit"),
-    (re.compile(r"\b(?:rate|conversion|converted at|at)\s*(?:of\s*)?(?P<r>\d+\.\d{1,6})\b",
-                re.IGNORECASE), 2.0, "rate after 'rate' / 'converted at'"),
+    (
+        re.compile(r"(?P<r>\d+\.\d{1,6})\s*USD\s*(?:per|/)\s*\w+", re.IGNORECASE),
+        3.0,
+        "rate written as USD per unit",
+    ),
+    (
+        re.compile(
+            r"\b(?:rate|conversion|converted at|at)\s*(?:of\s*)?(?P<r>\d+\.\d{1,6})\b",
+            re.IGNORECASE,
+        ),
+        2.0,
+        "rate after 'rate' / 'converted at'",
+    ),
 ]
 
 
@@ -268,16 +351,72 @@ def rates(seg: Segment) -> list[Occurrence]:
 # ------------------------------------------------------------------------------------ names
 _HEADER_NOISE = re.compile(
     r"\s*(?:#\S*|store\s*#?\S*|e-?ticket(?: receipt)?|receipt|invoice|order\b.*|"
-    r"statement|trip receipt)\s*$", re.IGNORECASE)
+    r"statement|trip receipt)\s*$",
+    re.IGNORECASE,
+)
 _CAP_SPAN = re.compile(r"\b[A-Z][\w'&.-]*(?:\s+(?:de\s+|of\s+)?[A-Z][\w'&.-]*)*")
 _NOT_NAMES = {
-    "i", "hi", "can", "please", "two", "three", "one", "the", "a", "my", "our", "sorry", "late",
-    "receipt", "receipts", "invoice", "folio", "ticket", "mileage", "dinner", "lunch",
-    "breakfast", "hotel", "flight", "taxi", "parking", "client", "customer", "team", "found",
-    "took", "submitting", "requesting", "registration", "replacement", "business", "economy",
-    "first", "premium", "round-trip", "holiday", "thank-you", "monday", "tuesday", "wednesday",
-    "thursday", "friday", "saturday", "sunday", "extended", "train", "car", "home", "monthly",
-    "online", "whiteboard", "noise-cancelling", "printer", "picked", "march", "april",
+    "i",
+    "hi",
+    "can",
+    "please",
+    "two",
+    "three",
+    "one",
+    "the",
+    "a",
+    "my",
+    "our",
+    "sorry",
+    "late",
+    "receipt",
+    "receipts",
+    "invoice",
+    "folio",
+    "ticket",
+    "mileage",
+    "dinner",
+    "lunch",
+    "breakfast",
+    "hotel",
+    "flight",
+    "taxi",
+    "parking",
+    "client",
+    "customer",
+    "team",
+    "found",
+    "took",
+    "submitting",
+    "requesting",
+    "registration",
+    "replacement",
+    "business",
+    "economy",
+    "first",
+    "premium",
+    "round-trip",
+    "holiday",
+    "thank-you",
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+    "extended",
+    "train",
+    "car",
+    "home",
+    "monthly",
+    "online",
+    "whiteboard",
+    "noise-cancelling",
+    "printer",
+    "picked",
+    "march",
+    "april",
 }
 
 
@@ -297,8 +436,12 @@ def names(seg: Segment, exclude: Callable[[str], bool] = lambda _s: False) -> li
         first = re.match(r"\s*([^\n]+)", seg.text)
         if first:
             line = first.group(1)
-            cut = re.search(r"\s{2,}|\s\|\s|\s+\d{1,2}/\d{1,2}/|\s+(?:mon|tue|wed|thu|fri|sat|"
-                            r"sun)\b,?", line, re.IGNORECASE)
+            cut = re.search(
+                r"\s{2,}|\s\|\s|\s+\d{1,2}/\d{1,2}/|\s+(?:mon|tue|wed|thu|fri|sat|"
+                r"sun)\b,?",
+                line,
+                re.IGNORECASE,
+            )
             head = line[: cut.start()] if cut else line
             head = re.sub(r"\s+-\s+(?:e-?ticket.*|receipt.*)$", "", head, flags=re.IGNORECASE)
             for _ in range(3):
@@ -307,24 +450,48 @@ def names(seg: Segment, exclude: Callable[[str], bool] = lambda _s: False) -> li
             head = head.strip(" -|")
             if head:
                 start = seg.offset + first.start(1)
-                out.append(Occurrence(_title(head), seg.source, start, start + len(head), head,
-                                      3.0, "receipt header"))
+                out.append(
+                    Occurrence(
+                        _title(head),
+                        seg.source,
+                        start,
+                        start + len(head),
+                        head,
+                        3.0,
+                        "receipt header",
+                    )
+                )
         return out
     rank = 0
     for m in _CAP_SPAN.finditer(seg.text):
         words = m.group(0).split()
-        while words and (words[0].lower().strip(".,") in _NOT_NAMES or
-                         words[0][:3].lower() in _MONTHS and len(words[0]) <= 9):
+        while words and (
+            words[0].lower().strip(".,") in _NOT_NAMES
+            or (words[0][:3].lower() in _MONTHS and len(words[0]) <= 9)
+        ):
             words = words[1:]
         if not words:
             continue
         text = " ".join(words)
-        if (exclude(text) or text.isupper() and len(text) <= 4 or text.lower() in _NOT_NAMES
-                or text.lower().endswith("n't")):
+        if (
+            exclude(text)
+            or (text.isupper() and len(text) <= 4)
+            or text.lower() in _NOT_NAMES
+            or text.lower().endswith("n't")
+        ):
             continue
         start = seg.offset + m.start() + m.group(0).find(words[0])
-        out.append(Occurrence(text, seg.source, start, start + len(text), text,
-                              1.0 / (1 + rank), f"capitalised span #{rank + 1}"))
+        out.append(
+            Occurrence(
+                text,
+                seg.source,
+                start,
+                start + len(text),
+                text,
+                1.0 / (1 + rank),
+                f"capitalised span #{rank + 1}",
+            )
+        )
         rank += 1
     return out
 
@@ -398,20 +565,24 @@ def rank(occurrences: Iterable[Occurrence]) -> list[Candidate]:
     cands = []
     for order, occs in enumerate(groups.values()):
         best = max(occs, key=lambda o: o.weight)
-        cands.append((
-            -sum(o.weight for o in occs),
-            order,
-            Candidate(
-                value=best.value,
-                score=round(sum(o.weight for o in occs), 3),
-                source=best.source,
-                start=best.start,
-                end=best.end,
-                text=best.text,
-                why=best.why,
-                also=[(o.source, o.start, o.end) for o in occs if o is not best],
-                attrs={k: v for o in reversed(occs) for k, v in o.attrs.items() if v is not None},
-            ),
-        ))
+        cands.append(
+            (
+                -sum(o.weight for o in occs),
+                order,
+                Candidate(
+                    value=best.value,
+                    score=round(sum(o.weight for o in occs), 3),
+                    source=best.source,
+                    start=best.start,
+                    end=best.end,
+                    text=best.text,
+                    why=best.why,
+                    also=[(o.source, o.start, o.end) for o in occs if o is not best],
+                    attrs={
+                        k: v for o in reversed(occs) for k, v in o.attrs.items() if v is not None
+                    },
+                ),
+            )
+        )
     cands.sort(key=lambda c: (c[0], c[1]))
     return [c for _, _, c in cands]

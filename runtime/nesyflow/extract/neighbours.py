@@ -80,7 +80,9 @@ class NeighbourIndex:
             out.append(Neighbour(self.ids[row], self.labels[row], round(float(score), 3)))
         return out[:k]
 
-    def vote(self, text: str, options: Sequence[str], k: int = 5) -> tuple[str | None, list[Neighbour]]:
+    def vote(
+        self, text: str, options: Sequence[str], k: int = 5
+    ) -> tuple[str | None, list[Neighbour]]:
         """The option the nearest examples support most (similarity-weighted), and them."""
         near = self.query(text, k)
         weights: dict[str, float] = {}

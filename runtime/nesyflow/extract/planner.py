@@ -21,6 +21,7 @@ row, candidates, the model's choice).
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -29,8 +30,17 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from nesyflow.extract.choosers import Chooser
-from nesyflow.extract.finders import Occurrence, counts, dates, money, names, phrases, rank, rates
-from nesyflow.extract.finders import FINDERS
+from nesyflow.extract.finders import (
+    FINDERS,
+    Occurrence,
+    counts,
+    dates,
+    money,
+    names,
+    phrases,
+    rank,
+    rates,
+)
 from nesyflow.extract.provenance import Ambiguity, Candidate, Reading
 from nesyflow.extract.sources import (
     Default,
@@ -76,8 +86,11 @@ class ItemText:
 
     def places(self, sources: tuple[str, ...] | None = None) -> tuple[list[Segment], list[Segment]]:
         """(own segments, fallback segments), restricted to the named source fields if given."""
-        own = [s for s in (self.request, self.receipt)
-               if s is not None and (sources is None or s.source in sources)]
+        own = [
+            s
+            for s in (self.request, self.receipt)
+            if s is not None and (sources is None or s.source in sources)
+        ]
         whole = self.whole_request
         rest = [whole] if (sources is None or whole.source in sources) and whole not in own else []
         return own, rest
@@ -97,7 +110,9 @@ class Extraction(BaseModel):
 # ------------------------------------------------------------------------------ structure
 _ITEM_WORDS = re.compile(
     r"\b(?P<n>two|three|four|2|3|4)\s+(?:\w+\s+)?(?:rides|runs|things|items|expenses|trips|"
-    r"purchases|taxis|receipts|meals)\b", re.IGNORECASE)
+    r"purchases|taxis|receipts|meals)\b",
+    re.IGNORECASE,
+)
 _JOINS = re.compile(r"\)?\s*(?:,\s*)?\b(?:and|plus)\b|;")
 
 
@@ -112,7 +127,9 @@ def _receipt_blocks(receipt: str, want: int) -> list[Segment]:
     blocks.append(seg.part(start, len(receipt)))
     blocks = [b for b in blocks if b]
     if len(blocks) == 1 and want > 1:
-        ends = [m.end() for m in re.finditer(r"^.*\btotal\b.*$", receipt, re.IGNORECASE | re.MULTILINE)]
+        ends = [
+            m.end() for m in re.finditer(r"^.*\btotal\b.*$", receipt, re.IGNORECASE | re.MULTILINE)
+        ]
         if len(ends) == want:
             blocks, start = [], 0
             for end in ends:
@@ -132,18 +149,21 @@ def split_items(request: str, receipt: str) -> list[ItemText]:
     for o in amounts:
         if all(o.value != d.value for d in distinct):
             distinct.append(o)
-    words = [int(m.group("n")) if m.group("n").isdigit() else
-             {"two": 2, "three": 3, "four": 4}[m.group("n").lower()]
-             for m in _ITEM_WORDS.finditer(request)]
+    words = [
+        int(m.group("n"))
+        if m.group("n").isdigit()
+        else {"two": 2, "three": 3, "four": 4}[m.group("n").lower()]
+        for m in _ITEM_WORDS.finditer(request)
+    ]
     count = max([len(distinct), *words, 1])
     # request segments
     if len(distinct) == count and count > 1:
         cuts = [0]
-        for left, right in zip(distinct, distinct[1:], strict=False):
+        for left, right in itertools.pairwise(distinct):
             between = list(_JOINS.finditer(request, left.end, right.start))
             cuts.append(between[-1].start() if between else left.end)
         cuts.append(len(request))
-        parts = [whole.part(a, b) for a, b in zip(cuts, cuts[1:], strict=False)]
+        parts = [whole.part(a, b) for a, b in itertools.pairwise(cuts)]
     else:
         parts = [whole] * count
         distinct = []
@@ -171,8 +191,10 @@ def numbered_lines(text: str, source: str) -> list[ItemText]:
     length is the number of lines, each element read from its own line only (a value missing
     from its line is missing, never borrowed from another line)."""
     whole = Segment(source, text)
-    lines = [whole.part(m.start(), m.end())
-             for m in re.finditer(r"^[ \t]*\d{1,3}[.)][ \t]+.*$", text, re.MULTILINE)]
+    lines = [
+        whole.part(m.start(), m.end())
+        for m in re.finditer(r"^[ \t]*\d{1,3}[.)][ \t]+.*$", text, re.MULTILINE)
+    ]
     return [ItemText(line, None, line) for line in lines]
 
 
@@ -186,8 +208,9 @@ def _coerce(text: str) -> Any:
     return text.strip()
 
 
-def _occurrences(source: Span, segs: list[Segment], submitted: dt.date | None,
-                 exclude: Any) -> list[Occurrence]:
+def _occurrences(
+    source: Span, segs: list[Segment], submitted: dt.date | None, exclude: Any
+) -> list[Occurrence]:
     out: list[Occurrence] = []
     for seg in segs:
         if source.kind == "date":
@@ -205,8 +228,9 @@ def _occurrences(source: Span, segs: list[Segment], submitted: dt.date | None,
     return out
 
 
-def _keyword_occurrences(rows: list[tuple[int, dict[str, str]]], segs: list[Segment],
-                         table: str) -> list[Occurrence]:
+def _keyword_occurrences(
+    rows: list[tuple[int, dict[str, str]]], segs: list[Segment], table: str
+) -> list[Occurrence]:
     found: list[Occurrence] = []
     for seg in segs:
         low = seg.text.lower()
@@ -217,24 +241,45 @@ def _keyword_occurrences(rows: list[tuple[int, dict[str, str]]], segs: list[Segm
             else:
                 pattern = re.compile(r"(?<![a-z])" + re.escape(phrase.lower()) + r"(?![a-z])")
             for m in pattern.finditer(low if not phrase.startswith("re:") else seg.text):
-                found.append(Occurrence(
-                    _coerce(row["value"]), seg.source, seg.offset + m.start(),
-                    seg.offset + m.end(), seg.text[m.start() : m.end()],
-                    float(row.get("weight") or 1), f"keyword '{row['phrase']}' ({table}.csv:{line})",
-                ))
+                found.append(
+                    Occurrence(
+                        _coerce(row["value"]),
+                        seg.source,
+                        seg.offset + m.start(),
+                        seg.offset + m.end(),
+                        seg.text[m.start() : m.end()],
+                        float(row.get("weight") or 1),
+                        f"keyword '{row['phrase']}' ({table}.csv:{line})",
+                    )
+                )
     # a phrase inside a longer phrase that matched (e.g. "uber" in "uber eats") does not vote
     found.sort(key=lambda o: (o.source, o.start, -(o.end - o.start)))
     kept: list[Occurrence] = []
     for o in found:
-        if any(k.source == o.source and k.start <= o.start and o.end <= k.end and k is not o
-               and (k.end - k.start) > (o.end - o.start) for k in kept):
+        if any(
+            k.source == o.source
+            and k.start <= o.start
+            and o.end <= k.end
+            and k is not o
+            and (k.end - k.start) > (o.end - o.start)
+            for k in kept
+        ):
             continue
         kept.append(o)
     if kept:  # the earliest phrase counts double: the request names its subject first
         first = min(kept, key=lambda o: (o.source != "request", o.start))
-        kept = [Occurrence(o.value, o.source, o.start, o.end, o.text,
-                           o.weight * (2 if o is first else 1), o.why + (", first" if o is first else ""))
-                for o in kept]
+        kept = [
+            Occurrence(
+                o.value,
+                o.source,
+                o.start,
+                o.end,
+                o.text,
+                o.weight * (2 if o is first else 1),
+                o.why + (", first" if o is first else ""),
+            )
+            for o in kept
+        ]
     return kept
 
 
@@ -251,15 +296,22 @@ def _itemised(receipt: Segment | None) -> bool:
             last = o.end
             if re.search(r"[^\W\d_]{2,}", label) and not re.search(
                 r"total|tax|tip|fee|paid|due|subtotal|balance|vat|hst|service|fare|合計",
-                label, re.IGNORECASE,
+                label,
+                re.IGNORECASE,
             ):
                 return True
     return False
 
 
 class _Reader:
-    def __init__(self, tables: Mapping[str, Table], chooser: Chooser, submitted: dt.date | None,
-                 exclude_names: Any, indexes: Mapping[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        tables: Mapping[str, Table],
+        chooser: Chooser,
+        submitted: dt.date | None,
+        exclude_names: Any,
+        indexes: Mapping[str, Any] | None = None,
+    ) -> None:
         self.tables = tables
         self.indexes = indexes or {}
         self.chooser = chooser
@@ -275,8 +327,9 @@ class _Reader:
             cands[0].score >= DECISIVE * cands[1].score and cands[1].score < STRONG
         )
 
-    def _neighbours(self, path: str, cands: list[Candidate], text: ItemText,
-                    near: Neighbours) -> Reading | None:
+    def _neighbours(
+        self, path: str, cands: list[Candidate], text: ItemText, near: Neighbours
+    ) -> Reading | None:
         """The keywords left the enum open: the nearest labelled examples vote among the options."""
         from nesyflow.extract.neighbours import NeighboursUnavailable
 
@@ -291,59 +344,127 @@ class _Reader:
         top = cands[0]
         neighbours = ", ".join(f"{n.example}={n.label} ({n.similarity})" for n in found)
         if best == top.value:
-            return Reading(field=path, value=top.value, origin="neighbours",
-                           detail=f"keywords left {' / '.join(options)} open; the nearest "
-                           f"examples chose {best}: {neighbours}",
-                           source=top.source, start=top.start, end=top.end, candidates=cands)
-        self.ambiguities.append(Ambiguity(
-            field=path, values=options,
-            why=f"keywords ranked {top.value} first (score {top.score} vs {cands[1].score}); "
-            f"the nearest examples chose {best or 'none of these'}: {neighbours}",
-        ))
-        return Reading(field=path, value=top.value, origin="keywords",
-                       detail=f"keywords and neighbours disagree ({neighbours})",
-                       source=top.source, start=top.start, end=top.end, candidates=cands,
-                       model_choice=None, ambiguous=True)
+            return Reading(
+                field=path,
+                value=top.value,
+                origin="neighbours",
+                detail=f"keywords left {' / '.join(options)} open; the nearest "
+                f"examples chose {best}: {neighbours}",
+                source=top.source,
+                start=top.start,
+                end=top.end,
+                candidates=cands,
+            )
+        self.ambiguities.append(
+            Ambiguity(
+                field=path,
+                values=options,
+                why=f"keywords ranked {top.value} first (score {top.score} vs {cands[1].score}); "
+                f"the nearest examples chose {best or 'none of these'}: {neighbours}",
+            )
+        )
+        return Reading(
+            field=path,
+            value=top.value,
+            origin="keywords",
+            detail=f"keywords and neighbours disagree ({neighbours})",
+            source=top.source,
+            start=top.start,
+            end=top.end,
+            candidates=cands,
+            model_choice=None,
+            ambiguous=True,
+        )
 
-    def decide(self, path: str, cands: list[Candidate], text: ItemText, question: str,
-               origin: str, detail: str = "", never_ambiguous: bool = False) -> Reading:
+    def decide(
+        self,
+        path: str,
+        cands: list[Candidate],
+        text: ItemText,
+        question: str,
+        origin: str,
+        detail: str = "",
+        never_ambiguous: bool = False,
+    ) -> Reading:
         top = cands[0]
         decisive = self._decisive(cands)
         if decisive or never_ambiguous:
-            return Reading(field=path, value=top.value, origin=origin, detail=detail or top.why,
-                           source=top.source, start=top.start, end=top.end, candidates=cands)
+            return Reading(
+                field=path,
+                value=top.value,
+                origin=origin,
+                detail=detail or top.why,
+                source=top.source,
+                start=top.start,
+                end=top.end,
+                candidates=cands,
+            )
         options = cands[:4]
         if cands[1].score >= STRONG:  # the employee and the receipt disagree: not the model's call
-            self.ambiguities.append(Ambiguity(
+            self.ambiguities.append(
+                Ambiguity(
+                    field=path,
+                    values=[str(c.value) for c in options],
+                    why=f"two strong sources disagree: {top.value} ({top.why}) and "
+                    f"{cands[1].value} ({cands[1].why})",
+                )
+            )
+            return Reading(
                 field=path,
-                values=[str(c.value) for c in options],
-                why=f"two strong sources disagree: {top.value} ({top.why}) and "
-                f"{cands[1].value} ({cands[1].why})",
-            ))
-            return Reading(field=path, value=top.value, origin=origin, detail=detail or top.why,
-                           source=top.source, start=top.start, end=top.end, candidates=cands,
-                           ambiguous=True)
+                value=top.value,
+                origin=origin,
+                detail=detail or top.why,
+                source=top.source,
+                start=top.start,
+                end=top.end,
+                candidates=cands,
+                ambiguous=True,
+            )
         context = "\n".join(s.text for s in (text.request, text.receipt) if s is not None)
         self.calls += 1
         pick = self.chooser.choose(context, question, [str(c.value) for c in options])
         choice = options[pick].value if pick is not None else "none of these"
         if pick == 0:
-            return Reading(field=path, value=top.value, origin="model",
-                           detail=f"model confirmed the top of {len(options)} candidates",
-                           source=top.source, start=top.start, end=top.end, candidates=cands,
-                           model_choice=choice)
-        self.ambiguities.append(Ambiguity(
+            return Reading(
+                field=path,
+                value=top.value,
+                origin="model",
+                detail=f"model confirmed the top of {len(options)} candidates",
+                source=top.source,
+                start=top.start,
+                end=top.end,
+                candidates=cands,
+                model_choice=choice,
+            )
+        self.ambiguities.append(
+            Ambiguity(
+                field=path,
+                values=[str(c.value) for c in options],
+                why=f"finders ranked {top.value} first (score {top.score} vs {cands[1].score}); "
+                f"the model chose {choice}",
+            )
+        )
+        return Reading(
             field=path,
-            values=[str(c.value) for c in options],
-            why=f"finders ranked {top.value} first (score {top.score} vs {cands[1].score}); "
-            f"the model chose {choice}",
-        ))
-        return Reading(field=path, value=top.value, origin=origin, detail=detail or top.why,
-                       source=top.source, start=top.start, end=top.end, candidates=cands,
-                       model_choice=choice, ambiguous=True)
+            value=top.value,
+            origin=origin,
+            detail=detail or top.why,
+            source=top.source,
+            start=top.start,
+            end=top.end,
+            candidates=cands,
+            model_choice=choice,
+            ambiguous=True,
+        )
 
-    def read(self, plan: FieldPlan, path: str, text: ItemText, values: dict[str, Any],
-             readings: dict[str, Reading]) -> Reading | None:
+    def read(
+        self,
+        plan: FieldPlan,
+        path: str,
+        text: ItemText,
+        values: dict[str, Any],
+        readings: dict[str, Reading],
+    ) -> Reading | None:
         if plan.when is not None and values.get(plan.when.field) not in plan.when.values:
             return None
         for source in plan.sources:
@@ -352,9 +473,16 @@ class _Reader:
                 return reading
         return None
 
-    def _one(self, source: Any, name: str, path: str, text: ItemText,
-             readings: dict[str, Reading], values: dict[str, Any],
-             plan_sources: tuple[Any, ...] = ()) -> Reading | None:
+    def _one(
+        self,
+        source: Any,
+        name: str,
+        path: str,
+        text: ItemText,
+        readings: dict[str, Reading],
+        values: dict[str, Any],
+        plan_sources: tuple[Any, ...] = (),
+    ) -> Reading | None:
         if isinstance(source, Span):
             own, rest = text.places(source.text)
             occs = _occurrences(source, own, self.submitted, self.exclude)
@@ -363,14 +491,21 @@ class _Reader:
             occs = [o for o in occs if o.weight > 0]
             if not occs:
                 return None
-            return self.decide(path, rank(occs), text, f"What is the {name.replace('_', ' ')}?",
-                               "span", never_ambiguous=source.kind == "phrase")
+            return self.decide(
+                path,
+                rank(occs),
+                text,
+                f"What is the {name.replace('_', ' ')}?",
+                "span",
+                never_ambiguous=source.kind == "phrase",
+            )
         if isinstance(source, Keywords):
             table = self.tables[source.table]
             rows = [(ln, r) for ln, r in table.rows if r["field"] == name]
             own, rest = text.places()
             occs = _keyword_occurrences(rows, own, table.name) or _keyword_occurrences(
-                rows, rest, table.name)
+                rows, rest, table.name
+            )
             if occs:
                 cands = rank(occs)
                 near = next((m for m in plan_sources if isinstance(m, Neighbours)), None)
@@ -378,14 +513,19 @@ class _Reader:
                     reading = self._neighbours(path, cands, text, near)
                     if reading is not None:
                         return reading
-                return self.decide(path, cands, text,
-                                   f"Which {name.replace('_', ' ')} is it?", "keywords")
+                return self.decide(
+                    path, cands, text, f"Which {name.replace('_', ' ')} is it?", "keywords"
+                )
             if source.itemised is not None and _itemised(text.receipt):
-                return Reading(field=path, value=source.itemised, origin="keywords",
-                               detail="the receipt lists its items and none of the keywords",
-                               source="receipt", start=text.receipt.offset if text.receipt else None,
-                               end=(text.receipt.offset + len(text.receipt.text))
-                               if text.receipt else None)
+                return Reading(
+                    field=path,
+                    value=source.itemised,
+                    origin="keywords",
+                    detail="the receipt lists its items and none of the keywords",
+                    source="receipt",
+                    start=text.receipt.offset if text.receipt else None,
+                    end=(text.receipt.offset + len(text.receipt.text)) if text.receipt else None,
+                )
             return None
         if isinstance(source, Lookup):
             table = self.tables[source.table]
@@ -395,23 +535,40 @@ class _Reader:
                 hits: list[tuple[int, int, Segment, int, dict[str, str], re.Match[str]]] = []
                 for order, seg in enumerate(segs):
                     for line, row in keys:
-                        m = re.search(r"(?<![A-Za-z])" + re.escape(row[source.key]) + r"(?![A-Za-z])",
-                                      seg.text, re.IGNORECASE)
-                        if m and not any(h[2] is seg and h[5].start() <= m.start() < h[5].end()
-                                         for h in hits):
+                        m = re.search(
+                            r"(?<![A-Za-z])" + re.escape(row[source.key]) + r"(?![A-Za-z])",
+                            seg.text,
+                            re.IGNORECASE,
+                        )
+                        if m and not any(
+                            h[2] is seg and h[5].start() <= m.start() < h[5].end() for h in hits
+                        ):
                             hits.append((order, m.start(), seg, line, row, m))
                 if hits:
-                    order, pos, seg, line, row, m = min(hits, key=lambda h: (h[0], h[1]))
-                    cands = [Candidate(value=_coerce(r[source.value]), score=1.0,
-                                       source=s.source, start=s.offset + mm.start(),
-                                       end=s.offset + mm.end(), text=mm.group(0),
-                                       why=f"{table.name}.csv:{ln}")
-                             for _, _, s, ln, r, mm in sorted(hits, key=lambda h: (h[0], h[1]))]
-                    return Reading(field=path, value=_coerce(row[source.value]), origin="lookup",
-                                   detail=f"{table.name}.csv:{line} {row[source.key]} → "
-                                   f"{source.value} {row[source.value]}",
-                                   source=seg.source, start=seg.offset + m.start(),
-                                   end=seg.offset + m.end(), candidates=cands)
+                    order, _pos, seg, line, row, m = min(hits, key=lambda h: (h[0], h[1]))
+                    cands = [
+                        Candidate(
+                            value=_coerce(r[source.value]),
+                            score=1.0,
+                            source=s.source,
+                            start=s.offset + mm.start(),
+                            end=s.offset + mm.end(),
+                            text=mm.group(0),
+                            why=f"{table.name}.csv:{ln}",
+                        )
+                        for _, _, s, ln, r, mm in sorted(hits, key=lambda h: (h[0], h[1]))
+                    ]
+                    return Reading(
+                        field=path,
+                        value=_coerce(row[source.value]),
+                        origin="lookup",
+                        detail=f"{table.name}.csv:{line} {row[source.key]} → "
+                        f"{source.value} {row[source.value]}",
+                        source=seg.source,
+                        start=seg.offset + m.start(),
+                        end=seg.offset + m.end(),
+                        candidates=cands,
+                    )
             return None
         if isinstance(source, Derived):
             base = readings.get(source.field)
@@ -422,23 +579,43 @@ class _Reader:
             if got is None:
                 if source.default is None:
                     return None
-                return Reading(field=path, value=source.default, origin="default",
-                               detail=f"no {source.attr} written with {source.field}")
-            return Reading(field=path, value=got, origin="span", source=base.source,
-                           start=base.start, end=base.end,
-                           detail=f"the {source.attr} written with {source.field}")
+                return Reading(
+                    field=path,
+                    value=source.default,
+                    origin="default",
+                    detail=f"no {source.attr} written with {source.field}",
+                )
+            return Reading(
+                field=path,
+                value=got,
+                origin="span",
+                source=base.source,
+                start=base.start,
+                end=base.end,
+                detail=f"the {source.attr} written with {source.field}",
+            )
         if isinstance(source, Present):
             seg = text.receipt if source.source == "receipt" else text.request
             if seg is None or not seg:
                 return None
-            return Reading(field=path, value=source.value, origin="structure",
-                           detail=f"the item has its own {source.source} text", source=seg.source,
-                           start=seg.offset, end=seg.offset + len(seg.text))
+            return Reading(
+                field=path,
+                value=source.value,
+                origin="structure",
+                detail=f"the item has its own {source.source} text",
+                source=seg.source,
+                start=seg.offset,
+                end=seg.offset + len(seg.text),
+            )
         if isinstance(source, Default):
             if source.field is not None and values.get(source.field) not in source.values:
                 return None
-            return Reading(field=path, value=source.value, origin="default",
-                           detail="nothing in the text; the schema's default")
+            return Reading(
+                field=path,
+                value=source.value,
+                origin="default",
+                detail="nothing in the text; the schema's default",
+            )
         if isinstance(source, Written):
             clauses = [c.strip() for c in re.split(r"[.;:!?]\s|,\s|\s-\s", text.request.text)]
             clauses = [re.sub(r"^\W*(and|plus)\b\s*", "", c).strip(" .,;") for c in clauses]
@@ -446,8 +623,15 @@ class _Reader:
             if not clause:  # a greeting or a fragment: no description beats a wrong one
                 return None
             start = text.request.offset + text.request.text.find(clause[:10])
-            return Reading(field=path, value=clause, origin="span", source="request",
-                           start=start, end=start + len(clause), detail="first clause")
+            return Reading(
+                field=path,
+                value=clause,
+                origin="span",
+                source="request",
+                start=start,
+                end=start + len(clause),
+                detail="first clause",
+            )
         if isinstance(source, FromInput | Neighbours):
             return None  # input constants are set by the caller; neighbours serve Keywords
         return None
@@ -481,5 +665,9 @@ def extract_items(
             by_name[plan.name] = reading
             reader.readings.append(reading)
         items.append(values)
-    return Extraction(items=items, readings=reader.readings, ambiguities=reader.ambiguities,
-                      model_calls=reader.calls)
+    return Extraction(
+        items=items,
+        readings=reader.readings,
+        ambiguities=reader.ambiguities,
+        model_calls=reader.calls,
+    )

@@ -40,7 +40,9 @@ def find_readings(outputs: Iterable[Any]) -> list[Mapping[str, Any]]:
     return []
 
 
-def provenance_rows(readings: Iterable[Mapping[str, Any]], texts: Mapping[str, str]) -> list[ProvenanceRow]:
+def provenance_rows(
+    readings: Iterable[Mapping[str, Any]], texts: Mapping[str, str]
+) -> list[ProvenanceRow]:
     """Rows for ``readings`` (as stored in a step); ``texts`` are the run's source fields, to quote
     the span each value was read from."""
     rows = []
@@ -51,13 +53,20 @@ def provenance_rows(readings: Iterable[Mapping[str, Any]], texts: Mapping[str, s
             quoted = str(texts.get(str(source), ""))[start:end].replace("\n", " ")
             where = f"{source}[{start}:{end}] {quoted[:40]!r}"
         cands = tuple(f"{c.get('value')} ({c.get('score')})" for c in r.get("candidates") or [])
-        rows.append(ProvenanceRow(
-            field=str(r.get("field")), value=str(r.get("value")), origin=str(r.get("origin")),
-            where=where, detail=str(r.get("detail") or ""), candidates=cands,
-            ambiguous=bool(r.get("ambiguous")), source=source,
-            start=start if isinstance(start, int) else None,
-            end=end if isinstance(end, int) else None,
-        ))
+        rows.append(
+            ProvenanceRow(
+                field=str(r.get("field")),
+                value=str(r.get("value")),
+                origin=str(r.get("origin")),
+                where=where,
+                detail=str(r.get("detail") or ""),
+                candidates=cands,
+                ambiguous=bool(r.get("ambiguous")),
+                source=source,
+                start=start if isinstance(start, int) else None,
+                end=end if isinstance(end, int) else None,
+            )
+        )
     return rows
 
 

@@ -96,7 +96,11 @@ class Keywords(Source):
     itemised: Any = None
 
     def describe(self) -> str:
-        extra = f"; {self.itemised!r} if an itemised receipt has none" if self.itemised is not None else ""
+        extra = (
+            f"; {self.itemised!r} if an itemised receipt has none"
+            if self.itemised is not None
+            else ""
+        )
         return f"keyword evidence (pack table {self.table}){extra}"
 
 
@@ -110,7 +114,9 @@ class Neighbours(Source):
     k: int = 5
 
     def describe(self) -> str:
-        return f"if the keywords leave it open: the {self.k} nearest labelled examples ({self.index})"
+        return (
+            f"if the keywords leave it open: the {self.k} nearest labelled examples ({self.index})"
+        )
 
 
 @dataclass(frozen=True)
@@ -210,20 +216,28 @@ def field_sources(model: type[BaseModel], known_kinds: set[str] | None = None) -
         )
         for dep in depends:
             if dep not in seen:
-                problems.append(Problem(
-                    where, "source_order",
-                    f"field '{name}' depends on '{dep}', which is not a field declared before it",
-                ))
+                problems.append(
+                    Problem(
+                        where,
+                        "source_order",
+                        f"field '{name}' depends on '{dep}', which is not a field declared before it",
+                    )
+                )
         for m in sources:
             if isinstance(m, Span) and m.kind not in kinds:
-                problems.append(Problem(
-                    where, "source_kind",
-                    f"field '{name}': unknown span kind '{m.kind}' (known: {', '.join(sorted(kinds))})",
-                ))
+                problems.append(
+                    Problem(
+                        where,
+                        "source_kind",
+                        f"field '{name}': unknown span kind '{m.kind}' (known: {', '.join(sorted(kinds))})",
+                    )
+                )
             if isinstance(m, Span) and m.kind in ("count", "phrase") and not m.patterns:
-                problems.append(Problem(
-                    where, "source_patterns", f"field '{name}': a {m.kind} span needs patterns"
-                ))
+                problems.append(
+                    Problem(
+                        where, "source_patterns", f"field '{name}': a {m.kind} span needs patterns"
+                    )
+                )
         seen.append(name)
         if sources:
             plans.append(FieldPlan(name, sources, whens[0] if whens else None, depends))
@@ -232,12 +246,20 @@ def field_sources(model: type[BaseModel], known_kinds: set[str] | None = None) -
     return plans
 
 
-def describe_sources(model: type[BaseModel]) -> list[tuple[str, str]]:
-    """``(field, where its value comes from)`` for every annotated field, for people."""
+def describe_sources(model: type[BaseModel], prefix: str = "") -> list[tuple[str, str]]:
+    """``(field, where its value comes from)`` for every annotated field, for people; the fields
+    of nested models (``items[].amount``) too. Validates as :func:`field_sources` does."""
+    import typing
+
     rows = []
     for plan in field_sources(model):
         text = "; else ".join(s.describe() for s in plan.sources)
         if plan.when is not None:
             text = f"{plan.when.describe()}: {text}"
-        rows.append((plan.name, text))
+        rows.append((prefix + plan.name, text))
+    for name, info in model.model_fields.items():
+        for arg in (info.annotation, *typing.get_args(info.annotation)):
+            if isinstance(arg, type) and issubclass(arg, BaseModel):
+                many = typing.get_origin(info.annotation) in (list, tuple)
+                rows += describe_sources(arg, f"{prefix}{name}{'[]' if many else ''}.")
     return rows
