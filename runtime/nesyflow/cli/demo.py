@@ -436,7 +436,7 @@ def _summary(outcomes: list[SampleOutcome], flow: Any, elapsed: float, url: str)
     )
     why = Counter(o.verdict for o in waiting)
     words = {
-        "fail": "broke a rule after the reask",
+        "fail": "broke a rule",
         "review": "the policy asks for a person",
         "unknown": "a fact the rules need is not in the text",
         "pass": "passed, but the payment gate (level and date from the input) stopped it",
@@ -473,10 +473,14 @@ def _summary(outcomes: list[SampleOutcome], flow: Any, elapsed: float, url: str)
     caught = Counter(rule for o in outcomes for rule in o.first_rules)
     reasked = [o for o in outcomes if o.attempts > 1]
     fixed = [o for o in reasked if o.verdict == "pass"]
+    again = (
+        f"; {len(reasked)} claims sent back to the model, {len(fixed)} of them then passed"
+        if reasked
+        else ""
+    )
     out.print(
-        f"\n[bold]What the rules caught[/]: {sum(caught.values())} findings on the model's first "
-        f"claims ({', '.join(f'{k} ×{v}' for k, v in caught.most_common(5)) or 'none'}); "
-        f"{len(reasked)} claims sent back to the model, {len(fixed)} of them then passed."
+        f"\n[bold]What the rules caught[/]: {sum(caught.values())} findings on the claims as read "
+        f"({', '.join(f'{k} ×{v}' for k, v in caught.most_common(5)) or 'none'}){again}."
     )
 
     out.rule("[bold]Where the values came from")
@@ -549,7 +553,8 @@ def _summary(outcomes: list[SampleOutcome], flow: Any, elapsed: float, url: str)
     db_opt = "" if url == _default_url() else f" --db '{url}'"
     out.print(f"  nesyflow runs list{db_opt}              every run, newest first")
     out.print(
-        f"  nesyflow runs show RUN_ID{db_opt}       a run's trace: prompt, claim, facts, verdict"
+        f"  nesyflow runs show RUN_ID{db_opt}       a run's trace: where each value was read, "
+        "the claim, facts, verdict"
     )
     out.print(f"  nesyflow reviews list{db_opt}           the claims waiting for a person")
     out.print(
