@@ -213,3 +213,13 @@ def test_an_annotated_optional_fixed_point_field_encodes_as_facts():
     )
     text = to_facts(claim).text()
     assert "item_fx_rate(2,10800)." in text and "item_amount(2,4250)." in text
+
+
+def test_a_broken_keyword_regex_names_the_table_line(tmp_path):
+    (tmp_path / "keywords.csv").write_text(
+        "field,value,phrase,weight\ncategory,meals,lunch,1\ncategory,meals,re:(unclosed,1\n",
+        encoding="utf-8",
+    )
+    tables = {"keywords": load_table(tmp_path, "keywords", ("field", "value", "phrase"))}
+    with pytest.raises(ValueError, match=r"keywords.csv:3: phrase 're:\(unclosed' is not a valid"):
+        extract_items(Item, split_items("Lunch, $12.00.", ""), tables, FirstChooser())

@@ -237,7 +237,13 @@ def _keyword_occurrences(
         for line, row in rows:
             phrase = row["phrase"]
             if phrase.startswith("re:"):  # a regular expression (case-insensitive)
-                pattern = re.compile(phrase[3:], re.IGNORECASE)
+                try:
+                    pattern = re.compile(phrase[3:], re.IGNORECASE)
+                except re.error as exc:
+                    raise ValueError(
+                        f"{table}.csv:{line}: phrase {phrase!r} is not a valid regular "
+                        f"expression ({exc})"
+                    ) from None
             else:
                 pattern = re.compile(r"(?<![a-z])" + re.escape(phrase.lower()) + r"(?![a-z])")
             for m in pattern.finditer(low if not phrase.startswith("re:") else seg.text):
