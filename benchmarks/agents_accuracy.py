@@ -4,14 +4,16 @@
     .venv/bin/python benchmarks/agents_accuracy.py --expense-limit 20 --airline-limit 10
     .venv/bin/python benchmarks/agents_accuracy.py --model openai/gpt-4o-mini
 
-Airline baggage (agents/airline_baggage, 30 RuleArena cases): how often the total cost is right
-when the model reads the passenger's description and the rules compute the fees, beside the rules
-alone on the gold facts (the cases' ``info``: 30/30 when the pack is right). Also how often the
-model's reading is exactly right (cabin, price, every bag; the region is the gazetteer's).
+Airline baggage (agents/airline_baggage: 30 RuleArena cases, and 20 held-out descriptions in
+heldout.jsonl): how often the total cost is right when the agent reads the passenger's description
+(nesyflow.extract: spans and numbered lines, no model) and the rules compute the fees, beside the
+rules alone on the gold facts; runs that complete with a wrong total.
 
-Expense (agents/expense, 70 samples): field-level and whole-claim extraction accuracy against the
-samples' expected claims, and agreement of the rules' verdict with ``expected_verdict`` (scored as
-``nesyflow demo`` scores them).
+Expense (agents/expense: 70 samples, and 20 held-out requests in heldout.jsonl written apart from
+the finders): field-level and whole-claim accuracy against the expected claims, agreement of the
+rules' verdict with ``expected_verdict`` (scored as ``nesyflow demo`` scores them), claims paid
+wrongly (paid though the expected claim does not pass, or with a wrong amount, currency or rate),
+and per field what each source contributed (span, lookup, keywords, default, structure, model).
 
 Every run goes through the engine into a throw-away SQLite store. Writes
 benchmarks/results/agents_accuracy.json.
@@ -48,13 +50,13 @@ def _services(model: str | None):
     return Services(resolve_model=(lambda _n, _w: model) if model else None)
 
 
-def airline(model: str | None, limit: int | None, store) -> dict:
+def airline(model: str | None, limit: int | None, store, file: str = "samples.jsonl") -> dict:
     from nesyflow.engine import start_run
     from nesyflow.graph import load_workflow
     from nesyflow.logic import check, load_pack
 
     agent = ROOT / "agents" / "airline_baggage"
-    cases = _jsonl(agent / "samples.jsonl")
+    cases = _jsonl(agent / file)
     pack = load_pack(ROOT / "rules" / "airline_baggage")
     rules_only = sum(
         check(pack, c["info"], timeout=10).derived.get("total_cost") == c["gold_total_cost"]
@@ -70,7 +72,8 @@ def airline(model: str | None, limit: int | None, store) -> dict:
         t0 = time.perf_counter()
         result = start_run(flow, case, store=store, services=services)
         steps = store.steps(result.run_id)
-        read = next((s.output for s in reversed(steps) if s.node == "extract" and s.output), None)
+        read = next((s.output for s in reversed(steps) if s.node == "read" and s.output), None)
+        read = (read or {}).get("trip")
         ticket = next((s.output for s in steps if s.node == "ticket" and s.output), None)
         fees = next((s for s in steps if s.node == "fees" and s.check), None)
         total = None
@@ -108,7 +111,12 @@ def airline(model: str | None, limit: int | None, store) -> dict:
     n = len(rows)
     return {
         "cases": n,
-        "rules_only_total_right": f"{rules_only}/{len(_jsonl(agent / 'samples.jsonl'))}",
+        "file": file,
+        "model_calls": 0,
+        "rules_only_total_right": f"{rules_only}/{len(_jsonl(agent / file))}",
+        "completed_with_wrong_total": sum(
+            r["status"] == "completed" and not r["total_right"] for r in rows
+        ),
         "end_to_end_total_right": sum(r["total_right"] for r in rows),
         "end_to_end_total_right_pct": round(100 * sum(r["total_right"] for r in rows) / n, 1)
         if n
@@ -123,12 +131,34 @@ def airline(model: str | None, limit: int | None, store) -> dict:
     }
 
 
-def expense(model: str | None, limit: int | None, store) -> dict:
-    from nesyflow.cli.demo import SCORED_FIELDS, field_tally, load_samples, run_sample
+def _paid_wrongly(o) -> bool:
+    """Paid, though the expected claim does not pass, or with a wrong amount, currency or rate."""
+    if not o.paid:
+        return False
+    if o.expected_verdict != "pass":
+        return True
+    tally = o.score.per_field
+    return (
+        any(
+            tally.get(k, [0, 0])[0] != tally.get(k, [0, 0])[1]
+            for k in ("amount", "currency", "fx_rate")
+        )
+        or not o.score.items_right_count
+    )
+
+
+def expense(model: str | None, limit: int | None, store, file: str = "samples.jsonl") -> dict:
+    from nesyflow.cli.demo import (
+        SCORED_FIELDS,
+        field_tally,
+        load_samples,
+        run_sample,
+        source_tally,
+    )
     from nesyflow.graph import load_workflow
 
     agent = ROOT / "agents" / "expense"
-    samples = load_samples(agent / "samples.jsonl")
+    samples = load_samples(agent / file)
     if limit is not None:
         samples = samples[:limit]
     flow = load_workflow(agent / "workflow.yaml")
@@ -149,8 +179,19 @@ def expense(model: str | None, limit: int | None, store) -> dict:
     per_field = field_tally(outcomes)
     agree = sum(o.verdict == o.expected_verdict for o in outcomes)
     first_agree = sum(o.first_verdict == o.expected_verdict for o in outcomes)
+    paid = [o for o in outcomes if o.paid]
     return {
+        "file": file,
         "samples": n,
+        "paid": len(paid),
+        "should_pay": sum(o.expected_verdict == "pass" for o in outcomes),
+        "paid_wrongly": sum(_paid_wrongly(o) for o in outcomes),
+        "ambiguous": sum(
+            any(r.get("rule") == "ambiguous" for r in o.review_reasons) for o in outcomes
+        ),
+        "model_calls": sum(o.model_calls for o in outcomes),
+        "seconds_per_claim": round(sum(o.wall_s for o in outcomes) / n, 2) if n else None,
+        "per_field_by_source": source_tally(outcomes),
         "fields_right": right,
         "fields_total": total,
         "field_accuracy_pct": round(100 * right / total, 1) if total else None,
@@ -213,15 +254,26 @@ def main() -> int:
         }
         if not args.skip_airline:
             report["airline_baggage"] = airline(args.model, args.airline_limit, store)
+            report["airline_baggage_heldout"] = airline(
+                args.model, args.airline_limit, store, "heldout.jsonl"
+            )
         if not args.skip_expense:
             report["expense"] = expense(args.model, args.expense_limit, store)
+            report["expense_heldout"] = expense(
+                args.model, args.expense_limit, store, "heldout.jsonl"
+            )
         store.close()
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     summary = {
-        k: {kk: vv for kk, vv in v.items() if not isinstance(vv, list)}
+        k: {
+            kk: vv
+            for kk, vv in v.items()
+            if not isinstance(vv, list) and kk != "per_field_by_source"
+        }
         for k, v in report.items()
-        if isinstance(v, dict) and k in ("airline_baggage", "expense")
+        if isinstance(v, dict)
+        and k in ("airline_baggage", "airline_baggage_heldout", "expense", "expense_heldout")
     }
     print(json.dumps(summary, indent=2))
     print(f"wrote {RESULTS}")

@@ -268,6 +268,12 @@ def check_source(lines: list[Line], context: Any, f: Findings) -> None:
             f.fail("amount_not_in_source", ln)
 
 
+def check_ambiguity(context: Any, f: Findings) -> None:
+    """A field the reader found competing values for: a person decides."""
+    if context is not None and getattr(context, "ambiguities", None):
+        f.reviews.add("ambiguous")
+
+
 def check_duplicates(lines: list[Line], context: Any, f: Findings) -> None:
     """Same merchant/date/amount/currency twice in the claim or already paid; split purchases."""
     seen: set[tuple[str, int, int, str]] = set()
@@ -476,6 +482,7 @@ def evaluate(claim: Any, context: Any = None) -> dict[str, Any]:
     check_dates(lines, _days(claim.submitted_on), f)
     check_receipts(lines, f)
     check_source(lines, context, f)
+    check_ambiguity(context, f)
     check_duplicates(lines, context, f)
     meal_days = check_meals(lines, f)
     check_entertainment_and_gifts(lines, level, f)

@@ -3,7 +3,10 @@
     HF_HUB_OFFLINE=1 LITELLM_LOCAL_MODEL_COST_MAP=True \\
         .venv/bin/python benchmarks/retail_agent.py [--tasks 0 10 13 34 43] [--model M]
 
-Each scenario is one run of workflow.yaml on the scenario's reason for the call and known info, with
+``--workflow grounded`` runs grounded.yaml instead (the grounded proposer: spans of the request
+checked against the database, no model) and writes benchmarks/results/retail_agent_grounded.json.
+
+Each scenario is one run of the workflow on the scenario's reason for the call and known info, with
 the request taken as the customer's agreement to the changes it asks for (``confirmed: true``, as
 ``nesyflow replay`` treats a recorded sequence), at most ``--max-calls`` tool calls. A review (the
 rules deny or want a person for a proposed call, a proposal still incomplete after its reask, the
@@ -70,7 +73,7 @@ def run_scenario(task: dict[str, Any], flow: Any, store: Any, agent: Any, max_ca
         )
     seconds = time.perf_counter() - started
     steps = store.steps(result.run_id)
-    proposals = [s for s in steps if s.node == "propose" and s.kind == "llm"]
+    proposals = [s for s in steps if s.node == "propose" and s.kind in ("llm", "check")]
     checks = [s for s in steps if s.node == "dispatch" and s.kind in ("tool", "tool_check")]
     ran = [s for s in steps if s.node == "dispatch" and s.kind == "tool"]
     final = store.get_run(result.run_id)
@@ -115,7 +118,8 @@ def run_scenario(task: dict[str, Any], flow: Any, store: Any, agent: Any, max_ca
         "task": task["id"],
         "reason_for_call": info["reason_for_call"],
         "correct_actions": len(gold),
-        "model_calls": len(proposals),
+        "model_calls": sum(1 for s in proposals if s.kind == "llm"),
+        "proposals_made": len(proposals),
         "reasks": sum(1 for s in proposals if s.attempt > 1),
         "calls_checked_by_policy": len(checks),
         "calls_ran": len(ran),
@@ -141,8 +145,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tasks", nargs="+", default=DEFAULT_TASKS)
     parser.add_argument("--model", default=None, help="a litellm model (default: local/smollm2)")
     parser.add_argument("--max-calls", type=int, default=10)
-    parser.add_argument("--out", type=Path, default=OUT)
+    parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument(
+        "--workflow",
+        choices=("workflow", "grounded"),
+        default="workflow",
+        help="workflow.yaml (the model proposes) or grounded.yaml (spans checked against the "
+        "database propose; results in retail_agent_grounded.json)",
+    )
     args = parser.parse_args(argv)
+    if args.out is None:
+        args.out = (
+            OUT if args.workflow == "workflow" else OUT.with_name("retail_agent_grounded.json")
+        )
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
     if args.model:
@@ -154,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
     from nesyflow.store import open_store
 
     agent = load_module(HERE / "agent.py")
-    flow = load_workflow(HERE / "workflow.yaml")
+    flow = load_workflow(HERE / f"{args.workflow}.yaml")
     tasks = {t["id"]: t for t in json.loads(TASKS.read_text(encoding="utf-8"))}
     scenarios = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -193,7 +208,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     total["scenarios_done"] = sum(1 for s in scenarios if s["ended"] == "done")
     report = {
-        "what": "retail agent (agents/retail_service/workflow.yaml) on tau2 retail train scenarios",
+        "what": f"retail agent (agents/retail_service/{args.workflow}.yaml) on tau2 retail train "
+        "scenarios",
         "model": resolve_model(None, flow.model),
         "max_calls": args.max_calls,
         "confirmed": True,

@@ -15,6 +15,7 @@ RANK = {
     "llm": 3,
     "graph": 3,
     "store": 3,
+    "extract": 3.5,
     "engine": 4,
     "review": 5,
     "replay": 5,

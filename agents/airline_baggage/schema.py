@@ -1,16 +1,20 @@
 """Schemas of the airline baggage agent.
 
-The model reads a passenger's description and writes a :class:`TripText`: what the text says, in
-its words (cities, cabin, price, bags). Turning that into the fee pack's ``Ticket`` (the region at
+The agent reads a passenger's description into a :class:`TripText`: what the text says, in its
+words (cities, cabin, price, bags), each field annotated with the span it is read from
+(:mod:`nesyflow.extract.sources`); the bags are the numbered lines, one bag a line. No model is
+asked: the 135M model copied sizes wrong even one line at a time, and nothing here needs judgement. Turning that into the fee pack's ``Ticket`` (the region at
 the other end of the trip, its direction, bag ids) is deterministic and done by the ``to_ticket``
 tool, so the model never has to know that Wuhan is in China.
 """
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from nesyflow.extract.sources import Span
 
 __all__ = ["BagText", "PassengerRequest", "TripText"]
 
@@ -33,9 +37,16 @@ class BagText(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: Literal["backpack", "luggage box", "suitcase", "bag"]
-    size: list[int] = Field(min_length=3, max_length=3, description="Length, width, height.")
-    weight: int = Field(ge=1, le=500, description="Pounds.")
+    name: Annotated[
+        Literal["backpack", "luggage box", "suitcase", "bag"],
+        Span("phrase", ((r"\b(?P<v>backpack|luggage box|suitcase|bag)\b", 2.0),), ("prompt",)),
+    ]
+    size: Annotated[list[int], Span("dimensions", text=("prompt",))] = Field(
+        min_length=3, max_length=3, description="Length, width, height."
+    )
+    weight: Annotated[int, Span("count", (("{n} lbs?", 2.0), ("{n} pounds", 2.0)), ("prompt",))] = (
+        Field(ge=1, le=500, description="Pounds.")
+    )
 
 
 class TripText(BaseModel):
@@ -43,8 +54,30 @@ class TripText(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    customer_class: CabinClass
-    origin: str = Field(min_length=1, max_length=40, description="City the flight leaves from.")
-    destination: str = Field(min_length=1, max_length=40, description="City it flies to.")
+    customer_class: Annotated[
+        CabinClass,
+        Span(
+            "phrase",
+            (
+                (
+                    r"\b(?P<v>Basic Economy|Main Cabin|Main Plus|Premium Economy|Business|First)"
+                    r"\s+Class\b",
+                    2.0,
+                ),
+            ),
+            ("prompt",),
+        ),
+    ]
+    origin: Annotated[str, Span("phrase", ((r"\bfrom (?P<v>[^\n]+?) to ", 2.0),), ("prompt",))] = (
+        Field(min_length=1, max_length=40, description="City the flight leaves from.")
+    )
+    destination: Annotated[
+        str,
+        Span(
+            "phrase", ((r"\bfrom [^\n]+? to (?P<v>[^\n]+?)(?: with\b|[,.:;]\s)", 2.0),), ("prompt",)
+        ),
+    ] = Field(min_length=1, max_length=40, description="City it flies to.")
     bags: list[BagText] = Field(min_length=1, max_length=12, description="Items in listed order.")
-    base_price: int = Field(ge=0, le=100000, description="Ticket price in dollars.")
+    base_price: Annotated[
+        int, Span("count", ((r"ticket is \${n}", 2.0), (r"\${n}", 1.0)), ("prompt",))
+    ] = Field(ge=0, le=100000, description="Ticket price in dollars.")

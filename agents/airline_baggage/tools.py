@@ -1,8 +1,9 @@
 """Tools of the airline baggage agent: ``to_ticket`` turns what the model read into the fee pack's
 ``Ticket`` — the region at the non-U.S. end of the trip (or "U.S."), the direction, bag ids 1…n.
 
-Regions come from a small gazetteer of cities (below) named by the fee tables' regions. A city it
-does not know is not guessed: the tool fails and the run goes to a person.
+Regions come from the pack's gazetteer (``rules/airline_baggage/data/gazetteer.csv``: city → the
+fee tables' region). A city it does not know is not guessed: the tool fails and the run goes to a
+person.
 """
 
 from __future__ import annotations
@@ -24,116 +25,20 @@ _agent = load_module(Path(__file__).with_name("schema.py"))
 Ticket = _pack.Ticket
 BagText = _agent.BagText
 
-GAZETTEER: dict[str, tuple[str, ...]] = {
-    "U.S.": (
-        "Atlanta",
-        "Austin",
-        "Baltimore",
-        "Boston",
-        "Charlotte",
-        "Chicago",
-        "Cleveland",
-        "Dallas",
-        "Denver",
-        "Detroit",
-        "Honolulu",
-        "Houston",
-        "Indianapolis",
-        "Kansas City",
-        "Las Vegas",
-        "Los Angeles",
-        "Miami",
-        "Minneapolis",
-        "Nashville",
-        "New Orleans",
-        "New York",
-        "Newark",
-        "Orlando",
-        "Philadelphia",
-        "Phoenix",
-        "Pittsburgh",
-        "Portland",
-        "Raleigh",
-        "Sacramento",
-        "Salt Lake City",
-        "San Antonio",
-        "San Diego",
-        "San Francisco",
-        "San Jose",
-        "Seattle",
-        "St. Louis",
-        "Tampa",
-        "Washington",
-        "Washington D.C.",
-        "Washington DC",
-    ),
-    "Canada": ("Toronto", "Montreal", "Vancouver", "Calgary", "Ottawa", "Edmonton", "Winnipeg"),
-    "Mexico": ("Mexico City", "Cancun", "Guadalajara", "Monterrey", "Tijuana"),
-    "Puerto Rico": ("San Juan",),
-    "Colombia": ("Bogota", "Medellin", "Cartagena", "Cali"),
-    "Peru": ("Lima", "Cusco"),
-    "Ecuador": ("Quito", "Guayaquil"),
-    "Panama": ("Panama City",),
-    "Cuba": ("Havana",),
-    "Haiti": ("Port-au-Prince",),
-    "South America": ("Sao Paulo", "Rio de Janeiro", "Buenos Aires", "Santiago", "Caracas"),
-    "Europe": [
-        "London",
-        "Paris",
-        "Madrid",
-        "Barcelona",
-        "Rome",
-        "Milan",
-        "Berlin",
-        "Munich",
-        "Frankfurt",
-        "Amsterdam",
-        "Brussels",
-        "Vienna",
-        "Zurich",
-        "Geneva",
-        "Stockholm",
-        "Oslo",
-        "Copenhagen",
-        "Helsinki",
-        "Dublin",
-        "Lisbon",
-        "Athens",
-        "Prague",
-        "Warsaw",
-        "Budapest",
-    ],
-    "Israel": ("Tel Aviv", "Jerusalem"),
-    "Qatar": ("Doha",),
-    "India": (
-        "Mumbai",
-        "New Delhi",
-        "Delhi",
-        "Bangalore",
-        "Bengaluru",
-        "Chennai",
-        "Hyderabad",
-        "Kolkata",
-    ),
-    "China": [
-        "Beijing",
-        "Shanghai",
-        "Guangzhou",
-        "Shenzhen",
-        "Chengdu",
-        "Wuhan",
-        "Chongqing",
-        "Xi'an",
-        "Hangzhou",
-        "Nanjing",
-        "Tianjin",
-    ],
-    "Japan": ("Tokyo", "Osaka", "Nagoya", "Kyoto", "Sapporo", "Fukuoka"),
-    "South Korea": ("Seoul", "Busan"),
-    "Hong Kong": ("Hong Kong",),
-    "Australia": ("Sydney", "Melbourne", "Brisbane", "Perth", "Adelaide"),
-    "New Zealand": ("Auckland", "Wellington", "Christchurch"),
-}
+
+def _gazetteer() -> dict[str, tuple[str, ...]]:
+    """Region → cities, from the pack's own table (``rules/airline_baggage/data/gazetteer.csv``):
+    knowledge the fee rules depend on lives with them, not in the agent."""
+    from nesyflow.extract import load_table
+
+    table = load_table(_PACK_SCHEMA.parent / "data", "gazetteer", ("city", "region"))
+    out: dict[str, list[str]] = {}
+    for _line, row in table.rows:
+        out.setdefault(row["region"], []).append(row["city"])
+    return {region: tuple(cities) for region, cities in out.items()}
+
+
+GAZETTEER: dict[str, tuple[str, ...]] = _gazetteer()
 
 
 def _key(text: str) -> str:

@@ -16,11 +16,23 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from nesyflow._imports import load_module
+from nesyflow.extract.sources import (
+    Default,
+    Derived,
+    FromInput,
+    Keywords,
+    Lookup,
+    Neighbours,
+    Present,
+    Span,
+    When,
+    Written,
+)
 
 _PACK_SCHEMA = Path(__file__).resolve().parents[2] / "rules" / "expense" / "schema.py"
 
@@ -66,32 +78,93 @@ class ExpenseRequest(BaseModel):
     history: ClaimContext = Field(default_factory=ClaimContext)  # type: ignore[valid-type]
 
 
+_FOREIGN = ("EUR", "GBP", "CAD", "AUD", "JPY", "CHF", "MXN", "INR", "SGD")
+_PURPOSE = (
+    (
+        r"\bto (?P<v>(?:close|pitch|talk|discuss|plan|thank|celebrate|negotiate|review|present|"
+        r"sign|welcome|meet)\b[^.;()]*)",
+        3.0,
+    ),
+    (r"\b(?P<v>thank(?:ing|s|-you| you)\b[^.;()]*)", 3.0),
+    (r"\bI was (?P<v>(?:staffing|working|covering|presenting|supporting|running)\b[^.;()]*)", 3.0),
+    (r"\b(?P<v>(?:customer|client) advisory board[^.;,()]*)", 2.0),
+    (r"\b(?:because|since) (?P<v>[^.;()]*)", 2.0),
+    (
+        r"\bfor the (?P<v>[^.;,()]*?\b(?:kickoff|meeting|summit|audit|visit|review|launch|"
+        r"conference|workshop|sessions|job|install|show|onsite|off-site|prep|renewal|onboarding|"
+        r"integration))\b",
+        1.0,
+    ),
+    (r"\bduring the (?P<v>[^.;,()]*)", 1.0),
+)
+
+
 class ExtractedItem(BaseModel):
-    """An ``ExpenseItem`` as the model writes it: the same fields, short free text, and the order
-    a reader takes them from a receipt (the grammar writes required fields first: merchant, amount,
-    category; then the optional ones in this order, each only if the model chooses to)."""
+    """An ``ExpenseItem`` as the agent reads it: the same fields, each annotated with where its
+    value comes from (:mod:`nesyflow.extract.sources`; ``nesyflow facts rules/expense --schema``
+    prints them). Declaration order is reading order: a field's ``When`` names an earlier one."""
 
     model_config = ConfigDict(extra="forbid")
 
-    merchant: str = Field(min_length=1, max_length=60)
-    amount: Money  # type: ignore[valid-type]
-    date: dt.date | None = None
-    category: Category  # type: ignore[valid-type]
-    currency: Currency = "USD"  # type: ignore[valid-type]
-    receipt_attached: bool | None = None
-    description: str = Field("", max_length=80)
-    fx_rate: Rate | None = None  # type: ignore[valid-type]
-    city_tier: Literal[1, 2, 3] | None = None
-    nights: int | None = None
-    attendees: int | None = None
-    alcohol: bool | None = None
-    fare_class: FareClass | None = None  # type: ignore[valid-type]
-    miles: int | None = None
-    justification: str | None = Field(None, max_length=120)
+    amount: Annotated[Money, Span("money")]  # type: ignore[valid-type]
+    currency: Annotated[Currency, Derived("amount", "currency", default="USD")] = "USD"  # type: ignore[valid-type]
+    category: Annotated[Category, Keywords(), Neighbours("categories"), Default("other")]  # type: ignore[valid-type]
+    merchant: Annotated[str, Default("personal car", "category", ("mileage",)), Span("name")] = (
+        Field(min_length=1, max_length=60)
+    )
+    date: Annotated[dt.date | None, Span("date")] = None
+    receipt_attached: Annotated[bool | None, Keywords(), Present("receipt", True)] = None
+    description: Annotated[str, Written(80)] = Field("", max_length=80)
+    fx_rate: Annotated[Rate | None, When("currency", *_FOREIGN), Span("rate")] = None  # type: ignore[valid-type]
+    city_tier: Annotated[
+        Literal[1, 2, 3] | None,
+        When("category", "meals", "lodging"),
+        Lookup("cities", "city", "tier"),
+    ] = None
+    nights: Annotated[
+        int | None, When("category", "lodging"), Span("count", (("{n} nights?", 2.0),))
+    ] = None
+    attendees: Annotated[
+        int | None,
+        When("category", "meals", "client_entertainment", "gifts"),
+        Span(
+            "count",
+            (
+                ("{n} of us", 3.0),
+                ("{n} attendees", 3.0),
+                (r"guests:\s*{n}", 2.0),
+                ("party of {n}", 2.0),
+                ("for {n}", 1.0),
+                ("{n} people", 1.0),
+            ),
+        ),
+        Default(1, "category", ("gifts",)),
+    ] = None
+    alcohol: Annotated[
+        bool | None, When("category", "meals", "client_entertainment"), Keywords(itemised=False)
+    ] = None
+    fare_class: Annotated[FareClass | None, When("category", "airfare"), Keywords()] = None  # type: ignore[valid-type]
+    miles: Annotated[
+        int | None, When("category", "mileage"), Span("count", (("{n} miles", 2.0),))
+    ] = None
+    justification: Annotated[str | None, Span("phrase", _PURPOSE, ("request",))] = Field(
+        None, max_length=120
+    )
 
 
 class ExtractedClaim(ExpenseClaim):  # type: ignore[misc, valid-type]
-    """What the model writes: an ``ExpenseClaim`` with one or two items."""
+    """The claim the agent writes: an ``ExpenseClaim`` whose employee fields come from the run's
+    input and whose items are read from the request's structure, one to four."""
+
+    employee_name: Annotated[str, FromInput("employee.name")] = Field(
+        description="Name of the employee asking for reimbursement."
+    )
+    employee_level: Annotated[Level, FromInput("employee.level")] = Field(  # type: ignore[valid-type]
+        description="Employee level: staff, manager, director, executive."
+    )
+    submitted_on: Annotated[dt.date, FromInput("submitted_on")] = Field(
+        description="Date the claim is submitted (YYYY-MM-DD)."
+    )
 
     justification: str | None = Field(
         None,
@@ -99,5 +172,5 @@ class ExtractedClaim(ExpenseClaim):  # type: ignore[misc, valid-type]
         description="Business purpose of the whole claim (trip, event, project).",
     )
     items: list[ExtractedItem] = Field(
-        min_length=1, max_length=2, description="The expenses claimed."
+        min_length=1, max_length=4, description="The expenses claimed."
     )

@@ -105,6 +105,17 @@ class PriorItem(BaseModel):
     currency: Currency = "USD"
 
 
+class Ambiguity(BaseModel):
+    """A field of the claim whose sources disagree (the finders' top candidate, the model,
+    neighbours): a person picks the value, even when every other rule passes."""
+
+    __asp_name__ = "ambiguity"
+    model_config = ConfigDict(extra="forbid")
+
+    field: str = Field(description="The claim's field, e.g. items.0.amount.")
+    values: str = Field(description="The competing values, best-ranked first, as one text.")
+
+
 class ClaimContext(BaseModel):
     """What finance knows besides the claim: earlier reimbursed items and this year's training spend."""
 
@@ -123,4 +134,8 @@ class ClaimContext(BaseModel):
     source_amounts: list[Money] = Field(
         default_factory=list,
         description="Every number written in the employee's request and receipt, as an amount.",
+    )
+    ambiguities: list[Ambiguity] = Field(
+        default_factory=list,
+        description="Fields whose sources disagree when the claim was read from the text.",
     )

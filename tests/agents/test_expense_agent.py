@@ -1,29 +1,51 @@
-"""The expense agent end to end with the scripted model: a passing claim is paid once, a failing
-claim is sent back to the model then to a person, a claim the policy wants reviewed goes straight to
-a person, and a decision resumes the run and pays exactly once."""
+"""The expense agent end to end: the reader takes every value from a place in the text, the rules
+check the claim, a passing claim is paid once with the provenance of its values, an ambiguous
+reading or a wrong-but-real amount goes to a person, and a decision resumes the run and pays once.
+
+The reader runs for real (finders, the pack's tables, the engine, SQLite, the ledger); where the
+model is asked, the scripted test model answers through the real ``nesyflow.llm`` layer.
+"""
 
 from __future__ import annotations
 
 import copy
 import json
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
-from nesyflow.cli.demo import load_samples
+from nesyflow._imports import load_module
+from nesyflow.cli.demo import load_samples, score_claim
 from nesyflow.engine import resume, start_run
+from nesyflow.extract import PersonChooser
 from nesyflow.graph import load_workflow
 from nesyflow.llm import scripted_responses
+from nesyflow.logic import check, load_pack
 from nesyflow.review import decide
 
 ROOT = Path(__file__).resolve().parents[2]
 AGENT = ROOT / "agents" / "expense"
 SAMPLES = {row["id"]: row for row in load_samples(AGENT / "samples.jsonl")}
+HELDOUT = {row["id"]: row for row in load_samples(AGENT / "heldout.jsonl")}
+reader = load_module(AGENT / "reader.py")
+evidence = load_module(AGENT / "evidence.py")
 
 
 @pytest.fixture(scope="module")
 def flow():
     return load_workflow(AGENT / "workflow.yaml")
+
+
+@pytest.fixture(scope="module")
+def pack():
+    return load_pack(ROOT / "rules" / "expense")
+
+
+@pytest.fixture(autouse=True)
+def _no_model(monkeypatch):
+    """Unless a test scripts the model, an undecided field goes to a person (no model loaded)."""
+    monkeypatch.setenv("NESYFLOW_EXTRACT_CHOOSER", "person")
 
 
 def ledger(tmp_path):
@@ -40,180 +62,209 @@ def sample(sample_id, verdict):
 
 
 def first_sample(verdict, where=lambda row: True):
-    """The first sample the pack gives ``verdict`` that also satisfies ``where``."""
     return next(r for r in SAMPLES.values() if r["expected_verdict"] == verdict and where(r))
 
 
-def approval_sample():
-    """A claim whose only finding is the approver's sign-off (a review, no violation)."""
-    return first_sample("review", lambda r: r["expected_rules"] == ["manager_approval_required"])
+def read_step(store, run_id):
+    return next(s for s in store.steps(run_id) if s.node == "read" and s.kind == "tool")
 
 
-def llm_steps(store, run_id):
-    return [s for s in store.steps(run_id) if s.kind == "llm"]
+def read(row, chooser=None):
+    args = reader.ReadArgs(
+        request=row["request"],
+        receipt=row.get("receipt", ""),
+        submitted_on=row["submitted_on"],
+        employee=row["employee"],
+        context=evidence.gather_context(
+            evidence.EvidenceArgs(request=row["request"], receipt=row.get("receipt", ""))
+        ),
+    )
+    return reader.read_with(args, chooser or PersonChooser())
 
 
-def test_workflow_validates(flow):
-    assert flow.name == "expense"
-    assert list(flow.nodes) == ["evidence", "extract", "route", "pay", "pay_approved"]
-    assert flow.nodes["extract"].on_fail.policy == "reask"
+def test_workflow_reads_then_checks_then_pays(flow):
+    assert list(flow.nodes) == ["evidence", "read", "extract", "route", "pay", "pay_approved"]
+    assert flow.nodes["read"].kind == "tool" and flow.nodes["extract"].kind == "check"
+    assert flow.nodes["extract"].on_fail.policy == "human"
     assert flow.nodes["pay"].packs, "the payment is checked by the rules before it runs"
 
 
-def test_input_accepts_a_sample_line_as_it_is(flow):
-    request = flow.input_schema.model_validate(SAMPLES["exp-001"])
-    assert request.employee.level == "staff" and str(request.submitted_on) == "2025-04-04"
-
-
-def test_passing_claim_is_paid_once(flow, store, tmp_path):
+def test_passing_claim_is_paid_once_with_the_provenance_of_its_values(flow, store, tmp_path):
     row = sample("exp-001", "pass")
-    with scripted_responses([row["expected"]]) as script:
-        result = start_run(flow, row, store=store)
+    result = start_run(flow, row, store=store)
     assert result.status.value == "completed", result.error
-    # the prompt carries the request, the receipt and the employee fields to copy
-    prompt = script.calls[0].messages[-1]["content"]
-    assert (
-        "Meridian client site" in prompt and "Dana Whitfield" in prompt and "2025-04-04" in prompt
-    )
     paid = ledger(tmp_path)
-    assert len(paid) == 1
+    assert len(paid) == 1 and paid[0]["amount_usd"] == "27.40"
     assert paid[0]["key"] == f"{result.run_id}:pay:1"
-    assert paid[0]["amount_usd"] == "27.40" and paid[0]["employee_name"] == "Dana Whitfield"
-    kinds = [(s.node, s.kind, s.verdict) for s in store.steps(result.run_id)]
-    assert kinds == [
-        ("evidence", "tool", None),  # no packs: not checked
-        ("extract", "llm", "pass"),
-        ("route", "branch", None),
-        ("pay", "tool", "pass"),
-    ]
-    # resuming a finished run changes nothing
+    readings = {r["field"]: r for r in read_step(store, result.run_id).output["readings"]}
+    # every value a rule reads points at the text it was read from
+    for name in ("amount", "date", "merchant", "category", "receipt_attached"):
+        r = readings[f"items.0.{name}"]
+        text = row[r["source"]][r["start"] : r["end"]]
+        assert text, f"{name}: no span"
+    amount = readings["items.0.amount"]
+    assert "27.40" in row[amount["source"]][amount["start"] : amount["end"]]
+    assert {Decimal(c["value"]) for c in amount["candidates"]} >= {
+        Decimal("27.40"),
+        Decimal("2.50"),
+    }  # the tip was seen
+    assert readings["employee_level"]["origin"] == "input"
     assert resume(result.run_id, store=store).status.value == "completed"
     assert len(ledger(tmp_path)) == 1
 
 
-def test_failing_claim_is_reasked_then_goes_to_a_person(flow, store, tmp_path):
-    row = first_sample("fail", lambda r: "alcohol_not_reimbursable" in r["expected_rules"])
-    bad = row["expected"]
-    with scripted_responses([bad, bad]) as script:
-        result = start_run(flow, row, store=store)
+def test_runs_show_prints_where_each_value_was_read(flow, store, tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from nesyflow.cli.app import app
+
+    monkeypatch.setenv("COLUMNS", "200")
+    row = sample("exp-001", "pass")
+    result = start_run(flow, row, store=store)
+    shown = CliRunner().invoke(app, ["runs", "show", result.run_id, "--db", store.url])
+    assert shown.exit_code == 0, shown.output
+    assert "where each value was read" in shown.output
+    assert "items.0.amount = 27.40 ← span" in shown.output and "'$27.40'" in shown.output
+    assert "employee_level = staff ← input" in shown.output
+
+
+def test_the_tip_is_never_taken_for_the_total():
+    """Every receipt with a tip line: the claim's amount is the total, not the tip."""
+    rows = [r for r in [*SAMPLES.values(), *HELDOUT.values()] if "Tip" in r["receipt"]]
+    assert len(rows) >= 5
+    for row in rows:
+        got = [i.amount for i in read(row).claim.items]
+        assert got == [Decimal(i["amount"]) for i in row["expected"]["items"]], row["id"]
+
+
+def test_employee_amount_that_disagrees_with_the_receipt_goes_to_a_person(flow, store, tmp_path):
+    """The employee writes the tip ($2.50) as the amount; the receipt's total says $27.40. Both are
+    real amounts of the text (amount_not_in_source passes either): the reading is ambiguous, the
+    claim waits with both values, nothing is paid."""
+    row = copy.deepcopy(sample("exp-001", "pass"))
+    row["request"] = row["request"].replace("$27.40", "$2.50")
+    result = start_run(flow, row, store=store)
     assert result.status.value == "waiting_review"
-    steps = llm_steps(store, result.run_id)
-    assert [s.verdict for s in steps] == ["fail", "fail"]
-    assert [s.attempt for s in steps] == [1, 2]
-    reask = script.calls[1].messages[-1]["content"]
-    assert "Your answer breaks these rules" in reask and "Alcohol is not reimbursable" in reask
     review = store.get_review(result.review_id)
-    assert review.verdict == "fail" and "alcohol_not_reimbursable" in review.rules
+    assert review.rules == ["ambiguous"], review.reasons
+    detail = json.dumps(review.reasons)
+    assert "items.0.amount" in detail and "2.50" in detail and "27.40" in detail
     assert ledger(tmp_path) == []
 
 
-def test_reask_that_fixes_the_claim_is_paid(flow, store, tmp_path):
-    row = sample("exp-002", "pass")
-    wrong = copy.deepcopy(row["expected"])
-    wrong["items"][0]["date"] = "2025-06-01"  # after the submission day
-    with scripted_responses([wrong, row["expected"]]):
+def undecided_date():
+    """The employee writes April 3rd, the receipt says Apr 2: neither is decisive (2.0 vs 1.5)
+    and neither is strong enough to make it a conflict at once, so the model is asked."""
+    row = copy.deepcopy(sample("exp-001", "pass"))
+    row["request"] = row["request"].replace("April 2nd", "April 3rd")
+    return row
+
+
+def test_model_disagreeing_with_the_top_candidate_sends_the_claim_to_a_person(
+    flow, store, tmp_path, monkeypatch
+):
+    """The model picks the second option → ambiguous → a person, though every policy rule
+    passes."""
+    monkeypatch.setenv("NESYFLOW_EXTRACT_CHOOSER", "model")
+    row = undecided_date()
+    with scripted_responses([{"answer": "B"}]) as script:
         result = start_run(flow, row, store=store)
-    assert result.status.value == "completed"
-    assert [s.verdict for s in llm_steps(store, result.run_id)] == ["fail", "pass"]
+    assert len(script.calls) == 1
+    question = script.calls[0].messages[-1]["content"]
+    assert question.startswith(row["request"][:40])  # the source text first: prefix reuse
+    assert result.status.value == "waiting_review"
+    review = store.get_review(result.review_id)
+    assert review.rules == ["ambiguous"]
+    readings = read_step(store, result.run_id).output["readings"]
+    asked = [r for r in readings if r.get("model_choice") is not None]
+    assert [r["field"] for r in asked] == ["items.0.date"] and asked[0]["ambiguous"]
+    assert ledger(tmp_path) == []
+
+
+def test_model_confirming_the_top_candidate_lets_the_claim_pay(flow, store, tmp_path, monkeypatch):
+    monkeypatch.setenv("NESYFLOW_EXTRACT_CHOOSER", "model")
+    row = undecided_date()
+    with scripted_responses([{"answer": "A"}]):
+        result = start_run(flow, row, store=store)
+    assert result.status.value == "completed", result.error
     assert len(ledger(tmp_path)) == 1
+    readings = read_step(store, result.run_id).output["readings"]
+    date = next(r for r in readings if r["field"] == "items.0.date")
+    assert date["origin"] == "model" and date["value"] == "2025-04-03"
 
 
-def test_review_claim_goes_to_a_person_without_a_reask(flow, store, tmp_path):
-    row = approval_sample()
-    with scripted_responses([row["expected"]]):
-        result = start_run(flow, row, store=store)
-    assert result.status.value == "waiting_review"
-    assert len(llm_steps(store, result.run_id)) == 1
-    review = store.get_review(result.review_id)
-    assert review.verdict == "review" and review.rules == ["manager_approval_required"]
-    assert ledger(tmp_path) == []
+def test_no_shipped_request_is_paid_wrongly(pack):
+    """Every sample and held-out request, read as the agent reads it and checked as the workflow
+    checks it: a claim that passes (would be paid at once) is one that should pass, with the
+    right amounts — 0 paid wrongly. (No model: undecided fields go to a person.)"""
+    paid = 0
+    for row in [*SAMPLES.values(), *HELDOUT.values()]:
+        got = read(row)
+        # as the workflow's check node does: the claim and context as JSON, validated by the pack
+        result = check(
+            pack, got.claim.model_dump(mode="json"), context=got.context.model_dump(mode="json")
+        )
+        if result.verdict != "pass":
+            continue
+        paid += 1
+        assert row["expected_verdict"] == "pass", row["id"]
+        want = [Decimal(i["amount"]) for i in row["expected"]["items"]]
+        assert [i.amount for i in got.claim.items] == want, row["id"]
+    assert paid >= 40  # and the agent does pay: most passing requests are paid
+
+
+def test_heldout_requests_are_read_right():
+    """Requests written apart from the samples (agents/expense/heldout.jsonl): at least 80% of the
+    claims wholly right (every scored field, the item count, the employee fields)."""
+    right = sum(
+        score_claim(read(row).claim.model_dump(mode="json"), row["expected"]).claim_right
+        for row in HELDOUT.values()
+    )
+    assert len(HELDOUT) >= 20 and right >= 0.8 * len(HELDOUT), right
 
 
 def test_decision_resumes_the_run_and_pays_exactly_once(flow, store, tmp_path):
-    row = approval_sample()
-    with scripted_responses([row["expected"]]):
-        result = start_run(flow, row, store=store)
-    decided = decide(
-        result.review_id, "approve", "fin-ops", "budget owner agreed", store=store, workflow=flow
-    )
-    assert decided.run is None  # recorded, not yet applied
-    first = resume(result.run_id, store=store, workflow=flow)
-    assert first.status.value == "completed"
-    again = resume(result.run_id, store=store, workflow=flow)
-    assert again.status.value == "completed"
-    paid = ledger(tmp_path)
-    assert len(paid) == 1 and paid[0]["key"] == f"{result.run_id}:pay_approved:1"
-    nodes = [s.node for s in store.steps(result.run_id)]
-    assert nodes.count("pay_approved") == 1 and "pay" not in nodes
-
-
-def test_a_payment_repeated_after_a_crash_is_not_paid_twice(flow, tmp_path, monkeypatch):
-    """The tool itself: the same idempotency key twice (a resume after a crash between the payment
-    and the checkpoint) writes one ledger line and returns the first payment."""
-    from nesyflow.engine.run_view import call_tool as _call_tool
-
-    monkeypatch.setenv("NESYFLOW_LEDGER", str(tmp_path / "ledger.jsonl"))
-    node = flow.nodes["pay"]
-    claim = node.args_schema.model_validate(SAMPLES["exp-001"]["expected"])
-    one = _call_tool(node.tool, claim, "run-1:pay:1")
-    two = _call_tool(node.tool, claim, "run-1:pay:1")
-    assert one == two and len(ledger(tmp_path)) == 1
-    _call_tool(node.tool, claim, "run-2:pay:1")
-    assert len(ledger(tmp_path)) == 2
-
-
-def test_the_gate_uses_the_input_not_the_model_for_who_and_when(flow, store, tmp_path):
-    """The model copies the employee's level wrongly (executive instead of staff): its own claim
-    passes, but the payment is checked with the level from the input and stops for a person."""
-    row = first_sample(
-        "fail",
-        lambda r: (
-            r["employee"]["level"] == "staff" and "fare_class_not_allowed" in r["expected_rules"]
-        ),
-    )
-    claim = copy.deepcopy(row["expected"])
-    claim["employee_level"] = "executive"
-    claim["items"][0]["fare_class"] = "business"
-    with scripted_responses([claim]):
-        result = start_run(flow, row, store=store)
+    row = first_sample("review", lambda r: r["expected_rules"] == ["manager_approval_required"])
+    result = start_run(flow, row, store=store)
     assert result.status.value == "waiting_review"
     review = store.get_review(result.review_id)
-    assert review.node == "pay" and review.kind == "tool_call"
-    assert "fare_class_not_allowed" in review.rules
-    assert review.output["employee_level"] == "staff"
-    assert ledger(tmp_path) == []
+    assert review.rules == ["manager_approval_required"]
+    decide(
+        result.review_id, "approve", "fin-ops", "budget owner agreed", store=store, workflow=flow
+    )
+    assert resume(result.run_id, store=store, workflow=flow).status.value == "completed"
+    assert resume(result.run_id, store=store, workflow=flow).status.value == "completed"
+    paid = ledger(tmp_path)
+    assert len(paid) == 1 and paid[0]["key"] == f"{result.run_id}:pay_approved:1"
 
 
 def test_unknown_claim_goes_to_a_person(flow, store, tmp_path):
     row = first_sample("unknown", lambda r: r["expected_missing"] == ["item_fx_rate"])
-    with scripted_responses([row["expected"]]):
-        result = start_run(flow, row, store=store)
+    result = start_run(flow, row, store=store)
     assert result.status.value == "waiting_review"
     review = store.get_review(result.review_id)
     assert review.verdict == "unknown"
-    missing = [r for r in review.reasons if r.kind == "missing"]
-    # once, in words a reviewer reads (the field's description), and not again as the unknown reason
-    assert len(missing) == 1 and len(review.reasons) == 1
-    assert missing[0].message.startswith("the rules need 'item_fx_rate' (US dollars per one unit")
+    missing = [r for r in review.reasons if r["kind"] == "missing"]
+    assert len(missing) == 1 and "item_fx_rate" in missing[0]["message"]
+    assert ledger(tmp_path) == []
 
 
-def test_a_misread_amount_is_caught_against_the_text_and_never_paid(flow, store, tmp_path):
-    """Found by the accuracy benchmark: the local model read exp-053's "$1,450.00" bootcamp as 450,
-    a claim every policy rule passes (under the approval limit), and it was paid short. The
-    evidence step gives the rules the amounts the text contains; the misread amount fails, goes
-    back to the model once, then to a person; nothing is paid."""
-    row = SAMPLES["exp-053"]
-    misread = json.loads(json.dumps(row["expected"]))
-    misread["items"][0]["amount"] = "450.00"
-    with scripted_responses([misread, misread]):
-        result = start_run(flow, row, store=store)
+def test_a_request_without_an_amount_goes_to_a_person_with_a_clear_reason(flow, store, tmp_path):
+    row = copy.deepcopy(sample("exp-001", "pass"))
+    row["request"], row["receipt"] = "Please pay me back for the ride.", ""
+    result = start_run(flow, row, store=store)
     assert result.status.value == "waiting_review"
     review = store.get_review(result.review_id)
-    assert [r.rule for r in review.reasons] == ["amount_not_in_source"]
-    assert len(llm_steps(store, result.run_id)) == 2  # the reask
+    assert review.kind == "tool_error"
+    assert "items.0.amount: not found in the request or the receipt" in review.reasons[0].message
+    assert "Traceback" not in review.reasons[0].message
+
+
+@pytest.mark.parametrize("amount", ["$30,000,000.00", "$99,999,999,999.99"])
+def test_an_amount_past_the_rules_integers_is_never_paid(flow, store, tmp_path, amount):
+    row = copy.deepcopy(sample("exp-001", "pass"))
+    row["request"] = row["request"].replace("$27.40", amount)
+    row["receipt"] = row["receipt"].replace("$27.40", amount)
+    result = start_run(flow, row, store=store)
+    assert result.status.value == "waiting_review"
     assert ledger(tmp_path) == []
-    # the right amount, which the receipt shows, is accepted by the same check
-    with scripted_responses([row["expected"]]):
-        again = start_run(flow, row, store=store)
-    review = store.get_review(again.review_id)
-    assert [r.rule for r in review.reasons] == ["manager_approval_required"]

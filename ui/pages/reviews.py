@@ -8,7 +8,7 @@ import json
 from typing import Any
 
 import streamlit as st
-from console import data, decisions, fmt, forms, packs, session
+from console import data, decisions, fmt, forms, packs, provenance, session
 
 from nesyflow.logic import Explanation, Reason
 from nesyflow.store import NotFound, ReviewRecord
@@ -174,6 +174,7 @@ def detail(review_id: str) -> None:
     if review.question:
         st.markdown(f"> {review.question}")
     _reasons(review)
+    provenance.show(store, run)
 
     st.subheader("Input and output")
     left, right = st.columns(2, gap="medium")

@@ -47,6 +47,7 @@ __all__ = [
     "register",
     "run_sample",
     "score_claim",
+    "source_tally",
 ]
 
 out = Console(highlight=False)
@@ -234,6 +235,9 @@ class SampleOutcome:
     tool_ms: float = 0.0
     wall_s: float = 0.0
     error: str | None = None
+    readings: list[dict[str, Any]] = field(default_factory=list)  # provenance of each value
+    model_calls: int = 0  # questions the reader asked the model
+    expected: dict[str, Any] = field(default_factory=dict)
 
 
 def run_sample(flow: Any, sample: dict[str, Any], store: Any, services: Any) -> SampleOutcome:
@@ -244,7 +248,9 @@ def run_sample(flow: Any, sample: dict[str, Any], store: Any, services: Any) -> 
     result = start_run(flow, sample, store=store, services=services)
     wall = time.perf_counter() - started
     steps = store.steps(result.run_id)
-    extract = [s for s in steps if s.node == "extract" and s.kind == "llm"]
+    extract = [s for s in steps if s.node == "extract" and s.kind in ("llm", "check")]
+    read = next((s for s in steps if s.node == "read" and s.kind == "tool" and s.output), None)
+    read_out = read.output if read is not None and isinstance(read.output, dict) else {}
     last = extract[-1] if extract else None
     first = extract[0] if extract else None
     paid = next(
@@ -255,6 +261,8 @@ def run_sample(flow: Any, sample: dict[str, Any], store: Any, services: Any) -> 
         reasons = store.get_review(result.review_id).reasons
     first_rules = [f["rule"] for f in (first.findings if first else [])]
     claim = last.output if last is not None else None
+    if claim is None and read_out.get("claim"):
+        claim = read_out["claim"]
     return SampleOutcome(
         sample_id=str(sample.get("id", "?")),
         run_id=result.run_id,
@@ -268,13 +276,40 @@ def run_sample(flow: Any, sample: dict[str, Any], store: Any, services: Any) -> 
         review_reasons=reasons,
         first_rules=first_rules,
         score=score_claim(claim, sample.get("expected") or {}),
-        model_ms=sum(s.model_ms for s in steps),
+        model_ms=sum(s.model_ms for s in steps) + float(read_out.get("model_ms") or 0.0),
         rules_ms=sum(s.rules_ms for s in steps),
         store_ms=sum(s.store_ms for s in steps),
         tool_ms=sum(s.tool_ms for s in steps),
         wall_s=wall,
         error=result.error,
+        readings=list(read_out.get("readings") or []),
+        model_calls=int(read_out.get("model_calls") or 0),
+        expected=dict(sample.get("expected") or {}),
     )
+
+
+def source_tally(outcomes: list[Any]) -> dict[str, dict[str, list[int]]]:
+    """Per scored item field, per origin of its value (span, lookup, keywords, default,
+    structure, model), ``[right, total]`` against the expected claims: what each source
+    contributed. A field the reader left unset where the claim has one counts under ``none``."""
+    tally: dict[str, dict[str, list[int]]] = {}
+    for o in outcomes:
+        by_path = {r.get("field"): r for r in o.readings}
+        want_items = list((o.expected or {}).get("items") or [])
+        got_items = list((o.claim or {}).get("items") or [])
+        for index in range(max(len(want_items), len(got_items))):
+            want = want_items[index] if index < len(want_items) else {}
+            got = got_items[index] if index < len(got_items) else {}
+            for name in SCORED_FIELDS:
+                wv, gv = want.get(name), got.get(name)
+                if name != "currency" and wv is None and gv is None:
+                    continue
+                reading = by_path.get(f"items.{index}.{name}")
+                origin = str(reading.get("origin")) if reading else "none"
+                cell = tally.setdefault(name, {}).setdefault(origin, [0, 0])
+                cell[0] += bool(want) and bool(got) and _same(name, gv, wv)
+                cell[1] += 1
+    return tally
 
 
 def _ledger_env(db: str | None) -> None:
@@ -340,6 +375,8 @@ def demo_cmd(
         raise typer.Exit(2) from None
     _ledger_env(db)
     services = Services(resolve_model=(lambda _n, _w: model) if model else None)
+    if model:  # the reader asks its questions through nesyflow.llm with the same model
+        os.environ["NESYFLOW_MODEL"] = model
     shown_model = model or os.environ.get("NESYFLOW_MODEL") or "local/smollm2"
 
     out.rule("[bold]nesyflow demo[/] — the expense agent")
@@ -348,8 +385,9 @@ def demo_cmd(
         f"rules [bold]rules/expense[/] · store [bold]{store.url}[/]"
     )
     out.print(
-        "Each request: the model writes the claim → the rules check it (a broken rule goes back "
-        "to the model once) → a passing claim is paid into the ledger, the rest wait for a person."
+        "Each request: the reader takes every value from a place in the text (spans, the pack's "
+        "tables; the model only chooses when the evidence is not decisive) → the rules check the "
+        "claim → a passing claim is paid into the ledger, the rest wait for a person."
     )
     outcomes: list[SampleOutcome] = []
     started = time.perf_counter()
@@ -404,7 +442,7 @@ def _summary(outcomes: list[SampleOutcome], flow: Any, elapsed: float, url: str)
     )
     why = Counter(o.verdict for o in waiting)
     words = {
-        Verdict.FAIL: "broke a rule after the reask",
+        Verdict.FAIL: "broke a rule",
         Verdict.REVIEW: "the policy asks for a person",
         Verdict.UNKNOWN: "a fact the rules need is not in the text",
         Verdict.PASS: "passed, but the payment gate (level and date from the input) stopped it",
@@ -441,13 +479,45 @@ def _summary(outcomes: list[SampleOutcome], flow: Any, elapsed: float, url: str)
     caught = Counter(rule for o in outcomes for rule in o.first_rules)
     reasked = [o for o in outcomes if o.attempts > 1]
     fixed = [o for o in reasked if o.verdict == "pass"]
+    again = (
+        f"; {len(reasked)} claims sent back to the model, {len(fixed)} of them then passed"
+        if reasked
+        else ""
+    )
     out.print(
-        f"\n[bold]What the rules caught[/]: {sum(caught.values())} findings on the model's first "
-        f"claims ({', '.join(f'{k} ×{v}' for k, v in caught.most_common(5)) or 'none'}); "
-        f"{len(reasked)} claims sent back to the model, {len(fixed)} of them then passed."
+        f"\n[bold]What the rules caught[/]: {sum(caught.values())} findings on the claims as read "
+        f"({', '.join(f'{k} ×{v}' for k, v in caught.most_common(5)) or 'none'}){again}."
     )
 
-    out.rule("[bold]How well the model read the requests")
+    out.rule("[bold]Where the values came from")
+    tally = source_tally(outcomes)
+    origins = sorted({k for per in tally.values() for k in per})
+    src = Table(show_header=True, header_style="bold")
+    src.add_column("field")
+    for origin in origins:
+        src.add_column(origin, justify="right")
+    for name in SCORED_FIELDS:
+        if name in tally:
+            src.add_row(
+                name,
+                *(f"{c[0]}/{c[1]}" if (c := tally[name].get(origin)) else "" for origin in origins),
+            )
+    out.print(src)
+    asked = sum(o.model_calls for o in outcomes)
+    out.print(
+        f"right/read per source. The model was asked {asked} question(s) in {n} claims: only "
+        "when the finders' evidence was not decisive (a model answer that disagrees with the "
+        "top candidate sends the claim to a person as 'ambiguous')."
+    )
+    if paid:
+        out.print("\n[bold]Where each paid value was read[/]")
+        for o in paid:
+            out.print(
+                f"  [bold]{o.sample_id}[/] paid ${o.paid.get('amount_usd')}: "
+                + _provenance_line(o.readings)
+            )
+
+    out.rule("[bold]How well the claims were read")
     right = sum(o.score.fields_right for o in outcomes)
     total = sum(o.score.fields_total for o in outcomes)
     whole = sum(o.score.claim_right for o in outcomes)
@@ -478,18 +548,19 @@ def _summary(outcomes: list[SampleOutcome], flow: Any, elapsed: float, url: str)
     rules_s = sum(o.rules_ms for o in outcomes) / 1000
     store_s = sum(o.store_ms for o in outcomes) / 1000
     tool_s = sum(o.tool_ms for o in outcomes) / 1000
-    calls = sum(o.attempts for o in outcomes)
+    calls = sum(o.model_calls for o in outcomes)
     out.print(
         f"{elapsed:.0f} s for {n} claims ({elapsed / n:.1f} s a claim) · model {model_s:.1f} s "
         f"({calls} calls, {model_s / max(calls, 1):.1f} s each) · rules {rules_s:.2f} s · store "
-        f"{store_s:.2f} s · ledger {tool_s:.2f} s"
+        f"{store_s:.2f} s · tools (reader incl. model load, ledger) {tool_s:.2f} s"
     )
 
     out.rule("[bold]Look at it")
     db_opt = "" if url == _default_url() else f" --db '{url}'"
     out.print(f"  nesyflow runs list{db_opt}              every run, newest first")
     out.print(
-        f"  nesyflow runs show RUN_ID{db_opt}       a run's trace: prompt, claim, facts, verdict"
+        f"  nesyflow runs show RUN_ID{db_opt}       a run's trace: where each value was read, "
+        "the claim, facts, verdict"
     )
     out.print(f"  nesyflow reviews list{db_opt}           the claims waiting for a person")
     out.print(
@@ -497,6 +568,22 @@ def _summary(outcomes: list[SampleOutcome], flow: Any, elapsed: float, url: str)
     )
     out.print("  nesyflow console                  the same in the browser (traces, review queue)")
     out.print(f"  ledger: {os.environ.get('NESYFLOW_LEDGER', '.nesyflow/ledger.jsonl')}")
+
+
+def _provenance_line(readings: list[dict[str, Any]]) -> str:
+    """``amount 27.40 ← receipt[95:108] 'Total  $27.40'`` for the fields a payment rests on."""
+    parts = []
+    for r in readings:
+        name = str(r.get("field", "")).rsplit(".", 1)[-1]
+        if name not in ("amount", "date", "merchant", "category", "city_tier"):
+            continue
+        where = (
+            f"{r.get('source')}[{r.get('start')}:{r.get('end')}]"
+            if r.get("start") is not None
+            else str(r.get("origin"))
+        )
+        parts.append(f"{name} {r.get('value')} ← {r.get('origin')} {where} ({r.get('detail')})")
+    return "; ".join(parts)
 
 
 def _default_url() -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -272,6 +272,7 @@ def facts_cmd(
             "[dim]rules speak: violation(RuleId, Detail), review(RuleId, Detail), "
             "deny(RuleId, Detail), missing(Field), derived(Key, Value)[/]"
         )
+        _print_sources(model)
         if input is None:
             raise typer.Exit(0)
     if input is None:
@@ -282,6 +283,24 @@ def facts_cmd(
             print(to_facts(instance).text(), end="")
         except NesyflowError as exc:
             bad_input(f"{input}:{line}: {exc}")
+
+
+def _print_sources(model: Any) -> None:
+    """Where each field's value comes from, when the schema declares it (nesyflow.extract)."""
+    from nesyflow.extract import describe_sources
+
+    try:
+        rows = describe_sources(model)
+    except ProblemsError as exc:
+        bad_input(str(exc))
+    if not rows:
+        return
+    table = Table(title="where each value comes from", show_header=True, header_style="bold")
+    table.add_column("field")
+    table.add_column("source")
+    for name, text in rows:
+        table.add_row(name, escape(text))
+    out.print(table)
 
 
 def _model_of(target: str):

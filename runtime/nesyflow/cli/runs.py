@@ -239,6 +239,21 @@ def runs_list(
     )
 
 
+def _provenance(console: Any, run: Any, steps: list[Any]) -> None:
+    """Where each extracted value was read (a step whose output carries ``readings``)."""
+    from rich.markup import escape
+
+    from nesyflow.extract.render import find_readings, provenance_rows
+
+    readings = find_readings(s.output for s in steps)
+    if not readings:
+        return
+    texts = {k: v for k, v in (run.input or {}).items() if isinstance(v, str)}
+    console.print("[bold]where each value was read[/]")
+    for row in provenance_rows(readings, texts):
+        console.print("  " + escape(row.line()))
+
+
 def runs_show(
     run_id: str = typer.Argument(...), db: str | None = _DB, format: str = _FORMAT
 ) -> None:
@@ -446,6 +461,7 @@ def _print_run(store: Any, run_id: str) -> None:
             step.model or "",
         )
     console.print(table)
+    _provenance(console, run, store.steps(run_id))
     for review in store.reviews_for_run(run_id):
         console.print(
             f"review {review.id}: {review.status.value}"

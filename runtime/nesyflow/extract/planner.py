@@ -1,0 +1,679 @@
+"""The planner: read an annotated schema's fields from a text, asking the model only to choose.
+
+For each item (a list's length comes from the text's structure, :func:`split_items`), the fields
+are read in declaration order (a ``When`` names an earlier field). A field's sources are tried in
+order; a span or keyword source ranks its candidates (:func:`nesyflow.extract.finders.rank`):
+
+* one candidate, or a top candidate with at least twice the evidence of the next (and no second
+  candidate with strong evidence of its own) → taken, no model call;
+* a second candidate with strong evidence of its own (the employee wrote $2.50, the receipt's
+  total line says $27.40) → ambiguous at once: two sources disagree, the model cannot settle it;
+* otherwise the :class:`~nesyflow.extract.choosers.Chooser` picks among the top few. If it picks
+  the top candidate the value is taken (the model confirmed it); if it picks another or "none of
+  these", the field is **ambiguous**: the top value is kept so the claim is complete, and an
+  :class:`~nesyflow.extract.provenance.Ambiguity` with the competing values is returned for the
+  rules to send the step to a person. The planner never selects on a policy verdict.
+
+Every value gets a :class:`~nesyflow.extract.provenance.Reading` (origin, span offsets, lookup
+row, candidates, the model's choice).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from nesyflow.extract.choosers import Chooser
+from nesyflow.extract.finders import (
+    FINDERS,
+    Occurrence,
+    counts,
+    dates,
+    money,
+    names,
+    phrases,
+    rank,
+    rates,
+)
+from nesyflow.extract.provenance import Ambiguity, Candidate, Reading
+from nesyflow.extract.sources import (
+    Default,
+    Derived,
+    FieldPlan,
+    FromInput,
+    Keywords,
+    Lookup,
+    Neighbours,
+    Present,
+    Span,
+    Written,
+    field_sources,
+)
+from nesyflow.extract.tables import Table
+from nesyflow.extract.text import Segment
+
+__all__ = [
+    "DECISIVE",
+    "STRONG",
+    "Extraction",
+    "ItemText",
+    "extract_items",
+    "numbered_lines",
+    "split_items",
+]
+
+DECISIVE = 2.0
+"""The top candidate is taken without asking when its score is at least this times the next's."""
+STRONG = 3.0
+"""...and the next one's score is below this (two strong sources that disagree are never decisive:
+the employee wrote $2.50 and the receipt's total line says $27.40)."""
+
+
+@dataclass(frozen=True)
+class ItemText:
+    """The text one item is read from: its own part of the request and its receipt block, then
+    the whole request as shared context (the trip's date, the city)."""
+
+    request: Segment
+    receipt: Segment | None
+    whole_request: Segment
+
+    def places(self, sources: tuple[str, ...] | None = None) -> tuple[list[Segment], list[Segment]]:
+        """(own segments, fallback segments), restricted to the named source fields if given."""
+        own = [
+            s
+            for s in (self.request, self.receipt)
+            if s is not None and (sources is None or s.source in sources)
+        ]
+        whole = self.whole_request
+        rest = [whole] if (sources is None or whole.source in sources) and whole not in own else []
+        return own, rest
+
+
+class Extraction(BaseModel):
+    """What the planner read: one dict of values per item, how, and what is ambiguous."""
+
+    model_config = ConfigDict(frozen=True)
+
+    items: list[dict[str, Any]]
+    readings: list[Reading] = Field(default_factory=list)
+    ambiguities: list[Ambiguity] = Field(default_factory=list)
+    model_calls: int = 0
+
+
+# ------------------------------------------------------------------------------ structure
+_ITEM_WORDS = re.compile(
+    r"\b(?P<n>two|three|four|2|3|4)\s+(?:\w+\s+)?(?:rides|runs|things|items|expenses|trips|"
+    r"purchases|taxis|receipts|meals)\b",
+    re.IGNORECASE,
+)
+_JOINS = re.compile(r"\)?\s*(?:,\s*)?\b(?:and|plus)\b|;")
+
+
+def _receipt_blocks(receipt: str, want: int) -> list[Segment]:
+    seg = Segment("receipt", receipt)
+    if not seg:
+        return []
+    blocks, start = [], 0
+    for m in re.finditer(r"^\s*-{3,}\s*$", receipt, re.MULTILINE):
+        blocks.append(seg.part(start, m.start()))
+        start = m.end()
+    blocks.append(seg.part(start, len(receipt)))
+    blocks = [b for b in blocks if b]
+    if len(blocks) == 1 and want > 1:
+        ends = [
+            m.end() for m in re.finditer(r"^.*\btotal\b.*$", receipt, re.IGNORECASE | re.MULTILINE)
+        ]
+        if len(ends) == want:
+            blocks, start = [], 0
+            for end in ends:
+                blocks.append(seg.part(start, end))
+                start = end
+    return blocks
+
+
+def split_items(request: str, receipt: str) -> list[ItemText]:
+    """The items a request claims, from its structure: as many as the distinct amounts the
+    employee wrote (or "two rides"), at least one. The request is cut at the last "and" / "plus"
+    / ";" between consecutive amounts; each receipt block (blocks are separated by a line of
+    dashes) goes to the item whose amount it contains, else in order."""
+    whole = Segment("request", request)
+    amounts = [o for o in money(whole)]
+    distinct: list[Occurrence] = []
+    for o in amounts:
+        if all(o.value != d.value for d in distinct):
+            distinct.append(o)
+    words = [
+        int(m.group("n"))
+        if m.group("n").isdigit()
+        else {"two": 2, "three": 3, "four": 4}[m.group("n").lower()]
+        for m in _ITEM_WORDS.finditer(request)
+    ]
+    count = max([len(distinct), *words, 1])
+    # request segments
+    if len(distinct) == count and count > 1:
+        cuts = [0]
+        for left, right in itertools.pairwise(distinct):
+            between = list(_JOINS.finditer(request, left.end, right.start))
+            cuts.append(between[-1].start() if between else left.end)
+        cuts.append(len(request))
+        parts = [whole.part(a, b) for a, b in itertools.pairwise(cuts)]
+    else:
+        parts = [whole] * count
+        distinct = []
+    blocks = _receipt_blocks(receipt, count)
+    assigned: list[Segment | None] = [None] * count
+    free = list(blocks)
+    if distinct:
+        for i, o in enumerate(distinct):
+            for b in free:
+                if any(x.value == o.value for x in money(b)):
+                    assigned[i] = b
+                    free.remove(b)
+                    break
+    if not distinct or (len(blocks) == count and all(a is None for a in assigned)):
+        for i in range(min(count, len(free))):
+            if assigned[i] is None:
+                assigned[i] = free[i]
+    elif len(blocks) == 1 and count == 1:
+        assigned[0] = blocks[0]
+    return [ItemText(parts[i], assigned[i], whole) for i in range(count)]
+
+
+def numbered_lines(text: str, source: str) -> list[ItemText]:
+    """One item per numbered line (``1. A backpack: 22 x 13 x 6 inches, 10 lbs;``): a list's
+    length is the number of lines, each element read from its own line only (a value missing
+    from its line is missing, never borrowed from another line)."""
+    whole = Segment(source, text)
+    lines = [
+        whole.part(m.start(), m.end())
+        for m in re.finditer(r"^[ \t]*\d{1,3}[.)][ \t]+.*$", text, re.MULTILINE)
+    ]
+    return [ItemText(line, None, line) for line in lines]
+
+
+# ------------------------------------------------------------------------------ reading
+def _coerce(text: str) -> Any:
+    low = text.strip().lower()
+    if low in ("true", "false"):
+        return low == "true"
+    if re.fullmatch(r"-?\d+", low):
+        return int(low)
+    return text.strip()
+
+
+def _occurrences(
+    source: Span, segs: list[Segment], submitted: dt.date | None, exclude: Any
+) -> list[Occurrence]:
+    out: list[Occurrence] = []
+    for seg in segs:
+        if source.kind == "date":
+            out += dates(seg, submitted)
+        elif source.kind == "count":
+            out += counts(source.patterns)(seg)
+        elif source.kind == "phrase":
+            out += phrases(source.patterns)(seg)
+        elif source.kind == "name":
+            out += names(seg, exclude)
+        elif source.kind == "rate":
+            out += rates(seg)
+        else:
+            out += FINDERS[source.kind](seg)
+    return out
+
+
+def _keyword_occurrences(
+    rows: list[tuple[int, dict[str, str]]], segs: list[Segment], table: str
+) -> list[Occurrence]:
+    found: list[Occurrence] = []
+    for seg in segs:
+        low = seg.text.lower()
+        for line, row in rows:
+            phrase = row["phrase"]
+            if phrase.startswith("re:"):  # a regular expression (case-insensitive)
+                try:
+                    pattern = re.compile(phrase[3:], re.IGNORECASE)
+                except re.error as exc:
+                    raise ValueError(
+                        f"{table}.csv:{line}: phrase {phrase!r} is not a valid regular "
+                        f"expression ({exc})"
+                    ) from None
+            else:
+                pattern = re.compile(r"(?<![a-z])" + re.escape(phrase.lower()) + r"(?![a-z])")
+            for m in pattern.finditer(low if not phrase.startswith("re:") else seg.text):
+                found.append(
+                    Occurrence(
+                        _coerce(row["value"]),
+                        seg.source,
+                        seg.offset + m.start(),
+                        seg.offset + m.end(),
+                        seg.text[m.start() : m.end()],
+                        float(row.get("weight") or 1),
+                        f"keyword '{row['phrase']}' ({table}.csv:{line})",
+                    )
+                )
+    # a phrase inside a longer phrase that matched (e.g. "uber" in "uber eats") does not vote
+    found.sort(key=lambda o: (o.source, o.start, -(o.end - o.start)))
+    kept: list[Occurrence] = []
+    for o in found:
+        if any(
+            k.source == o.source
+            and k.start <= o.start
+            and o.end <= k.end
+            and k is not o
+            and (k.end - k.start) > (o.end - o.start)
+            for k in kept
+        ):
+            continue
+        kept.append(o)
+    if kept:  # the earliest phrase counts double: the request names its subject first
+        first = min(kept, key=lambda o: (o.source != "request", o.start))
+        kept = [
+            Occurrence(
+                o.value,
+                o.source,
+                o.start,
+                o.end,
+                o.text,
+                o.weight * (2 if o is first else 1),
+                o.why + (", first" if o is first else ""),
+            )
+            for o in kept
+        ]
+    return kept
+
+
+def _itemised(receipt: Segment | None) -> bool:
+    """Does the receipt list what was bought (an amount labelled by something other than a
+    total, a tax, a tip or a fee)?"""
+    if receipt is None:
+        return False
+    for line in receipt.text.splitlines():
+        seg = Segment("receipt", line)
+        last = 0
+        for o in money(seg):
+            label = line[last : o.start]
+            last = o.end
+            if re.search(r"[^\W\d_]{2,}", label) and not re.search(
+                r"total|tax|tip|fee|paid|due|subtotal|balance|vat|hst|service|fare|合計",
+                label,
+                re.IGNORECASE,
+            ):
+                return True
+    return False
+
+
+class _Reader:
+    def __init__(
+        self,
+        tables: Mapping[str, Table],
+        chooser: Chooser,
+        submitted: dt.date | None,
+        exclude_names: Any,
+        indexes: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.tables = tables
+        self.indexes = indexes or {}
+        self.chooser = chooser
+        self.submitted = submitted
+        self.exclude = exclude_names
+        self.readings: list[Reading] = []
+        self.ambiguities: list[Ambiguity] = []
+        self.calls = 0
+
+    @staticmethod
+    def _decisive(cands: list[Candidate]) -> bool:
+        return len(cands) == 1 or (
+            cands[0].score >= DECISIVE * cands[1].score and cands[1].score < STRONG
+        )
+
+    def _neighbours(
+        self, path: str, cands: list[Candidate], text: ItemText, near: Neighbours
+    ) -> Reading | None:
+        """The keywords left the enum open: the nearest labelled examples vote among the options."""
+        from nesyflow.extract.neighbours import NeighboursUnavailable
+
+        index = self.indexes[near.index]
+        try:
+            if callable(index) and not hasattr(index, "vote"):
+                index = index()  # built on first use (loading the embedding model takes seconds)
+        except NeighboursUnavailable:
+            return None  # not installed: the chooser decides, as without neighbours
+        options = [str(c.value) for c in cands[:4]]
+        best, found = index.vote(text.request.text, options, near.k)
+        top = cands[0]
+        neighbours = ", ".join(f"{n.example}={n.label} ({n.similarity})" for n in found)
+        if best == top.value:
+            return Reading(
+                field=path,
+                value=top.value,
+                origin="neighbours",
+                detail=f"keywords left {' / '.join(options)} open; the nearest "
+                f"examples chose {best}: {neighbours}",
+                source=top.source,
+                start=top.start,
+                end=top.end,
+                candidates=cands,
+            )
+        self.ambiguities.append(
+            Ambiguity(
+                field=path,
+                values=options,
+                why=f"keywords ranked {top.value} first (score {top.score} vs {cands[1].score}); "
+                f"the nearest examples chose {best or 'none of these'}: {neighbours}",
+            )
+        )
+        return Reading(
+            field=path,
+            value=top.value,
+            origin="keywords",
+            detail=f"keywords and neighbours disagree ({neighbours})",
+            source=top.source,
+            start=top.start,
+            end=top.end,
+            candidates=cands,
+            model_choice=None,
+            ambiguous=True,
+        )
+
+    def decide(
+        self,
+        path: str,
+        cands: list[Candidate],
+        text: ItemText,
+        question: str,
+        origin: str,
+        detail: str = "",
+        never_ambiguous: bool = False,
+    ) -> Reading:
+        top = cands[0]
+        decisive = self._decisive(cands)
+        if decisive or never_ambiguous:
+            return Reading(
+                field=path,
+                value=top.value,
+                origin=origin,
+                detail=detail or top.why,
+                source=top.source,
+                start=top.start,
+                end=top.end,
+                candidates=cands,
+            )
+        options = cands[:4]
+        if cands[1].score >= STRONG:  # the employee and the receipt disagree: not the model's call
+            self.ambiguities.append(
+                Ambiguity(
+                    field=path,
+                    values=[str(c.value) for c in options],
+                    why=f"two strong sources disagree: {top.value} ({top.why}) and "
+                    f"{cands[1].value} ({cands[1].why})",
+                )
+            )
+            return Reading(
+                field=path,
+                value=top.value,
+                origin=origin,
+                detail=detail or top.why,
+                source=top.source,
+                start=top.start,
+                end=top.end,
+                candidates=cands,
+                ambiguous=True,
+            )
+        context = "\n".join(s.text for s in (text.request, text.receipt) if s is not None)
+        self.calls += 1
+        pick = self.chooser.choose(context, question, [str(c.value) for c in options])
+        choice = options[pick].value if pick is not None else "none of these"
+        if pick == 0:
+            return Reading(
+                field=path,
+                value=top.value,
+                origin="model",
+                detail=f"model confirmed the top of {len(options)} candidates",
+                source=top.source,
+                start=top.start,
+                end=top.end,
+                candidates=cands,
+                model_choice=choice,
+            )
+        self.ambiguities.append(
+            Ambiguity(
+                field=path,
+                values=[str(c.value) for c in options],
+                why=f"finders ranked {top.value} first (score {top.score} vs {cands[1].score}); "
+                f"the model chose {choice}",
+            )
+        )
+        return Reading(
+            field=path,
+            value=top.value,
+            origin=origin,
+            detail=detail or top.why,
+            source=top.source,
+            start=top.start,
+            end=top.end,
+            candidates=cands,
+            model_choice=choice,
+            ambiguous=True,
+        )
+
+    def read(
+        self,
+        plan: FieldPlan,
+        path: str,
+        text: ItemText,
+        values: dict[str, Any],
+        readings: dict[str, Reading],
+    ) -> Reading | None:
+        if plan.when is not None and values.get(plan.when.field) not in plan.when.values:
+            return None
+        for source in plan.sources:
+            reading = self._one(source, plan.name, path, text, readings, values, plan.sources)
+            if reading is not None:
+                return reading
+        return None
+
+    def _one(
+        self,
+        source: Any,
+        name: str,
+        path: str,
+        text: ItemText,
+        readings: dict[str, Reading],
+        values: dict[str, Any],
+        plan_sources: tuple[Any, ...] = (),
+    ) -> Reading | None:
+        if isinstance(source, Span):
+            own, rest = text.places(source.text)
+            occs = _occurrences(source, own, self.submitted, self.exclude)
+            if not occs:
+                occs = _occurrences(source, rest, self.submitted, self.exclude)
+            occs = [o for o in occs if o.weight > 0]
+            if not occs:
+                return None
+            return self.decide(
+                path,
+                rank(occs),
+                text,
+                f"What is the {name.replace('_', ' ')}?",
+                "span",
+                never_ambiguous=source.kind == "phrase",
+            )
+        if isinstance(source, Keywords):
+            table = self.tables[source.table]
+            rows = [(ln, r) for ln, r in table.rows if r["field"] == name]
+            own, rest = text.places()
+            occs = _keyword_occurrences(rows, own, table.name) or _keyword_occurrences(
+                rows, rest, table.name
+            )
+            if occs:
+                cands = rank(occs)
+                near = next((m for m in plan_sources if isinstance(m, Neighbours)), None)
+                if near is not None and not self._decisive(cands) and near.index in self.indexes:
+                    reading = self._neighbours(path, cands, text, near)
+                    if reading is not None:
+                        return reading
+                return self.decide(
+                    path, cands, text, f"Which {name.replace('_', ' ')} is it?", "keywords"
+                )
+            if source.itemised is not None and _itemised(text.receipt):
+                return Reading(
+                    field=path,
+                    value=source.itemised,
+                    origin="keywords",
+                    detail="the receipt lists its items and none of the keywords",
+                    source="receipt",
+                    start=text.receipt.offset if text.receipt else None,
+                    end=(text.receipt.offset + len(text.receipt.text)) if text.receipt else None,
+                )
+            return None
+        if isinstance(source, Lookup):
+            table = self.tables[source.table]
+            keys = sorted(table.rows, key=lambda r: -len(r[1][source.key]))
+            own, rest = text.places()
+            for segs in (own, rest):
+                hits: list[tuple[int, int, Segment, int, dict[str, str], re.Match[str]]] = []
+                for order, seg in enumerate(segs):
+                    for line, row in keys:
+                        m = re.search(
+                            r"(?<![A-Za-z])" + re.escape(row[source.key]) + r"(?![A-Za-z])",
+                            seg.text,
+                            re.IGNORECASE,
+                        )
+                        if m and not any(
+                            h[2] is seg and h[5].start() <= m.start() < h[5].end() for h in hits
+                        ):
+                            hits.append((order, m.start(), seg, line, row, m))
+                if hits:
+                    order, _pos, seg, line, row, m = min(hits, key=lambda h: (h[0], h[1]))
+                    cands = [
+                        Candidate(
+                            value=_coerce(r[source.value]),
+                            score=1.0,
+                            source=s.source,
+                            start=s.offset + mm.start(),
+                            end=s.offset + mm.end(),
+                            text=mm.group(0),
+                            why=f"{table.name}.csv:{ln}",
+                        )
+                        for _, _, s, ln, r, mm in sorted(hits, key=lambda h: (h[0], h[1]))
+                    ]
+                    return Reading(
+                        field=path,
+                        value=_coerce(row[source.value]),
+                        origin="lookup",
+                        detail=f"{table.name}.csv:{line} {row[source.key]} → "
+                        f"{source.value} {row[source.value]}",
+                        source=seg.source,
+                        start=seg.offset + m.start(),
+                        end=seg.offset + m.end(),
+                        candidates=cands,
+                    )
+            return None
+        if isinstance(source, Derived):
+            base = readings.get(source.field)
+            got = None
+            if base is not None and base.candidates:
+                chosen = next((c for c in base.candidates if c.value == base.value), None)
+                got = chosen.attrs.get(source.attr) if chosen else None
+            if got is None:
+                if source.default is None:
+                    return None
+                return Reading(
+                    field=path,
+                    value=source.default,
+                    origin="default",
+                    detail=f"no {source.attr} written with {source.field}",
+                )
+            return Reading(
+                field=path,
+                value=got,
+                origin="span",
+                source=base.source,
+                start=base.start,
+                end=base.end,
+                detail=f"the {source.attr} written with {source.field}",
+            )
+        if isinstance(source, Present):
+            seg = text.receipt if source.source == "receipt" else text.request
+            if seg is None or not seg:
+                return None
+            return Reading(
+                field=path,
+                value=source.value,
+                origin="structure",
+                detail=f"the item has its own {source.source} text",
+                source=seg.source,
+                start=seg.offset,
+                end=seg.offset + len(seg.text),
+            )
+        if isinstance(source, Default):
+            if source.field is not None and values.get(source.field) not in source.values:
+                return None
+            return Reading(
+                field=path,
+                value=source.value,
+                origin="default",
+                detail="nothing in the text; the schema's default",
+            )
+        if isinstance(source, Written):
+            clauses = [c.strip() for c in re.split(r"[.;:!?]\s|,\s|\s-\s", text.request.text)]
+            clauses = [re.sub(r"^\W*(and|plus)\b\s*", "", c).strip(" .,;") for c in clauses]
+            clause = next((c for c in clauses if len(c.split()) >= 3), "")[: source.max_chars]
+            if not clause:  # a greeting or a fragment: no description beats a wrong one
+                return None
+            start = text.request.offset + text.request.text.find(clause[:10])
+            return Reading(
+                field=path,
+                value=clause,
+                origin="span",
+                source="request",
+                start=start,
+                end=start + len(clause),
+                detail="first clause",
+            )
+        if isinstance(source, FromInput | Neighbours):
+            return None  # input constants are set by the caller; neighbours serve Keywords
+        return None
+
+
+def extract_items(
+    item_model: type[BaseModel],
+    texts: list[ItemText],
+    tables: Mapping[str, Table],
+    chooser: Chooser,
+    *,
+    submitted: dt.date | None = None,
+    exclude_names: Any = lambda _s: False,
+    prefix: str = "items",
+    indexes: Mapping[str, Any] | None = None,
+) -> Extraction:
+    """Read every annotated field of ``item_model`` for each item text (see the module doc).
+    ``indexes`` names the neighbour indexes (a :class:`~nesyflow.extract.neighbours.NeighbourIndex`
+    or a function building one on first use)."""
+    plans = field_sources(item_model)
+    reader = _Reader(tables, chooser, submitted, exclude_names, indexes)
+    items: list[dict[str, Any]] = []
+    for index, text in enumerate(texts):
+        values: dict[str, Any] = {}
+        by_name: dict[str, Reading] = {}
+        for plan in plans:
+            reading = reader.read(plan, f"{prefix}.{index}.{plan.name}", text, values, by_name)
+            if reading is None:
+                continue
+            values[plan.name] = reading.value
+            by_name[plan.name] = reading
+            reader.readings.append(reading)
+        items.append(values)
+    return Extraction(
+        items=items,
+        readings=reader.readings,
+        ambiguities=reader.ambiguities,
+        model_calls=reader.calls,
+    )

@@ -1,0 +1,225 @@
+"""The planner: sources validated at load, fields in dependency order, the model asked only when
+the evidence is not decisive, and disagreement reported as ambiguity (never a silent pick)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+import pytest
+from pydantic import BaseModel
+
+from nesyflow.errors import ProblemsError
+from nesyflow.extract import (
+    Default,
+    FirstChooser,
+    Keywords,
+    Lookup,
+    PersonChooser,
+    Span,
+    When,
+    describe_sources,
+    extract_items,
+    field_sources,
+    load_table,
+    split_items,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+DATA = ROOT / "rules" / "expense" / "data"
+
+
+class Item(BaseModel):
+    category: Annotated[str, Keywords(), Default("other")]
+    city_tier: Annotated[
+        int | None, When("category", "meals"), Lookup("cities", "city", "tier")
+    ] = None
+    amount: Annotated[float | None, Span("money")] = None
+
+
+@pytest.fixture(scope="module")
+def tables():
+    return {
+        "cities": load_table(DATA, "cities", ("city", "tier")),
+        "keywords": load_table(DATA, "keywords", ("field", "value", "phrase")),
+    }
+
+
+class Picky:
+    """A chooser that always picks the second option (a model that disagrees)."""
+
+    calls = 0
+
+    def choose(self, text, question, options):
+        self.calls += 1
+        return 1
+
+
+def test_a_condition_on_a_later_field_is_refused_at_load():
+    class Bad(BaseModel):
+        nights: Annotated[int | None, When("category", "lodging"), Span("money")] = None
+        category: Annotated[str, Keywords()] = "other"
+
+    with pytest.raises(ProblemsError, match="depends on 'category', which is not a field declared"):
+        field_sources(Bad)
+
+
+def test_an_unknown_span_kind_and_a_count_without_patterns_are_refused():
+    class Bad(BaseModel):
+        a: Annotated[str, Span("colour")] = ""
+        b: Annotated[int, Span("count")] = 0
+
+    with pytest.raises(ProblemsError) as err:
+        field_sources(Bad)
+    text = str(err.value)
+    assert "unknown span kind 'colour'" in text and "a count span needs patterns" in text
+
+
+def test_sources_are_described_for_people():
+    rows = dict(describe_sources(Item))
+    assert rows["city_tier"].startswith("only when category is meals: a lookup: city")
+    assert "pack table cities" in rows["city_tier"]
+
+
+def test_a_table_with_a_missing_column_or_an_empty_cell_names_the_file_and_line(tmp_path):
+    (tmp_path / "t.csv").write_text("city,tier\nParis,1\nLyon,\n", encoding="utf-8")
+    with pytest.raises(ProblemsError) as err:
+        load_table(tmp_path, "t", ("city", "tier"))
+    assert "t.csv:3" in str(err.value)
+    with pytest.raises(ProblemsError, match="has no column 'region'"):
+        load_table(tmp_path, "t", ("city", "region"))
+    with pytest.raises(ProblemsError, match="not found"):
+        load_table(tmp_path, "missing", ("city",))
+
+
+def test_fields_are_read_in_order_and_a_condition_skips_a_field(tables):
+    texts = split_items("Lunch in Denver, $18.65.", "")
+    got = extract_items(Item, texts, tables, FirstChooser())
+    assert (
+        got.items == [{"category": "meals", "city_tier": 2, "amount": 18.65}]
+        or got.items[0]["city_tier"] == 2
+    )
+    tier = next(r for r in got.readings if r.field == "items.0.city_tier")
+    assert tier.origin == "lookup" and "cities.csv:" in tier.detail and "Denver" in tier.detail
+    taxi = extract_items(Item, split_items("Taxi in Denver, $18.65.", ""), tables, FirstChooser())
+    assert "city_tier" not in taxi.items[0]  # not a meal: the tier is not read at all
+
+
+def test_the_model_is_not_asked_when_the_evidence_is_decisive(tables):
+    chooser = Picky()
+    got = extract_items(
+        Item,
+        split_items("Uber to the client, $27.40.", "UBER\nTip $2.50\nTotal $27.40"),
+        tables,
+        chooser,
+    )
+    assert chooser.calls == 0 and got.ambiguities == []
+
+
+def test_a_model_that_disagrees_makes_the_field_ambiguous_and_keeps_the_ranked_value(tables):
+    chooser = Picky()
+    texts = split_items(
+        "Uber to the hotel after the hotel shuttle broke down, $27.40.", "UBER\nTotal $27.40"
+    )
+    got = extract_items(Item, texts, tables, chooser)
+    assert chooser.calls == 1
+    (amb,) = got.ambiguities
+    assert amb.field == "items.0.category" and amb.values[:2] == ["ground_transport", "lodging"]
+    assert got.items[0]["category"] == "ground_transport"
+    reading = next(r for r in got.readings if r.field == "items.0.category")
+    assert reading.ambiguous and reading.model_choice == "lodging"
+
+
+def test_none_of_these_sends_the_field_to_a_person(tables):
+    texts = split_items(
+        "Uber to the hotel after the hotel shuttle broke down, $27.40.", "UBER\nTotal $27.40"
+    )
+    got = extract_items(Item, texts, tables, PersonChooser())
+    assert [a.field for a in got.ambiguities] == ["items.0.category"]
+    assert "none of these" in got.ambiguities[0].why
+
+
+def test_two_strong_sources_that_disagree_are_ambiguous_without_asking(tables):
+    chooser = FirstChooser()
+    got = extract_items(
+        Item, split_items("Uber ride, $2.50.", "UBER\nTip $2.50\nTotal $27.40"), tables, chooser
+    )
+    assert chooser.calls == 0
+    (amb,) = got.ambiguities
+    assert amb.field == "items.0.amount" and set(amb.values[:2]) == {"2.50", "27.40"}
+    assert "two strong sources disagree" in amb.why
+
+
+def test_the_list_length_comes_from_the_structure():
+    items = split_items(
+        "Two things from the Atlanta trip on 3/25: Checker Cab from the airport ($22, no "
+        "receipt) and lunch at Chick-fil-A ($14.50, receipt attached).",
+        "CHICK-FIL-A #0412 Atlanta GA\n03/25/2025 12:18\nTotal                $14.50",
+    )
+    assert len(items) == 2
+    assert "Checker Cab" in items[0].request.text and "Chick-fil-A" in items[1].request.text
+    assert items[0].receipt is None and items[1].receipt is not None
+    rides = split_items(
+        "Two Uber rides on April 8 - $24.60 each way. Receipts attached.",
+        "UBER  Total $24.60\nUBER  Total $24.60",
+    )
+    assert len(rides) == 2 and rides[0].receipt != rides[1].receipt
+
+
+def test_item_fields_literal_values_come_from_the_table(tables):
+    class Cabin(BaseModel):
+        fare_class: Annotated[Literal["economy", "premium_economy"] | None, Keywords()] = None
+
+    got = extract_items(
+        Cabin, split_items("Premium economy to Singapore, $5,600.", ""), tables, FirstChooser()
+    )
+    assert got.items == [{"fare_class": "premium_economy"}]  # not "economy" inside it
+
+
+def test_facts_schema_prints_where_each_value_comes_from():
+    from typer.testing import CliRunner
+
+    from nesyflow.cli.app import app
+
+    target = f"{ROOT / 'agents' / 'expense' / 'schema.py'}:ExtractedClaim"
+    shown = CliRunner().invoke(app, ["facts", target, "--schema"], env={"COLUMNS": "220"})
+    assert shown.exit_code == 0, shown.output
+    assert "where each value comes from" in shown.output
+    assert "items[].city_tier" in shown.output and "pack table cities" in shown.output
+    assert "from the run's input (employee.level)" in shown.output
+
+
+def test_an_annotated_optional_fixed_point_field_encodes_as_facts():
+    """Annotated[Rate | None, When(...), Span(...)]: the Fixed unit inside still applies."""
+    from nesyflow._imports import load_module
+    from nesyflow.schema import to_facts
+
+    schema = load_module(ROOT / "agents" / "expense" / "schema.py")
+    claim = schema.ExtractedClaim.model_validate(
+        {
+            "employee_name": "A",
+            "employee_level": "staff",
+            "submitted_on": "2025-06-20",
+            "items": [
+                {
+                    "amount": "42.50",
+                    "currency": "EUR",
+                    "fx_rate": "1.08",
+                    "category": "meals",
+                    "merchant": "Le Petit Cler",
+                }
+            ],
+        }
+    )
+    text = to_facts(claim).text()
+    assert "item_fx_rate(2,10800)." in text and "item_amount(2,4250)." in text
+
+
+def test_a_broken_keyword_regex_names_the_table_line(tmp_path):
+    (tmp_path / "keywords.csv").write_text(
+        "field,value,phrase,weight\ncategory,meals,lunch,1\ncategory,meals,re:(unclosed,1\n",
+        encoding="utf-8",
+    )
+    tables = {"keywords": load_table(tmp_path, "keywords", ("field", "value", "phrase"))}
+    with pytest.raises(ValueError, match=r"keywords.csv:3: phrase 're:\(unclosed' is not a valid"):
+        extract_items(Item, split_items("Lunch, $12.00.", ""), tables, FirstChooser())
