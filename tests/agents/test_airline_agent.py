@@ -113,7 +113,7 @@ def test_a_bag_line_without_a_weight_goes_to_a_person_with_the_line(flow, store)
     case["prompt"] = case["prompt"].replace("22 x 13 x 6 inches, 10 lbs", "22 x 13 x 6 inches")
     result = start_run(flow, case, store=store)
     assert result.status.value == "waiting_review"
-    message = store.get_review(result.review_id).reasons[0]["message"]
+    message = store.get_review(result.review_id).reasons[0].message
     assert "bags.0.weight: not found in line" in message and "22 x 13 x 6" in message
 
 

@@ -244,8 +244,8 @@ def test_unknown_claim_goes_to_a_person(flow, store, tmp_path):
     assert result.status.value == "waiting_review"
     review = store.get_review(result.review_id)
     assert review.verdict == "unknown"
-    missing = [r for r in review.reasons if r["kind"] == "missing"]
-    assert len(missing) == 1 and "item_fx_rate" in missing[0]["message"]
+    missing = [r for r in review.reasons if r.kind == "missing"]
+    assert len(missing) == 1 and "item_fx_rate" in missing[0].message
     assert ledger(tmp_path) == []
 
 

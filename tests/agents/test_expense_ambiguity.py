@@ -84,6 +84,6 @@ def test_more_items_than_a_claim_holds_goes_to_a_person_with_the_reason(flow, st
     assert result.status.value == "waiting_review"
     review = store.get_review(result.review_id)
     assert review.kind == "tool_error"
-    message = review.reasons[0]["message"]
+    message = review.reasons[0].message
     assert "items" in message and "Traceback" not in message
     assert ledger(tmp_path) == []
