@@ -147,7 +147,7 @@ def test_employee_amount_that_disagrees_with_the_receipt_goes_to_a_person(flow, 
     assert result.status.value == "waiting_review"
     review = store.get_review(result.review_id)
     assert review.rules == ["ambiguous"], review.reasons
-    detail = json.dumps(review.reasons)
+    detail = json.dumps([r.model_dump(mode="json") for r in review.reasons])
     assert "items.0.amount" in detail and "2.50" in detail and "27.40" in detail
     assert ledger(tmp_path) == []
 

@@ -2,8 +2,7 @@
 
 The Uber sample (exp-001) has a $27.40 receipt. A reviewer who types $72.40 must be stopped by
 ``amount_not_in_source`` — a context rule — whether they decide through the Python API or the CLI;
-an edit on a review that has no packs (a parse failure) is checked by the node's packs and is
-never paid; approvals are bound to the facts and the pack identity on disk when the run resumes.
+an edit on a review nothing can check (a failed reading) is refused and never paid; approvals are bound to the facts and the pack identity on disk when the run resumes.
 """
 
 from __future__ import annotations
@@ -21,7 +20,6 @@ from nesyflow.cli import app
 from nesyflow.cli.demo import load_samples
 from nesyflow.engine import resume, start_run
 from nesyflow.graph import load_workflow
-from nesyflow.llm import scripted_responses
 from nesyflow.review import DecisionRefused, decide
 from nesyflow.store import open_store
 
@@ -34,6 +32,7 @@ SAMPLES = {row["id"]: row for row in load_samples(AGENT / "samples.jsonl")}
 def ledger(tmp_path, monkeypatch):
     file = tmp_path / "ledger.jsonl"
     monkeypatch.setenv("NESYFLOW_LEDGER", str(file))
+    monkeypatch.setenv("NESYFLOW_EXTRACT_CHOOSER", "person")  # the reading alone: no model
 
     def read() -> list[dict]:
         if not file.exists():
@@ -44,13 +43,13 @@ def ledger(tmp_path, monkeypatch):
 
 
 def _uber_in_review(store, flow):
-    """exp-001 with the item dated after the submission day, twice: a review at ``extract``."""
-    row = SAMPLES["exp-001"]
+    """exp-001 with the ride (and its receipt) dated June 3rd, after the submission day: the agent
+    reads that date from the text and the rules send the claim to a person at ``extract``."""
+    row = copy.deepcopy(SAMPLES["exp-001"])
     assert row["receipt"].rstrip().endswith("Visa ••4471") and "$27.40" in row["receipt"]
-    wrong = copy.deepcopy(row["expected"])
-    wrong["items"][0]["date"] = "2025-06-03"  # a Tuesday, after the submission day
-    with scripted_responses([wrong, wrong]):
-        result = start_run(flow, row, store=store)
+    row["request"] = row["request"].replace("April 2nd", "June 3rd")
+    row["receipt"] = row["receipt"].replace("Wed, Apr 2, 2025", "Tue, Jun 3, 2025")
+    result = start_run(flow, row, store=store)
     assert result.status.value == "waiting_review", result.error
     review = store.get_review(result.review_id)
     assert review.node == "extract" and review.rules == ["item_after_submission"]
@@ -110,28 +109,20 @@ def test_the_cli_refuses_the_same_edit_with_the_rule_named(tmp_path, ledger):
     store.close()
 
 
-def test_an_edit_on_a_parse_failure_review_is_checked_by_the_node_packs_and_never_paid(
-    store, ledger
-):
-    """The review holds no output and no packs (the model never answered in JSON); the edit is
-    still checked by ``extract``'s packs with its context, and $999,999 is never paid."""
+def test_an_edit_on_a_failed_reading_is_refused_and_never_paid(store, ledger):
+    """The reader found no amount (a tool failure: the review holds the tool's arguments and no
+    packs). Nothing checks a person's value there, so an edit — which would replace the very text
+    the rules hold the claim against — is refused as unchecked, and $999,999 is never paid."""
     flow = load_workflow(AGENT / "workflow.yaml")
-    row = SAMPLES["exp-001"]
-    with scripted_responses(["not json"] * 12, allow_leftover=True):
-        result = start_run(flow, row, store=store)
+    row = copy.deepcopy(SAMPLES["exp-001"])
+    row["request"], row["receipt"] = "Hi, a taxi ride, receipt attached.", "TAXI"
+    result = start_run(flow, row, store=store)
     review = store.get_review(result.review_id)
-    assert review.output is None and review.packs == [] and review.reasons[0].kind == "parse"
+    assert review.node == "read" and review.packs == [] and review.reasons[0].kind == "tool_error"
+    forged = {**review.output, "request": "Taxi $999,999.00", "receipt": "Total $999,999.00"}
     with pytest.raises(DecisionRefused) as refused:
-        decide(
-            result.review_id,
-            "edit",
-            "fin-ops",
-            "typed it from the receipt",
-            _claim(row, "999999.00"),
-            store=store,
-            resume=True,
-        )
-    assert "amount_not_in_source" in [r.rule for r in refused.value.details["reasons"]]
+        decide(result.review_id, "edit", "fin-ops", "typed it in", forged, store=store, resume=True)
+    assert [r.kind for r in refused.value.details["reasons"]] == ["unchecked"]
     assert store.decision_for(result.review_id) is None and ledger() == []
     assert store.get_run(result.run_id).status.value == "waiting_review"
 
@@ -149,8 +140,7 @@ def test_changing_the_pack_on_disk_after_an_approval_rechecks_on_resume(store, l
         if r["expected_verdict"] == "review"
         and r["expected_rules"] == ["manager_approval_required"]
     )
-    with scripted_responses([row["expected"]]):
-        result = start_run(flow, row, store=store)
+    result = start_run(flow, row, store=store)
     before = store.get_review(result.review_id)
     decide(result.review_id, "approve", "fin-ops", "budget owner agreed", store=store)
     rules = tmp_path / "rules" / "expense" / "zz_tightened.lp"
@@ -176,13 +166,12 @@ def test_an_approval_whose_facts_changed_is_rechecked_and_asked_again(store, led
         if r["expected_verdict"] == "review"
         and r["expected_rules"] == ["manager_approval_required"]
     )
-    with scripted_responses([row["expected"]]):
-        result = start_run(flow, row, store=store)
+    result = start_run(flow, row, store=store)
     bound = store.get_review(result.review_id)
     decide(result.review_id, "approve", "fin-ops", "budget owner agreed", store=store)
     run = store.get_run(result.run_id)
     state = copy.deepcopy(run.state)
-    state["outputs"]["evidence"]["source_amounts"] = ["1.00"]
+    state["outputs"]["read"]["context"]["source_amounts"] = ["1.00"]
     from nesyflow.store.tables import runs
 
     with store.engine.begin() as conn:
@@ -205,8 +194,7 @@ def test_an_unchanged_approval_applies_without_a_recheck_step(store, ledger):
         if r["expected_verdict"] == "review"
         and r["expected_rules"] == ["manager_approval_required"]
     )
-    with scripted_responses([row["expected"]]):
-        result = start_run(flow, row, store=store)
+    result = start_run(flow, row, store=store)
     decide(result.review_id, "approve", "fin-ops", "agreed", store=store)
     done = resume(result.run_id, store=store, workflow=flow)
     assert done.status.value == "completed"
@@ -240,13 +228,14 @@ def test_changed_facts_with_the_same_outcome_are_recorded_and_the_approval_holds
         if r["expected_verdict"] == "review"
         and r["expected_rules"] == ["manager_approval_required"]
     )
-    with scripted_responses([row["expected"]]):
-        result = start_run(flow, row, store=store)
+    result = start_run(flow, row, store=store)
     bound = store.get_review(result.review_id)
     decide(result.review_id, "approve", "fin-ops", "budget owner agreed", store=store)
     run = store.get_run(result.run_id)
     state = copy.deepcopy(run.state)
-    state["outputs"]["evidence"]["source_amounts"].append("0.01")  # one more amount in the text
+    state["outputs"]["read"]["context"]["source_amounts"].append(
+        "0.01"
+    )  # one more amount in the text
     from nesyflow.store.tables import runs
 
     with store.engine.begin() as conn:
@@ -274,12 +263,11 @@ def test_a_crash_after_the_recheck_is_recorded_resumes_to_one_payment(tmp_path, 
         if r["expected_verdict"] == "review"
         and r["expected_rules"] == ["manager_approval_required"]
     )
-    with scripted_responses([row["expected"]]):
-        result = start_run(flow, row, store=store)
+    result = start_run(flow, row, store=store)
     decide(result.review_id, "approve", "fin-ops", "agreed", store=store)
     run = store.get_run(result.run_id)
     state = copy.deepcopy(run.state)
-    state["outputs"]["evidence"]["source_amounts"].append("0.01")
+    state["outputs"]["read"]["context"]["source_amounts"].append("0.01")
     from nesyflow.store.tables import runs
 
     with store.engine.begin() as conn:

@@ -36,19 +36,21 @@ def _sign_in(at, name="Ann Reviewer"):
 def ledger(tmp_path, monkeypatch):
     file = tmp_path / "ledger.jsonl"
     monkeypatch.setenv("NESYFLOW_LEDGER", str(file))
+    monkeypatch.setenv("NESYFLOW_EXTRACT_CHOOSER", "person")  # the reading alone: no model
     return lambda: [json.loads(x) for x in file.read_text().splitlines()] if file.exists() else []
 
 
 def test_the_edit_preview_refuses_an_amount_the_receipt_does_not_show(console_env, ledger):
     from nesyflow.engine import start_run
-    from nesyflow.llm import scripted_responses
 
     _, store = console_env()
-    row = next(r for r in load_samples(AGENT / "samples.jsonl") if r["id"] == "exp-001")
-    wrong = copy.deepcopy(row["expected"])
-    wrong["items"][0]["date"] = "2025-06-03"  # after the submission day
-    with scripted_responses([wrong, wrong]):
-        result = start_run(AGENT / "workflow.yaml", row, store=store)
+    row = copy.deepcopy(
+        next(r for r in load_samples(AGENT / "samples.jsonl") if r["id"] == "exp-001")
+    )
+    # the ride and its receipt dated June 3rd, after the submission day: the agent reads that date
+    row["request"] = row["request"].replace("April 2nd", "June 3rd")
+    row["receipt"] = row["receipt"].replace("Wed, Apr 2, 2025", "Tue, Jun 3, 2025")
+    result = start_run(AGENT / "workflow.yaml", row, store=store)
     at = app("reviews", review=result.review_id).run()
     _sign_in(at)
     at.get("button_group")[0].set_value("Edit").run()
