@@ -33,6 +33,7 @@ from nesyflow.graph.model import (
     ToolNode,
     Workflow,
 )
+from nesyflow.llm.errors import ProviderFailed
 from nesyflow.store import (
     Action,
     Checkpoint,
@@ -343,12 +344,15 @@ class Runner:
         model = self.services.model_for(node.model, self._workflow().model)
         crash_point("llm:before")
         started = time.perf_counter()
+        provider_failed: str | None = None
         try:
             call = self.services.llm_generate()(model, cur.messages, node.output)
             output, error, raw = call.output, call.error, call.raw
         except Exception as exc:  # provider down, script exhausted…: a failed step, not a crash
             call, output, raw = None, None, None
             error = f"{type(exc).__name__}: {exc}"
+            if isinstance(exc, ProviderFailed):  # retries spent in the llm layer: not the answer
+                provider_failed = str(exc)
         model_ms = (time.perf_counter() - started) * 1000
         crash_point("llm:after")
         usage = {
@@ -360,6 +364,21 @@ class Runner:
             "tokens_out": int(getattr(call, "tokens_out", 0) or 0),
             "cost": float(getattr(call, "cost", 0.0) or 0.0),
         }
+        if provider_failed is not None:
+            # Nothing to reask (the model never answered): a person sees why; approving the
+            # review tries the model again (the provider may be back), editing gives the output.
+            step = self._step(node, "llm", error=provider_failed, verdict="unknown", **usage)
+            reasons = [{"rule": None, "kind": "provider", "message": provider_failed}]
+            self._open_review(
+                node,
+                step,
+                kind="provider",
+                verdict="unknown",
+                reasons=reasons,
+                output=None,
+                summary=None,
+            )
+            return
         if output is None:
             message = f"the model's answer could not be used: {error or 'no output'}"
             step = self._step(node, "llm", error=message, verdict="unknown", **usage)
@@ -568,6 +587,12 @@ class Runner:
             )
             return False
         node = self._workflow().node(review.node)
+        if review.kind == "provider" and decision.action is Action.APPROVE:
+            # "try again": the step starts over from the prompt it had (attempt kept)
+            self.state.pending = None
+            self.state.cursor = self.state.cursor or Cursor(node=node.id, visit=review.visit)
+            self.commit(step)
+            return True
         value = decision.output if decision.action is Action.EDIT else review.output
         bound = (decision.check or {}).get("verdict") if decision.action is Action.EDIT else None
         bound = bound or review.verdict
