@@ -346,7 +346,8 @@ class Runner:
         started = time.perf_counter()
         provider_failed: str | None = None
         try:
-            call = self.services.llm_generate()(model, cur.messages, node.output)
+            options = {"mode": node.mode} if node.mode else {}
+            call = self.services.llm_generate()(model, cur.messages, node.output, **options)
             output, error, raw = call.output, call.error, call.raw
         except Exception as exc:  # provider down, script exhausted…: a failed step, not a crash
             call, output, raw = None, None, None

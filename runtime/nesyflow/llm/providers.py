@@ -206,7 +206,7 @@ def route_for(
         mode_from = f"${MODE_ENV_VAR}"
     else:
         chosen = PROVIDER_MODES.get(profile, DEFAULT_MODE)
-        mode_from = f"the provider table ({profile})"
+        mode_from = f"provider table: {profile}"
     if settings is not None and (settings.api_key or settings.api_key_env):
         if settings.api_key_env:
             state = "set" if os.environ.get(settings.api_key_env) else "NOT SET"
