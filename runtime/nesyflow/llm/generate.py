@@ -249,7 +249,13 @@ def _to_grammar(kw: dict[str, Any]) -> None:
     spec = response_format.get("json_schema") or {}
     schema = spec.get("schema", spec) if isinstance(spec, dict) else {}
     kw.pop("response_format")
-    kw["extra_body"] = {**(kw.get("extra_body") or {}), "grammar": schema_to_grammar(schema)}
+    # llama.cpp's servers default to repeat_penalty 1.1; the embedded model samples with 1.0 —
+    # with the same value a server at temperature 0 gives the in-process outputs token for token
+    kw["extra_body"] = {
+        "repeat_penalty": 1.0,
+        **(kw.get("extra_body") or {}),
+        "grammar": schema_to_grammar(schema),
+    }
 
 
 def _checked(response: Any) -> Any:
