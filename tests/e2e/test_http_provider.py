@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import secrets
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -42,15 +43,64 @@ def server(tmp_path_factory):
         yield running
 
 
+def _http_env(mp: pytest.MonkeyPatch, server, folder: Path) -> None:
+    mp.setenv("NESYFLOW_MODEL", HTTP_MODEL)
+    mp.setenv("OPENAI_API_BASE", server.base_url)
+    mp.setenv("OPENAI_API_KEY", KEY)
+    mp.setenv("NESYFLOW_LOCAL_THREADS", "1")
+    mp.setenv("NESYFLOW_LEDGER", str(folder / "ledger.jsonl"))
+    mp.delenv("NESYFLOW_MODEL_MODE", raising=False)
+
+
 @pytest.fixture
 def http_env(server, monkeypatch, tmp_path):
-    monkeypatch.setenv("NESYFLOW_MODEL", HTTP_MODEL)
-    monkeypatch.setenv("OPENAI_API_BASE", server.base_url)
-    monkeypatch.setenv("OPENAI_API_KEY", KEY)
-    monkeypatch.setenv("NESYFLOW_LOCAL_THREADS", "1")
-    monkeypatch.setenv("NESYFLOW_LEDGER", str(tmp_path / "ledger.jsonl"))
-    monkeypatch.delenv("NESYFLOW_MODEL_MODE", raising=False)
+    _http_env(monkeypatch, server, tmp_path)
     return monkeypatch
+
+
+def _agent(agent: str) -> tuple[object, dict]:
+    """The workflow and its shortest sample (every model call is seconds on one thread)."""
+    folder = ROOT / "agents" / agent
+    samples = load_samples(folder / "samples.jsonl")
+    text = (
+        (lambda r: r["prompt"])
+        if agent == "airline_baggage"
+        else (lambda r: r["request"] + r["receipt"])
+    )
+    return load_workflow(folder / "workflow.yaml"), min(samples, key=lambda r: len(text(r)))
+
+
+@dataclass(frozen=True)
+class Runs:
+    folder: Path
+    local_url: str
+    http_url: str
+    ids: dict[str, tuple[str, str]]  # agent -> (in-process run id, HTTP run id)
+
+
+@pytest.fixture(scope="module")
+def runs(server, tmp_path_factory) -> Runs:
+    """Each agent's shortest sample run twice: in-process (local/smollm2) and over HTTP in
+    ``grammar`` mode with the key in the environment. Made once; the tests below read the stores."""
+    folder = tmp_path_factory.mktemp("http-runs")
+    local_url, http_url = f"sqlite:///{folder / 'local.db'}", f"sqlite:///{folder / 'store.db'}"
+    ids = {}
+    with pytest.MonkeyPatch.context() as mp:
+        _http_env(mp, server, folder)
+        for agent in ("expense", "airline_baggage"):
+            flow, sample = _agent(agent)
+            mp.delenv("NESYFLOW_MODEL")
+            local_store = open_store(local_url)
+            local = start_run(flow, sample, store=local_store)
+            local_store.close()
+            mp.setenv("NESYFLOW_MODEL", HTTP_MODEL)
+            mp.setenv("NESYFLOW_MODEL_MODE", "grammar")
+            http_store = open_store(http_url)
+            remote = start_run(flow, sample, store=http_store)
+            http_store.close()
+            mp.delenv("NESYFLOW_MODEL_MODE")
+            ids[agent] = (local.run_id, remote.run_id)
+    return Runs(folder, local_url, http_url, ids)
 
 
 def _llm_steps(store, run_id):
@@ -65,32 +115,17 @@ def _trace(store, run_id):
     ]
 
 
-@pytest.mark.parametrize(
-    ("agent", "sample_id"), [("expense", "exp-001"), ("airline_baggage", None)]
-)
-def test_grammar_mode_over_http_gives_the_in_process_outputs_and_checks(
-    agent, sample_id, http_env, tmp_path
-):
-    folder = ROOT / "agents" / agent
-    flow = load_workflow(folder / "workflow.yaml")
-    samples = load_samples(folder / "samples.jsonl")
-    sample = next(r for r in samples if sample_id is None or r["id"] == sample_id)
-
-    http_env.delenv("NESYFLOW_MODEL")  # first in-process: local/smollm2
-    local_store = open_store(f"sqlite:///{tmp_path / 'local.db'}")
-    local = start_run(flow, sample, store=local_store)
-
-    http_env.setenv("NESYFLOW_MODEL", HTTP_MODEL)
-    http_env.setenv("NESYFLOW_MODEL_MODE", "grammar")
-    http_env.setenv("NESYFLOW_LEDGER", str(tmp_path / "ledger-http.jsonl"))
-    http_store = open_store(f"sqlite:///{tmp_path / 'http.db'}")
-    remote = start_run(flow, sample, store=http_store)
-
+@pytest.mark.parametrize("agent", ["expense", "airline_baggage"])
+def test_grammar_mode_over_http_gives_the_in_process_outputs_and_checks(agent, runs):
+    local_store, http_store = open_store(runs.local_url), open_store(runs.http_url)
+    local_id, http_id = runs.ids[agent]
+    local, remote = local_store.get_run(local_id), http_store.get_run(http_id)
     assert remote.status is local.status and remote.status is not RunStatus.FAILED, remote.error
-    steps = _llm_steps(http_store, remote.run_id)
+    steps = _llm_steps(http_store, http_id)
     assert steps and all(s.model == HTTP_MODEL for s in steps)
     assert all(s.tokens_in > 0 and s.tokens_out > 0 for s in steps)  # the server's usage
-    assert _trace(http_store, remote.run_id) == _trace(local_store, local.run_id)
+    assert all(s.model == "local/smollm2" for s in _llm_steps(local_store, local_id))
+    assert _trace(http_store, http_id) == _trace(local_store, local_id)
 
 
 def test_the_provider_tables_fallback_mode_runs_through_the_same_checks(http_env, tmp_path):
@@ -99,14 +134,16 @@ def test_the_provider_tables_fallback_mode_runs_through_the_same_checks(http_env
     from nesyflow.llm import Mode, route_for
 
     assert route_for(HTTP_MODEL).mode is Mode.JSON
-    flow = load_workflow(ROOT / "agents" / "expense" / "workflow.yaml")
-    sample = next(r for r in load_samples(ROOT / "agents" / "expense" / "samples.jsonl"))
+    flow, sample = _agent("airline_baggage")
     store = open_store(f"sqlite:///{tmp_path / 'store.db'}")
     result = start_run(flow, sample, store=store)
     assert result.status in (RunStatus.WAITING_REVIEW, RunStatus.COMPLETED), result.error
-    for step in _llm_steps(store, result.run_id):
-        assert step.error or step.check, "an output that parsed was checked by the rules"
-        assert "provider failed" not in (step.error or "")
+    steps = store.steps(result.run_id)
+    llm = [s for s in steps if s.kind == "llm"]
+    assert llm and all(s.model == HTTP_MODEL and s.tokens_in > 0 for s in llm)
+    assert all(s.error or s.output is not None for s in llm)
+    if result.status is RunStatus.COMPLETED:  # then the fee rules checked the ticket
+        assert any(s.node == "fees" and s.check for s in steps)
 
 
 def test_json_schema_against_this_server_is_a_provider_failure_not_a_crash(http_env, server):
@@ -129,23 +166,17 @@ def test_json_schema_against_this_server_is_a_provider_failure_not_a_crash(http_
     assert KEY not in str(info.value)
 
 
-def test_the_key_never_reaches_the_store_the_cli_or_the_console(http_env, server, tmp_path):
-    """A real run with the key in the environment (and sent to the server), plus a provider that
-    echoes the key in its error; then the store's files, ``nesyflow runs show`` / ``reviews show``
-    / ``models`` and the console's run and review pages are searched for it."""
+def test_the_key_never_reaches_the_store_the_cli_or_the_console(runs, http_env):
+    """Runs with the key in the environment (and sent to the server, which demands it), plus a
+    provider that echoes the key in its error; then the store's files, ``nesyflow runs show`` /
+    ``reviews show`` / ``runs list`` / ``models`` and the console's pages are searched for it."""
     from typer.testing import CliRunner
 
     from nesyflow.cli.app import _register_all, app
 
-    db = tmp_path / "store.db"
-    url = f"sqlite:///{db}"
+    url = runs.http_url
     store = open_store(url)
-    flow = load_workflow(ROOT / "agents" / "airline_baggage" / "workflow.yaml")
-    sample = load_samples(ROOT / "agents" / "airline_baggage" / "samples.jsonl")[0]
-    http_env.setenv("NESYFLOW_MODEL_MODE", "grammar")
-    ran = start_run(flow, sample, store=store)
-    assert _llm_steps(store, ran.run_id)[0].tokens_in > 0  # it really went through the server
-
+    flow, sample = _agent("airline_baggage")
     echo = Reply.json({"error": {"message": f"Incorrect API key provided: {KEY}"}}, 401)
     with FaultServer([echo] * 3) as fake:
         http_env.setenv("OPENAI_API_BASE", fake.base_url)
@@ -153,40 +184,60 @@ def test_the_key_never_reaches_the_store_the_cli_or_the_console(http_env, server
     assert fake.received[0].headers["Authorization"] == f"Bearer {KEY}"
     review = store.get_review(failed.review_id)
     assert review.kind == "provider" and "***" in review.reasons[0]["message"]
+    ran = [http_id for _, http_id in runs.ids.values()]
+    reviews = [r.id for r in store.reviews_for_run(ran[0])] + [failed.review_id]
     store.close()
 
-    for file in tmp_path.glob("store.db*"):
+    files = list(runs.folder.glob("store.db*"))
+    assert files
+    for file in files:
         assert KEY.encode() not in file.read_bytes(), file.name
 
     _register_all()
     runner = CliRunner()
-    outputs = []
-    for args in (
-        ["runs", "show", ran.run_id, "--db", url],
-        ["runs", "show", failed.run_id, "--db", url],
-        ["reviews", "show", failed.review_id, "--db", url],
+    commands = [["runs", "show", run_id, "--db", url] for run_id in [*ran, failed.run_id]]
+    commands += [["reviews", "show", review_id, "--db", url] for review_id in reviews]
+    commands += [
         ["runs", "list", "--db", url],
+        ["reviews", "list", "--db", url],
         ["models", str(ROOT / "agents" / "airline_baggage" / "workflow.yaml")],
-    ):
+    ]
+    shown = []
+    for args in commands:
         result = runner.invoke(app, args)
         assert result.exit_code == 0, (args, result.output)
-        outputs.append(result.output)
-    assert failed.run_id in outputs[1] and "the model provider failed" in outputs[1]
-    assert all(KEY not in text for text in outputs)
+        shown.append(result.output)
+    assert any("the model provider failed" in text for text in shown)
+    assert any(HTTP_MODEL in text for text in shown)
+    assert all(KEY not in text for text in shown)
 
     from console_support import app as console
 
     http_env.setenv("NESYFLOW_DB", url)
     http_env.setenv("NESYFLOW_RULES", str(ROOT / "rules"))
     http_env.setenv("NESYFLOW_WORKFLOWS", str(ROOT / "agents"))
-    for page, params in (
-        ("runs", {"run": failed.run_id}),
-        ("runs", {"run": ran.run_id}),
-        ("reviews", {"review": failed.review_id}),
-        ("inbox", {}),
-    ):
+    pages = [("runs", {"run": run_id}) for run_id in [*ran, failed.run_id]]
+    pages += [("reviews", {"review": review_id}) for review_id in reviews]
+    pages += [("inbox", {}), ("runs", {}), ("reviews", {})]
+    for page, params in pages:
         at = console(page, **params).run()
         assert not at.exception, [e.value for e in at.exception]
-        rendered = repr(at._tree)
-        assert failed.run_id in rendered or page != "runs" or params["run"] != failed.run_id
-        assert KEY not in rendered, page
+        rendered = _rendered(at)
+        assert rendered and KEY not in rendered, (page, params)
+    failed_page = _rendered(console("runs", run=failed.run_id).run())
+    assert failed.run_id in failed_page or "provider failed" in failed_page
+
+
+def _rendered(at) -> str:
+    """Every value the AppTest tree holds (texts, tables, code blocks, JSON), as one string."""
+    parts: list[str] = []
+
+    def walk(node) -> None:
+        proto = getattr(node, "proto", None)
+        if proto is not None:
+            parts.append(str(proto))
+        for child in getattr(node, "children", {}).values():
+            walk(child)
+
+    walk(at._tree)
+    return "\n".join(parts)
