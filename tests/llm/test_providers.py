@@ -140,3 +140,20 @@ def test_ollama_chat_route_through_a_local_stand_in():
     assert (call.tokens_in, call.tokens_out) == (13, 9)  # Ollama's prompt_eval_count / eval_count
     request = server.received[0]
     assert request.path == "/api/chat" and request.body["format"] == "json"
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("NESYFLOW_LLM_ATTEMPTS", "abc"),
+        ("NESYFLOW_LLM_ATTEMPTS", "0"),
+        ("NESYFLOW_LLM_ATTEMPTS", "99999999999"),
+        ("NESYFLOW_LLM_ATTEMPTS", "2.5"),
+        ("NESYFLOW_LLM_TIMEOUT", "-1"),
+        ("NESYFLOW_RETRY_SCALE", "nan"),
+    ],
+)
+def test_retry_variables_out_of_range_are_clear_errors(name, value, monkeypatch):
+    monkeypatch.setenv(name, value)
+    with pytest.raises(InputError, match=rf"\${name}="):
+        RetryPolicy.from_env()

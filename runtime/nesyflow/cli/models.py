@@ -39,12 +39,13 @@ def models_cmd(
     """Show, per llm node, the model, provider, mode, base URL and key source it will use."""
     from nesyflow.graph import load_workflow
     from nesyflow.graph.model import LlmNode
-    from nesyflow.llm import resolve_model, route_for
+    from nesyflow.llm import RetryPolicy, resolve_model, route_for
 
     if format not in ("text", "json"):
         bad_input(f"--format: unknown format {format!r} (text or json)")
     rows: list[dict[str, str | None]] = []
     try:
+        policy = RetryPolicy.from_env()  # the retry variables are checked before anything runs
         if not workflows:
             rows.append(_row("(default)", "-", route_for(resolve_model(None, None))))
         for path in workflows or []:
@@ -63,6 +64,10 @@ def models_cmd(
     if format == "json":
         typer.echo(json.dumps(rows, indent=2))
         return
+    out.print(
+        f"retries: {policy.max_attempts} attempts a request, {policy.timeout_s:g} s timeout, "
+        f"waits ×{policy.time_scale:g}"
+    )
     table = Table("workflow", "node", "model", "provider", "mode", "base URL", "key")
     for row in rows:
         table.add_row(

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from nesyflow.errors import InputError
 from nesyflow.llm.errors import LLMCallError, ProviderFailed
 from nesyflow.llm.secrets import redact
 
@@ -40,6 +41,7 @@ T = TypeVar("T")
 RETRY_SCALE_ENV_VAR = "NESYFLOW_RETRY_SCALE"
 TIMEOUT_ENV_VAR = "NESYFLOW_LLM_TIMEOUT"
 ATTEMPTS_ENV_VAR = "NESYFLOW_LLM_ATTEMPTS"
+MAX_ATTEMPTS = 20
 _RETRYABLE_STATUS = frozenset({408, 409, 425, 429, 500, 502, 503, 504, 520, 522, 524, 529})
 
 
@@ -51,15 +53,18 @@ class Refused(Exception):
     """The model refused (OpenAI's ``message.refusal``); asking again gets the same."""
 
 
-def _env_float(name: str, default: float, low: float) -> float:
+def _env_number(name: str, default: float, low: float, high: float) -> float:
+    """A number from the environment, or ``default`` when unset; anything else is an error."""
     raw = os.environ.get(name, "").strip()
     if not raw:
         return default
     try:
         value = float(raw)
     except ValueError:
-        return default
-    return max(low, value)
+        value = float("nan")
+    if not low <= value <= high:  # NaN fails both comparisons
+        raise InputError(f"${name}={raw!r}: must be a number from {low:g} to {high:g}")
+    return value
 
 
 @dataclass(frozen=True)
@@ -68,7 +73,8 @@ class RetryPolicy:
 
     ``time_scale`` multiplies every wait (``$NESYFLOW_RETRY_SCALE``); ``timeout_s`` bounds each HTTP
     request (``$NESYFLOW_LLM_TIMEOUT``, default 120 s); ``max_attempts`` counts the first try
-    (``$NESYFLOW_LLM_ATTEMPTS``, default 4). A ``Retry-After`` longer than ``max_wait_s`` is not
+    (``$NESYFLOW_LLM_ATTEMPTS``, default 4, at most 20). A value that is not a number in range is an
+    :class:`~nesyflow.errors.InputError` naming the variable. A ``Retry-After`` longer than ``max_wait_s`` is not
     waited for: the call fails at once with the reason (a provider asking for minutes is down).
     """
 
@@ -82,10 +88,13 @@ class RetryPolicy:
 
     @classmethod
     def from_env(cls) -> RetryPolicy:
+        attempts = _env_number(ATTEMPTS_ENV_VAR, 4, 1, MAX_ATTEMPTS)
+        if attempts != int(attempts):
+            raise InputError(f"${ATTEMPTS_ENV_VAR}={attempts:g}: must be a whole number")
         return cls(
-            max_attempts=int(_env_float(ATTEMPTS_ENV_VAR, 4, 1)),
-            timeout_s=_env_float(TIMEOUT_ENV_VAR, 120.0, 0.01),
-            time_scale=_env_float(RETRY_SCALE_ENV_VAR, 1.0, 0.0),
+            max_attempts=int(attempts),
+            timeout_s=_env_number(TIMEOUT_ENV_VAR, 120.0, 0.01, 3600),
+            time_scale=_env_number(RETRY_SCALE_ENV_VAR, 1.0, 0.0, 10.0),
         )
 
     def backoff_s(self, retry_number: int) -> float:
