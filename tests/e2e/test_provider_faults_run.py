@@ -152,3 +152,21 @@ def test_nesyflow_run_never_raises_on_a_dead_provider(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert "Traceback" not in proc.stderr and "waiting_review" in proc.stdout
     assert not (tmp_path / "ledger.jsonl").exists()
+
+
+def test_reviews_list_shows_a_provider_review(flow, env, tmp_path):
+    """A review whose reason names no rule lists with the others (it once crashed the command)."""
+    from typer.testing import CliRunner
+
+    from nesyflow.cli.app import _register_all, app
+
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    store = open_store(url)
+    with FaultServer([FAULTS["503"]] * 3) as server:
+        env.setenv("OPENAI_API_BASE", server.base_url)
+        result = start_run(flow, SAMPLE, store=store)
+    assert store.get_review(result.review_id).rules == []
+    _register_all()
+    listed = CliRunner().invoke(app, ["reviews", "list", "--db", url])
+    assert listed.exit_code == 0, listed.output
+    assert result.review_id in listed.output

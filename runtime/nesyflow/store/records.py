@@ -148,7 +148,9 @@ class ReviewRecord(ReviewDraft):
 
     @property
     def rules(self) -> list[str]:
-        return [r["rule"] for r in self.reasons if "rule" in r]
+        # reasons without a rule (a parse failure, a provider failure, bad tool arguments) carry
+        # ``rule: None``: they name no rule
+        return [r["rule"] for r in self.reasons if r.get("rule")]
 
 
 class DecisionDraft(_Record):
