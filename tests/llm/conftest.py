@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import os
+import sys
+from pathlib import Path
 
 # Before anything imports litellm or huggingface_hub: no network at test time.
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("NESYFLOW_LOCAL_THREADS", "1")
+
+sys.path.insert(0, str(Path(__file__).parent))  # fault_server, llama_server: helpers of these tests
 
 import datetime
 from typing import Literal

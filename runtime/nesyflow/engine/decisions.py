@@ -102,6 +102,13 @@ def apply_decision(r: Runner) -> bool:
         )
         return False
     node = r.flow().node(review.node)
+    if review.kind == "provider" and decision.action is Action.APPROVE:
+        # "try again": the model provider failed, so there is no answer to approve; the step
+        # starts over from the prompt it had, and its answer is checked like any other
+        r.state.pending = None
+        r.state.cursor = r.state.cursor or Cursor(node=node.id, visit=review.visit)
+        r.commit(step)
+        return True
     bound = bound_to(review, decision)
     summary: CheckSummary | None = None
     if bound.checked:

@@ -19,6 +19,7 @@ from nesyflow.engine.run_view import RunView, call_tool, effect_key
 from nesyflow.engine.state import jsonable
 from nesyflow.errors import format_validation_error
 from nesyflow.graph.model import BranchNode, CheckNode, Condition, HumanNode, LlmNode, ToolNode
+from nesyflow.llm.errors import ProviderFailed
 from nesyflow.logic.result import Reason, Verdict
 from nesyflow.store._faults import crash_point
 
@@ -82,12 +83,16 @@ def _llm(r: Runner, node: LlmNode) -> None:
     model = r.services.model_for(node.model, r.flow().model)
     crash_point("llm:before")
     started = time.perf_counter()
+    provider_failed: str | None = None
     try:
-        call = r.services.llm_generate()(model, cur.messages, node.output)
+        options = {"mode": node.mode} if node.mode else {}
+        call = r.services.llm_generate()(model, cur.messages, node.output, **options)
         output, error, raw = call.output, call.error, call.raw
     except Exception as exc:  # provider down, script exhausted…: a failed step, not a crash
         call, output, raw = None, None, None
         error = f"{type(exc).__name__}: {exc}"
+        if isinstance(exc, ProviderFailed):  # retries spent in the llm layer: not the answer
+            provider_failed = str(exc)
     model_ms = (time.perf_counter() - started) * 1000
     crash_point("llm:after")
     usage = {
@@ -99,6 +104,20 @@ def _llm(r: Runner, node: LlmNode) -> None:
         "tokens_out": int(getattr(call, "tokens_out", 0) or 0),
         "cost": float(getattr(call, "cost", 0.0) or 0.0),
     }
+    if provider_failed is not None:
+        # Nothing to reask (the model never answered): a person sees why; approving the review
+        # tries the model again (the provider may be back), editing gives the output.
+        step = r.step_draft(node, "llm", error=provider_failed, verdict=Verdict.UNKNOWN, **usage)
+        r.open_review(
+            node,
+            step,
+            kind="provider",
+            verdict=Verdict.UNKNOWN,
+            output=None,
+            reasons=(Reason(kind="provider", message=provider_failed),),
+            summary=None,
+        )
+        return
     if output is None:
         message = f"the model's answer could not be used: {error or 'no output'}"
         step = r.step_draft(node, "llm", error=message, verdict=Verdict.UNKNOWN, **usage)

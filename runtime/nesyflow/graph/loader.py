@@ -42,6 +42,7 @@ from nesyflow.graph import packs as pack_loading
 from nesyflow.graph._hints import did_you_mean
 from nesyflow.graph._yaml import MDict, MList, parse_yaml
 from nesyflow.graph.model import (
+    LLM_MODES,
     VERDICTS,
     BranchNode,
     CheckNode,
@@ -64,7 +65,7 @@ _TOP_KEYS = ("name", "description", "version", "model", "input_schema", "start",
 _COMMON = ("kind", "description", "input", "output", "packs", "context", "on_fail", "next")
 _COMMON += ("max_visits",)
 _KIND_KEYS: dict[str, tuple[str, ...]] = {
-    "llm": ("prompt", "prompt_file", "system", "model"),
+    "llm": ("prompt", "prompt_file", "system", "model", "mode"),
     "tool": ("tool",),
     "check": ("value",),
     "human": ("question", "value"),
@@ -401,6 +402,16 @@ class _Reader:
         out["prompt"] = prompt
         out["system"] = self.text(node_id, ("system",), raw.get("system"))
         out["model"] = self.text(node_id, ("model",), raw.get("model"))
+        mode = self.text(node_id, ("mode",), raw.get("mode"))
+        if mode is not None and mode not in LLM_MODES:
+            self.add(
+                node_id,
+                ("mode",),
+                "bad_mode",
+                f"unknown mode '{mode}'{did_you_mean(mode, LLM_MODES)}; one of {', '.join(LLM_MODES)}",
+            )
+            mode = None
+        out["mode"] = mode
         return out
 
     def kind_tool(self, node_id: str, raw: MDict) -> dict[str, Any]:

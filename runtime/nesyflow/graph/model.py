@@ -36,6 +36,7 @@ from nesyflow.logic.result import Verdict
 
 __all__ = [
     "INPUT",
+    "LLM_MODES",
     "VERDICTS",
     "BranchNode",
     "CheckNode",
@@ -58,6 +59,8 @@ INPUT = "input"
 
 VERDICTS: tuple[str, ...] = tuple(v.value for v in Verdict)
 NodeKind = Literal["llm", "tool", "check", "human", "branch"]
+#: Structured-output modes an llm node may name (the same as ``nesyflow.llm.Mode``'s values).
+LLM_MODES = ("json_schema", "grammar", "json", "tools", "md_json")
 Part = Literal["input", "output", "derived", "verdict"]
 
 
@@ -241,6 +244,9 @@ class LlmNode(_NodeBase):
     prompt_file: Path | None = None
     system: str | None = None
     model: str | None = None
+    #: the structured-output mode for this node's model (one of :data:`LLM_MODES`), overriding the
+    #: provider table, the config file and ``$NESYFLOW_MODEL_MODE`` (``docs/llm.md``)
+    mode: str | None = None
     on_fail: OnFail = Field(default_factory=lambda: OnFail(policy="reask"))
 
 

@@ -19,6 +19,9 @@ class LLMCall(BaseModel):
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
     model: str
+    mode: str = Field(
+        default="", description="the structured-output mode used (json_schema, grammar…)"
+    )
     messages: list[dict[str, Any]] = Field(description="the prompt sent (first attempt)")
     output: SerializeAsAny[BaseModel] | None = None
     error: str | None = None
@@ -27,6 +30,9 @@ class LLMCall(BaseModel):
         default_factory=list, description="raw text of every attempt, in order"
     )
     attempts: int = 0
+    provider_attempts: list[str] = Field(
+        default_factory=list, description="every HTTP try, failed ones included (status, reason)"
+    )
     tokens_in: int = 0
     tokens_out: int = 0
     cost: float = Field(default=0.0, description="USD, as litellm prices it; 0.0 for local")

@@ -8,11 +8,14 @@ not installed, a script that ran out of responses.
 
 from __future__ import annotations
 
+from typing import Any
+
 from nesyflow.errors import NesyflowError
 
 __all__ = [
     "LLMCallError",
     "LocalModelUnavailable",
+    "ProviderFailed",
     "ScriptExhausted",
     "TemplateError",
 ]
@@ -31,6 +34,32 @@ class LLMCallError(NesyflowError):
     """
 
     code = "llm_call_error"
+
+
+class ProviderFailed(LLMCallError):
+    """The model provider could not give an answer: after the bounded retries of a transient fault
+    (429, 5xx, a timeout, a cut or garbled body), or at once for one that asking again cannot fix
+    (a refusal, no choices, a bad key, an unknown model, a prompt too long).
+
+    Its message starts with "the model provider failed: " and names the kind, status and attempts;
+    ``fault`` is the last :class:`~nesyflow.llm.retry.Fault`, ``attempts`` every
+    :class:`~nesyflow.llm.retry.ProviderAttempt`. The engine sends such a step to a person (never a
+    reask: it is not the model's answer), and approving that review tries the model again.
+    """
+
+    code = "provider_failed"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        details: dict[str, Any] | None = None,
+        fault: Any = None,
+        attempts: tuple[Any, ...] = (),
+    ) -> None:
+        super().__init__(message, details=details)
+        self.fault = fault
+        self.attempts = attempts
 
 
 class LocalModelUnavailable(LLMCallError):

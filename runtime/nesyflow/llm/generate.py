@@ -14,8 +14,11 @@ from pydantic import BaseModel
 
 from nesyflow.llm.call import LLMCall
 from nesyflow.llm.errors import LLMCallError
+from nesyflow.llm.providers import Mode, route_for
 from nesyflow.llm.replay import litellm_model
+from nesyflow.llm.retry import NoChoices, ProviderAttempt, Refused, RetryPolicy, call_with_retries
 from nesyflow.llm.scripted import active_script
+from nesyflow.llm.secrets import redact
 
 __all__ = ["generate"]
 
@@ -123,17 +126,25 @@ def generate(
     *,
     max_parse_retries: int = 2,
     temperature: float | None = 0,
-    instructor_mode: Any = "JSON_SCHEMA",
+    mode: str | Mode | None = None,
+    instructor_mode: Any = None,
+    retry: RetryPolicy | None = None,
     **litellm_kwargs: Any,
 ) -> LLMCall:
     """Ask ``model`` (any litellm model string, or ``local/smollm2``) for an ``output_type``.
 
-    The output schema goes to the provider as a JSON-schema ``response_format`` (instructor's
-    ``Mode.JSON_SCHEMA``); an answer that does not parse or validate is sent back with the errors
-    and retried up to ``max_parse_retries`` times. A parse failure after that is *returned*
-    (``LLMCall.error``), never raised. Provider trouble (network, auth, unknown model, a prompt too
-    long) raises :class:`LLMCallError`. ``temperature=None`` leaves it to the provider; other keyword
-    arguments go to ``litellm.completion`` (``max_tokens``, ``api_base``, ``timeout``…).
+    The structured-output ``mode`` is the provider's (:data:`~nesyflow.llm.providers.PROVIDER_MODES`)
+    unless ``mode``, the config file or ``$NESYFLOW_MODEL_MODE`` says otherwise (under a scripted
+    model with no mode given: ``json_schema``); ``instructor_mode`` still takes a raw instructor mode.
+    An answer that does not parse or validate is sent back with the errors and retried up to
+    ``max_parse_retries`` times; a parse failure after that is *returned* (``LLMCall.error``), never
+    raised. Each HTTP request is retried on its own for transient provider faults (429 honouring
+    ``Retry-After``, 5xx, timeouts, cut or garbled bodies) with backoff, bounded by ``retry``
+    (default :meth:`RetryPolicy.from_env`); after the bound, or at once for a fault asking again
+    cannot fix, :class:`~nesyflow.llm.errors.ProviderFailed` is raised, its message redacted of
+    every known secret. Other keyword arguments go to ``litellm.completion`` (``max_tokens``,
+    ``api_base``, ``api_key``, ``timeout``…); the config file's settings for the model fill in
+    what is not given.
     """
     litellm = _litellm()
     import instructor
@@ -143,20 +154,41 @@ def generate(
     script = active_script()
     if script is not None:
         completion = script.wrap(completion)
+    policy = retry or RetryPolicy.from_env()
+    route = route_for(model, mode=mode, api_base=litellm_kwargs.get("api_base"))
+    chosen = route.mode if (mode is not None or script is None) else Mode.JSON_SCHEMA
 
     sent = [dict(m) for m in messages]
     seen: list[tuple[str | None, int, int, float]] = []  # per attempt: raw, in, out, cost
+    tries: list[ProviderAttempt] = []
 
     def on_response(response: Any) -> None:
         # Read usage now: instructor then overwrites response.usage with the running total.
         seen.append((_content(response), *_usage(response), _cost(response)))
 
-    client = instructor.from_litellm(completion, mode=_mode(instructor_mode))
+    http = route.provider not in ("local", "scripted", "replay") and script is None
+
+    def provider_completion(*args: Any, **kw: Any) -> Any:
+        if http:
+            kw.setdefault("max_retries", 0)
+        if chosen is Mode.GRAMMAR and instructor_mode is None:
+            _to_grammar(kw)
+        return call_with_retries(
+            lambda: _checked(completion(*args, **kw)), policy, what=model, record=tries
+        )
+
+    raw_mode = instructor_mode if instructor_mode is not None else chosen.instructor_mode
+    client = instructor.from_litellm(provider_completion, mode=_mode(raw_mode))
     client.on("completion:response", on_response)
 
-    kwargs = dict(litellm_kwargs)
+    kwargs = {**route.litellm_kwargs(), **litellm_kwargs}
     if temperature is not None:
         kwargs["temperature"] = temperature
+    if http:
+        # one bounded retry loop, ours (max_retries=0 above): the SDK's would hide attempts and waits
+        kwargs.setdefault("timeout", route.timeout_s or policy.timeout_s)
+    if chosen is Mode.GRAMMAR:
+        kwargs.setdefault("max_tokens", _GRAMMAR_MAX_TOKENS)
 
     output: BaseModel | None = None
     error: str | None = None
@@ -180,11 +212,9 @@ def generate(
             else:
                 error = _describe(cause, output_type)
         else:
-            raise _call_error(model, cause) from cause
-    except LLMCallError:
-        raise
+            _raise_call_error(model, cause)
     except Exception as exc:
-        raise _call_error(model, exc) from exc
+        _raise_call_error(model, exc)
     latency = time.perf_counter() - started
 
     if output is not None:
@@ -194,17 +224,67 @@ def generate(
         error += f" (after {len(seen)} attempts)"
     return LLMCall(
         model=model,
+        mode=str(raw_mode if instructor_mode is not None else chosen.value),
         messages=sent,
         output=output,
-        error=error,
+        error=redact(error),
         raw=raws[-1] if raws else None,
         raw_attempts=raws,
         attempts=len(seen),
+        provider_attempts=[t.describe() for t in tries],
         tokens_in=sum(s[1] for s in seen),
         tokens_out=sum(s[2] for s in seen),
         cost=sum(s[3] for s in seen),
         latency_s=latency,
     )
+
+
+_GRAMMAR_MAX_TOKENS = 512  # the embedded model's default, so a server gives the same outputs
+
+
+def _to_grammar(kw: dict[str, Any]) -> None:
+    """Move a ``json_schema`` response_format into the body as nesyflow's strict GBNF grammar."""
+    response_format = kw.get("response_format")
+    if not isinstance(response_format, dict) or response_format.get("type") != "json_schema":
+        return
+    from nesyflow.llm.grammar import schema_to_grammar
+
+    spec = response_format.get("json_schema") or {}
+    schema = spec.get("schema", spec) if isinstance(spec, dict) else {}
+    kw.pop("response_format")
+    # llama.cpp's servers default to repeat_penalty 1.1; the embedded model samples with 1.0 —
+    # with the same value a server at temperature 0 gives the in-process outputs token for token
+    kw["extra_body"] = {
+        "repeat_penalty": 1.0,
+        **(kw.get("extra_body") or {}),
+        "grammar": schema_to_grammar(schema),
+    }
+
+
+def _checked(response: Any) -> Any:
+    """A 200 with no choices, or a refusal, is a provider fault, not an answer to parse."""
+    choices = getattr(response, "choices", None)
+    if not choices:
+        raise NoChoices("no choices")
+    message = getattr(choices[0], "message", None)
+    refusal = getattr(message, "refusal", None)
+    if refusal is None:
+        extra = getattr(message, "provider_specific_fields", None) or {}
+        refusal = extra.get("refusal") if isinstance(extra, dict) else None
+    if (
+        refusal
+        and not getattr(message, "content", None)
+        and not getattr(message, "tool_calls", None)
+    ):
+        raise Refused(str(refusal))
+    return response
+
+
+def _raise_call_error(model: str, exc: BaseException) -> None:
+    error = _call_error(model, exc)
+    if error is exc or error.__cause__ is not None:
+        raise error
+    raise error from exc
 
 
 def _plain(parsed: BaseModel, output_type: type[BaseModel]) -> BaseModel:
@@ -235,7 +315,7 @@ def _call_error(model: str, exc: BaseException) -> LLMCallError:
             return current
         seen.add(id(current))
         current = current.__cause__ or current.__context__
-    text = str(exc).strip()
+    text = redact(str(exc).strip()) or ""
     first_line = text.splitlines()[0] if text else ""
     return LLMCallError(
         f"{model}: {type(exc).__name__}: {first_line}",

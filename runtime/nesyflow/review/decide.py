@@ -149,7 +149,11 @@ def decide(
         by = f" ({decision.action.value} by {decision.who})" if decision else ""
         raise AlreadyDecided(f"review {review_id} was already decided{by}")
     summary: CheckSummary | None = None
-    if action is Action.APPROVE:
+    if action is Action.APPROVE and review.kind == "provider":
+        # the model provider failed: approving means "try the model again"; its answer will be
+        # checked by the rules like any other, so nothing is overridden
+        draft = DecisionDraft(action=action, who=who, comment=comment)
+    elif action is Action.APPROVE:
         if review.output is None:
             raise DecisionRefused(
                 f"review {review_id} holds no output to approve ({_why(review)}); edit it instead"
