@@ -71,7 +71,7 @@ def _agent(agent: str) -> tuple[object, dict]:
         if agent == "airline_baggage"
         else (lambda r: r["request"] + r["receipt"])
     )
-    return load_workflow(folder / "workflow.yaml"), min(samples, key=lambda r: len(text(r)))
+    return load_workflow(folder / "model.yaml"), min(samples, key=lambda r: len(text(r)))
 
 
 @dataclass(frozen=True)
@@ -208,7 +208,7 @@ def test_the_key_never_reaches_the_store_the_cli_or_the_console(runs, http_env):
     commands += [
         ["runs", "list", "--db", url],
         ["reviews", "list", "--db", url],
-        ["models", str(ROOT / "agents" / "airline_baggage" / "workflow.yaml")],
+        ["models", str(ROOT / "agents" / "airline_baggage" / "model.yaml")],
     ]
     shown = []
     for args in commands:

@@ -34,7 +34,7 @@ NESYFLOW = Path(sys.executable).with_name("nesyflow")
 
 @pytest.fixture(scope="module")
 def flow():
-    return load_workflow(AGENT / "workflow.yaml")
+    return load_workflow(AGENT / "model.yaml")
 
 
 @pytest.fixture
@@ -143,7 +143,7 @@ def test_nesyflow_run_never_raises_on_a_dead_provider(tmp_path):
         "LITELLM_LOCAL_MODEL_COST_MAP": "True",
     }
     proc = subprocess.run(
-        [str(NESYFLOW), "run", str(AGENT / "workflow.yaml"), "--input", str(sample)],
+        [str(NESYFLOW), "run", str(AGENT / "model.yaml"), "--input", str(sample)],
         env=environ,
         capture_output=True,
         text=True,
