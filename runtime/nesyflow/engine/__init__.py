@@ -2,15 +2,23 @@
 pause for people, resume anywhere. Imports logic, llm, graph and store; nothing imports it but
 review, the CLI, the console and agents' tools (:func:`current_run`)."""
 
-from nesyflow.engine._runner import RunView, current_run, effect_key, idempotency_key
+from nesyflow.engine._runner import (
+    RunView,
+    current_run,
+    current_store,
+    effect_key,
+    idempotency_key,
+)
 from nesyflow.engine.api import RunResult, load_run_workflow, resume, start_run
 from nesyflow.engine.checking import CheckSummary, check_subject
+from nesyflow.engine.effects import OutsideRun, record_once, tool_records
 from nesyflow.engine.services import Services
 from nesyflow.engine.state import Cursor, Pending, RunState
 
 __all__ = [
     "CheckSummary",
     "Cursor",
+    "OutsideRun",
     "Pending",
     "RunResult",
     "RunState",
@@ -18,9 +26,12 @@ __all__ = [
     "Services",
     "check_subject",
     "current_run",
+    "current_store",
     "effect_key",
     "idempotency_key",
     "load_run_workflow",
+    "record_once",
     "resume",
     "start_run",
+    "tool_records",
 ]

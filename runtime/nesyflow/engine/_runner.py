@@ -44,8 +44,17 @@ from nesyflow.store import (
     new_id,
 )
 from nesyflow.store._faults import crash_point
+from nesyflow.store.leases import new_holder
 
-__all__ = ["RunView", "Runner", "current_run", "effect_key", "idempotency_key", "jsonable"]
+__all__ = [
+    "RunView",
+    "Runner",
+    "current_run",
+    "current_store",
+    "effect_key",
+    "idempotency_key",
+    "jsonable",
+]
 
 # Verdicts a person must see even when the policy says reask/reject: the rules could not decide
 # (unknown) or asked for a person (review).
@@ -79,6 +88,9 @@ class Runner:
         self.services = services
         self.state = RunState.model_validate(run.state)
         self.written = 0
+        # One driver per run: this runner's name in the run's lease (taken in ``drive``, renewed
+        # by every checkpoint, checked before a tool call begins, given up when ``drive`` ends).
+        self.holder = new_holder()
 
     # -- checkpoints --------------------------------------------------------------------------
     def commit(
@@ -103,6 +115,7 @@ class Runner:
             review=review,
             effect=effect,
             error=error,
+            lease=self.holder,
         )
         self.run = saved.run
         self.written += 1 if step is not None else 0
@@ -110,12 +123,22 @@ class Runner:
 
     # -- the loop -----------------------------------------------------------------------------
     def drive(self) -> Run:
-        """Run steps until the run finishes or waits for a person; returns the run as stored."""
-        if self.run.status is RunStatus.WAITING_REVIEW and not self.apply_decision():
+        """Run steps until the run finishes or waits for a person; returns the run as stored.
+
+        Holds the run's lease throughout (raises :class:`~nesyflow.store.LeaseHeld` if another
+        process drives the run) and reads the run again once it holds it, so it continues from
+        what the previous driver last checkpointed."""
+        self.store.acquire_lease(self.run.id, self.holder)
+        try:
+            self.run = self.store.get_run(self.run.id)
+            self.state = RunState.model_validate(self.run.state)
+            if self.run.status is RunStatus.WAITING_REVIEW and not self.apply_decision():
+                return self.run
+            while self.run.status is RunStatus.RUNNING:
+                self.step()
             return self.run
-        while self.run.status is RunStatus.RUNNING:
-            self.step()
-        return self.run
+        finally:
+            self.store.release_lease(self.run.id, self.holder)
 
     def step(self) -> None:
         workflow = self._workflow()
@@ -426,7 +449,9 @@ class Runner:
         cur = self.state.cursor
         assert cur is not None
         key = effect_key(self.run.id, node.id, cur.visit)
-        effect = self.store.begin_effect(key, self.run.id, node.id, cur.visit, args_data)
+        effect = self.store.begin_effect(
+            key, self.run.id, node.id, cur.visit, args_data, lease=self.holder
+        )
         crash_point("tool:begun")
         started = time.perf_counter()
         if effect.status == "done":  # recorded by an earlier process: never call again
@@ -436,7 +461,7 @@ class Runner:
             try:
                 args = node.args_schema.model_validate(args_data)
                 crash_point("tool:before")
-                value = _call_tool(node.tool, args, key, self._view(node))
+                value = _call_tool(node.tool, args, key, self._view(node), self.store)
                 crash_point("tool:after")
                 if node.output is not None and not isinstance(value, node.output):
                     value = node.output.model_validate(jsonable(value))
@@ -698,13 +723,32 @@ def current_run() -> RunView | None:
     return _RUN.get()
 
 
-def _call_tool(tool: Any, args: BaseModel, key: str, view: RunView | None = None) -> Any:
-    """Call the tool with its argument model, with :func:`idempotency_key` (and
-    :func:`current_run`) set for the call."""
+_STORE: contextvars.ContextVar[Store | None] = contextvars.ContextVar(
+    "nesyflow_tool_store", default=None
+)
+
+
+def current_store() -> Store | None:
+    """Inside a tool call: the store of the run making it (for :func:`nesyflow.engine.record_once`
+    and reading what earlier calls kept there), else ``None``."""
+    return _STORE.get()
+
+
+def _call_tool(
+    tool: Any,
+    args: BaseModel,
+    key: str,
+    view: RunView | None = None,
+    store: Store | None = None,
+) -> Any:
+    """Call the tool with its argument model, with :func:`idempotency_key`,
+    :func:`current_run` and :func:`current_store` set for the call."""
     token = _KEY.set(key)
     run_token = _RUN.set(view)
+    store_token = _STORE.set(store)
     try:
         return tool(args)
     finally:
+        _STORE.reset(store_token)
         _RUN.reset(run_token)
         _KEY.reset(token)

@@ -31,11 +31,19 @@ def _v2_steps_created_index(conn: Connection) -> None:
     index.create(conn, checkfirst=True)
 
 
+def _v3_leases_requests_tool_records(conn: Connection) -> None:
+    t.metadata.create_all(conn, tables=[t.leases, t.requests, t.tool_records], checkfirst=True)
+
+
 Migration = tuple[str, Callable[[Connection], None]]
 
 MIGRATIONS: list[Migration] = [
     ("runs, steps, reviews, decisions, effects, findings", _v1_initial),
     ("index steps by creation time (the console's verdict trend)", _v2_steps_created_index),
+    (
+        "leases (one driver per run), requests (one run per request id), tool records",
+        _v3_leases_requests_tool_records,
+    ),
 ]
 
 
