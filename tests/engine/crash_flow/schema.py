@@ -1,0 +1,7 @@
+from pydantic import BaseModel
+
+
+class Job(BaseModel):
+    text: str
+    amount: int
+    path: str
