@@ -79,6 +79,8 @@ def _print_result(result: Any) -> None:
         line += f"  review {result.review_id}"
     if result.error:
         line += f"  ({result.error})"
+    if getattr(result, "resubmitted", False):
+        line += "  (this request id was submitted before: its run, not run again)"
     typer.echo(line)
 
 
