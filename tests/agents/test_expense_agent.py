@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import copy
 import json
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
+from nesyflow._imports import load_module
 from nesyflow.cli.demo import load_samples
 from nesyflow.engine import resume, start_run
 from nesyflow.graph import load_workflow
@@ -19,6 +21,7 @@ from nesyflow.review import decide
 ROOT = Path(__file__).resolve().parents[2]
 AGENT = ROOT / "agents" / "expense"
 SAMPLES = {row["id"]: row for row in load_samples(AGENT / "samples.jsonl")}
+TOOLS = load_module(AGENT / "tools.py")
 
 
 @pytest.fixture(scope="module")
@@ -26,11 +29,9 @@ def flow():
     return load_workflow(AGENT / "workflow.yaml")
 
 
-def ledger(tmp_path):
-    file = tmp_path / "ledger.jsonl"
-    if not file.exists():
-        return []
-    return [json.loads(line) for line in file.read_text().splitlines() if line.strip()]
+def ledger(store):
+    """The payments kept in the store, as JSON (the ledger is the store's, not a file)."""
+    return [entry.model_dump(mode="json") for entry in TOOLS.read_ledger(store)]
 
 
 def sample(sample_id, verdict):
@@ -55,9 +56,17 @@ def llm_steps(store, run_id):
 
 def test_workflow_validates(flow):
     assert flow.name == "expense"
-    assert list(flow.nodes) == ["evidence", "extract", "route", "pay", "pay_approved"]
+    assert list(flow.nodes) == [
+        "evidence",
+        "extract",
+        "paid_before",
+        "route",
+        "pay",
+        "pay_approved",
+    ]
     assert flow.nodes["extract"].on_fail.policy == "reask"
     assert flow.nodes["pay"].packs, "the payment is checked by the rules before it runs"
+    assert flow.nodes["pay_approved"].packs, "so is the payment of an approved claim"
 
 
 def test_input_accepts_a_sample_line_as_it_is(flow):
@@ -75,7 +84,7 @@ def test_passing_claim_is_paid_once(flow, store, tmp_path):
     assert (
         "Meridian client site" in prompt and "Dana Whitfield" in prompt and "2025-04-04" in prompt
     )
-    paid = ledger(tmp_path)
+    paid = ledger(store)
     assert len(paid) == 1
     assert paid[0]["key"] == f"{result.run_id}:pay:1"
     assert paid[0]["amount_usd"] == "27.40" and paid[0]["employee_name"] == "Dana Whitfield"
@@ -83,12 +92,13 @@ def test_passing_claim_is_paid_once(flow, store, tmp_path):
     assert kinds == [
         ("evidence", "tool", "pass"),
         ("extract", "llm", "pass"),
+        ("paid_before", "tool", "pass"),
         ("route", "branch", None),
         ("pay", "tool", "pass"),
     ]
     # resuming a finished run changes nothing
     assert resume(result.run_id, store=store).status.value == "completed"
-    assert len(ledger(tmp_path)) == 1
+    assert len(ledger(store)) == 1
 
 
 def test_failing_claim_is_reasked_then_goes_to_a_person(flow, store, tmp_path):
@@ -104,7 +114,7 @@ def test_failing_claim_is_reasked_then_goes_to_a_person(flow, store, tmp_path):
     assert "Your answer breaks these rules" in reask and "Alcohol is not reimbursable" in reask
     review = store.get_review(result.review_id)
     assert review.verdict == "fail" and "alcohol_not_reimbursable" in review.rules
-    assert ledger(tmp_path) == []
+    assert ledger(store) == []
 
 
 def test_reask_that_fixes_the_claim_is_paid(flow, store, tmp_path):
@@ -115,7 +125,7 @@ def test_reask_that_fixes_the_claim_is_paid(flow, store, tmp_path):
         result = start_run(flow, row, store=store)
     assert result.status.value == "completed"
     assert [s.verdict for s in llm_steps(store, result.run_id)] == ["fail", "pass"]
-    assert len(ledger(tmp_path)) == 1
+    assert len(ledger(store)) == 1
 
 
 def test_review_claim_goes_to_a_person_without_a_reask(flow, store, tmp_path):
@@ -126,7 +136,7 @@ def test_review_claim_goes_to_a_person_without_a_reask(flow, store, tmp_path):
     assert len(llm_steps(store, result.run_id)) == 1
     review = store.get_review(result.review_id)
     assert review.verdict == "review" and review.rules == ["manager_approval_required"]
-    assert ledger(tmp_path) == []
+    assert ledger(store) == []
 
 
 def test_decision_resumes_the_run_and_pays_exactly_once(flow, store, tmp_path):
@@ -141,25 +151,100 @@ def test_decision_resumes_the_run_and_pays_exactly_once(flow, store, tmp_path):
     assert first.status.value == "completed"
     again = resume(result.run_id, store=store, workflow=flow)
     assert again.status.value == "completed"
-    paid = ledger(tmp_path)
+    paid = ledger(store)
     assert len(paid) == 1 and paid[0]["key"] == f"{result.run_id}:pay_approved:1"
     nodes = [s.node for s in store.steps(result.run_id)]
     assert nodes.count("pay_approved") == 1 and "pay" not in nodes
 
 
-def test_a_payment_repeated_after_a_crash_is_not_paid_twice(flow, tmp_path, monkeypatch):
+def test_a_payment_repeated_after_a_crash_is_not_paid_twice(flow, store):
     """The tool itself: the same idempotency key twice (a resume after a crash between the payment
-    and the checkpoint) writes one ledger line and returns the first payment."""
-    from nesyflow.engine._runner import _call_tool
+    and the checkpoint) keeps one payment in the store and returns the first; outside a run it
+    pays nothing."""
+    from nesyflow.engine._runner import RunView, _call_tool
 
-    monkeypatch.setenv("NESYFLOW_LEDGER", str(tmp_path / "ledger.jsonl"))
     node = flow.nodes["pay"]
     claim = node.args_schema.model_validate(SAMPLES["exp-001"]["expected"])
-    one = _call_tool(node.tool, claim, "run-1:pay:1")
-    two = _call_tool(node.tool, claim, "run-1:pay:1")
-    assert one == two and len(ledger(tmp_path)) == 1
-    _call_tool(node.tool, claim, "run-2:pay:1")
-    assert len(ledger(tmp_path)) == 2
+    runs = [store.create_run("expense", {}) for _ in range(2)]
+
+    def view(run):
+        return RunView(run.id, "expense", "pay", 1, {}, {}, {}, {}, {})
+
+    one = _call_tool(node.tool, claim, f"{runs[0].id}:pay:1", view(runs[0]), store)
+    two = _call_tool(node.tool, claim, f"{runs[0].id}:pay:1", view(runs[0]), store)
+    assert one == two and len(ledger(store)) == 1
+    _call_tool(node.tool, claim, f"{runs[1].id}:pay:1", view(runs[1]), store)
+    assert len(ledger(store)) == 2
+    with pytest.raises(RuntimeError, match="inside a run"):
+        node.tool(claim)
+
+
+def test_the_same_request_submitted_three_times_is_paid_once(flow, store):
+    """Issue: the same request submitted three times was paid three times. Its ``id`` names one
+    run: the second and third submissions return that run and pay nothing."""
+    row = sample("exp-001", "pass")
+    with scripted_responses([row["expected"]]):  # the model is asked once, not three times
+        results = [start_run(flow, row, store=store) for _ in range(3)]
+    assert {r.run_id for r in results} == {results[0].run_id}
+    assert [r.resubmitted for r in results] == [False, True, True]
+    assert len(ledger(store)) == 1
+
+
+def test_a_claim_already_paid_under_another_id_is_stopped_by_the_agents_own_ledger(flow, store):
+    """The same expense under a new request id, with an empty ``history`` from the submitter: the
+    payment gate's duplicate rule sees what the agent itself paid (the ledger in the store)."""
+    row = sample("exp-001", "pass")
+    again = {**copy.deepcopy(row), "id": "exp-001-resent"}
+    assert not again["history"].get("prior_items") if "history" in again else True
+    with scripted_responses([row["expected"], row["expected"]]):
+        first = start_run(flow, row, store=store)
+        second = start_run(flow, again, store=store)
+    assert first.status.value == "completed" and second.run_id != first.run_id
+    assert second.status.value == "waiting_review"
+    review = store.get_review(second.review_id)
+    assert review.node == "pay" and "duplicate_of_prior" in review.rules
+    assert len(ledger(store)) == 1
+
+
+def test_approving_over_a_capped_violation_pays_the_capped_amount(flow, store):
+    """Lodging over the nightly cap: a person approves the claim anyway; the payment is what the
+    rules allow (the cap), not what was claimed, and the payment gate does not ask the person the
+    same question again."""
+    row = first_sample("fail", lambda r: r["expected_rules"] == ["lodging_over_nightly_cap"])
+    with scripted_responses([row["expected"], row["expected"]]):
+        result = start_run(flow, row, store=store)
+    assert result.status.value == "waiting_review"
+    decided = decide(
+        result.review_id, "approve", "fin-ops", "conference rate", store=store, workflow=flow
+    )
+    assert decided.decision.action.value == "approve"
+    done = resume(result.run_id, store=store, workflow=flow)
+    assert done.status.value == "completed", done.error
+    (paid,) = ledger(store)
+    assert paid["key"] == f"{result.run_id}:pay_approved:1"
+    assert Decimal(paid["amount_usd"]) < Decimal(paid["claimed_usd"])
+    gate = next(s for s in store.steps(result.run_id) if s.node == "pay_approved")
+    allowed = gate.check["results"][0]["derived"]["total_reimbursable"]
+    assert Decimal(str(allowed)) == Decimal(paid["amount_usd"])
+    assert [r.node for r in store.reviews_for_run(result.run_id)] == ["extract"]
+
+
+def test_an_approved_claim_that_was_paid_meanwhile_is_stopped_at_the_payment(flow, store):
+    """The gate of ``pay_approved`` lets through only what the person decided over: a duplicate
+    paid since the approval is new, and stops the payment for a person."""
+    row = approval_sample()
+    resent = {**copy.deepcopy(row), "id": str(row["id"]) + "-again"}
+    with scripted_responses([row["expected"], row["expected"]]):
+        first = start_run(flow, row, store=store)
+        second = start_run(flow, resent, store=store)
+    for run in (first, second):
+        decide(run.review_id, "approve", "fin-ops", "signed off", store=store, workflow=flow)
+    assert resume(first.run_id, store=store, workflow=flow).status.value == "completed"
+    stopped = resume(second.run_id, store=store, workflow=flow)
+    assert stopped.status.value == "waiting_review"
+    review = store.get_review(stopped.review_id)
+    assert review.node == "pay_approved" and "duplicate_of_prior" in review.rules
+    assert len(ledger(store)) == 1
 
 
 def test_the_gate_uses_the_input_not_the_model_for_who_and_when(flow, store, tmp_path):
@@ -181,7 +266,7 @@ def test_the_gate_uses_the_input_not_the_model_for_who_and_when(flow, store, tmp
     assert review.node == "pay" and review.kind == "tool_call"
     assert "fare_class_not_allowed" in review.rules
     assert review.output["employee_level"] == "staff"
-    assert ledger(tmp_path) == []
+    assert ledger(store) == []
 
 
 def test_unknown_claim_goes_to_a_person(flow, store, tmp_path):
@@ -213,9 +298,9 @@ def test_a_misread_amount_is_caught_against_the_text_and_never_paid(flow, store,
     review = store.get_review(result.review_id)
     assert [r["rule"] for r in review.reasons] == ["amount_not_in_source"]
     assert len(llm_steps(store, result.run_id)) == 2  # the reask
-    assert ledger(tmp_path) == []
+    assert ledger(store) == []
     # the right amount, which the receipt shows, is accepted by the same check
-    with scripted_responses([row["expected"]]):
-        again = start_run(flow, row, store=store)
+    with scripted_responses([row["expected"]]):  # its own request id: the first is that run
+        again = start_run(flow, {**row, "id": "exp-053-b"}, store=store)
     review = store.get_review(again.review_id)
     assert [r["rule"] for r in review.reasons] == ["manager_approval_required"]

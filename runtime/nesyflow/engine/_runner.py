@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextvars
 import copy
+import json
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -439,7 +440,7 @@ class Runner:
             summary = check_subject(
                 node.packs, args, self._context(node), self.services.check_timeout
             )
-            if summary.verdict != "pass":
+            if summary.verdict != "pass" and not _all_accepted(summary, self.state.accepted):
                 step = self._step(node, "tool_check", inputs=args_data, summary=summary)
                 self._on_fail(node, step, summary, args_data, kind="tool_call", reaskable=False)
                 return
@@ -636,6 +637,13 @@ class Runner:
                 )
                 return False
         self.state.pending = None
+        # What the person decided over counts as decided for the rest of the run (see _all_accepted).
+        decided_reasons = list(review.reasons) if decision.action is Action.APPROVE else []
+        if decision.action is Action.EDIT:
+            decided_reasons = list((decision.check or {}).get("reasons") or [])
+        self.state.accepted = sorted(
+            {*self.state.accepted, *(_reason_key(r) for r in decided_reasons)}
+        )
         if review.kind in _TOOL_REVIEWS:
             self.state.cursor = Cursor(
                 node=node.id, visit=review.visit, approved=value, approved_set=True
@@ -648,6 +656,24 @@ class Runner:
             self.state.derived[node.id] = dict(decision.check.get("derived") or {})
         self._advance(node, value, summary, step, verdict=verdict)
         return True
+
+
+def _reason_key(reason: dict[str, Any]) -> str:
+    """A finding as one comparable string: pack, kind, rule and which instance (or, for a missing
+    fact or an unknown, its message)."""
+    what = reason.get("detail") if reason.get("rule") else reason.get("message")
+    what_text = json.dumps(jsonable(what), sort_keys=True)
+    return f"{reason.get('pack')}|{reason.get('kind')}|{reason.get('rule')}|{what_text}"
+
+
+def _all_accepted(summary: CheckSummary, accepted: list[str]) -> bool:
+    """Whether every reason the rules give against a tool call is one a person already decided
+    over in this run (an approval over it, an edit that kept it). A verdict with no reasons (it
+    should not happen) or any new reason is not accepted: it goes to a person."""
+    if not summary.reasons or not accepted:
+        return False
+    have = set(accepted)
+    return all(_reason_key(r) in have for r in summary.reasons)
 
 
 def _feedback(step: StepDraft, reasons: list[dict[str, Any]]) -> list[dict[str, Any]]:
