@@ -133,3 +133,13 @@ def test_nesyflow_run_with_a_known_request_id_prints_the_existing_run(tmp_path):
 def test_record_once_belongs_to_a_tool_call_of_a_run():
     with pytest.raises(OutsideRun, match="call it from a tool"):
         record_once("test.booking", {"x": 1})
+
+
+def test_a_request_id_past_the_stores_limit_or_odd_is_handled(store):
+    flow = _order_flow()
+    with pytest.raises(InputError, match="at most 400"):
+        start_run(flow, {"id": "x" * 401, "text": "t"}, store=store)
+    big = start_run(flow, {"id": str(2**63 + 1), "text": "t"}, store=store)  # past 64 bits
+    assert start_run(flow, {"id": str(2**63 + 1), "text": "t"}, store=store).run_id == big.run_id
+    blank = [start_run(flow, {"id": "  ", "text": "t"}, store=store) for _ in "ab"]
+    assert blank[0].run_id != blank[1].run_id  # a blank id is no id

@@ -293,3 +293,10 @@ def test_a_store_path_under_a_file_is_a_clear_error(tmp_path):
     blocker.write_text("x")
     with pytest.raises(StoreError, match="cannot create the store's folder"):
         open_store(f"sqlite:///{blocker / 'store.db'}")
+
+
+@pytest.mark.parametrize("value", ["0", "-5", "soon", "nan", "inf"])
+def test_a_lease_time_that_is_not_a_positive_number_is_refused(value, monkeypatch, tmp_path):
+    monkeypatch.setenv("NESYFLOW_LEASE_SECONDS", value)
+    with pytest.raises(StoreError, match="NESYFLOW_LEASE_SECONDS"):
+        open_store(f"sqlite:///{tmp_path / 's.db'}")

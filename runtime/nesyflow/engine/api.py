@@ -141,7 +141,15 @@ def _request_id(data: Any) -> str | None:
     if value is None or isinstance(value, bool) or not isinstance(value, (str, int)):
         return None
     text = str(value).strip()
+    if len(text) > _MAX_REQUEST_ID:
+        raise InputError(
+            f"the input's id is {len(text)} characters long; a request id has at most "
+            f"{_MAX_REQUEST_ID}"
+        )
     return text or None
+
+
+_MAX_REQUEST_ID = 400  # the store's requests.request_id column
 
 
 def _input_hash(data: Any) -> str:
