@@ -66,6 +66,9 @@ class LedgerEntry(BaseModel):
     items: list[PaidItem]
     amount_usd: Decimal = Field(description="What was paid: the rules' total_reimbursable.")
     claimed_usd: Decimal | None = Field(None, description="What the claim asked for (converted).")
+    amount_set_by: str = Field(
+        "rules", description="'rules', or 'approver' when a person set the amount at a review."
+    )
     recorded_at: dt.datetime
 
 
@@ -111,21 +114,20 @@ def paid_before(args: PaidBeforeArgs) -> ClaimContext:  # type: ignore[valid-typ
     return args.context.model_copy(update={"prior_items": prior})
 
 
-def _allowed(claim: BaseModel, context: Any) -> tuple[Decimal, Decimal | None]:
-    """(total_reimbursable, total_claimed) by the expense rules for this claim and context."""
+def _allowed(claim: BaseModel, context: Any) -> tuple[Decimal | None, Decimal | None, str]:
+    """(total_reimbursable, total_claimed, why there is no total) by the expense rules."""
     from nesyflow.engine import check_subject
     from nesyflow.graph.model import PackRef
 
     summary = check_subject((PackRef(path=_PACK_DIR, text="rules/expense"),), claim, context)
     allowed = summary.derived.get("total_reimbursable")
-    if allowed is None:
-        why = "; ".join(str(r.get("message")) for r in summary.reasons) or summary.verdict
-        raise ValueError(
-            "the expense rules cannot compute what to pay for this claim "
-            f"(no total_reimbursable: {why}); nothing was paid"
-        )
     claimed = summary.derived.get("total_claimed")
-    return _cents(allowed), None if claimed is None else _cents(claimed)
+    why = "; ".join(str(r.get("message")) for r in summary.reasons) or summary.verdict
+    return (
+        None if allowed is None else _cents(allowed),
+        None if claimed is None else _cents(claimed),
+        why,
+    )
 
 
 def _cents(value: Any) -> Decimal:
@@ -140,7 +142,17 @@ def record_reimbursement(claim: ExpenseClaim) -> LedgerEntry:  # type: ignore[va
     if view is None or key is None:
         raise RuntimeError("record_reimbursement pays inside a run only (nesyflow run)")
     context = view.outputs.get("paid_before") or view.outputs.get("evidence")
-    amount, claimed = _allowed(claim, context)
+    amount, claimed, why = _allowed(claim, context)
+    # A person who approved the claim may have set the amount instead (recorded with the decision).
+    chosen = [v["total_reimbursable"] for v in view.overrides.values() if "total_reimbursable" in v]
+    set_by = "rules"
+    if chosen:
+        amount, set_by = _cents(chosen[-1]), "approver"
+    if amount is None:
+        raise ValueError(
+            "the expense rules cannot compute what to pay for this claim "
+            f"(no total_reimbursable: {why}); nothing was paid"
+        )
     entry = LedgerEntry(
         key=key,
         employee_name=claim.employee_name,
@@ -154,6 +166,7 @@ def record_reimbursement(claim: ExpenseClaim) -> LedgerEntry:  # type: ignore[va
         ],
         amount_usd=amount,
         claimed_usd=claimed,
+        amount_set_by=set_by,
         recorded_at=dt.datetime.now(dt.UTC),
     )
     return LedgerEntry.model_validate(record_once(LEDGER_KIND, entry).data)

@@ -304,3 +304,40 @@ def test_a_misread_amount_is_caught_against_the_text_and_never_paid(flow, store,
         again = start_run(flow, {**row, "id": "exp-053-b"}, store=store)
     review = store.get_review(again.review_id)
     assert [r["rule"] for r in review.reasons] == ["manager_approval_required"]
+
+
+def test_an_approver_who_sets_the_amount_pays_it_and_it_is_recorded(flow, store):
+    """Approving over the lodging cap, the approver sets the amount to pay (with a reason): that
+    amount is paid, the decision and the ledger say a person set it; values the rules do not
+    derive, amounts that are not amounts and a missing reason are refused and record nothing."""
+    from nesyflow.review import DecisionRefused
+
+    row = first_sample("fail", lambda r: r["expected_rules"] == ["lodging_over_nightly_cap"])
+    with scripted_responses([row["expected"], row["expected"]]):
+        result = start_run(flow, row, store=store)
+    refusals = [
+        ({"total_reimbursable": "450.00"}, None, "needs a comment"),
+        ({"bonus": "1"}, "why", "not a value the rules of node 'extract' derive"),
+        ({"total_reimbursable": "-5"}, "why", "is not an amount"),
+        ({"total_reimbursable": "NaN"}, "why", "is not an amount"),
+        ({"total_reimbursable": "1e400"}, "why", "is not an amount"),
+    ]
+    for values, comment, message in refusals:
+        with pytest.raises(DecisionRefused, match=message):
+            decide(result.review_id, "approve", "cfo", comment, store=store, overrides=values)
+    assert store.decision_for(result.review_id) is None
+    decided = decide(
+        result.review_id,
+        "approve",
+        "cfo",
+        "negotiated conference rate, receipt attached",
+        store=store,
+        workflow=flow,
+        overrides={"total_reimbursable": "$450"},
+    )
+    assert decided.decision.overrides == {"total_reimbursable": "450.00"}
+    assert resume(result.run_id, store=store, workflow=flow).status.value == "completed"
+    (paid,) = ledger(store)
+    assert paid["amount_usd"] == "450.00" and paid["amount_set_by"] == "approver"
+    note = next(s for s in store.steps(result.run_id) if s.kind == "decision").inputs
+    assert note["overrides"] == {"total_reimbursable": "450.00"} and note["who"] == "cfo"

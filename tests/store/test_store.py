@@ -252,6 +252,7 @@ def test_a_version_1_store_is_migrated_to_the_current_schema(db_url):
         migrations.MIGRATIONS[0][1](conn)
         # the tables as version 1 made them: before the index existed
         conn.exec_driver_sql("DROP INDEX IF EXISTS ix_steps_created")
+        conn.exec_driver_sql("ALTER TABLE decisions DROP COLUMN overrides")  # added in v4
         conn.execute(
             insert(t.schema_version).values(
                 version=1, description="v1", applied_at=dt.datetime.now(dt.UTC)
@@ -266,6 +267,8 @@ def test_a_version_1_store_is_migrated_to_the_current_schema(db_url):
         tables = set(inspect(conn).get_table_names())
     assert "ix_steps_created" not in indexes
     assert {"leases", "requests", "tool_records"} <= tables
+    with store.read() as conn:
+        assert "overrides" in {c["name"] for c in inspect(conn).get_columns("decisions")}
     # the migrated store works: a run can be leased and a tool record kept
     run = store.create_run("wf", {}, request_id="r-1")
     assert store.acquire_lease(run.id, "h:1:a").holder == "h:1:a"

@@ -15,7 +15,7 @@ import copy
 import json
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -514,6 +514,7 @@ class Runner:
             verdicts=dict(self.state.verdicts),
             visits=dict(self.state.visits),
             approved=cur.approved_set,
+            overrides=copy.deepcopy(self.state.overrides),
         )
 
     def _human(self, node: HumanNode) -> None:
@@ -575,6 +576,8 @@ class Runner:
             "who": decision.who,
             "comment": decision.comment,
         }
+        if decision.overrides:
+            note["overrides"] = decision.overrides
         step = StepDraft(
             node=review.node,
             visit=review.visit,
@@ -644,6 +647,8 @@ class Runner:
         self.state.accepted = sorted(
             {*self.state.accepted, *(_reason_key(r) for r in decided_reasons)}
         )
+        if decision.overrides:
+            self.state.overrides[node.id] = dict(decision.overrides)
         if review.kind in _TOOL_REVIEWS:
             self.state.cursor = Cursor(
                 node=node.id, visit=review.visit, approved=value, approved_set=True
@@ -737,6 +742,7 @@ class RunView:
     verdicts: Mapping[str, str]
     visits: Mapping[str, int]
     approved: bool = False
+    overrides: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
 
 _RUN: contextvars.ContextVar[RunView | None] = contextvars.ContextVar(

@@ -35,6 +35,13 @@ def _v3_leases_requests_tool_records(conn: Connection) -> None:
     t.metadata.create_all(conn, tables=[t.leases, t.requests, t.tool_records], checkfirst=True)
 
 
+def _v4_decision_overrides(conn: Connection) -> None:
+    # v1 creates ``decisions`` from today's definition (which has the column); a store made by an
+    # older nesyflow lacks it and gets it here.
+    if "overrides" not in {c["name"] for c in inspect(conn).get_columns("decisions")}:
+        conn.exec_driver_sql("ALTER TABLE decisions ADD COLUMN overrides JSON")
+
+
 Migration = tuple[str, Callable[[Connection], None]]
 
 MIGRATIONS: list[Migration] = [
@@ -43,6 +50,10 @@ MIGRATIONS: list[Migration] = [
     (
         "leases (one driver per run), requests (one run per request id), tool records",
         _v3_leases_requests_tool_records,
+    ),
+    (
+        "decisions.overrides (values a person set in place of the rules' derived ones)",
+        _v4_decision_overrides,
     ),
 ]
 

@@ -159,6 +159,8 @@ class DecisionDraft(_Record):
     comment: str | None = None
     output: Any = None
     check: Any = None
+    # Values a person set in place of what the rules derive (e.g. the amount to pay), by derived key.
+    overrides: dict[str, Any] | None = None
 
 
 class Decision(DecisionDraft):

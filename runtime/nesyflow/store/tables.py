@@ -141,6 +141,7 @@ decisions = Table(
     Column("comment", Text),
     Column("output", JSON),
     Column("check", JSON),
+    Column("overrides", JSON),  # schema version 4
     # Append-only and one per review: the second of two simultaneous decisions cannot land.
     UniqueConstraint("review_id", name="uq_decisions_review"),
 )
