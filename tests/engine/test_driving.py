@@ -143,3 +143,22 @@ def test_a_request_id_past_the_stores_limit_or_odd_is_handled(store):
     assert start_run(flow, {"id": str(2**63 + 1), "text": "t"}, store=store).run_id == big.run_id
     blank = [start_run(flow, {"id": "  ", "text": "t"}, store=store) for _ in "ab"]
     assert blank[0].run_id != blank[1].run_id  # a blank id is no id
+
+
+def test_a_decision_on_a_run_another_process_drives_is_recorded_and_says_so(store, tmp_path):
+    model = FakeModel([{"text": "a", "amount": 150}] * 3)
+    result = start_run(
+        note_flow(second_tool=False),
+        {"topic": "t", "path": str(tmp_path / "o")},
+        store=store,
+        services=services(model),
+    )
+    store.acquire_lease(result.run_id, "elsewhere:4242:x", seconds=600)
+    cli = CliRunner().invoke(
+        app,
+        ["reviews", "reject", result.review_id, "--db", store.url, "--who", "ann"],
+    )
+    assert cli.exit_code == 2
+    assert "is decided and recorded, but the run was not continued" in cli.output
+    assert store.decision_for(result.review_id).who == "ann"
+    assert store.get_run(result.run_id).status is RunStatus.WAITING_REVIEW

@@ -244,7 +244,7 @@ def _decide(
 ) -> None:
     from nesyflow.errors import NesyflowError
     from nesyflow.review import decide
-    from nesyflow.store import AlreadyDecided
+    from nesyflow.store import AlreadyDecided, LeaseHeld
 
     try:
         done = decide(
@@ -259,6 +259,11 @@ def _decide(
         )
     except AlreadyDecided as exc:
         raise _fail(str(exc), code=1) from None
+    except LeaseHeld as exc:  # only continuing the run can meet a lease: the decision stands
+        raise _fail(
+            f"{action}: review {review_id} is decided and recorded, but the run was not "
+            f"continued: {exc} (nesyflow resume {exc.details.get('run_id', 'RUN')} later)"
+        ) from None
     except NesyflowError as exc:
         raise _fail(str(exc)) from None
     typer.echo(f"{action}: review {review_id} decided by {done.decision.who}")
