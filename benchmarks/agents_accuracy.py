@@ -243,7 +243,6 @@ def main() -> int:
     from nesyflow.store import open_store
 
     with tempfile.TemporaryDirectory() as tmp:
-        os.environ["NESYFLOW_LEDGER"] = str(Path(tmp) / "ledger.jsonl")
         store = open_store(f"sqlite:///{Path(tmp) / 'bench.db'}")
         report = {
             "benchmark": "agents_accuracy",

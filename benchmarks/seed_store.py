@@ -200,7 +200,11 @@ class _Writer:
         conn.executemany(f"INSERT INTO runs VALUES ({','.join('?' * 11)})", self.runs)
         conn.executemany(f"INSERT INTO steps VALUES ({','.join('?' * 26)})", self.steps)
         conn.executemany(f"INSERT INTO reviews VALUES ({','.join('?' * 18)})", self.reviews)
-        conn.executemany(f"INSERT INTO decisions VALUES ({','.join('?' * 8)})", self.decisions)
+        conn.executemany(
+            'INSERT INTO decisions (id, review_id, action, who, "at", comment, output, "check") '
+            f"VALUES ({','.join('?' * 8)})",
+            self.decisions,
+        )
         conn.executemany(
             "INSERT INTO findings (run_id, step_id, workflow, node, pack, rule, kind, severity,"
             " created_at) VALUES (?,?,?,?,?,?,?,?,?)",

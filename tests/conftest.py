@@ -1,9 +1,14 @@
 """Shared test set-up: offline by construction, fixtures for the packs the tests use."""
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from postgres_server import postgres_server  # noqa: F401 - the session fixture
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")

@@ -48,11 +48,12 @@ def _no_model(monkeypatch):
     monkeypatch.setenv("NESYFLOW_EXTRACT_CHOOSER", "person")
 
 
-def ledger(tmp_path):
-    file = tmp_path / "ledger.jsonl"
-    if not file.exists():
-        return []
-    return [json.loads(line) for line in file.read_text().splitlines() if line.strip()]
+TOOLS = load_module(AGENT / "tools.py")
+
+
+def ledger(store):
+    """The payments kept in the store, as JSON (the ledger is the store's, not a file)."""
+    return [entry.model_dump(mode="json") for entry in TOOLS.read_ledger(store)]
 
 
 def sample(sample_id, verdict):
@@ -83,7 +84,15 @@ def read(row, chooser=None):
 
 
 def test_workflow_reads_then_checks_then_pays(flow):
-    assert list(flow.nodes) == ["evidence", "read", "extract", "route", "pay", "pay_approved"]
+    assert list(flow.nodes) == [
+        "evidence",
+        "read",
+        "extract",
+        "paid_before",
+        "route",
+        "pay",
+        "pay_approved",
+    ]
     assert flow.nodes["read"].kind == "tool" and flow.nodes["extract"].kind == "check"
     assert flow.nodes["extract"].on_fail.policy == "human"
     assert flow.nodes["pay"].packs, "the payment is checked by the rules before it runs"
@@ -93,7 +102,7 @@ def test_passing_claim_is_paid_once_with_the_provenance_of_its_values(flow, stor
     row = sample("exp-001", "pass")
     result = start_run(flow, row, store=store)
     assert result.status.value == "completed", result.error
-    paid = ledger(tmp_path)
+    paid = ledger(store)
     assert len(paid) == 1 and paid[0]["amount_usd"] == "27.40"
     assert paid[0]["key"] == f"{result.run_id}:pay:1"
     readings = {r["field"]: r for r in read_step(store, result.run_id).output["readings"]}
@@ -110,7 +119,7 @@ def test_passing_claim_is_paid_once_with_the_provenance_of_its_values(flow, stor
     }  # the tip was seen
     assert readings["employee_level"]["origin"] == "input"
     assert resume(result.run_id, store=store).status.value == "completed"
-    assert len(ledger(tmp_path)) == 1
+    assert len(ledger(store)) == 1
 
 
 def test_runs_show_prints_where_each_value_was_read(flow, store, tmp_path, monkeypatch):
@@ -149,7 +158,7 @@ def test_employee_amount_that_disagrees_with_the_receipt_goes_to_a_person(flow, 
     assert review.rules == ["ambiguous"], review.reasons
     detail = json.dumps([r.model_dump(mode="json") for r in review.reasons])
     assert "items.0.amount" in detail and "2.50" in detail and "27.40" in detail
-    assert ledger(tmp_path) == []
+    assert ledger(store) == []
 
 
 def undecided_date():
@@ -178,7 +187,7 @@ def test_model_disagreeing_with_the_top_candidate_sends_the_claim_to_a_person(
     readings = read_step(store, result.run_id).output["readings"]
     asked = [r for r in readings if r.get("model_choice") is not None]
     assert [r["field"] for r in asked] == ["items.0.date"] and asked[0]["ambiguous"]
-    assert ledger(tmp_path) == []
+    assert ledger(store) == []
 
 
 def test_model_confirming_the_top_candidate_lets_the_claim_pay(flow, store, tmp_path, monkeypatch):
@@ -187,7 +196,7 @@ def test_model_confirming_the_top_candidate_lets_the_claim_pay(flow, store, tmp_
     with scripted_responses([{"answer": "A"}]):
         result = start_run(flow, row, store=store)
     assert result.status.value == "completed", result.error
-    assert len(ledger(tmp_path)) == 1
+    assert len(ledger(store)) == 1
     readings = read_step(store, result.run_id).output["readings"]
     date = next(r for r in readings if r["field"] == "items.0.date")
     assert date["origin"] == "model" and date["value"] == "2025-04-03"
@@ -234,7 +243,7 @@ def test_decision_resumes_the_run_and_pays_exactly_once(flow, store, tmp_path):
     )
     assert resume(result.run_id, store=store, workflow=flow).status.value == "completed"
     assert resume(result.run_id, store=store, workflow=flow).status.value == "completed"
-    paid = ledger(tmp_path)
+    paid = ledger(store)
     assert len(paid) == 1 and paid[0]["key"] == f"{result.run_id}:pay_approved:1"
 
 
@@ -246,7 +255,7 @@ def test_unknown_claim_goes_to_a_person(flow, store, tmp_path):
     assert review.verdict == "unknown"
     missing = [r for r in review.reasons if r.kind == "missing"]
     assert len(missing) == 1 and "item_fx_rate" in missing[0].message
-    assert ledger(tmp_path) == []
+    assert ledger(store) == []
 
 
 def test_a_request_without_an_amount_goes_to_a_person_with_a_clear_reason(flow, store, tmp_path):
@@ -267,4 +276,4 @@ def test_an_amount_past_the_rules_integers_is_never_paid(flow, store, tmp_path, 
     row["receipt"] = row["receipt"].replace("$27.40", amount)
     result = start_run(flow, row, store=store)
     assert result.status.value == "waiting_review"
-    assert ledger(tmp_path) == []
+    assert ledger(store) == []

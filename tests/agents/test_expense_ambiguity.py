@@ -5,11 +5,11 @@ than a claim holds goes to a person with the reason, never a traceback."""
 from __future__ import annotations
 
 import copy
-import json
 from pathlib import Path
 
 import pytest
 
+from nesyflow._imports import load_module
 from nesyflow.cli.demo import load_samples
 from nesyflow.engine import resume, start_run
 from nesyflow.graph import load_workflow
@@ -30,9 +30,12 @@ def _no_model(monkeypatch):
     monkeypatch.setenv("NESYFLOW_EXTRACT_CHOOSER", "person")
 
 
-def ledger(tmp_path):
-    file = tmp_path / "ledger.jsonl"
-    return [json.loads(x) for x in file.read_text().splitlines()] if file.exists() else []
+TOOLS = load_module(AGENT / "tools.py")
+
+
+def ledger(store):
+    """The payments kept in the store (the expense agent's ledger is the store's)."""
+    return [entry.model_dump(mode="json") for entry in TOOLS.read_ledger(store)]
 
 
 def conflicting():
@@ -55,7 +58,7 @@ def test_an_ambiguous_claim_a_person_approves_is_paid_once_as_read(flow, store, 
     )
     assert resume(result.run_id, store=store, workflow=flow).status.value == "completed"
     assert resume(result.run_id, store=store, workflow=flow).status.value == "completed"
-    paid = ledger(tmp_path)
+    paid = ledger(store)
     assert len(paid) == 1 and paid[0]["key"] == f"{result.run_id}:pay_approved:1"
 
 
@@ -70,7 +73,7 @@ def test_a_person_picks_the_other_candidate_and_it_is_paid_after_the_rules_check
         review.id, "edit", "fin-ops", "the receipt's total", corrected, store=store, workflow=flow
     )
     assert resume(result.run_id, store=store, workflow=flow).status.value == "completed"
-    paid = ledger(tmp_path)
+    paid = ledger(store)
     assert len(paid) == 1 and paid[0]["amount_usd"] == "27.40"
 
 
@@ -86,4 +89,4 @@ def test_more_items_than_a_claim_holds_goes_to_a_person_with_the_reason(flow, st
     assert review.kind == "tool_error"
     message = review.reasons[0].message
     assert "items" in message and "Traceback" not in message
-    assert ledger(tmp_path) == []
+    assert ledger(store) == []

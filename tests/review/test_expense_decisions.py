@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import update
 from typer.testing import CliRunner
 
+from nesyflow._imports import load_module
 from nesyflow.cli import app
 from nesyflow.cli.demo import load_samples
 from nesyflow.engine import resume, start_run
@@ -28,16 +29,16 @@ AGENT = ROOT / "agents" / "expense"
 SAMPLES = {row["id"]: row for row in load_samples(AGENT / "samples.jsonl")}
 
 
+TOOLS = load_module(AGENT / "tools.py")
+
+
 @pytest.fixture
-def ledger(tmp_path, monkeypatch):
-    file = tmp_path / "ledger.jsonl"
-    monkeypatch.setenv("NESYFLOW_LEDGER", str(file))
+def ledger(monkeypatch):
+    """The payments kept in a store (the expense agent's ledger is the store's)."""
     monkeypatch.setenv("NESYFLOW_EXTRACT_CHOOSER", "person")  # the reading alone: no model
 
-    def read() -> list[dict]:
-        if not file.exists():
-            return []
-        return [json.loads(line) for line in file.read_text().splitlines() if line.strip()]
+    def read(store) -> list[dict]:
+        return [entry.model_dump(mode="json") for entry in TOOLS.read_ledger(store)]
 
     return read
 
@@ -77,7 +78,7 @@ def test_an_edit_to_an_amount_the_receipt_does_not_show_is_refused(store, ledger
         )
     assert [r.rule for r in refused.value.details["reasons"]] == ["amount_not_in_source"]
     assert "amount_not_in_source" in str(refused.value)
-    assert store.decision_for(result.review_id) is None and ledger() == []
+    assert store.decision_for(result.review_id) is None and ledger(store) == []
     # the amount the receipt shows is accepted by the same check, and paid through the gate
     done = decide(
         result.review_id,
@@ -89,7 +90,7 @@ def test_an_edit_to_an_amount_the_receipt_does_not_show_is_refused(store, ledger
         resume=True,
     )
     assert done.check.verdict == "pass" and done.run.status.value == "completed"
-    assert [p["amount_usd"] for p in ledger()] == ["27.40"]
+    assert [p["amount_usd"] for p in ledger(store)] == ["27.40"]
 
 
 def test_the_cli_refuses_the_same_edit_with_the_rule_named(tmp_path, ledger):
@@ -105,7 +106,7 @@ def test_the_cli_refuses_the_same_edit_with_the_rule_named(tmp_path, ledger):
     res = CliRunner().invoke(app, [*args, "--comment", "fixed the date"], env=env)
     assert res.exit_code == 2, res.output
     assert "amount_not_in_source" in res.output and "Traceback" not in res.output
-    assert store.decision_for(result.review_id) is None and ledger() == []
+    assert store.decision_for(result.review_id) is None and ledger(store) == []
     store.close()
 
 
@@ -123,7 +124,7 @@ def test_an_edit_on_a_failed_reading_is_refused_and_never_paid(store, ledger):
     with pytest.raises(DecisionRefused) as refused:
         decide(result.review_id, "edit", "fin-ops", "typed it in", forged, store=store, resume=True)
     assert [r.kind for r in refused.value.details["reasons"]] == ["unchecked"]
-    assert store.decision_for(result.review_id) is None and ledger() == []
+    assert store.decision_for(result.review_id) is None and ledger(store) == []
     assert store.get_run(result.run_id).status.value == "waiting_review"
 
 
@@ -152,7 +153,7 @@ def test_changing_the_pack_on_disk_after_an_approval_rechecks_on_resume(store, l
     assert fresh.packs[0]["hash"] != before.packs[0]["hash"]
     recheck = [s for s in store.steps(result.run_id) if s.kind == "recheck"]
     assert len(recheck) == 1 and recheck[0].inputs["was"]["verdict"] == "review"
-    assert recheck[0].verdict == "fail" and ledger() == []
+    assert recheck[0].verdict == "fail" and ledger(store) == []
 
 
 def test_an_approval_whose_facts_changed_is_rechecked_and_asked_again(store, ledger):
@@ -183,7 +184,7 @@ def test_an_approval_whose_facts_changed_is_rechecked_and_asked_again(store, led
     assert fresh.facts_hash != bound.facts_hash
     (recheck,) = [s for s in store.steps(result.run_id) if s.kind == "recheck"]
     assert recheck.inputs["was"]["facts_hash"] == bound.facts_hash
-    assert recheck.check["facts_hash"] == fresh.facts_hash and ledger() == []
+    assert recheck.check["facts_hash"] == fresh.facts_hash and ledger(store) == []
 
 
 def test_an_unchanged_approval_applies_without_a_recheck_step(store, ledger):
@@ -199,7 +200,7 @@ def test_an_unchanged_approval_applies_without_a_recheck_step(store, ledger):
     done = resume(result.run_id, store=store, workflow=flow)
     assert done.status.value == "completed"
     assert [s.kind for s in store.steps(result.run_id)].count("recheck") == 0
-    assert len(ledger()) == 1
+    assert len(ledger(store)) == 1
 
 
 @pytest.mark.parametrize(
@@ -217,7 +218,7 @@ def test_hostile_edits_are_refused_and_name_why(store, ledger, amount, why):
         decide(result.review_id, "edit", "x", "typed", _claim(row, amount), store=store)
     reasons = refused.value.details["reasons"]
     assert why in [r.rule or r.kind for r in reasons], reasons
-    assert store.decision_for(result.review_id) is None and ledger() == []
+    assert store.decision_for(result.review_id) is None and ledger(store) == []
 
 
 def test_changed_facts_with_the_same_outcome_are_recorded_and_the_approval_holds(store, ledger):
@@ -244,7 +245,7 @@ def test_changed_facts_with_the_same_outcome_are_recorded_and_the_approval_holds
     assert done.status.value == "completed", done.error
     (recheck,) = [s for s in store.steps(result.run_id) if s.kind == "recheck"]
     assert recheck.verdict == "review" and recheck.inputs["was"]["facts_hash"] == bound.facts_hash
-    assert recheck.check["facts_hash"] != bound.facts_hash and len(ledger()) == 1
+    assert recheck.check["facts_hash"] != bound.facts_hash and len(ledger(store)) == 1
 
 
 def test_a_crash_after_the_recheck_is_recorded_resumes_to_one_payment(tmp_path, ledger):
@@ -278,10 +279,10 @@ def test_a_crash_after_the_recheck_is_recorded_resumes_to_one_payment(tmp_path, 
         "resume(sys.argv[1], store=open_store(sys.argv[2]))"
     )
     killed = subprocess.run([sys.executable, "-c", code, run.id, url], env=env, timeout=120)
-    assert killed.returncode == -9 and ledger() == []
+    assert killed.returncode == -9 and ledger(store) == []
     assert store.get_run(run.id).status.value == "waiting_review"
     done = resume(run.id, store=store, workflow=flow)
-    assert done.status.value == "completed" and len(ledger()) == 1
+    assert done.status.value == "completed" and len(ledger(store)) == 1
     assert resume(run.id, store=store, workflow=flow).status.value == "completed"
-    assert len(ledger()) == 1
+    assert len(ledger(store)) == 1
     store.close()

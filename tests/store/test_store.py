@@ -1,5 +1,7 @@
-"""The store contract on SQLite (file and memory): runs, checkpoints, effects, reviews, decisions,
-schema versions, the console's queries, and one winner among simultaneous decisions."""
+"""The store conformance suite, part 1 (every backend: SQLite file and memory, PostgreSQL): runs,
+checkpoints, effects, reviews, decisions, schema versions, the console's queries, and one winner
+among simultaneous decisions (threads and processes). Part 2 (leases, requests, tool records,
+driver errors) is ``test_conformance.py``."""
 
 from __future__ import annotations
 
@@ -25,14 +27,6 @@ from nesyflow.store import (
 from nesyflow.store import queries as q
 from nesyflow.store import tables as t
 from nesyflow.store.migrations import MIGRATIONS
-
-
-@pytest.fixture(params=["file", "memory"])
-def store(request, tmp_path):
-    url = f"sqlite:///{tmp_path / 's.db'}" if request.param == "file" else "sqlite://"
-    s = open_store(url)
-    yield s
-    s.close()
 
 
 def _paused(store, rule="too_big", workflow="wf"):
@@ -66,8 +60,8 @@ def test_ids_sort_by_creation():
     assert ids == sorted(ids) and len(set(ids)) == len(ids)
 
 
-def test_schema_is_versioned_and_reopening_does_not_migrate_again(tmp_path):
-    url = f"sqlite:///{tmp_path / 'v.db'}"
+def test_schema_is_versioned_and_reopening_does_not_migrate_again(db_url):
+    url = db_url
     assert open_store(url).schema_version == len(MIGRATIONS)
     again = open_store(url)
     with again.read() as conn:
@@ -163,8 +157,8 @@ def test_decide_once_then_already_decided(store):
     assert store.get_review(review.id).decided_by == "ann"
 
 
-def test_threads_deciding_at_once_one_wins(tmp_path):
-    url = f"sqlite:///{tmp_path / 'race.db'}"
+def test_threads_deciding_at_once_one_wins(db_url):
+    url = db_url
     setup = open_store(url)
     reviews = [_paused(setup).review.id for _ in range(10)]
     for review_id in reviews:
@@ -186,6 +180,8 @@ def test_threads_deciding_at_once_one_wins(tmp_path):
         for th in threads:
             th.join()
         assert sorted(outcomes) == ["lost"] * 5 + ["won"]
+        for s in stores:
+            s.close()
     with setup.read() as conn:
         assert conn.execute(select(t.decisions)).all().__len__() == len(reviews)
 
@@ -200,8 +196,8 @@ def _decide_in_process(url, review_id, who, barrier, results):
         results.put("lost")
 
 
-def test_processes_deciding_at_once_one_wins(tmp_path):
-    url = f"sqlite:///{tmp_path / 'race.db'}"
+def test_processes_deciding_at_once_one_wins(db_url):
+    url = db_url
     review_id = _paused(open_store(url)).review.id
     ctx = multiprocessing.get_context("fork")
     barrier, results = ctx.Barrier(4), ctx.Queue()
@@ -242,20 +238,21 @@ def test_queries(store):
     assert [s.seq for s in q.run_steps(store, a.run.id)] == [1]
 
 
-def test_a_version_1_store_is_migrated_to_the_current_schema(tmp_path):
+def test_a_version_1_store_is_migrated_to_the_current_schema(db_url):
     import datetime as dt
 
     from sqlalchemy import create_engine, insert, inspect
 
     from nesyflow.store import migrations
 
-    url = f"sqlite:///{tmp_path / 'old.db'}"
+    url = db_url
     engine = create_engine(url)
     with engine.begin() as conn:  # what a nesyflow with only the first migration left behind
         t.schema_version.create(conn)
         migrations.MIGRATIONS[0][1](conn)
         # the tables as version 1 made them: before the index existed
         conn.exec_driver_sql("DROP INDEX IF EXISTS ix_steps_created")
+        conn.exec_driver_sql("ALTER TABLE decisions DROP COLUMN overrides")  # added in v4
         conn.execute(
             insert(t.schema_version).values(
                 version=1, description="v1", applied_at=dt.datetime.now(dt.UTC)
@@ -264,7 +261,15 @@ def test_a_version_1_store_is_migrated_to_the_current_schema(tmp_path):
         indexes = {i["name"] for i in inspect(conn).get_indexes("steps")}
     engine.dispose()
     store = open_store(url)
-    assert store.schema_version == len(MIGRATIONS) >= 2
+    assert store.schema_version == len(MIGRATIONS) >= 3
     with store.read() as conn:
         assert "ix_steps_created" in {i["name"] for i in inspect(conn).get_indexes("steps")}
+        tables = set(inspect(conn).get_table_names())
     assert "ix_steps_created" not in indexes
+    assert {"leases", "requests", "tool_records"} <= tables
+    with store.read() as conn:
+        assert "overrides" in {c["name"] for c in inspect(conn).get_columns("decisions")}
+    # the migrated store works: a run can be leased and a tool record kept
+    run = store.create_run("wf", {}, request_id="r-1")
+    assert store.acquire_lease(run.id, "h:1:a").holder == "h:1:a"
+    assert store.record_once("k", run.id, "pay", {"usd": "1.00"})[1] is True

@@ -33,11 +33,13 @@ def _sign_in(at, name="Ann Reviewer"):
 
 
 @pytest.fixture
-def ledger(tmp_path, monkeypatch):
-    file = tmp_path / "ledger.jsonl"
-    monkeypatch.setenv("NESYFLOW_LEDGER", str(file))
+def ledger(monkeypatch):
+    """The payments kept in a store (the expense agent's ledger is the store's)."""
+    from nesyflow._imports import load_module
+
     monkeypatch.setenv("NESYFLOW_EXTRACT_CHOOSER", "person")  # the reading alone: no model
-    return lambda: [json.loads(x) for x in file.read_text().splitlines()] if file.exists() else []
+    tools = load_module(AGENT / "tools.py")
+    return lambda store: [e.model_dump(mode="json") for e in tools.read_ledger(store)]
 
 
 def test_the_edit_preview_refuses_an_amount_the_receipt_does_not_show(console_env, ledger):
@@ -63,13 +65,13 @@ def test_the_edit_preview_refuses_an_amount_the_receipt_does_not_show(console_en
     at.text_area(key=f"comment-edit-{result.review_id}").set_value("fixed the date")
     at.button(key="edit-btn").click().run()
     assert any("amount_not_in_source" in e for e in _errors(at))
-    assert store.decision_for(result.review_id) is None and ledger() == []
+    assert store.decision_for(result.review_id) is None and ledger(store) == []
     at.number_input(key=f"{key}.amount").set_value(27.40).run()
     assert "The edited output breaks no rule." in _text(at)
     at.button(key="edit-btn").click().run()
     assert not _errors(at), _errors(at)
     assert store.get_run(result.run_id).status.value == "completed"
-    assert [p["amount_usd"] for p in ledger()] == ["27.40"]
+    assert [p["amount_usd"] for p in ledger(store)] == ["27.40"]
 
 
 def test_a_pack_changed_on_disk_after_the_page_loaded_is_what_the_approval_meets(

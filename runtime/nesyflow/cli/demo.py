@@ -75,7 +75,7 @@ SCORED_FIELDS = (
 text with no single right wording and are not scored."""
 
 _EMPLOYEE_FIELDS = ("employee_name", "employee_level", "submitted_on")
-_PAY_NODES = ("pay", "pay_approved")  # the workflow's ledger writes (not its evidence step)
+_LEDGER_KIND = "expense.payment"  # the expense agent's payments, kept in the store (its tools.py)
 
 
 def register(app: typer.Typer) -> None:
@@ -253,9 +253,9 @@ def run_sample(flow: Any, sample: dict[str, Any], store: Any, services: Any) -> 
     read_out = read.output if read is not None and isinstance(read.output, dict) else {}
     last = extract[-1] if extract else None
     first = extract[0] if extract else None
-    paid = next(
-        (s.output for s in steps if s.node in _PAY_NODES and s.kind == "tool" and s.output), None
-    )
+    # What was paid is what the ledger in the store holds for this run (the tool's own record).
+    records = store.tool_records(_LEDGER_KIND, run_id=result.run_id)
+    paid = records[0].data if records else None
     reasons: tuple[Reason, ...] = ()
     if result.review_id:
         reasons = store.get_review(result.review_id).reasons
@@ -312,18 +312,6 @@ def source_tally(outcomes: list[Any]) -> dict[str, dict[str, list[int]]]:
     return tally
 
 
-def _ledger_env(db: str | None) -> None:
-    """Put the ledger next to the store unless the caller chose one."""
-    if os.environ.get("NESYFLOW_LEDGER", "").strip():
-        return
-    url = db or os.environ.get("NESYFLOW_DB", "").strip() or "sqlite:///./.nesyflow/store.db"
-    prefix = "sqlite:///"
-    if url.startswith(prefix) and url[len(prefix) :] not in ("", ":memory:"):
-        os.environ["NESYFLOW_LEDGER"] = str(Path(url[len(prefix) :]).parent / "ledger.jsonl")
-    else:
-        os.environ["NESYFLOW_LEDGER"] = str(Path(".nesyflow") / "ledger.jsonl")
-
-
 # --------------------------------------------------------------------------------------- command
 
 
@@ -373,7 +361,6 @@ def demo_cmd(
     except StoreError as exc:
         out.print(f"[red]error:[/] {exc}")
         raise typer.Exit(2) from None
-    _ledger_env(db)
     services = Services(resolve_model=(lambda _n, _w: model) if model else None)
     if model:  # the reader asks its questions through nesyflow.llm with the same model
         os.environ["NESYFLOW_MODEL"] = model
@@ -438,7 +425,9 @@ def _summary(outcomes: list[SampleOutcome], flow: Any, elapsed: float, url: str)
     table.add_column("")
     total_paid = sum(Decimal(str(o.paid.get("amount_usd", 0))) for o in paid if o.paid)
     table.add_row(
-        "[green]approved and paid[/]", str(len(paid)), f"${total_paid:,.2f} into the ledger"
+        "[green]approved and paid[/]",
+        str(len(paid)),
+        f"${total_paid:,.2f} (what the rules allow) into the ledger in the store",
     )
     why = Counter(o.verdict for o in waiting)
     words = {
@@ -567,7 +556,7 @@ def _summary(outcomes: list[SampleOutcome], flow: Any, elapsed: float, url: str)
         f"  nesyflow reviews approve REVIEW_ID{db_opt}  decide one; then nesyflow resume RUN_ID pays it"
     )
     out.print("  nesyflow console                  the same in the browser (traces, review queue)")
-    out.print(f"  ledger: {os.environ.get('NESYFLOW_LEDGER', '.nesyflow/ledger.jsonl')}")
+    out.print(f"  payments: the ledger is in the store ({url}), one record per payment")
 
 
 def _provenance_line(readings: list[dict[str, Any]]) -> str:

@@ -135,6 +135,8 @@ def _print_result(result: Any) -> None:
         line += f"  review {result.review_id}"
     if result.error:
         line += f"  ({result.error})"
+    if getattr(result, "resubmitted", False):
+        line += "  (this request id was submitted before: its run, not run again)"
     typer.echo(line)
 
 
@@ -340,17 +342,57 @@ def reviews_show(
         raise _fail(str(exc)) from None
 
 
+_SET = typer.Option(
+    None,
+    "--set",
+    help="KEY=VALUE: set a value the rules derive (e.g. total_reimbursable=450.00) in place of "
+    "theirs; needs --comment; recorded with the decision.",
+)
+
+
+def _overrides(pairs: list[str] | None) -> dict[str, str] | None:
+    if not pairs:
+        return None
+    out: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip() or not value.strip():
+            raise _fail(f"--set {pair!r}: write KEY=VALUE, e.g. --set total_reimbursable=450.00")
+        out[key.strip()] = value.strip()
+    return out
+
+
 def _decide(
-    review_id: str, action: str, who: str | None, comment: str | None, output: Any, db: str | None
+    review_id: str,
+    action: str,
+    who: str | None,
+    comment: str | None,
+    output: Any,
+    db: str | None,
+    overrides: dict[str, str] | None = None,
 ) -> None:
     from nesyflow.errors import NesyflowError
     from nesyflow.review import decide
-    from nesyflow.store import AlreadyDecided
+    from nesyflow.store import AlreadyDecided, LeaseHeld
 
     try:
-        done = decide(review_id, action, _who(who), comment, output, store=_store(db), resume=True)
+        done = decide(
+            review_id,
+            action,
+            _who(who),
+            comment,
+            output,
+            store=_store(db),
+            resume=True,
+            overrides=overrides,
+        )
     except AlreadyDecided as exc:
         raise _fail(str(exc), code=1) from None
+    except LeaseHeld as exc:  # only continuing the run can meet a lease: the decision stands
+        raise _fail(
+            f"{action}: review {review_id} is decided and recorded, but the run was not "
+            f"continued: {exc} (nesyflow resume {exc.details.get('run_id', 'RUN')} later)"
+        ) from None
     except NesyflowError as exc:
         raise _fail(str(exc)) from None
     typer.echo(f"{action}: review {review_id} decided by {done.decision.who}")
@@ -365,9 +407,10 @@ def reviews_approve(
     ),
     who: str | None = _WHO,
     db: str | None = _DB,
+    set_values: list[str] | None = _SET,
 ) -> None:
     """Approve the held output (or tool call) and continue the run."""
-    _decide(review_id, "approve", who, comment, None, db)
+    _decide(review_id, "approve", who, comment, None, db, _overrides(set_values))
 
 
 def reviews_edit(

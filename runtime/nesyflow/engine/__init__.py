@@ -11,14 +11,22 @@ summary), ``reask`` (the words sent back to a model), ``run_view`` (what a tool 
 
 from nesyflow.engine.api import RunResult, load_run_workflow, resume, start_run
 from nesyflow.engine.checking import CheckSummary, check_subject
+from nesyflow.engine.effects import OutsideRun, record_once, tool_records
 from nesyflow.engine.recheck import check_decided
-from nesyflow.engine.run_view import RunView, current_run, effect_key, idempotency_key
+from nesyflow.engine.run_view import (
+    RunView,
+    current_run,
+    current_store,
+    effect_key,
+    idempotency_key,
+)
 from nesyflow.engine.services import Services
 from nesyflow.engine.state import Cursor, Pending, RunState
 
 __all__ = [
     "CheckSummary",
     "Cursor",
+    "OutsideRun",
     "Pending",
     "RunResult",
     "RunState",
@@ -27,9 +35,12 @@ __all__ = [
     "check_decided",
     "check_subject",
     "current_run",
+    "current_store",
     "effect_key",
     "idempotency_key",
     "load_run_workflow",
+    "record_once",
     "resume",
     "start_run",
+    "tool_records",
 ]

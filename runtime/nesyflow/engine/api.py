@@ -7,6 +7,8 @@ crash). Both return a :class:`RunResult`; bad input raises :class:`~nesyflow.err
 
 from __future__ import annotations
 
+import hashlib
+import json
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +21,7 @@ from nesyflow.engine.workflows import as_workflow as _workflow
 from nesyflow.engine.workflows import load_run_workflow
 from nesyflow.errors import InputError, format_validation_error
 from nesyflow.graph.model import Workflow
-from nesyflow.store import Conflict, Run, RunStatus, Store, open_store
+from nesyflow.store import Conflict, DuplicateRequest, Run, RunStatus, Store, open_store
 
 __all__ = ["RunResult", "load_run_workflow", "resume", "start_run"]
 
@@ -36,9 +38,10 @@ class RunResult(BaseModel):
     review_id: str | None = None
     error: str | None = None
     steps_written: int = 0
+    resubmitted: bool = False  # the input's id was submitted before: this is that run, unchanged
 
     @classmethod
-    def of(cls, run: Run, steps_written: int = 0) -> RunResult:
+    def of(cls, run: Run, steps_written: int = 0, *, resubmitted: bool = False) -> RunResult:
         state = RunState.model_validate(run.state)
         return cls(
             run_id=run.id,
@@ -48,6 +51,7 @@ class RunResult(BaseModel):
             review_id=state.pending.review_id if state.pending else None,
             error=run.error,
             steps_written=steps_written,
+            resubmitted=resubmitted,
         )
 
 
@@ -63,6 +67,11 @@ def start_run(
 
     With ``run_id`` given and already used, this resumes that run instead, so a caller that does
     not know whether its earlier start got through can simply call again.
+
+    The input's ``id`` (a top-level field of the input schema, when it has one and it is set) is an
+    idempotency key: a second start with the same id in the same workflow returns the run the
+    first one started, as it stands (``resubmitted=True``), and does nothing — the same request is
+    never run, or paid, twice. The same id with a different input is refused (InputError).
     """
     store = store or open_store()
     flow = _workflow(workflow)
@@ -75,6 +84,12 @@ def start_run(
     except ValidationError as exc:
         problems = format_validation_error(exc, root="input")
         raise InputError(f"input does not fit {flow.input_schema.__name__}: {problems}") from None
+    request_id = _request_id(data)
+    digest = _input_hash(data)
+    if request_id is not None:
+        found = store.find_request(flow.name, request_id)
+        if found is not None:
+            return _resubmitted(store, flow.name, request_id, found, digest)
     state = RunState(next_node=flow.start)
     try:
         run = store.create_run(
@@ -84,13 +99,57 @@ def start_run(
             run_id=run_id,
             state=state.dump(),
             current_node=flow.start,
+            request_id=request_id,
+            input_hash=digest,
         )
+    except DuplicateRequest:  # submitted by another process at the same moment
+        assert request_id is not None
+        found = store.find_request(flow.name, request_id)
+        assert found is not None
+        return _resubmitted(store, flow.name, request_id, found, digest)
     except Conflict:
         assert run_id is not None
         return resume(run_id, store=store, services=services, workflow=flow)
     runner = Runner(store, run, flow, services or Services())
     final = runner.drive()
     return RunResult.of(final, runner.written)
+
+
+def _request_id(data: Any) -> str | None:
+    """The input's ``id`` as the request's idempotency key (None when it has none)."""
+    if not isinstance(data, dict):
+        return None
+    value = data.get("id")
+    if value is None or isinstance(value, bool) or not isinstance(value, (str, int)):
+        return None
+    text = str(value).strip()
+    if len(text) > _MAX_REQUEST_ID:
+        raise InputError(
+            f"the input's id is {len(text)} characters long; a request id has at most "
+            f"{_MAX_REQUEST_ID}"
+        )
+    return text or None
+
+
+_MAX_REQUEST_ID = 400  # the store's requests.request_id column
+
+
+def _input_hash(data: Any) -> str:
+    return hashlib.sha256(
+        json.dumps(data, sort_keys=True, separators=(",", ":"), default=str).encode()
+    ).hexdigest()
+
+
+def _resubmitted(
+    store: Store, workflow: str, request_id: str, found: tuple[str, str], digest: str
+) -> RunResult:
+    run_id, first_hash = found
+    if first_hash and first_hash != digest:
+        raise InputError(
+            f"request id {request_id!r} was already used for another input of workflow "
+            f"{workflow!r} (run {run_id}); give this request its own id"
+        )
+    return RunResult.of(store.get_run(run_id), resubmitted=True)
 
 
 def resume(

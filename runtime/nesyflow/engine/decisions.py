@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from nesyflow.engine.checking import CheckSummary, pack_key
+from nesyflow.engine.decided import reason_key
 from nesyflow.engine.recheck import check_decided
 from nesyflow.engine.state import Cursor
 from nesyflow.logic.result import Verdict, worst
@@ -83,6 +84,8 @@ def apply_decision(r: Runner) -> bool:
         "who": decision.who,
         "comment": decision.comment,
     }
+    if decision.overrides:
+        note["overrides"] = decision.overrides
     step = StepDraft(
         node=review.node,
         visit=review.visit,
@@ -156,6 +159,14 @@ def apply_decision(r: Runner) -> bool:
             r.commit(recheck, status=RunStatus.WAITING_REVIEW)
             crash_point("decision:rechecked")
     r.state.pending = None
+    # What the person decided over counts as decided for the rest of the run (engine/decided.py):
+    # an approval over the review's findings, an edit over what its own check still found.
+    decided: list[Any] = list(review.reasons) if decision.action is Action.APPROVE else []
+    if decision.action is Action.EDIT:
+        decided = list((decision.check or {}).get("reasons") or [])
+    r.state.accepted = sorted({*r.state.accepted, *(reason_key(x) for x in decided)})
+    if decision.overrides:
+        r.state.overrides[node.id] = dict(decision.overrides)
     if review.kind in _TOOL_REVIEWS:
         r.state.cursor = Cursor(
             node=node.id, visit=review.visit, approved=bound.value, approved_set=True

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 
 from nesyflow.engine.checking import CheckSummary, check_subject
+from nesyflow.engine.decided import accepted_already
 from nesyflow.engine.run_view import RunView, call_tool, effect_key
 from nesyflow.engine.state import jsonable
 from nesyflow.errors import format_validation_error
@@ -174,7 +175,7 @@ def _tool(r: Runner, node: ToolNode) -> None:
         args_data = jsonable(args)
         # The proposed call is checked BEFORE it runs: a deny stops it here.
         summary = _check_node(r, node, args)
-        if not _passed(summary):
+        if not _passed(summary) and not accepted_already(summary, r.state.accepted):
             step = r.step_draft(node, "tool_check", inputs=args_data, summary=summary)
             r.on_fail(node, step, summary, args_data, kind="tool_call", reaskable=False)
             return
@@ -185,7 +186,7 @@ def _execute(r: Runner, node: ToolNode, args_data: Any, summary: CheckSummary | 
     cur = r.state.cursor
     assert cur is not None
     key = effect_key(r.run.id, node.id, cur.visit)
-    effect = r.store.begin_effect(key, r.run.id, node.id, cur.visit, args_data)
+    effect = r.store.begin_effect(key, r.run.id, node.id, cur.visit, args_data, lease=r.holder)
     crash_point("tool:begun")
     started = time.perf_counter()
     if effect.status == "done":  # recorded by an earlier process: never call again
@@ -195,7 +196,7 @@ def _execute(r: Runner, node: ToolNode, args_data: Any, summary: CheckSummary | 
         try:
             args = node.args_schema.model_validate(args_data)
             crash_point("tool:before")
-            value = call_tool(node.tool, args, key, _view(r, node))
+            value = call_tool(node.tool, args, key, _view(r, node), r.store)
             crash_point("tool:after")
             if node.output is not None and not isinstance(value, node.output):
                 value = node.output.model_validate(jsonable(value))
@@ -253,6 +254,7 @@ def _view(r: Runner, node: ToolNode) -> RunView:
         verdicts=dict(r.state.verdicts),
         visits=dict(r.state.visits),
         approved=cur.approved_set,
+        overrides=copy.deepcopy(r.state.overrides),
     )
 
 

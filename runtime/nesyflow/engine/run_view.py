@@ -8,12 +8,19 @@ from __future__ import annotations
 
 import contextvars
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import BaseModel
 
-__all__ = ["RunView", "call_tool", "current_run", "effect_key", "idempotency_key"]
+__all__ = [
+    "RunView",
+    "call_tool",
+    "current_run",
+    "current_store",
+    "effect_key",
+    "idempotency_key",
+]
 
 
 def effect_key(run_id: str, node: str, visit: int) -> str:
@@ -58,6 +65,8 @@ class RunView:
     verdicts: Mapping[str, str]
     visits: Mapping[str, int]
     approved: bool = False
+    # values a person set in place of the rules' on a decision (node → key → value)
+    overrides: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
 
 _RUN: contextvars.ContextVar[RunView | None] = contextvars.ContextVar(
@@ -70,13 +79,26 @@ def current_run() -> RunView | None:
     return _RUN.get()
 
 
-def call_tool(tool: Any, args: BaseModel, key: str, view: RunView | None = None) -> Any:
-    """Call the tool with its argument model, with :func:`idempotency_key` (and
-    :func:`current_run`) set for the call."""
+_STORE: contextvars.ContextVar[Any] = contextvars.ContextVar("nesyflow_tool_store", default=None)
+
+
+def current_store() -> Any:
+    """Inside a tool call: the store of the run making it (for :func:`nesyflow.engine.record_once`
+    and reading what earlier calls kept there), else ``None``."""
+    return _STORE.get()
+
+
+def call_tool(
+    tool: Any, args: BaseModel, key: str, view: RunView | None = None, store: Any = None
+) -> Any:
+    """Call the tool with its argument model, with :func:`idempotency_key`,
+    :func:`current_run` and :func:`current_store` set for the call."""
     token = _KEY.set(key)
     run_token = _RUN.set(view)
+    store_token = _STORE.set(store)
     try:
         return tool(args)
     finally:
+        _STORE.reset(store_token)
         _RUN.reset(run_token)
         _KEY.reset(token)

@@ -26,6 +26,7 @@ from nesyflow.engine.workflows import load_run_workflow
 from nesyflow.graph.model import BranchNode, OnFail, Workflow
 from nesyflow.logic.result import Reason, Verdict, reason_lines
 from nesyflow.store import Checkpoint, ReviewDraft, Run, RunStatus, StepDraft, Store, new_id
+from nesyflow.store.leases import new_holder
 
 __all__ = ["Runner"]
 
@@ -44,6 +45,9 @@ class Runner:
         self.services = services
         self.state = RunState.model_validate(run.state)
         self.written = 0
+        # One driver per run: this runner's name in the run's lease (taken in ``drive``, renewed
+        # by every checkpoint, checked before a tool call begins, given up when ``drive`` ends).
+        self.holder = new_holder()
 
     # -- checkpoints --------------------------------------------------------------------------
     def commit(
@@ -68,6 +72,7 @@ class Runner:
             review=review,
             effect=effect,
             error=error,
+            lease=self.holder,
         )
         self.run = saved.run
         self.written += 1 if step is not None else 0
@@ -75,12 +80,22 @@ class Runner:
 
     # -- the loop -----------------------------------------------------------------------------
     def drive(self) -> Run:
-        """Run steps until the run finishes or waits for a person; returns the run as stored."""
-        if self.run.status is RunStatus.WAITING_REVIEW and not decisions.apply_decision(self):
+        """Run steps until the run finishes or waits for a person; returns the run as stored.
+
+        Holds the run's lease throughout (raises :class:`~nesyflow.store.LeaseHeld` if another
+        process drives the run) and reads the run again once it holds it, so it continues from
+        what the previous driver last checkpointed."""
+        self.store.acquire_lease(self.run.id, self.holder)
+        try:
+            self.run = self.store.get_run(self.run.id)
+            self.state = RunState.model_validate(self.run.state)
+            if self.run.status is RunStatus.WAITING_REVIEW and not decisions.apply_decision(self):
+                return self.run
+            while self.run.status is RunStatus.RUNNING:
+                self.step()
             return self.run
-        while self.run.status is RunStatus.RUNNING:
-            self.step()
-        return self.run
+        finally:
+            self.store.release_lease(self.run.id, self.holder)
 
     def step(self) -> None:
         workflow = self.flow()

@@ -52,6 +52,13 @@ class RunState(BaseModel):
     visits: dict[str, int] = Field(default_factory=dict)
     cursor: Cursor | None = None
     pending: Pending | None = None
+    # Findings a person decided over in this run (approved, or kept in an edit), as reason keys:
+    # a later tool gate that finds only these again lets the call go ahead instead of asking the
+    # same person the same question twice; anything new still stops it.
+    accepted: list[str] = Field(default_factory=list)
+    # Values a person set at a review in place of the rules' derived ones, by node (the decision
+    # records them too); a tool reads them through ``RunView.overrides``.
+    overrides: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
     def dump(self) -> dict[str, Any]:
         return self.model_dump(mode="json")

@@ -132,9 +132,15 @@ def decide(
     workflow: Workflow | None = None,
     services: Services | None = None,
     resume: bool = False,
+    overrides: dict[str, Any] | None = None,
 ) -> Decided:
     """Decide ``review_id``. Raises :class:`DecisionRefused` (nothing recorded),
-    :class:`~nesyflow.store.AlreadyDecided` (someone else decided first) or ``NotFound``."""
+    :class:`~nesyflow.store.AlreadyDecided` (someone else decided first) or ``NotFound``.
+
+    ``overrides`` (approve or edit only, with a comment) sets values the rules derive — e.g.
+    ``{"total_reimbursable": "450.00"}``, the amount to pay — in place of theirs; each key must be
+    one the node's packs declare under ``[derived]`` and its value must parse as that type. They
+    are recorded with the decision and reach later tools through ``RunView.overrides``."""
     store = store or open_store()
     try:
         action = Action(action)
@@ -149,6 +155,17 @@ def decide(
         by = f" ({decision.action.value} by {decision.who})" if decision else ""
         raise AlreadyDecided(f"review {review_id} was already decided{by}")
     summary: CheckSummary | None = None
+    fixed = None
+    if overrides:
+        if action is Action.REJECT:
+            raise DecisionRefused("a rejection sets no values; approve or edit to set them")
+        if not (comment and comment.strip()):
+            raise DecisionRefused(
+                "setting values in place of the rules' ("
+                + ", ".join(sorted(overrides))
+                + ") needs a comment saying why"
+            )
+        fixed = _overrides(store, review, overrides, workflow)
     if action is Action.APPROVE and review.kind == "provider":
         # the model provider failed: approving means "try the model again"; its answer will be
         # checked by the rules like any other, so nothing is overridden
@@ -164,7 +181,7 @@ def decide(
                 "with a comment",
                 details={"reasons": list(review.reasons)},
             )
-        draft = DecisionDraft(action=action, who=who, comment=comment)
+        draft = DecisionDraft(action=action, who=who, comment=comment, overrides=fixed)
     elif action is Action.EDIT:
         if output is None:
             raise DecisionRefused("an edit needs the corrected output")
@@ -181,7 +198,12 @@ def decide(
             )
         summary = edit.summary
         draft = DecisionDraft(
-            action=action, who=who, comment=comment, output=edit.data, check=summary.json()
+            action=action,
+            who=who,
+            comment=comment,
+            output=edit.data,
+            check=summary.json() | {"derived": summary.derived},
+            overrides=fixed,
         )
     else:
         draft = DecisionDraft(action=action, who=who, comment=comment)
@@ -190,6 +212,50 @@ def decide(
     if action is Action.REJECT or resume:
         run = resume_run(review.run_id, store=store, services=services, workflow=workflow)
     return Decided(decision=decision, run=run, check=summary)
+
+
+def _overrides(
+    store: Store, review: ReviewRecord, values: dict[str, Any], workflow: Workflow | None
+) -> dict[str, Any]:
+    """The values a person sets, checked against the derived keys the node's packs declare."""
+    from decimal import Decimal, InvalidOperation
+
+    from nesyflow.engine.checking import load_packs
+
+    flow = _workflow_for(store, review, workflow)
+    node = flow.nodes.get(review.node) if flow is not None else None
+    refs = node.packs if node is not None else ()
+    declared: dict[str, str] = {}
+    for _ref, pack, _problem in load_packs(refs):
+        if pack is not None:
+            declared.update(pack.derived_types)
+    fixed: dict[str, Any] = {}
+    for key, raw in values.items():
+        kind = declared.get(key)
+        if kind is None:
+            known = ", ".join(sorted(declared)) or "none"
+            raise DecisionRefused(
+                f"{key!r} is not a value the rules of node '{review.node}' derive (they derive: "
+                f"{known})"
+            )
+        text = str(raw).strip()
+        if kind == "money":
+            try:
+                amount = Decimal(text.replace(",", "").removeprefix("$"))
+            except InvalidOperation:
+                amount = Decimal("NaN")
+            if not amount.is_finite() or amount < 0 or amount > Decimal("1e12"):
+                raise DecisionRefused(
+                    f"{key}: {raw!r} is not an amount (0 up to 10^12, e.g. 450.00)"
+                )
+            fixed[key] = str(amount.quantize(Decimal("0.01")))
+        elif kind == "int":
+            if not text.lstrip("-").isdigit():
+                raise DecisionRefused(f"{key}: {raw!r} is not a whole number")
+            fixed[key] = int(text)
+        else:
+            fixed[key] = text
+    return fixed
 
 
 def _why(review: ReviewRecord) -> str:

@@ -4,13 +4,23 @@
 read queries are in :mod:`nesyflow.store.queries`. The store never imports the engine.
 """
 
-from nesyflow.store.base import AlreadyDecided, Checkpoint, Conflict, NotFound, Store, StoreError
+from nesyflow.store.base import (
+    AlreadyDecided,
+    Checkpoint,
+    Conflict,
+    DuplicateRequest,
+    LeaseHeld,
+    NotFound,
+    Store,
+    StoreError,
+)
 from nesyflow.store.ids import new_id
 from nesyflow.store.records import (
     Action,
     Decision,
     DecisionDraft,
     Effect,
+    Lease,
     Page,
     ReviewDraft,
     ReviewRecord,
@@ -19,6 +29,7 @@ from nesyflow.store.records import (
     RunStatus,
     Step,
     StepDraft,
+    ToolRecord,
 )
 from nesyflow.store.sql import DEFAULT_URL, SqlStore, default_url, open_store
 
@@ -30,7 +41,10 @@ __all__ = [
     "Conflict",
     "Decision",
     "DecisionDraft",
+    "DuplicateRequest",
     "Effect",
+    "Lease",
+    "LeaseHeld",
     "NotFound",
     "Page",
     "ReviewDraft",
@@ -43,6 +57,7 @@ __all__ = [
     "StepDraft",
     "Store",
     "StoreError",
+    "ToolRecord",
     "default_url",
     "new_id",
     "open_store",

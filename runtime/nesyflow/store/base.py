@@ -16,18 +16,22 @@ from nesyflow.store.records import (
     Decision,
     DecisionDraft,
     Effect,
+    Lease,
     ReviewDraft,
     ReviewRecord,
     Run,
     RunStatus,
     Step,
     StepDraft,
+    ToolRecord,
 )
 
 __all__ = [
     "AlreadyDecided",
     "Checkpoint",
     "Conflict",
+    "DuplicateRequest",
+    "LeaseHeld",
     "NotFound",
     "Store",
     "StoreError",
@@ -52,6 +56,19 @@ class AlreadyDecided(Conflict):
     """The review was decided by someone else first; nothing of this decision was recorded."""
 
     code = "already_decided"
+
+
+class LeaseHeld(Conflict):
+    """Another process drives this run (it holds the run's lease); nothing was done. Try again once
+    that process has finished or its lease has expired (``details``: holder, expires_at)."""
+
+    code = "lease_held"
+
+
+class DuplicateRequest(Conflict):
+    """This request id was already submitted (``details['run_id']`` is its run)."""
+
+    code = "duplicate_request"
 
 
 @dataclass(frozen=True)
@@ -80,8 +97,18 @@ class Store(ABC):
         run_id: str | None = None,
         state: dict[str, Any] | None = None,
         current_node: str | None = None,
+        request_id: str | None = None,
+        input_hash: str = "",
     ) -> Run:
-        """A new run in status ``running``; with ``run_id`` given and taken, raises Conflict."""
+        """A new run in status ``running``; with ``run_id`` given and taken, raises Conflict.
+
+        ``request_id`` (the caller's id for this request) names at most one run per workflow, in
+        the same transaction: if it was used before, nothing is written and
+        :class:`DuplicateRequest` names the existing run."""
+
+    @abstractmethod
+    def find_request(self, workflow: str, request_id: str) -> tuple[str, str] | None:
+        """(run id, input hash) of the run started for this request id, if any."""
 
     @abstractmethod
     def find_run(self, run_id: str) -> Run | None: ...
@@ -105,16 +132,46 @@ class Store(ABC):
         review: ReviewDraft | None = None,
         effect: tuple[str, Any] | None = None,
         error: str | None = None,
+        lease: str | None = None,
     ) -> Checkpoint:
         """Move the run on atomically. ``expect_version`` is the version the caller read; if the
         run has moved since, nothing is written and :class:`Conflict` is raised. ``effect`` =
-        (idempotency key, result) marks that tool effect done in the same transaction."""
+        (idempotency key, result) marks that tool effect done in the same transaction. With
+        ``lease`` (the holder), the lease must still be this holder's (else :class:`LeaseHeld`,
+        nothing written) and is renewed in the same transaction."""
 
     @abstractmethod
-    def begin_effect(self, key: str, run_id: str, node: str, visit: int, args: Any) -> Effect:
+    def begin_effect(
+        self, key: str, run_id: str, node: str, visit: int, args: Any, *, lease: str | None = None
+    ) -> Effect:
         """Record that a tool call with this key is about to run (or return the existing record:
         ``done`` → use its result, do not call; ``pending`` → a call may have happened, call again
-        with the same key so the tool can recognise it)."""
+        with the same key so the tool can recognise it). With ``lease``, only while that holder
+        holds the run's lease (else :class:`LeaseHeld`): a driver that lost its run never enters
+        a tool."""
+
+    # -- leases: one driver per run ---------------------------------------------------------
+    @abstractmethod
+    def acquire_lease(self, run_id: str, holder: str, seconds: float | None = None) -> Lease:
+        """Take the run's lease for ``holder`` (or renew it if it already holds it). Free, expired
+        or held by a process of this host that has ended → taken; else :class:`LeaseHeld`."""
+
+    @abstractmethod
+    def release_lease(self, run_id: str, holder: str) -> None:
+        """Give the lease up if ``holder`` holds it (a no-op otherwise)."""
+
+    @abstractmethod
+    def get_lease(self, run_id: str) -> Lease | None: ...
+
+    # -- tools' own records (their side effects kept in the store) --------------------------
+    @abstractmethod
+    def record_once(self, key: str, run_id: str, kind: str, data: Any) -> tuple[ToolRecord, bool]:
+        """Keep ``data`` under ``key`` unless the key already has a record; returns the record
+        that is stored (the first one) and whether this call wrote it."""
+
+    @abstractmethod
+    def tool_records(self, kind: str, *, run_id: str | None = None) -> list[ToolRecord]:
+        """The records of one kind (all runs, or one run's), oldest first."""
 
     @abstractmethod
     def get_effect(self, key: str) -> Effect | None: ...

@@ -31,11 +31,30 @@ def _v2_steps_created_index(conn: Connection) -> None:
     index.create(conn, checkfirst=True)
 
 
+def _v3_leases_requests_tool_records(conn: Connection) -> None:
+    t.metadata.create_all(conn, tables=[t.leases, t.requests, t.tool_records], checkfirst=True)
+
+
+def _v4_decision_overrides(conn: Connection) -> None:
+    # v1 creates ``decisions`` from today's definition (which has the column); a store made by an
+    # older nesyflow lacks it and gets it here.
+    if "overrides" not in {c["name"] for c in inspect(conn).get_columns("decisions")}:
+        conn.exec_driver_sql("ALTER TABLE decisions ADD COLUMN overrides JSON")
+
+
 Migration = tuple[str, Callable[[Connection], None]]
 
 MIGRATIONS: list[Migration] = [
     ("runs, steps, reviews, decisions, effects, findings", _v1_initial),
     ("index steps by creation time (the console's verdict trend)", _v2_steps_created_index),
+    (
+        "leases (one driver per run), requests (one run per request id), tool records",
+        _v3_leases_requests_tool_records,
+    ),
+    (
+        "decisions.overrides (values a person set in place of the rules' derived ones)",
+        _v4_decision_overrides,
+    ),
 ]
 
 

@@ -20,6 +20,7 @@ __all__ = [
     "Decision",
     "DecisionDraft",
     "Effect",
+    "Lease",
     "Page",
     "ReviewDraft",
     "ReviewRecord",
@@ -28,6 +29,7 @@ __all__ = [
     "RunStatus",
     "Step",
     "StepDraft",
+    "ToolRecord",
 ]
 
 
@@ -160,6 +162,8 @@ class DecisionDraft(_Record):
     comment: str | None = None
     output: Any = None
     check: Any = None
+    # Values a person set in place of what the rules derive (e.g. the amount to pay), by derived key.
+    overrides: dict[str, Any] | None = None
 
 
 class Decision(DecisionDraft):
@@ -183,6 +187,28 @@ class Effect(_Record):
     result: Any = None
     created_at: dt.datetime
     completed_at: dt.datetime | None = None
+
+
+class Lease(_Record):
+    """Who drives a run now: one process at a time (``holder`` names it: host, pid, a token), until
+    ``expires_at`` unless it renews (every checkpoint renews). An expired lease, or one whose holder
+    process on this host has ended, may be taken over."""
+
+    run_id: str
+    holder: str
+    expires_at: dt.datetime
+    acquired_at: dt.datetime
+
+
+class ToolRecord(_Record):
+    """What a tool keeps in the store as its side effect (a payment in the ledger), written once
+    under the call's idempotency key: a second write with the key returns the first record."""
+
+    key: str
+    run_id: str
+    kind: str
+    data: Any = None
+    created_at: dt.datetime
 
 
 T = TypeVar("T")

@@ -22,6 +22,7 @@ from sqlalchemy import (
     Engine,
     bindparam,
     create_engine,
+    delete,
     event,
     insert,
     select,
@@ -33,13 +34,24 @@ from sqlalchemy.pool import StaticPool
 
 from nesyflow.store import tables as t
 from nesyflow.store._faults import crash_point
-from nesyflow.store.base import AlreadyDecided, Checkpoint, Conflict, NotFound, Store, StoreError
+from nesyflow.store.base import (
+    AlreadyDecided,
+    Checkpoint,
+    Conflict,
+    DuplicateRequest,
+    LeaseHeld,
+    NotFound,
+    Store,
+    StoreError,
+)
 from nesyflow.store.ids import new_id
+from nesyflow.store.leases import holder_has_ended, lease_seconds
 from nesyflow.store.migrations import migrate
 from nesyflow.store.records import (
     Decision,
     DecisionDraft,
     Effect,
+    Lease,
     ReviewDraft,
     ReviewRecord,
     ReviewStatus,
@@ -47,6 +59,7 @@ from nesyflow.store.records import (
     RunStatus,
     Step,
     StepDraft,
+    ToolRecord,
 )
 
 __all__ = ["DEFAULT_URL", "SqlStore", "default_url", "open_store"]
@@ -62,6 +75,47 @@ def default_url() -> str:
 def open_store(url: str | None = None) -> SqlStore:
     """Open (and create or migrate) the store at ``url`` (a SQLAlchemy URL)."""
     return SqlStore(url or default_url())
+
+
+POSTGRES_DRIVER = "psycopg"  # psycopg 3, the `postgres` extra
+
+
+def _server_engine(parsed: Any) -> Engine:
+    """A pooled engine for a database server (PostgreSQL). ``postgresql://`` means psycopg 3 (the
+    `postgres` extra), not SQLAlchemy's default psycopg2; a missing driver is a sentence naming
+    the extra. Pool: ``$NESYFLOW_DB_POOL_SIZE`` connections (default 5) plus as many again under
+    load, checked before use (a server restart is not an error) and recycled every 30 minutes."""
+    if parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername=f"postgresql+{POSTGRES_DRIVER}")
+    raw = os.environ.get("NESYFLOW_DB_POOL_SIZE", "5").strip() or "5"
+    if not raw.isdigit() or int(raw) < 1:
+        raise StoreError(f"NESYFLOW_DB_POOL_SIZE={raw!r} is not a positive whole number")
+    size = int(raw)
+    try:
+        return create_engine(
+            parsed,
+            pool_size=size,
+            max_overflow=size,
+            pool_timeout=30,
+            pool_recycle=1800,
+            pool_pre_ping=True,
+        )
+    except ModuleNotFoundError as exc:
+        if parsed.get_backend_name() != "postgresql":
+            hint = "install the driver this URL names"
+        elif parsed.drivername == f"postgresql+{POSTGRES_DRIVER}":
+            hint = "install it with: pip install 'nesyflow[postgres]' (psycopg 3)"
+        else:
+            hint = (
+                "nesyflow's PostgreSQL driver is psycopg 3: write postgresql://… and "
+                "pip install 'nesyflow[postgres]'"
+            )
+        raise StoreError(
+            f"the database driver for {parsed.drivername} is not installed "
+            f"({exc.name} is missing); {hint}"
+        ) from None
+    except Exception as exc:  # an unknown dialect or a URL the dialect refuses
+        raise StoreError(f"cannot use the store URL {parsed.drivername}://…: {exc}") from None
 
 
 def now() -> dt.datetime:
@@ -118,6 +172,36 @@ _EFFECT_DONE = (
 )
 
 
+def _duplicate(workflow: str, request_id: str, run_id: str) -> DuplicateRequest:
+    return DuplicateRequest(
+        f"request {request_id!r} of workflow {workflow!r} was already submitted: run {run_id}",
+        details={"run_id": run_id, "request_id": request_id},
+    )
+
+
+def _lease_held(run_id: str, current: Lease | None, *, lost: bool = False) -> LeaseHeld:
+    if current is None:
+        who, until = "nobody (it was released)", None
+    else:
+        who, until = current.holder, current.expires_at
+    if lost:
+        text = f"this process no longer drives run {run_id}: the run's lease is now held by {who}"
+    else:
+        text = (
+            f"run {run_id} is being driven by another process ({who}, lease until "
+            f"{until:%Y-%m-%d %H:%M:%S} UTC); resume it once that process has ended or the lease "
+            "has expired"
+        )
+    return LeaseHeld(
+        text,
+        details={
+            "run_id": run_id,
+            "holder": who,
+            "expires_at": None if until is None else until.isoformat(),
+        },
+    )
+
+
 class SqlStore(Store):
     """:class:`Store` over SQLAlchemy Core. Thread-safe; one instance per process is enough."""
 
@@ -130,6 +214,7 @@ class SqlStore(Store):
                 f"NESYFLOW_DB / store URL {url!r} is not a database URL: {exc}"
             ) from None
         self._sqlite = parsed.get_backend_name() == "sqlite"
+        self.lease_seconds = lease_seconds()
         self.engine = self._make_engine(parsed)
         try:
             with self.write() as conn:
@@ -137,16 +222,28 @@ class SqlStore(Store):
         except StoreError:
             raise
         except Exception as exc:
-            raise StoreError(f"cannot open the store at {url}: {exc}") from exc
+            self.engine.dispose()
+            cause = getattr(exc, "orig", None) or exc  # the driver's own sentence, not the SQL
+            raise StoreError(
+                f"cannot open the store at {parsed.render_as_string(hide_password=True)}: "
+                f"{type(cause).__name__}: {cause}"
+            ) from None
 
     # -- connections ------------------------------------------------------------------------
     def _make_engine(self, parsed: Any) -> Engine:
         if not self._sqlite:
-            return create_engine(parsed, pool_pre_ping=True)
+            return _server_engine(parsed)
         database = parsed.database
         memory = database in (None, "", ":memory:")
         if not memory:
-            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            folder = Path(database).expanduser().parent
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreError(
+                    f"cannot create the store's folder {folder} ({exc.strerror or exc}); "
+                    "choose a writable place with --db or NESYFLOW_DB"
+                ) from None
         kwargs: dict[str, Any] = {"connect_args": {"timeout": 30, "check_same_thread": False}}
         if memory:
             kwargs["poolclass"] = StaticPool  # one shared connection: the memory database
@@ -197,6 +294,8 @@ class SqlStore(Store):
         run_id: str | None = None,
         state: dict[str, Any] | None = None,
         current_node: str | None = None,
+        request_id: str | None = None,
+        input_hash: str = "",
     ) -> Run:
         stamp = now()
         values = {
@@ -214,10 +313,42 @@ class SqlStore(Store):
         }
         try:
             with self.write() as conn:
+                if request_id is not None:
+                    taken = self._request(conn, workflow, request_id)
+                    if taken is not None:
+                        raise _duplicate(workflow, request_id, taken[0])
                 conn.execute(insert(t.runs).values(**values))
+                if request_id is not None:
+                    conn.execute(
+                        insert(t.requests).values(
+                            workflow=workflow,
+                            request_id=request_id,
+                            run_id=values["id"],
+                            input_hash=input_hash,
+                            created_at=stamp,
+                        )
+                    )
         except IntegrityError:
+            # Two processes submitting one request at once (PostgreSQL lets both past the check):
+            # the loser finds the winner's run.
+            taken = None if request_id is None else self.find_request(workflow, request_id)
+            if taken is not None:
+                raise _duplicate(workflow, request_id or "", taken[0]) from None
             raise Conflict(f"a run with id {values['id']} already exists") from None
         return Run.model_validate(values)
+
+    @staticmethod
+    def _request(conn: Connection, workflow: str, request_id: str) -> tuple[str, str] | None:
+        row = conn.execute(
+            select(t.requests.c.run_id, t.requests.c.input_hash).where(
+                t.requests.c.workflow == workflow, t.requests.c.request_id == request_id
+            )
+        ).first()
+        return None if row is None else (row.run_id, row.input_hash)
+
+    def find_request(self, workflow: str, request_id: str) -> tuple[str, str] | None:
+        with self.read() as conn:
+            return self._request(conn, workflow, request_id)
 
     def find_run(self, run_id: str) -> Run | None:
         with self.read() as conn:
@@ -261,12 +392,15 @@ class SqlStore(Store):
         review: ReviewDraft | None = None,
         effect: tuple[str, Any] | None = None,
         error: str | None = None,
+        lease: str | None = None,
     ) -> Checkpoint:
         started = time.perf_counter()
         stamp = now()
         step_values: dict[str, Any] | None = None
         review_values: dict[str, Any] | None = None
         with self.write() as conn:
+            if lease is not None:
+                self._renew(conn, run_id, lease, stamp)
             # One UPDATE ... RETURNING moves the run on and reads it back (no second SELECT, and
             # the state just written is not decoded again: the caller's value is what was stored).
             run_row = conn.execute(
@@ -352,24 +486,134 @@ class SqlStore(Store):
         )
 
     # -- effects ----------------------------------------------------------------------------
-    def begin_effect(self, key: str, run_id: str, node: str, visit: int, args: Any) -> Effect:
-        with self.write() as conn:
-            row = conn.execute(select(t.effects).where(t.effects.c.key == key)).first()
-            if row is not None:
-                return Effect.model_validate(_row(row))
-            values = {
-                "key": key,
-                "run_id": run_id,
-                "node": node,
-                "visit": visit,
-                "status": "pending",
-                "args": args,
-                "result": None,
-                "created_at": now(),
-                "completed_at": None,
-            }
-            conn.execute(insert(t.effects).values(**values))
+    def begin_effect(
+        self, key: str, run_id: str, node: str, visit: int, args: Any, *, lease: str | None = None
+    ) -> Effect:
+        values = {
+            "key": key,
+            "run_id": run_id,
+            "node": node,
+            "visit": visit,
+            "status": "pending",
+            "args": args,
+            "result": None,
+            "created_at": now(),
+            "completed_at": None,
+        }
+        try:
+            with self.write() as conn:
+                if lease is not None:
+                    # Renewing locks the lease row until this commits: a takeover waits, so no
+                    # second driver can begin this effect while this one does.
+                    self._renew(conn, run_id, lease, values["created_at"])
+                row = conn.execute(select(t.effects).where(t.effects.c.key == key)).first()
+                if row is not None:
+                    return Effect.model_validate(_row(row))
+                conn.execute(insert(t.effects).values(**values))
+        except IntegrityError:  # begun at the same moment by a caller without a lease
+            found = self.get_effect(key)
+            if found is None:
+                raise
+            return found
         return Effect.model_validate(values)
+
+    # -- leases -----------------------------------------------------------------------------
+    def _renew(self, conn: Connection, run_id: str, holder: str, stamp: dt.datetime) -> None:
+        until = stamp + dt.timedelta(seconds=self.lease_seconds)
+        renewed = conn.execute(
+            update(t.leases)
+            .where(t.leases.c.run_id == run_id, t.leases.c.holder == holder)
+            .values(expires_at=until)
+        )
+        if renewed.rowcount != 1:
+            current = conn.execute(select(t.leases).where(t.leases.c.run_id == run_id)).first()
+            raise _lease_held(
+                run_id, None if current is None else Lease.model_validate(_row(current)), lost=True
+            )
+
+    def acquire_lease(self, run_id: str, holder: str, seconds: float | None = None) -> Lease:
+        ttl = self.lease_seconds if seconds is None else seconds
+        for _ in range(5):  # each round either decides or lost a race it re-reads
+            stamp = now()
+            until = stamp + dt.timedelta(seconds=ttl)
+            try:
+                with self.write() as conn:
+                    row = conn.execute(select(t.leases).where(t.leases.c.run_id == run_id)).first()
+                    if row is None:
+                        if conn.execute(_RUN_VERSION, {"p_run_id": run_id}).first() is None:
+                            raise NotFound(f"no run {run_id}")
+                        conn.execute(
+                            insert(t.leases).values(
+                                run_id=run_id, holder=holder, expires_at=until, acquired_at=stamp
+                            )
+                        )
+                        return Lease(
+                            run_id=run_id, holder=holder, expires_at=until, acquired_at=stamp
+                        )
+                    current = Lease.model_validate(_row(row))
+                    mine = current.holder == holder
+                    expired = current.expires_at <= stamp
+                    if not (mine or expired or holder_has_ended(current.holder)):
+                        raise _lease_held(run_id, current)
+                    where = [t.leases.c.run_id == run_id, t.leases.c.holder == current.holder]
+                    if expired and not mine:
+                        where.append(t.leases.c.expires_at <= stamp)  # still expired when we write
+                    acquired = current.acquired_at if mine else stamp
+                    taken = conn.execute(
+                        update(t.leases)
+                        .where(*where)
+                        .values(holder=holder, expires_at=until, acquired_at=acquired)
+                    )
+                    if taken.rowcount == 1:
+                        return Lease(
+                            run_id=run_id, holder=holder, expires_at=until, acquired_at=acquired
+                        )
+            except IntegrityError:
+                pass  # another driver inserted the lease at the same moment: read it again
+        current = self.get_lease(run_id)
+        raise _lease_held(run_id, current)
+
+    def release_lease(self, run_id: str, holder: str) -> None:
+        with self.write() as conn:
+            conn.execute(
+                delete(t.leases).where(t.leases.c.run_id == run_id, t.leases.c.holder == holder)
+            )
+
+    def get_lease(self, run_id: str) -> Lease | None:
+        with self.read() as conn:
+            row = conn.execute(select(t.leases).where(t.leases.c.run_id == run_id)).first()
+        return None if row is None else Lease.model_validate(_row(row))
+
+    # -- tools' records ---------------------------------------------------------------------
+    def record_once(self, key: str, run_id: str, kind: str, data: Any) -> tuple[ToolRecord, bool]:
+        values = {"key": key, "run_id": run_id, "kind": kind, "data": data, "created_at": now()}
+        try:
+            with self.write() as conn:
+                row = conn.execute(
+                    select(t.tool_records).where(t.tool_records.c.key == key)
+                ).first()
+                if row is not None:
+                    return ToolRecord.model_validate(_row(row)), False
+                conn.execute(insert(t.tool_records).values(**values))
+        except IntegrityError:  # written at the same moment by another host: theirs stands
+            with self.read() as conn:
+                row = conn.execute(
+                    select(t.tool_records).where(t.tool_records.c.key == key)
+                ).first()
+            if row is None:
+                raise
+            return ToolRecord.model_validate(_row(row)), False
+        return ToolRecord.model_validate(values), True
+
+    def tool_records(self, kind: str, *, run_id: str | None = None) -> list[ToolRecord]:
+        query = select(t.tool_records).where(t.tool_records.c.kind == kind)
+        if run_id is not None:
+            query = query.where(t.tool_records.c.run_id == run_id)
+        with self.read() as conn:
+            rows = conn.execute(
+                query.order_by(t.tool_records.c.created_at, t.tool_records.c.key)
+            ).all()
+        return [ToolRecord.model_validate(_row(r)) for r in rows]
 
     def get_effect(self, key: str) -> Effect | None:
         with self.read() as conn:

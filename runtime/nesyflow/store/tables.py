@@ -28,11 +28,14 @@ __all__ = [
     "decisions",
     "effects",
     "findings",
+    "leases",
     "metadata",
+    "requests",
     "reviews",
     "runs",
     "schema_version",
     "steps",
+    "tool_records",
 ]
 
 metadata = MetaData()
@@ -138,6 +141,7 @@ decisions = Table(
     Column("comment", Text),
     Column("output", JSON),
     Column("check", JSON),
+    Column("overrides", JSON),  # schema version 4
     # Append-only and one per review: the second of two simultaneous decisions cannot land.
     UniqueConstraint("review_id", name="uq_decisions_review"),
 )
@@ -172,4 +176,40 @@ findings = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Index("ix_findings_rule_created", "rule", "created_at"),
     Index("ix_findings_step", "step_id"),
+)
+
+# --- schema version 3: one driver per run, one run per request, tools' effects in the store -------
+
+leases = Table(
+    "leases",
+    metadata,
+    # One row per run that is (or was) driven; the holder is a process (host:pid:token).
+    Column("run_id", String(_ID), ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
+    Column("holder", String(300), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("acquired_at", DateTime(timezone=True), nullable=False),
+)
+
+requests = Table(
+    "requests",
+    metadata,
+    # A caller's request id (the input's ``id``) names one run per workflow: submitting it again
+    # finds that run instead of starting (and paying) a second one.
+    Column("workflow", String(200), primary_key=True),
+    Column("request_id", String(400), primary_key=True),
+    Column("run_id", String(_ID), ForeignKey("runs.id", ondelete="CASCADE"), nullable=False),
+    Column("input_hash", String(64), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+tool_records = Table(
+    "tool_records",
+    metadata,
+    # A tool's side effect kept in the store (a payment), written once per idempotency key.
+    Column("key", String(400), primary_key=True),
+    Column("run_id", String(_ID), ForeignKey("runs.id", ondelete="CASCADE"), nullable=False),
+    Column("kind", String(200), nullable=False),
+    Column("data", JSON),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Index("ix_tool_records_kind_created", "kind", "created_at"),
 )
