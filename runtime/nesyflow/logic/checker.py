@@ -23,7 +23,7 @@ from clingo import Function, Number, Symbol, SymbolType, ast
 from pydantic import BaseModel, ValidationError
 
 from nesyflow.errors import EncodingError
-from nesyflow.logic import _program
+from nesyflow.logic import _arith, _program
 from nesyflow.logic._slice import abstract_key
 from nesyflow.logic.pack import Pack
 from nesyflow.logic.result import (
@@ -41,7 +41,7 @@ __all__ = ["DEFAULT_MAX_GROUND_RULES", "DEFAULT_TIMEOUT", "check", "check_many"]
 DEFAULT_TIMEOUT = 2.0
 DEFAULT_MAX_GROUND_RULES = 1_000_000
 _SHOWN = (("violation", 2), ("review", 2), ("deny", 2), ("missing", 1), ("derived", 2))
-_SHOWN += ((_program.FIRED, 2),)
+_SHOWN += ((_program.FIRED, 2), (_arith.SUM, 4))
 
 
 def _shows(extra_arity: int) -> list[ast.AST]:
@@ -138,7 +138,7 @@ def check(
     timeout = DEFAULT_TIMEOUT if timeout is None else timeout
     try:
         roots = _roots(pack, instance, context)
-        facts = to_facts(*roots)
+        facts = to_facts(*roots, read=pack.read_signatures)
     except (EncodingError, ValidationError) as exc:
         return _unknown(pack, f"input could not be encoded: {_short(exc)}", started)
     encoded = time.perf_counter()
@@ -150,6 +150,7 @@ def check(
         started + timeout,
         max_ground_rules,
         pack.stratified,
+        pack.arith,
     )
     if isinstance(outcome, str):
         return _unknown(pack, outcome, started, facts_hash)
@@ -169,6 +170,7 @@ def _solve(
     deadline: float,
     max_rules: int,
     stratified: bool = False,
+    context: Any = None,
 ) -> tuple[list[Symbol], float, float] | str:
     """Ground and solve; the shown symbols of the single answer set, or the reason there is none."""
     messages: list[str] = []
@@ -183,9 +185,11 @@ def _solve(
         with ctl.backend() as backend:
             for sym in facts:
                 backend.add_rule([backend.add_atom(sym)])
-        ctl.ground([("base", [])])
+        ctl.ground([("base", [])], context=context)  # context: exact arithmetic (_arith)
     except _Limit:
         return guard.reason
+    except _arith.TooLarge as exc:
+        return exc.reason
     except RuntimeError as exc:
         if guard.reason:
             return guard.reason
@@ -221,6 +225,15 @@ def _result(
     timings: Timings,
     tag: Symbol | None = None,
 ) -> CheckResult:
+    overflow = _arith.sum_overflow(pack.arith.sites, symbols)
+    if overflow is not None:
+        return CheckResult(
+            verdict=Verdict.UNKNOWN,
+            pack=pack.identity,
+            reason=overflow,
+            facts_hash=facts_hash,
+            timings=timings,
+        )
     found: dict[str, list[Symbol]] = {"violation": [], "review": [], "deny": []}
     missing: list[str] = []
     derived: dict[str, Any] = {}
@@ -230,6 +243,8 @@ def _result(
         name = sym.name
         if name == "_nf_fired":
             fired.append(sym)
+            continue
+        if name == _arith.SUM:
             continue
         atoms.append(str(sym))
         if name in found:
@@ -419,7 +434,7 @@ def _check_chunk(
         tag = Number(case)
         try:
             roots = _roots(pack, instance, context)
-            facts = to_facts(*roots, prefix=[tag])
+            facts = to_facts(*roots, prefix=[tag], read=pack.read_signatures)
         except (EncodingError, ValidationError) as exc:
             early[case] = _unknown(pack, f"input could not be encoded: {_short(exc)}", started)
             continue
@@ -432,9 +447,11 @@ def _check_chunk(
         started + timeout,
         max_rules,
         pack.stratified,
+        pack.arith,
     )
     if isinstance(outcome, str):
-        if outcome.startswith("the rules have"):
+        # one case's answer must not decide the others': no answer set, or arithmetic too large
+        if outcome.startswith(("the rules have", _arith.TOO_LARGE)):
             return [
                 early.get(i) or check(pack, instances[i], contexts[i], timeout=timeout)
                 for i in range(len(instances))

@@ -21,7 +21,7 @@ from pydantic import BaseModel
 
 from nesyflow._imports import resolve_object
 from nesyflow.errors import EncodingError, InputError, Location, Problem, ProblemsError
-from nesyflow.logic import _program, _slice
+from nesyflow.logic import _arith, _program, _slice
 from nesyflow.logic.lint import clingo_message_problem, lint_statements
 from nesyflow.logic.result import PackIdentity
 from nesyflow.schema import Predicate, vocabulary
@@ -63,6 +63,10 @@ class Pack:
     stratified: bool
     slicer: _slice.Slicer = field(repr=False)
     sources: dict[str, list[str]] = field(repr=False)
+    # exact arithmetic: the context of every ground call (its site table names file:line)
+    arith: _arith.Guard = field(default_factory=lambda: _arith.Guard(()), repr=False)
+    # predicates the prepared program reads (None: unknowable, encode everything)
+    read_signatures: frozenset[tuple[str, int]] | None = field(default=None, repr=False)
     _batch: list[list[ast.AST]] = field(default_factory=list, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -186,6 +190,20 @@ def _load(path: Path) -> Pack:
             if s.ast_type not in (ast.ASTType.ShowSignature, ast.ASTType.ShowTerm)
         ]
     )
+    guarded = _arith.guard_program(prepared, is_fact=_plain_fact)
+    if guarded.problems:
+        raise ProblemsError(
+            f"rule pack {folder}",
+            [
+                Problem(
+                    Location(loc.begin.filename, loc.begin.line, loc.begin.column),
+                    "arithmetic",
+                    f"{message}: clingo would wrap it silently",
+                )
+                for loc, message in guarded.problems
+            ],
+        )
+    prepared = list(guarded.statements)
     assert input_model is not None
     return Pack(
         path=folder,
@@ -205,7 +223,15 @@ def _load(path: Path) -> Pack:
         stratified=_program.is_stratified(statements),
         slicer=_slice.Slicer(prepared),
         sources=sources,
+        arith=guarded.guard,
+        read_signatures=_program.read_signatures(prepared),
     )
+
+
+def _plain_fact(stmt: ast.AST) -> bool:
+    """A table row whose arguments are plain symbols (no arithmetic to guard; fast to recognise)."""
+    term = _program.fact_term(stmt)
+    return term is not None and all(a.ast_type == ast.ASTType.SymbolicTerm for a in term.arguments)
 
 
 def _read_manifest(path: Path, problems: list[Problem]) -> dict[str, Any]:
