@@ -3,8 +3,6 @@ refusal past 32 bits, and the rewritten shipped packs giving exactly the origina
 
 from __future__ import annotations
 
-import dataclasses
-import threading
 from pathlib import Path
 
 import clingo
@@ -15,7 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from nesyflow.errors import ProblemsError
-from nesyflow.logic import _arith, _program, _slice, check, check_many, load_pack
+from nesyflow.logic import _arith, check, check_many, load_pack
+from nesyflow.logic.pack import without_guard
 
 ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = [
@@ -139,23 +138,7 @@ def test_ground_arithmetic_past_32_bits_stops_the_pack_loading(tmp_path):
 
 
 def _unguarded(pack):
-    """The same pack without the guard: the program as it was prepared before this change."""
-    prepared, _ = _program.support_rules(
-        [
-            s
-            for s in pack.statements
-            if s.ast_type not in (ast.ASTType.ShowSignature, ast.ASTType.ShowTerm)
-        ]
-    )
-    return dataclasses.replace(
-        pack,
-        check_statements=tuple(prepared),
-        slicer=_slice.Slicer(prepared),
-        arith=_arith.Guard(()),
-        read_signatures=None,
-        _batch=[],
-        _lock=threading.Lock(),
-    )
+    return without_guard(pack)
 
 
 def _cases(folder: Path):

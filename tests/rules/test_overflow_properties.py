@@ -8,17 +8,15 @@ guard that missed a wrap would be caught, not trusted.
 
 from __future__ import annotations
 
-import dataclasses
-import threading
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from clingo import ast
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from nesyflow.logic import Verdict, _arith, _program, _slice, check, check_many, load_pack
+from nesyflow.logic import Verdict, _arith, check, check_many, load_pack
+from nesyflow.logic.pack import without_guard
 
 ROOT = Path(__file__).resolve().parents[2]
 MAX = _arith.INT_MAX
@@ -26,22 +24,7 @@ PROPS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCh
 
 
 def _unguarded(pack):
-    prepared, _ = _program.support_rules(
-        [
-            s
-            for s in pack.statements
-            if s.ast_type not in (ast.ASTType.ShowSignature, ast.ASTType.ShowTerm)
-        ]
-    )
-    return dataclasses.replace(
-        pack,
-        check_statements=tuple(prepared),
-        slicer=_slice.Slicer(prepared),
-        arith=_arith.Guard(()),
-        read_signatures=None,
-        _batch=[],
-        _lock=threading.Lock(),
-    )
+    return without_guard(pack)
 
 
 @pytest.fixture(scope="module")

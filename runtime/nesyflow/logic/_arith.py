@@ -17,9 +17,10 @@ on a wrong number. This module closes that at pack load, invisibly to rule autho
   once at load; if it does not fit, the pack does not load.
 * **sums**: clingo compares ``#sum`` guards exactly but wraps the value it assigns
   (``S = #sum{...}``). For every such aggregate a twin rule with the same body (the literals that
-  depend on ``S`` dropped) records each aggregate element as ``_nf_sum(Site, Key, Tuple)``; the
-  checker adds the elements up exactly (:func:`sum_overflow`) and answers ``unknown`` if the sum
-  leaves 32 bits. ``#count``, ``#min`` and ``#max`` compute no new numbers.
+  depend on ``S`` dropped) sums the weights' 16-bit halves separately, which cannot wrap, and
+  derives the shown atom ``_nf_sum_over(Site, …)`` only when the exact sum leaves 32 bits; the
+  checker then answers ``unknown`` (:func:`sum_overflow`). ``#count``, ``#min`` and ``#max``
+  compute no new numbers.
 
 Not covered (documented): theory atoms, and the weights of ``#minimize`` (clasp sums them in 64
 bits; no shipped pack optimises).
@@ -46,7 +47,7 @@ __all__ = [
 ]
 
 INT_MIN, INT_MAX = -(2**31), 2**31 - 1
-SUM = "_nf_sum"
+SUM = "_nf_sum_over"
 TOO_LARGE = "too large to compute exactly"
 
 _B = ast.BinaryOperator
@@ -464,7 +465,14 @@ def _guard_statement(stmt: ast.AST, rw: _Rewriter) -> ast.AST:
 
 
 def _sum_twins(stmt: ast.AST, rw: _Rewriter) -> list[ast.AST]:
-    """Twin rules recording the elements of every ``S = #sum{...}`` in ``stmt``'s body."""
+    """A twin rule for every ``S = #sum{...}`` in ``stmt``'s body: the sum in two 16-bit halves.
+
+    ``_nf_sum_parts(Site, H, L, N)`` holds the sums of the weights' quotients and remainders by
+    65536 (``W = (W/65536)*65536 + W\\65536`` exactly, both parts small) and the element count;
+    with fewer than 32768 elements neither part can wrap, so :data:`_OVER` decides in ASP whether
+    ``H*65536 + L`` leaves 32 bits, and only then shows ``_nf_sum_over`` — nothing per element
+    leaves the solver (showing every element cost a batch check 12%).
+    """
     if stmt.ast_type != ast.ASTType.Rule:
         return []
     out = []
@@ -483,27 +491,50 @@ def _sum_twins(stmt: ast.AST, rw: _Rewriter) -> list[ast.AST]:
         if not assigned:
             continue  # clingo compares a guard exactly (64 bits); only assignments wrap
         kept = _independent([b for i, b in enumerate(stmt.body) if i != position], assigned)
-        key_vars: list[str] = []
-        for b in kept:
-            for name in _global_vars(b):
-                if name not in key_vars and name != "_":
-                    key_vars.append(name)
         loc = lit.location
         site = rw.site(lit, str(lit))
-        key = ast.Function(loc, "", [ast.Variable(loc, n) for n in key_vars], 0)
-        plus = atom.function == ast.AggregateFunction.SumPlus
-        for element in atom.elements:
-            elem = ast.Function(loc, "", list(element.terms), 0)
-            head_args = [
-                site,
-                key,
-                elem,
-                ast.SymbolicTerm(loc, SymFunction("plus" if plus else "all")),
-            ]
-            head = ast.Literal(
-                loc, ast.Sign.NoSign, ast.SymbolicAtom(ast.Function(loc, SUM, head_args, 0))
-            )
-            out.append(ast.Rule(loc, head, [*kept, *element.condition]))
+        elements = list(atom.elements)
+        hi = _assign(loc, "NfHi", atom.function, [_half(loc, _B.Division, e) for e in elements])
+        lo = _assign(loc, "NfLo", atom.function, [_half(loc, _B.Modulo, e) for e in elements])
+        count = _assign(loc, "NfN", ast.AggregateFunction.Count, elements)
+        args = [site, *(ast.Variable(loc, n) for n in ("NfHi", "NfLo", "NfN"))]
+        head = ast.Literal(
+            loc, ast.Sign.NoSign, ast.SymbolicAtom(ast.Function(loc, PARTS, args, 0))
+        )
+        out.append(ast.Rule(loc, head, [*kept, hi, lo, count]))
+    return out
+
+
+def _half(loc: ast.Location, op: ast.BinaryOperator, element: ast.AST) -> ast.AST:
+    """The element with weight ``W/65536`` (or ``W\\65536``), the original tuple kept after it."""
+    weight = ast.BinaryOperation(loc, op, element.terms[0], _num(loc, 65536))
+    return element.update(terms=[weight, *element.terms])
+
+
+def _assign(
+    loc: ast.Location, name: str, function: ast.AggregateFunction, elements: list[ast.AST]
+) -> ast.AST:
+    guard = ast.Guard(ast.ComparisonOperator.Equal, ast.Variable(loc, name))
+    return ast.Literal(
+        loc, ast.Sign.NoSign, ast.BodyAggregate(loc, guard, function, elements, None)
+    )
+
+
+PARTS = "_nf_sum_parts"
+_OVER_TEXT = f"""
+{SUM}(S, H, L, N) :- {PARTS}(S, H, L, N), N > 32767.
+{SUM}(S, H, L, N) :- {PARTS}(S, H, L, N), N <= 32767, H + L / 65536 > 32768.
+{SUM}(S, H, L, N) :- {PARTS}(S, H, L, N), N <= 32767, H + L / 65536 = 32768, L \\ 65536 >= 0.
+{SUM}(S, H, L, N) :- {PARTS}(S, H, L, N), N <= 32767, H + L / 65536 < -32768.
+{SUM}(S, H, L, N) :- {PARTS}(S, H, L, N), N <= 32767, H + L / 65536 = -32768, L \\ 65536 < 0.
+"""
+
+
+def _over_rules() -> list[ast.AST]:
+    out: list[ast.AST] = []
+    ast.parse_string(
+        _OVER_TEXT, lambda s: out.append(s) if s.ast_type == ast.ASTType.Rule else None
+    )
     return out
 
 
@@ -557,33 +588,18 @@ def _binds(lit: ast.AST) -> bool:
 def sum_overflow(sites: Sequence[Site], symbols: Iterable[Symbol]) -> str | None:
     """The reason a check is ``unknown`` when an assigned ``#sum`` leaves 32 bits, else None.
 
-    ``symbols`` are a model's shown atoms; the ``_nf_sum(Site, Key, Tuple, Mode)`` ones are the
-    elements of each aggregate instance (a set, as clingo's aggregates are over sets of tuples).
+    ``symbols`` are a model's shown atoms; ``_nf_sum_over(Site, H, L, N)`` is there only for a sum
+    that does not fit (see :func:`_sum_twins`).
     """
-    groups: dict[tuple[int, Symbol], set[Symbol]] = {}
-    plus: set[int] = set()
     for sym in symbols:
         if sym.name != SUM:
             continue
-        site, key, elem, mode = sym.arguments
-        groups.setdefault((site.number, key), set()).add(elem)
-        if mode.name == "plus":
-            plus.add(site.number)
-    for (site, _key), elems in groups.items():
-        total = 0
-        for elem in elems:
-            weight = elem.arguments[0] if elem.arguments else None
-            if (
-                weight is not None
-                and weight.type == SymbolType.Number
-                and (site not in plus or weight.number > 0)
-            ):
-                total += weight.number
-        if not INT_MIN <= total <= INT_MAX:
-            return (
-                f"{TOO_LARGE}: {sites[site].where()} "
-                f"(exact sum {total} over {len(elems)} elements is past 32 bits)"
-            )
+        site, hi, lo, count = (a.number for a in sym.arguments)
+        where = sites[site].where() if 0 <= site < len(sites) else "a #sum"
+        if count > 32767:
+            return f"{TOO_LARGE}: {where} (a sum over {count} elements)"
+        total = hi * 65536 + lo
+        return f"{TOO_LARGE}: {where} (exact sum {total} over {count} elements is past 32 bits)"
     return None
 
 
@@ -605,11 +621,16 @@ def guard_program(
     """Rewrite ``statements`` for exact arithmetic (see the module docstring)."""
     rw = _Rewriter()
     out: list[ast.AST] = []
+    twins = 0
     for stmt in statements:
         if is_fact is not None and is_fact(stmt):
             out.append(stmt)  # a table row with plain arguments: nothing to compute
             continue
         guarded = _guard_statement(stmt, rw)
         out.append(guarded)
-        out.extend(_sum_twins(guarded, rw))
+        extra = _sum_twins(guarded, rw)
+        twins += len(extra)
+        out.extend(extra)
+    if twins:
+        out.extend(_over_rules())
     return Guarded(tuple(out), Guard(rw.sites), tuple(rw.problems))

@@ -9,6 +9,7 @@ threads; each check builds its own solver from it.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import threading
 import tomllib
@@ -225,6 +226,30 @@ def _load(path: Path) -> Pack:
         sources=sources,
         arith=guarded.guard,
         read_signatures=_program.read_signatures(prepared),
+    )
+
+
+def without_guard(pack: Pack, *, read_all: bool = True) -> Pack:
+    """``pack`` as prepared before the exact-arithmetic guard: clingo's own 32-bit arithmetic.
+
+    For tests (the guarded pack must give these results wherever nothing wraps) and for the
+    benchmark (what the guard costs). ``read_all``: encode every field, as before, too.
+    """
+    prepared, _ = _program.support_rules(
+        [
+            s
+            for s in pack.statements
+            if s.ast_type not in (ast.ASTType.ShowSignature, ast.ASTType.ShowTerm)
+        ]
+    )
+    return dataclasses.replace(
+        pack,
+        check_statements=tuple(prepared),
+        slicer=_slice.Slicer(prepared),
+        arith=_arith.Guard(()),
+        read_signatures=None if read_all else pack.read_signatures,
+        _batch=[],
+        _lock=threading.Lock(),
     )
 
 
