@@ -17,9 +17,9 @@ on a wrong number. This module closes that at pack load, invisibly to rule autho
   once at load; if it does not fit, the pack does not load.
 * **sums**: clingo compares ``#sum`` guards exactly but wraps the value it assigns
   (``S = #sum{...}``). For every such aggregate a twin rule with the same body (the literals that
-  depend on ``S`` dropped) sums the weights' 16-bit halves separately, which cannot wrap, and
-  derives the shown atom ``_nf_sum_over(Site, …)`` only when the exact sum leaves 32 bits; the
-  checker then answers ``unknown`` (:func:`sum_overflow`). ``#count``, ``#min`` and ``#max``
+  depend on ``S`` dropped) tests the same elements against the 32-bit bounds as guards, which
+  clingo compares exactly, and derives the shown atom ``_nf_sum_over(Site)`` only when the sum
+  does not fit; the checker then answers ``unknown`` (:func:`sum_overflow`). ``#count``, ``#min`` and ``#max``
   compute no new numbers.
 
 Not covered (documented): theory atoms, and the weights of ``#minimize`` (clasp sums them in 64
@@ -48,6 +48,7 @@ __all__ = [
 
 INT_MIN, INT_MAX = -(2**31), 2**31 - 1
 SUM = "_nf_sum_over"
+SUM_ARITY = 1
 TOO_LARGE = "too large to compute exactly"
 
 _B = ast.BinaryOperator
@@ -465,13 +466,14 @@ def _guard_statement(stmt: ast.AST, rw: _Rewriter) -> ast.AST:
 
 
 def _sum_twins(stmt: ast.AST, rw: _Rewriter) -> list[ast.AST]:
-    """A twin rule for every ``S = #sum{...}`` in ``stmt``'s body: the sum in two 16-bit halves.
+    """A twin rule for every ``S = #sum{...}`` in ``stmt``'s body, true when the sum leaves 32 bits.
 
-    ``_nf_sum_parts(Site, H, L, N)`` holds the sums of the weights' quotients and remainders by
-    65536 (``W = (W/65536)*65536 + W\\65536`` exactly, both parts small) and the element count;
-    with fewer than 32768 elements neither part can wrap, so :data:`_OVER` decides in ASP whether
-    ``H*65536 + L`` leaves 32 bits, and only then shows ``_nf_sum_over`` — nothing per element
-    leaves the solver (showing every element cost a batch check 12%).
+    clingo wraps the value it assigns but compares an aggregate with its guards exactly (in 64
+    bits), so ``_nf_sum_over(Site) :- Body', #sum{...} > 2^31-1.`` (and ``< -2^31``) — the same
+    elements, the literals that depend on ``S`` dropped from the body — hold exactly when the
+    exact sum does not fit (see :func:`_shifted` for the bounds). Nothing leaves the solver unless
+    one fires (showing every element instead cost a batch check 12%, adding 16-bit halves in
+    three aggregates a single check 17%).
     """
     if stmt.ast_type != ast.ASTType.Rule:
         return []
@@ -493,49 +495,42 @@ def _sum_twins(stmt: ast.AST, rw: _Rewriter) -> list[ast.AST]:
         kept = _independent([b for i, b in enumerate(stmt.body) if i != position], assigned)
         loc = lit.location
         site = rw.site(lit, str(lit))
-        elements = list(atom.elements)
-        hi = _assign(loc, "NfHi", atom.function, [_half(loc, _B.Division, e) for e in elements])
-        lo = _assign(loc, "NfLo", atom.function, [_half(loc, _B.Modulo, e) for e in elements])
-        count = _assign(loc, "NfN", ast.AggregateFunction.Count, elements)
-        args = [site, *(ast.Variable(loc, n) for n in ("NfHi", "NfLo", "NfN"))]
         head = ast.Literal(
-            loc, ast.Sign.NoSign, ast.SymbolicAtom(ast.Function(loc, PARTS, args, 0))
+            loc, ast.Sign.NoSign, ast.SymbolicAtom(ast.Function(loc, SUM, [site], 0))
         )
-        out.append(ast.Rule(loc, head, [*kept, hi, lo, count]))
+        sides = [(-1, ast.ComparisonOperator.GreaterThan, INT_MAX - 1)]  # sum - 1 > 2^31 - 2
+        if atom.function == ast.AggregateFunction.Sum:  # #sum+ is never negative
+            sides.append((1, ast.ComparisonOperator.LessThan, INT_MIN + 1))  # sum + 1 < 1 - 2^31
+        for offset, comparison, bound in sides:
+            out.append(ast.Rule(loc, head, [*kept, _shifted(atom, offset, comparison, bound)]))
     return out
 
 
-def _half(loc: ast.Location, op: ast.BinaryOperator, element: ast.AST) -> ast.AST:
-    """The element with weight ``W/65536`` (or ``W\\65536``), the original tuple kept after it."""
-    weight = ast.BinaryOperation(loc, op, element.terms[0], _num(loc, 65536))
-    return element.update(terms=[weight, *element.terms])
+def _shifted(atom: ast.AST, offset: int, comparison: ast.ComparisonOperator, bound: int) -> ast.AST:
+    """``#sum{ Elements; Offset,_nf_offset } <comparison> Bound`` as a body literal.
 
-
-def _assign(
-    loc: ast.Location, name: str, function: ast.AggregateFunction, elements: list[ast.AST]
-) -> ast.AST:
-    guard = ast.Guard(ast.ComparisonOperator.Equal, ast.Variable(loc, name))
-    return ast.Literal(
-        loc, ast.Sign.NoSign, ast.BodyAggregate(loc, guard, function, elements, None)
+    gringo takes a guard at the very ends of the 32-bit range (``<= 2147483647``) as always true,
+    so the bounds are moved one inside by an extra element. ``#sum+`` becomes ``#sum`` over the
+    positive weights (``#sum+`` would drop the negative offset).
+    """
+    loc = atom.location
+    elements = list(atom.elements)
+    if atom.function == ast.AggregateFunction.SumPlus:
+        elements = [
+            e.update(condition=[*e.condition, _compare_gt(loc, e.terms[0], _num(loc, 0))])
+            for e in elements
+        ]
+    marker = ast.SymbolicTerm(loc, SymFunction("_nf_offset"))
+    elements.append(ast.BodyAggregateElement([_num(loc, offset), marker], []))
+    aggregate = ast.BodyAggregate(
+        loc, None, ast.AggregateFunction.Sum, elements, ast.Guard(comparison, _num(loc, bound))
     )
+    return ast.Literal(loc, ast.Sign.NoSign, aggregate)
 
 
-PARTS = "_nf_sum_parts"
-_OVER_TEXT = f"""
-{SUM}(S, H, L, N) :- {PARTS}(S, H, L, N), N > 32767.
-{SUM}(S, H, L, N) :- {PARTS}(S, H, L, N), N <= 32767, H + L / 65536 > 32768.
-{SUM}(S, H, L, N) :- {PARTS}(S, H, L, N), N <= 32767, H + L / 65536 = 32768, L \\ 65536 >= 0.
-{SUM}(S, H, L, N) :- {PARTS}(S, H, L, N), N <= 32767, H + L / 65536 < -32768.
-{SUM}(S, H, L, N) :- {PARTS}(S, H, L, N), N <= 32767, H + L / 65536 = -32768, L \\ 65536 < 0.
-"""
-
-
-def _over_rules() -> list[ast.AST]:
-    out: list[ast.AST] = []
-    ast.parse_string(
-        _OVER_TEXT, lambda s: out.append(s) if s.ast_type == ast.ASTType.Rule else None
-    )
-    return out
+def _compare_gt(loc: ast.Location, left: ast.AST, right: ast.AST) -> ast.AST:
+    guard = ast.Guard(ast.ComparisonOperator.GreaterThan, right)
+    return ast.Literal(loc, ast.Sign.NoSign, ast.Comparison(left, [guard]))
 
 
 def _global_vars(lit: ast.AST) -> list[str]:
@@ -588,18 +583,14 @@ def _binds(lit: ast.AST) -> bool:
 def sum_overflow(sites: Sequence[Site], symbols: Iterable[Symbol]) -> str | None:
     """The reason a check is ``unknown`` when an assigned ``#sum`` leaves 32 bits, else None.
 
-    ``symbols`` are a model's shown atoms; ``_nf_sum_over(Site, H, L, N)`` is there only for a sum
-    that does not fit (see :func:`_sum_twins`).
+    ``symbols`` are a model's shown atoms; ``_nf_sum_over(Site)`` is there only for a sum that
+    does not fit (see :func:`_sum_twins`).
     """
     for sym in symbols:
-        if sym.name != SUM:
-            continue
-        site, hi, lo, count = (a.number for a in sym.arguments)
-        where = sites[site].where() if 0 <= site < len(sites) else "a #sum"
-        if count > 32767:
-            return f"{TOO_LARGE}: {where} (a sum over {count} elements)"
-        total = hi * 65536 + lo
-        return f"{TOO_LARGE}: {where} (exact sum {total} over {count} elements is past 32 bits)"
+        if sym.name == SUM:
+            site = sym.arguments[0].number
+            where = sites[site].where() if 0 <= site < len(sites) else "a #sum"
+            return f"{TOO_LARGE}: {where} (the exact sum is past 32 bits)"
     return None
 
 
@@ -621,16 +612,11 @@ def guard_program(
     """Rewrite ``statements`` for exact arithmetic (see the module docstring)."""
     rw = _Rewriter()
     out: list[ast.AST] = []
-    twins = 0
     for stmt in statements:
         if is_fact is not None and is_fact(stmt):
             out.append(stmt)  # a table row with plain arguments: nothing to compute
             continue
         guarded = _guard_statement(stmt, rw)
         out.append(guarded)
-        extra = _sum_twins(guarded, rw)
-        twins += len(extra)
-        out.extend(extra)
-    if twins:
-        out.extend(_over_rules())
+        out.extend(_sum_twins(guarded, rw))
     return Guarded(tuple(out), Guard(rw.sites), tuple(rw.problems))

@@ -416,7 +416,7 @@ class _Tag(ast.Transformer):
 def batch_rewrite(statements: Sequence[ast.AST], inputs: set[tuple[str, int]]) -> list[ast.AST]:
     """The program with a case id threaded through every input-dependent predicate."""
     tagged = case_dependent(statements, inputs)
-    tagged |= {(FIRED, 2), ("_nf_sum_parts", 4), ("_nf_sum_over", 4)}
+    tagged |= {(FIRED, 2), ("_nf_sum_over", 1)}
     out: list[ast.AST] = []
     for stmt in statements:
         fact = fact_term(stmt)

@@ -41,7 +41,7 @@ __all__ = ["DEFAULT_MAX_GROUND_RULES", "DEFAULT_TIMEOUT", "check", "check_many"]
 DEFAULT_TIMEOUT = 2.0
 DEFAULT_MAX_GROUND_RULES = 1_000_000
 _SHOWN = (("violation", 2), ("review", 2), ("deny", 2), ("missing", 1), ("derived", 2))
-_SHOWN += ((_program.FIRED, 2), (_arith.SUM, 4))
+_SHOWN += ((_program.FIRED, 2), (_arith.SUM, _arith.SUM_ARITY))
 
 
 def _shows(extra_arity: int) -> list[ast.AST]:
