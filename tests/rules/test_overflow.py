@@ -220,3 +220,32 @@ def test_the_expense_agent_never_pays_it_and_its_pay_gate_refuses_it(tmp_path, m
     gate = check_subject(flow.nodes["pay"].packs, claim, context.model_dump(mode="json"))
     assert gate.verdict == "unknown"
     assert "too large to compute exactly" in gate.results[0]["reason"]
+
+
+@pytest.mark.parametrize("amount", ["1e30", "1e999999999"])
+def test_the_cli_says_which_amount_is_too_large_without_a_traceback(tmp_path, amount):
+    import json
+    import subprocess
+    import sys
+
+    file = tmp_path / "claim.json"
+    file.write_text(json.dumps(big_claim(amount)))
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "nesyflow.cli",
+            "check",
+            str(ROOT / "rules" / "expense"),
+            "--input",
+            str(file),
+            "--format",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert run.returncode == 1, run.stderr
+    assert "Traceback" not in run.stderr and "InvalidOperation" not in run.stdout + run.stderr
+    assert "items[0].amount" in run.stdout and "too large" in run.stdout

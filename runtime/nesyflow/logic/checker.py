@@ -225,16 +225,8 @@ def _result(
     timings: Timings,
     tag: Symbol | None = None,
 ) -> CheckResult:
-    overflow = _arith.sum_overflow(pack.arith.sites, symbols)
-    if overflow is not None:
-        return CheckResult(
-            verdict=Verdict.UNKNOWN,
-            pack=pack.identity,
-            reason=overflow,
-            facts_hash=facts_hash,
-            timings=timings,
-        )
     found: dict[str, list[Symbol]] = {"violation": [], "review": [], "deny": []}
+    too_large: list[Symbol] = []  # an assigned #sum past 32 bits (_arith)
     missing: list[str] = []
     derived: dict[str, Any] = {}
     fired: list[Symbol] = []
@@ -245,6 +237,7 @@ def _result(
             fired.append(sym)
             continue
         if name == _arith.SUM:
+            too_large.append(sym)
             continue
         atoms.append(str(sym))
         if name in found:
@@ -266,6 +259,15 @@ def _result(
                 )
             else:
                 derived[text] = decoded
+    if too_large:
+        reason = _arith.sum_overflow(pack.arith.sites, too_large)
+        return CheckResult(
+            verdict=Verdict.UNKNOWN,
+            pack=pack.identity,
+            reason=reason,
+            facts_hash=facts_hash,
+            timings=timings,
+        )
     explanations = _explanations(pack, fired, inputs, tag)
 
     def findings(kind: str) -> tuple[Finding, ...]:
