@@ -7,6 +7,12 @@ Writes benchmarks/results/rule_check.json.
 
     .venv/bin/python benchmarks/rule_check.py            # full (100k checks for the memory run)
     .venv/bin/python benchmarks/rule_check.py --quick    # a smoke run
+    .venv/bin/python benchmarks/rule_check.py --guard    # what exact arithmetic costs (below)
+
+``--guard`` measures, interleaved in one run, the expense pack three ways: as before the exact
+arithmetic guard (clingo's wrapping arithmetic, every field encoded), with the guard but every field
+encoded, and as shipped (guard, only the fields some rule reads). Writes
+benchmarks/results/rule_check_guard.json.
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from nesyflow.logic import check, check_many, load_pack  # noqa: E402
+from nesyflow.logic.pack import without_guard  # noqa: E402
 
 
 def rss_mb() -> float:
@@ -72,11 +79,94 @@ def time_each(fn, pool, n) -> list[float]:
     return out
 
 
+def guard_cost(quick: bool) -> None:
+    """Single-check latency and batch throughput with and without the exact-arithmetic guard."""
+    import dataclasses
+
+    pack = load_pack(ROOT / "rules" / "expense")
+    variants = {
+        "before (no guard, all fields)": without_guard(pack),
+        "guard, all fields": dataclasses.replace(
+            pack, read_signatures=None, _batch=[], _lock=__import__("threading").Lock()
+        ),
+        "as shipped (guard, read fields)": pack,
+    }
+    pool = cases(pack)
+    random.seed(7)
+    random.shuffle(pool)
+    for variant in variants.values():  # warm: slices, imports, batch programs
+        for claim, ctx in pool:
+            check(variant, claim, ctx)
+        check_many(variant, [c for c, _ in pool], [x for _, x in pool])
+    # Paired and interleaved check by check (the same case through every variant, the order
+    # rotating), timed in wall-clock and in this process's CPU time: on a shared machine the CPU
+    # time is what the check itself costs, the wall time adds whatever else ran meanwhile.
+    n = 600 if quick else 3000
+    names = list(variants)
+    wall: dict[str, list[float]] = {name: [] for name in names}
+    cpu: dict[str, list[float]] = {name: [] for name in names}
+    for i in range(n):
+        claim, ctx = pool[i % len(pool)]
+        shift = i % len(names)
+        for name in names[shift:] + names[:shift]:
+            w, c = time.perf_counter(), time.process_time()
+            check(variants[name], claim, ctx)
+            cpu[name].append((time.process_time() - c) * 1000)
+            wall[name].append((time.perf_counter() - w) * 1000)
+    sizes = (1000,) if quick else (1000, 10_000)
+    batch: dict[str, dict[str, float]] = {name: {} for name in names}
+    for size in sizes:
+        chunk = [pool[i % len(pool)] for i in range(size)]
+        claims, ctxs = [c for c, _ in chunk], [x for _, x in chunk]
+        for r in range(3):
+            for name in names[r % len(names) :] + names[: r % len(names)]:
+                c = time.process_time()
+                check_many(variants[name], claims, ctxs)
+                rate = size / (time.process_time() - c)
+                batch[name][str(size)] = max(batch[name].get(str(size), 0.0), rate)
+    out: dict = {
+        "machine": {"cores": os.cpu_count(), "python": platform.python_version()},
+        "pack": str(pack.identity),
+        "cases_in_pool": len(pool),
+        "single_checks_per_variant": n,
+        "variants": {},
+    }
+    base = next(iter(variants))
+    for name in names:
+        out["variants"][name] = {
+            "single_cpu_p50_ms": percentile(cpu[name], 0.5),
+            "single_cpu_p95_ms": percentile(cpu[name], 0.95),
+            "single_wall_p50_ms": percentile(wall[name], 0.5),
+            "single_wall_p95_ms": percentile(wall[name], 0.95),
+            "batch_cases_per_cpu_s_best_of_3": batch[name],
+        }
+    ref = out["variants"][base]
+    print(f"exact-arithmetic guard on {out['pack']} ({len(pool)} cases, {n} paired checks)")
+    for name, row in out["variants"].items():
+        rel = row["single_cpu_p50_ms"] / ref["single_cpu_p50_ms"] - 1
+        rates = "  ".join(
+            f"{k}: {v:.0f}/s ({v / ref['batch_cases_per_cpu_s_best_of_3'][k] - 1:+.1%})"
+            for k, v in row["batch_cases_per_cpu_s_best_of_3"].items()
+        )
+        print(
+            f"  {name:32s} CPU p50 {row['single_cpu_p50_ms']:.3f} ms ({rel:+.1%}) "
+            f"p95 {row['single_cpu_p95_ms']:.3f}  wall p50 {row['single_wall_p50_ms']:.3f}  "
+            f"batch {rates}"
+        )
+    file = ROOT / "benchmarks" / "results" / "rule_check_guard.json"
+    file.write_text(json.dumps(out, indent=2) + "\n")
+    print(f"  wrote {file.relative_to(ROOT)}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--guard", action="store_true", help="only the guard's cost (see above)")
     parser.add_argument("--rss-checks", type=int, default=100_000)
     args = parser.parse_args()
+    if args.guard:
+        guard_cost(args.quick)
+        return
     single_n = 600 if args.quick else 5000
     rss_n = 2000 if args.quick else args.rss_checks
     random.seed(7)

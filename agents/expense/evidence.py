@@ -8,9 +8,14 @@ them to the rules in the claim's context (``source_checked``, ``source_amounts``
 ``amount_not_in_source`` rule then fails any item amount the text does not contain, which sends it
 back to the model once and then to a person.
 
-Deterministic on purpose (a regular expression, not a model). Known gap: a decimal comma
-(``85,50``) is read as two numbers, so such an amount is never confirmed and goes to a person —
-the safe direction.
+Deterministic on purpose (regular expressions, not a model). What is *not* an amount is taken out
+first, because every extra number widens what an item amount may match: phone numbers, dates and
+times, percentages, identifiers after a label (``Confirmation #``, ``Tracking``, ``Order``, ``Room``,
+``ending``…), ``#``-numbers, masked card numbers (``••4471``), digit runs glued to letters
+(``1Z8V2W190318842201``), and long digit runs (6 or more digits) with no separator, no decimals and
+no currency beside them. A decimal comma is read (``85,50 EUR`` → 85.50, ``1.450,00`` → 1450.00).
+An amount too large for the rules gives no fact (``ClaimContext.source_amounts`` is
+``OmitOutOfRange``), so a number no item could match never makes the check ``unknown``.
 """
 
 from __future__ import annotations
@@ -28,8 +33,41 @@ __all__ = ["EvidenceArgs", "gather_context", "written_amounts"]
 _pack = load_module(Path(__file__).resolve().parents[2] / "rules" / "expense" / "schema.py")
 ClaimContext = _pack.ClaimContext
 
-# 1,450.00 | 1450.00 | 1450 | 27.4 — thousands separated by commas, at most two decimals.
-_NUMBER = re.compile(r"(?<![\d.,])(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d{1,2}))?(?!\d)")
+_CODES = "USD|EUR|GBP|CAD|AUD|JPY|CHF|MXN|INR|SGD"
+_SYMBOL = r"[$€£¥₹]"
+_LABELS = (
+    "confirmation|conf|tracking|track|order|reference|ref|booking|reservation|invoice|account"
+    "|acct|member|membership|loyalty|ticket|folio|room|phone|tel|fax|transaction|txn|auth"
+    "|authorization|approval|pnr|ending|store|terminal|register|zip|flight|seat|gate|check"
+)
+# Spans that hold digits but no amount, removed before amounts are read (order matters).
+_NOT_AMOUNTS = [
+    re.compile(r"\+\d[\d\s().-]{7,}\d"),  # +49 30 2261 1111
+    re.compile(r"(?<![\w.,])(?:\(\d{3}\)\s?|\d{3}[\s.-])\d{3}[\s.-]\d{4}(?![\w.,]?\d)"),  # phone
+    re.compile(r"(?<![\w.,])\d{1,4}[/.-]\d{1,2}[/.-]\d{1,4}(?!\w)"),  # 2025-04-02, 13.05.2025
+    re.compile(r"(?<![\w.,/])\d{1,2}/\d{1,2}(?![\w/])"),  # 3/4
+    re.compile(r"(?<!\w)\d{1,2}:\d{2}(?::\d{2})?(?!\w)"),  # 9:12, 19:02:11
+    re.compile(r"\d+(?:[.,]\d+)?\s?%"),  # VAT 20%, 6.75%
+    re.compile(
+        rf"(?i)\b(?:{_LABELS})\b\.?(?:\s*(?:no\.?|number|nr\.?|code|id|ending|in))?[\s:#-]*"
+        r"(?>[A-Z0-9-]*\d[A-Z0-9-]*)(?![.,]\d)"
+    ),
+    re.compile(r"#\s?[A-Za-z0-9-]*\d[A-Za-z0-9-]*"),  # store #1187, #W5199551
+    re.compile(r"(?:[•*]{2,}|[xX]{4,})\s?\d+"),  # ••4471, ****4471, XXXX4471
+]
+_GLUED_BEFORE = re.compile(rf"\b({_CODES})(?=\d)")  # USD27.40 → USD 27.40
+_GLUED_AFTER = re.compile(rf"(\d)({_CODES})\b")  # 27.40USD → 27.40 USD
+_AMOUNT = re.compile(
+    r"(?<![\w.,])(?:"
+    r"(?P<eu>\d{1,3}(?:\.\d{3})+,\d{2})"  # 1.450,00
+    r"|(?P<us>\d{1,3}(?:,\d{3})+(?:\.\d{1,2})?)"  # 1,450 and 1,450.00
+    r"|(?P<comma>\d+,\d{2})"  # 85,50
+    r"|(?P<plain>\d+(?:\.\d{1,2})?)"  # 1450, 1450.00, 27.4
+    r")(?!\w|[.,]\d)"
+)
+_CURRENCY_BEFORE = re.compile(rf"(?:{_SYMBOL}|\b(?:{_CODES})|US\$|[CAS]\$)\s*$")
+_CURRENCY_AFTER = re.compile(rf"^\s*(?:{_SYMBOL}|(?:{_CODES})\b)")
+_LONG_RUN = 6  # digits: a plain integer this long with no currency beside it is an identifier
 
 
 class EvidenceArgs(BaseModel):
@@ -41,12 +79,30 @@ class EvidenceArgs(BaseModel):
 
 
 def written_amounts(text: str) -> list[Decimal]:
-    """Every number in ``text`` read as an amount, in order of appearance, without repeats."""
+    """Every amount written in ``text``, in order of appearance, without repeats."""
+    text = _GLUED_AFTER.sub(r"\1 \2", _GLUED_BEFORE.sub(r"\1 ", text))
+    for pattern in _NOT_AMOUNTS:
+        text = pattern.sub(lambda m: " " * len(m.group(0)), text)
     seen: dict[Decimal, None] = {}
-    for match in _NUMBER.finditer(text):
-        whole, cents = match.group(1).replace(",", ""), match.group(2) or "0"
-        seen[Decimal(whole) + Decimal(cents.ljust(2, "0")) / 100] = None
+    for match in _AMOUNT.finditer(text):
+        if match["eu"]:
+            number = match["eu"].replace(".", "").replace(",", ".")
+        elif match["comma"]:
+            number = match["comma"].replace(",", ".")
+        elif match["us"]:
+            number = match["us"].replace(",", "")
+        else:
+            number = match["plain"]
+            if "." not in number and len(number) >= _LONG_RUN and not _has_currency(text, match):
+                continue  # a confirmation, account or phone number, not an amount
+        seen[Decimal(number).quantize(Decimal("0.01"))] = None
     return list(seen)
+
+
+def _has_currency(text: str, match: re.Match[str]) -> bool:
+    before = text[max(0, match.start() - 6) : match.start()]
+    after = text[match.end() : match.end() + 6]
+    return bool(_CURRENCY_BEFORE.search(before) or _CURRENCY_AFTER.search(after))
 
 
 def gather_context(args: EvidenceArgs) -> ClaimContext:  # type: ignore[valid-type]

@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from nesyflow.schema import Fixed
+from nesyflow.schema import Fixed, OmitOutOfRange
 
 Money = Annotated[Decimal, Fixed(100, "cents")]
 Rate = Annotated[Decimal, Fixed(10000, "1/10000")]
@@ -131,9 +131,11 @@ class ClaimContext(BaseModel):
         description="The amounts written in the request and receipt were read (source_amounts): "
         "every item amount must then be one of them.",
     )
-    source_amounts: list[Money] = Field(
+    # Only ever matched against item amounts (amount_not_in_source): one too large for the rule
+    # engine could equal no item amount, so it gives no fact instead of making the check unknown.
+    source_amounts: list[Annotated[Money, OmitOutOfRange()]] = Field(  # type: ignore[valid-type]
         default_factory=list,
-        description="Every number written in the employee's request and receipt, as an amount.",
+        description="Every amount written in the employee's request and receipt.",
     )
     ambiguities: list[Ambiguity] = Field(
         default_factory=list,

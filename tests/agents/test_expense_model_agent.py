@@ -280,9 +280,7 @@ def test_unknown_claim_goes_to_a_person(flow, store, tmp_path):
     missing = [r for r in review.reasons if r.kind == "missing"]
     # once, in words a reviewer reads (the field's description), and not again as the unknown reason
     assert len(missing) == 1 and len(review.reasons) == 1
-    assert missing[0].message.startswith(
-        "the rules need 'item_fx_rate' (US dollars per one unit"
-    )
+    assert missing[0].message.startswith("the rules need 'item_fx_rate' (US dollars per one unit")
 
 
 def test_a_misread_amount_is_caught_against_the_text_and_never_paid(flow, store, tmp_path):

@@ -1,8 +1,8 @@
 """ASP injection: no string can change the program. Property-tested with ≥ 2,000 fuzzed strings.
 
 The toy pack reads ``item_note`` (a note equal to "gift" opens a review). For any other note — quotes,
-``). violation(x,"y"). %``, newlines, backslashes, ``#show``, unicode, 10 kB of text — the atoms the
-pack derives must be exactly those derived with a benign note.
+``). violation(x,"y"). %``, newlines, backslashes, ``#show``, unicode, NUL, 10 kB of text — the atoms
+the pack derives must be exactly those derived with a benign note.
 """
 
 import pytest
@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from nesyflow.logic import Verdict, check
+from nesyflow.schema import NUL_ESCAPE, to_facts
 
 NASTY = [
     '"). violation(x,"y"). %',
@@ -24,13 +25,15 @@ NASTY = [
     "}.",
     "é漢字🙂",
     "\r\n\t",
+    "\x00",
+    "gift\x00",
 ]
 
 notes = st.one_of(
-    st.text(alphabet=st.characters(blacklist_characters="\x00", blacklist_categories=("Cs",))),
+    st.text(alphabet=st.characters(blacklist_categories=("Cs",))),
     st.lists(st.sampled_from(NASTY), min_size=1, max_size=6).map("".join),
     st.tuples(st.text(max_size=20), st.sampled_from(NASTY), st.text(max_size=20)).map("".join),
-).filter(lambda s: s != "gift" and "\x00" not in s)
+).filter(lambda s: s.replace("\x00", NUL_ESCAPE) != "gift")
 
 
 def _claim(note: str) -> dict:
@@ -71,10 +74,13 @@ def test_the_rules_do_see_the_string_value(toy_pack):
     assert [f.rule for f in result.reviews] == ["gift_note"]
 
 
-def test_a_nul_character_is_never_a_pass(toy_pack):
+def test_a_nul_character_is_held_escaped_and_keeps_the_verdict(toy_pack, benign):
+    # clingo would cut "gift\x00" to "gift" (and open the gift review); it is held as "gift␀"
     result = check(toy_pack, _claim("gift\x00"))
-    assert result.verdict == Verdict.UNKNOWN
-    assert "NUL" in (result.reason or "")
+    assert result.verdict == benign.verdict == Verdict.FAIL
+    assert result.atoms == benign.atoms
+    claim = toy_pack.input_model.model_validate(_claim("a\x00b"))
+    assert '"a\u2400b"' in to_facts(claim).text()
 
 
 # --- the same property on every shipped pack, on its own cases, through check and check_many -------

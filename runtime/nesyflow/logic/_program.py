@@ -25,6 +25,7 @@ __all__ = [
     "batch_rewrite",
     "compile_term",
     "eval_term",
+    "read_signatures",
     "support_rules",
 ]
 
@@ -142,6 +143,32 @@ def analyse(statements: Sequence[ast.AST]) -> RuleInfo:
         elif kind == ast.ASTType.Program:
             info.programs.append(stmt)
     return info
+
+
+def read_signatures(statements: Sequence[ast.AST]) -> frozenset[tuple[str, int]] | None:
+    """Every predicate some statement reads (bodies, conditions), or None when that is unknowable.
+
+    The checker encodes only input facts of these predicates: a field no rule reads cannot change
+    a verdict, so a value in it the engine could not hold (a NUL, a number past 32 bits) must not
+    block the check either. A ``#script`` could read anything, so it makes the answer None.
+    """
+    read: set[tuple[str, int]] = set()
+    for stmt in statements:
+        kind = stmt.ast_type
+        if kind == ast.ASTType.Script:
+            return None
+        if kind == ast.ASTType.Rule:
+            if fact_term(stmt) is not None:
+                continue
+            read.update(sig for sig, _ in _collect(stmt.body).signatures)
+            read.update(sig for sig, _ in _collect(_head_conditions(stmt.head)).signatures)
+        elif kind in (ast.ASTType.ShowSignature, ast.ASTType.Program, ast.ASTType.Definition):
+            continue
+        elif kind == ast.ASTType.External:
+            read.update(sig for sig, _ in _collect(stmt.body).signatures)
+        else:  # #minimize, #show t : body, #heuristic, #edge, #project, theory atoms…
+            read.update(sig for sig, _ in _collect([stmt]).signatures)
+    return frozenset(read)
 
 
 def _head_conditions(head: ast.AST) -> list[ast.AST]:
@@ -388,7 +415,8 @@ class _Tag(ast.Transformer):
 
 def batch_rewrite(statements: Sequence[ast.AST], inputs: set[tuple[str, int]]) -> list[ast.AST]:
     """The program with a case id threaded through every input-dependent predicate."""
-    tagged = case_dependent(statements, inputs) | {(FIRED, 2)}
+    tagged = case_dependent(statements, inputs)
+    tagged |= {(FIRED, 2), ("_nf_sum_over", 1)}
     out: list[ast.AST] = []
     for stmt in statements:
         fact = fact_term(stmt)

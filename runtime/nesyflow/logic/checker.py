@@ -23,7 +23,7 @@ from clingo import Function, Number, Symbol, SymbolType, ast
 from pydantic import BaseModel, ValidationError
 
 from nesyflow.errors import EncodingError
-from nesyflow.logic import _program
+from nesyflow.logic import _arith, _program
 from nesyflow.logic._slice import abstract_key
 from nesyflow.logic.pack import Pack
 from nesyflow.logic.result import (
@@ -42,7 +42,7 @@ __all__ = ["DEFAULT_MAX_GROUND_RULES", "DEFAULT_TIMEOUT", "check", "check_many"]
 DEFAULT_TIMEOUT = 2.0
 DEFAULT_MAX_GROUND_RULES = 1_000_000
 _SHOWN = (("violation", 2), ("review", 2), ("deny", 2), ("missing", 1), ("derived", 2))
-_SHOWN += ((_program.FIRED, 2),)
+_SHOWN += ((_program.FIRED, 2), (_arith.SUM, _arith.SUM_ARITY))
 
 
 def _shows(extra_arity: int) -> list[ast.AST]:
@@ -139,7 +139,7 @@ def check(
     timeout = DEFAULT_TIMEOUT if timeout is None else timeout
     try:
         roots = _roots(pack, instance, context)
-        facts = to_facts(*roots)
+        facts = to_facts(*roots, read=pack.read_signatures)
     except (EncodingError, ValidationError) as exc:
         return _unknown(pack, f"input could not be encoded: {_short(exc)}", started)
     encoded = time.perf_counter()
@@ -151,6 +151,7 @@ def check(
         started + timeout,
         max_ground_rules,
         pack.stratified,
+        pack.arith,
     )
     if isinstance(outcome, str):
         return _unknown(pack, outcome, started, facts_hash)
@@ -170,6 +171,7 @@ def _solve(
     deadline: float,
     max_rules: int,
     stratified: bool = False,
+    context: Any = None,
 ) -> tuple[list[Symbol], float, float] | str:
     """Ground and solve; the shown symbols of the single answer set, or the reason there is none."""
     messages: list[str] = []
@@ -184,9 +186,11 @@ def _solve(
         with ctl.backend() as backend:
             for sym in facts:
                 backend.add_rule([backend.add_atom(sym)])
-        ctl.ground([("base", [])])
+        ctl.ground([("base", [])], context=context)  # context: exact arithmetic (_arith)
     except _Limit:
         return guard.reason
+    except _arith.TooLarge as exc:
+        return exc.reason
     except RuntimeError as exc:
         if guard.reason:
             return guard.reason
@@ -223,6 +227,7 @@ def _result(
     tag: Symbol | None = None,
 ) -> CheckResult:
     found: dict[str, list[Symbol]] = {"violation": [], "review": [], "deny": []}
+    too_large: list[Symbol] = []  # an assigned #sum past 32 bits (_arith)
     missing: list[str] = []
     derived: dict[str, Any] = {}
     fired: list[Symbol] = []
@@ -231,6 +236,9 @@ def _result(
         name = sym.name
         if name == "_nf_fired":
             fired.append(sym)
+            continue
+        if name == _arith.SUM:
+            too_large.append(sym)
             continue
         atoms.append(str(sym))
         if name in found:
@@ -252,6 +260,15 @@ def _result(
                 )
             else:
                 derived[text] = decoded
+    if too_large:
+        reason = _arith.sum_overflow(pack.arith.sites, too_large)
+        return CheckResult(
+            verdict=Verdict.UNKNOWN,
+            pack=pack.identity,
+            reason=reason,
+            facts_hash=facts_hash,
+            timings=timings,
+        )
     explanations = _explanations(pack, fired, inputs, tag)
 
     def findings(kind: str) -> tuple[Finding, ...]:
@@ -415,7 +432,7 @@ def _check_chunk(
         tag = Number(case)
         try:
             roots = _roots(pack, instance, context)
-            facts = to_facts(*roots, prefix=[tag])
+            facts = to_facts(*roots, prefix=[tag], read=pack.read_signatures)
         except (EncodingError, ValidationError) as exc:
             early[case] = _unknown(pack, f"input could not be encoded: {_short(exc)}", started)
             continue
@@ -428,9 +445,11 @@ def _check_chunk(
         started + timeout,
         max_rules,
         pack.stratified,
+        pack.arith,
     )
     if isinstance(outcome, str):
-        if outcome.startswith("the rules have"):
+        # one case's answer must not decide the others': no answer set, or arithmetic too large
+        if outcome.startswith(("the rules have", _arith.TOO_LARGE)):
             return [
                 early.get(i) or check(pack, instances[i], contexts[i], timeout=timeout)
                 for i in range(len(instances))

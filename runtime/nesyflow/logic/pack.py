@@ -9,6 +9,7 @@ threads; each check builds its own solver from it.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import re
 import threading
@@ -22,7 +23,7 @@ from pydantic import BaseModel
 
 from nesyflow._imports import resolve_object
 from nesyflow.errors import EncodingError, InputError, Location, Problem, ProblemsError
-from nesyflow.logic import _program, _slice
+from nesyflow.logic import _arith, _program, _slice
 from nesyflow.logic.lint import clingo_message_problem, lint_statements
 from nesyflow.logic.result import PackIdentity
 from nesyflow.schema import Predicate, vocabulary
@@ -64,6 +65,10 @@ class Pack:
     stratified: bool
     slicer: _slice.Slicer = field(repr=False)
     sources: dict[str, list[str]] = field(repr=False)
+    # exact arithmetic: the context of every ground call (its site table names file:line)
+    arith: _arith.Guard = field(default_factory=lambda: _arith.Guard(()), repr=False)
+    # predicates the prepared program reads (None: unknowable, encode everything)
+    read_signatures: frozenset[tuple[str, int]] | None = field(default=None, repr=False)
     _batch: list[list[ast.AST]] = field(default_factory=list, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -189,6 +194,20 @@ def _load(path: Path) -> Pack:
             if s.ast_type not in (ast.ASTType.ShowSignature, ast.ASTType.ShowTerm)
         ]
     )
+    guarded = _arith.guard_program(prepared, is_fact=_plain_fact)
+    if guarded.problems:
+        raise ProblemsError(
+            f"rule pack {folder}",
+            [
+                Problem(
+                    Location(loc.begin.filename, loc.begin.line, loc.begin.column),
+                    "arithmetic",
+                    f"{message}: clingo would wrap it silently",
+                )
+                for loc, message in guarded.problems
+            ],
+        )
+    prepared = list(guarded.statements)
     assert input_model is not None
     return Pack(
         path=folder,
@@ -208,7 +227,39 @@ def _load(path: Path) -> Pack:
         stratified=_program.is_stratified(statements),
         slicer=_slice.Slicer(prepared),
         sources=sources,
+        arith=guarded.guard,
+        read_signatures=_program.read_signatures(prepared),
     )
+
+
+def without_guard(pack: Pack, *, read_all: bool = True) -> Pack:
+    """``pack`` as prepared before the exact-arithmetic guard: clingo's own 32-bit arithmetic.
+
+    For tests (the guarded pack must give these results wherever nothing wraps) and for the
+    benchmark (what the guard costs). ``read_all``: encode every field, as before, too.
+    """
+    prepared, _ = _program.support_rules(
+        [
+            s
+            for s in pack.statements
+            if s.ast_type not in (ast.ASTType.ShowSignature, ast.ASTType.ShowTerm)
+        ]
+    )
+    return dataclasses.replace(
+        pack,
+        check_statements=tuple(prepared),
+        slicer=_slice.Slicer(prepared),
+        arith=_arith.Guard(()),
+        read_signatures=None if read_all else pack.read_signatures,
+        _batch=[],
+        _lock=threading.Lock(),
+    )
+
+
+def _plain_fact(stmt: ast.AST) -> bool:
+    """A table row whose arguments are plain symbols (no arithmetic to guard; fast to recognise)."""
+    term = _program.fact_term(stmt)
+    return term is not None and all(a.ast_type == ast.ASTType.SymbolicTerm for a in term.arguments)
 
 
 def _read_manifest(path: Path, problems: list[Problem]) -> dict[str, Any]:

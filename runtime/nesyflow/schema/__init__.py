@@ -1,10 +1,19 @@
 """pydantic ↔ ASP facts: the encoding rule authors write against (see :mod:`nesyflow.schema.plan`)."""
 
-from nesyflow.schema.facts import FactSet, decode_value, encode_value, from_facts, to_facts
+from nesyflow.schema.facts import (
+    NUL_ESCAPE,
+    FactSet,
+    OutOfRange,
+    decode_value,
+    encode_value,
+    from_facts,
+    to_facts,
+)
 from nesyflow.schema.plan import (
     Fixed,
     ModelPlan,
     Money,
+    OmitOutOfRange,
     Predicate,
     ValueKind,
     ValueType,
@@ -15,10 +24,13 @@ from nesyflow.schema.plan import (
 )
 
 __all__ = [
+    "NUL_ESCAPE",
     "FactSet",
     "Fixed",
     "ModelPlan",
     "Money",
+    "OmitOutOfRange",
+    "OutOfRange",
     "Predicate",
     "ValueKind",
     "ValueType",

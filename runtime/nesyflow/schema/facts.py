@@ -2,15 +2,22 @@
 
 Facts are built only with clingo's symbol factories (``Function``, ``String``, ``Number``); no text is
 ever pasted into a program, so a string from a model or a user (``"). violation(x,"y"). %``) stays one
-string constant whatever it holds. The one string clingo cannot hold faithfully, one with a NUL
-character (clingo would cut it there), is refused with an :class:`EncodingError` naming the field.
+string constant whatever it holds. clingo keeps strings as C strings and would cut one at a NUL, so
+a NUL is encoded as U+2400 ``␀`` (SYMBOL FOR NULL); a text that already holds ``␀`` at that place
+then compares equal, which is documented in README "How inputs become facts".
+
+Numbers must fit clingo's 32-bit integers: a value that does not is refused with an
+:class:`EncodingError` naming the field ("too large"), unless the field is marked
+:class:`~nesyflow.schema.plan.OmitOutOfRange` (then it gives no fact). ``to_facts(read=...)``
+encodes only the predicates some rule reads: a field no rule reads changes no verdict, so a value in
+it the engine could not hold does not block the check.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation, localcontext
 from typing import Any
 
 from clingo import Function, Number, String, Symbol, SymbolType
@@ -19,9 +26,17 @@ from pydantic import BaseModel
 from nesyflow.errors import EncodingError
 from nesyflow.schema.plan import Container, ValueKind, ValueType, plan_for
 
-__all__ = ["FactSet", "decode_value", "encode_value", "from_facts", "to_facts"]
+__all__ = ["NUL_ESCAPE", "FactSet", "decode_value", "encode_value", "from_facts", "to_facts"]
 
+NUL_ESCAPE = "\u2400"  # ␀ SYMBOL FOR NULL: what a NUL in a string becomes
 _EPOCH = dt.date(1970, 1, 1)
+Signatures = frozenset[tuple[str, int]] | set[tuple[str, int]] | None
+
+
+class OutOfRange(EncodingError):
+    """A number that does not fit the rule engine's 32-bit integers."""
+
+
 _TRUE = Function("true")
 _FALSE = Function("false")
 
@@ -46,11 +61,17 @@ class FactSet:
         return "".join(f"{s}.\n" for s in self.symbols)
 
 
-def to_facts(*instances: BaseModel, first_id: int = 1, prefix: Sequence[Symbol] = ()) -> FactSet:
+def to_facts(
+    *instances: BaseModel,
+    first_id: int = 1,
+    prefix: Sequence[Symbol] = (),
+    read: Signatures = None,
+) -> FactSet:
     """Encode root instances as facts; ids continue from one root to the next.
 
     ``prefix`` symbols are put before every fact's own arguments (the checker's batch mode tags each
-    case's facts with its case number this way, without building every symbol twice).
+    case's facts with its case number this way, without building every symbol twice). ``read``:
+    when given, only facts of these (name, arity) signatures are made (ids stay the same).
     """
     out: list[Symbol] = []
     roots: list[int] = []
@@ -60,45 +81,73 @@ def to_facts(*instances: BaseModel, first_id: int = 1, prefix: Sequence[Symbol] 
         if not isinstance(instance, BaseModel):
             raise EncodingError(type(instance).__name__, "is not a pydantic model instance")
         roots.append(counter[0])
-        _encode_model(instance, type(instance).__name__, out, counter, pre)
+        _encode_model(instance, type(instance).__name__, out, counter, pre, read)
     return FactSet(out, roots)
 
 
 def _encode_model(
-    instance: BaseModel, path: str, out: list[Symbol], counter: list[int], pre: list[Symbol]
+    instance: BaseModel,
+    path: str,
+    out: list[Symbol],
+    counter: list[int],
+    pre: list[Symbol],
+    read: Signatures = None,
 ) -> Number:
     plan = plan_for(type(instance))
     ident = Number(counter[0])
     counter[0] += 1
-    out.append(Function(plan.entity, [*pre, ident]))
+    if read is None or (plan.entity, 1) in read:
+        out.append(Function(plan.entity, [*pre, ident]))
     for f in plan.fields:
         value = getattr(instance, f.name)
         if value is None:
             continue
+        wanted = read is None or (f.predicate, 2 if f.container is Container.SCALAR else 3) in read
+        if not wanted and f.value.kind is not ValueKind.MODEL:
+            continue  # no rule reads it: whatever it holds cannot change a verdict
         fpath = f"{path}.{f.name}"
+        omit = f.value.omit_out_of_range
         if f.container is Container.SCALAR:
-            sym = _encode(value, f.value, fpath, out, counter, pre)
-            out.append(Function(f.predicate, [*pre, ident, sym]))
+            try:
+                sym = _encode(value, f.value, fpath, out, counter, pre, read)
+            except OutOfRange:
+                if omit:
+                    continue
+                raise
+            if wanted:
+                out.append(Function(f.predicate, [*pre, ident, sym]))
         elif f.container is Container.LIST:
             items = sorted(value, key=repr) if isinstance(value, (set, frozenset)) else value
             for index, item in enumerate(items):
                 if item is None:
                     continue
-                sym = _encode(item, f.value, f"{fpath}[{index}]", out, counter, pre)
-                out.append(Function(f.predicate, [*pre, ident, Number(index), sym]))
+                try:
+                    sym = _encode(item, f.value, f"{fpath}[{index}]", out, counter, pre, read)
+                except OutOfRange:
+                    if omit:
+                        continue
+                    raise
+                if wanted:
+                    out.append(Function(f.predicate, [*pre, ident, Number(index), sym]))
         else:
             for key in sorted(value):
                 item = value[key]
                 if item is None:
                     continue
-                sym = _encode(item, f.value, f"{fpath}[{key!r}]", out, counter, pre)
-                out.append(Function(f.predicate, [*pre, ident, _string(key, fpath), sym]))
+                try:
+                    sym = _encode(item, f.value, f"{fpath}[{key!r}]", out, counter, pre, read)
+                except OutOfRange:
+                    if omit:
+                        continue
+                    raise
+                if wanted:
+                    out.append(Function(f.predicate, [*pre, ident, _string(key, fpath), sym]))
     return ident
 
 
 def _string(value: str, path: str) -> Symbol:
-    if "\x00" in value:
-        raise EncodingError(path, "contains a NUL character, which the rule engine cannot hold")
+    if "\x00" in value:  # clingo would cut the string here
+        value = value.replace("\x00", NUL_ESCAPE)
     try:
         return String(value)
     except UnicodeEncodeError as exc:
@@ -112,9 +161,10 @@ def _encode(
     out: list[Symbol],
     counter: list[int],
     pre: list[Symbol],
+    read: Signatures = None,
 ) -> Symbol:
     if vt.kind is ValueKind.MODEL:
-        return _encode_model(value, path, out, counter, pre)
+        return _encode_model(value, path, out, counter, pre, read)
     return encode_value(value, vt, path)
 
 
@@ -141,8 +191,7 @@ def encode_value(value: Any, vt: ValueType, path: str = "value") -> Symbol:
             return _number((value - _EPOCH).days, path)
         if kind is ValueKind.FIXED:
             assert vt.fixed is not None
-            scaled = (Decimal(str(value)) * vt.fixed.scale).quantize(Decimal(1), ROUND_HALF_EVEN)
-            return _number(int(scaled), path)
+            return _number(_scaled(value, vt.fixed.scale, path), path)
     except EncodingError:
         raise
     except (TypeError, ValueError, AttributeError) as exc:
@@ -156,8 +205,28 @@ _INT_MIN, _INT_MAX = -(2**31), 2**31 - 1
 def _number(value: int, path: str) -> Symbol:
     # clingo numbers are 32-bit; a silent wrap-around would change what the rules see.
     if not _INT_MIN <= value <= _INT_MAX:
-        raise EncodingError(path, f"{value} does not fit the rule engine's 32-bit integers")
+        raise OutOfRange(path, f"{value} is too large for the rule engine's 32-bit integers")
     return Number(value)
+
+
+def _scaled(value: Any, scale: int, path: str) -> int:
+    """``value * scale`` rounded half-even, exactly; huge or non-finite values are refused clearly.
+
+    ``Decimal("1e30") * 100`` has more digits than decimal's default precision (an
+    InvalidOperation), and ``1e999999999`` must not be expanded at all: the magnitude is checked
+    from the exponent first.
+    """
+    try:
+        number = value if isinstance(value, Decimal) else Decimal(str(value))
+    except InvalidOperation:
+        raise EncodingError(path, f"{value!r} is not a number") from None
+    if not number.is_finite():
+        raise EncodingError(path, f"{value!r} is not a finite number")
+    if number and number.adjusted() + len(str(scale)) > 12:  # >= 10^11: past 32 bits for sure
+        raise OutOfRange(path, f"{value} is too large for the rule engine's 32-bit integers")
+    with localcontext() as ctx:
+        ctx.prec = 40
+        return int((number * scale).quantize(Decimal(1), ROUND_HALF_EVEN))
 
 
 def decode_value(symbol: Symbol, vt: ValueType) -> Any:

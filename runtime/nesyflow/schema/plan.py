@@ -21,6 +21,7 @@ Fixed(100, "cents")]``, rounded half-even), and a float with no unit is refused 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import enum
 import re
@@ -38,6 +39,7 @@ __all__ = [
     "Fixed",
     "ModelPlan",
     "Money",
+    "OmitOutOfRange",
     "Predicate",
     "ValueKind",
     "constant_name",
@@ -57,6 +59,31 @@ class Fixed:
     def __post_init__(self) -> None:
         if self.scale <= 0:
             raise ValueError("Fixed scale must be positive")
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: Any) -> Any:
+        """Validation refuses NaN and infinities (pydantic's floats accept them; facts cannot)."""
+        from pydantic_core import core_schema
+
+        return core_schema.no_info_after_validator_function(_finite, handler(source))
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
+        raise ValueError("must be a finite number")
+    if isinstance(value, Decimal) and not value.is_finite():
+        raise ValueError("must be a finite number")
+    return value
+
+
+@dataclass(frozen=True)
+class OmitOutOfRange:
+    """Marks a number field whose value gives no fact when it does not fit 32 bits.
+
+    For values the rules only ever compare for equality with numbers that were encoded (the
+    amounts a receipt contains, matched against a claim's amounts): nothing encodable can equal
+    them, so leaving them out changes no verdict, where refusing them would make the whole check
+    ``unknown``. Unmarked fields are refused ("too large") when a rule reads them.
+    """
 
 
 Money = Annotated[Decimal, Fixed(100, "cents")]
@@ -104,6 +131,7 @@ class ValueType:
     fixed: Fixed | None = None
     # constant name → Python value, for CONST
     constants: tuple[tuple[str, Any], ...] = ()
+    omit_out_of_range: bool = False  # OmitOutOfRange: no fact instead of an error
 
     def describe(self) -> str:
         if self.kind is ValueKind.CONST:
@@ -253,6 +281,15 @@ def _value_type(annotation: Any, metadata: list[Any], path: str) -> ValueType:
             break
         annotation = bare
     metadata = [*metadata, *extra]
+    vt = _plain_value_type(annotation, metadata, path)
+    if any(isinstance(m, OmitOutOfRange) for m in metadata):
+        if vt.kind not in (ValueKind.INT, ValueKind.FIXED, ValueKind.DATE, ValueKind.DATETIME):
+            raise EncodingError(path, "OmitOutOfRange applies to numbers, dates and times only")
+        vt = dataclasses.replace(vt, omit_out_of_range=True)
+    return vt
+
+
+def _plain_value_type(annotation: Any, metadata: list[Any], path: str) -> ValueType:
     fixed = next((m for m in metadata if isinstance(m, Fixed)), None)
     origin = get_origin(annotation)
     if origin is Literal:
