@@ -200,7 +200,10 @@ def _benign(loaded, case, protected, short, keep):
 
 
 def _translated(atoms, fuzzed: dict[str, str], benign: dict[str, str]) -> tuple[str, ...]:
-    swaps = [(str(String(fuzzed[s])), str(String(benign[s]))) for s in fuzzed]
+    # a NUL is held as U+2400 (README "How inputs become facts"): the fuzzed text as the facts hold it
+    swaps = [
+        (str(String(fuzzed[s].replace("\x00", "\u2400"))), str(String(benign[s]))) for s in fuzzed
+    ]
     out = []
     for atom in atoms:
         for bad, good in swaps:

@@ -181,17 +181,23 @@ def test_retail_the_replay_gate_turns_it_into_a_review_not_an_allow(retail):
     assert _VERDICTS[str(result.verdict)] == "review"
 
 
-def test_the_expense_agent_never_pays_it_and_its_pay_gate_refuses_it(tmp_path, monkeypatch):
-    """End to end: the model writes the claim exactly as the request says; before the guard the
-    extract check and the ``pay`` gate both passed and $42,949,672.94 went into the ledger."""
+@pytest.mark.parametrize("workflow", ["workflow.yaml", "model.yaml"])
+def test_the_expense_agent_never_pays_it_and_its_pay_gate_refuses_it(
+    tmp_path, monkeypatch, workflow
+):
+    """End to end, the grounded agent reading the request and its model variant writing the claim
+    exactly as the request says: before the guard the extract check and the ``pay`` gate both
+    passed and $42,949,672.94 went into the ledger."""
+    from nesyflow._imports import load_module
     from nesyflow.engine import start_run
     from nesyflow.engine.checking import check_subject
     from nesyflow.graph import load_workflow
     from nesyflow.llm import scripted_responses
     from nesyflow.store import open_store
 
-    monkeypatch.setenv("NESYFLOW_LEDGER", str(tmp_path / "ledger.jsonl"))
-    flow = load_workflow(ROOT / "agents" / "expense" / "workflow.yaml")
+    monkeypatch.setenv("NESYFLOW_EXTRACT_CHOOSER", "person")
+    flow = load_workflow(ROOT / "agents" / "expense" / workflow)
+    tools = load_module(ROOT / "agents" / "expense" / "tools.py")
     claim = big_claim()
     request = {
         "request": "Two client project invoices, Acme and Acme West, 3/4: $21,474,836.47 each. "
@@ -201,15 +207,19 @@ def test_the_expense_agent_never_pays_it_and_its_pay_gate_refuses_it(tmp_path, m
     }
     store = open_store(f"sqlite:///{tmp_path / 'store.db'}")
     try:
-        with scripted_responses([claim]):  # unknown is not sent back to the model
+        replies = [claim] if workflow == "model.yaml" else []  # unknown is not sent back
+        with scripted_responses(replies, allow_leftover=True):
             result = start_run(flow, request, store=store)
         assert result.status.value == "waiting_review"
         review = store.get_review(result.review_id)
-        assert review.verdict == "unknown"
-        assert any("too large to compute exactly" in r["message"] for r in review.reasons)
+        if workflow == "model.yaml":  # the two items as written: their sum leaves 32 bits
+            assert review.verdict == "unknown"
+            assert any("too large to compute exactly" in r.message for r in review.reasons)
+        else:  # whatever the reader made of it, it waits for a person
+            assert review.verdict != "pass", review.reasons
+        assert tools.read_ledger(store) == []
     finally:
         store.close()
-    assert not (tmp_path / "ledger.jsonl").exists()
 
     # the gate in front of the payment, on the arguments the pay node builds
     from nesyflow._imports import load_module
