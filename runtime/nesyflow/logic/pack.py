@@ -21,7 +21,7 @@ from pydantic import BaseModel
 
 from nesyflow._imports import resolve_object
 from nesyflow.errors import EncodingError, InputError, Location, Problem, ProblemsError
-from nesyflow.logic import _confine, _program, _slice
+from nesyflow.logic import _confine, _program, _slice, bounded, lint
 from nesyflow.logic.lint import clingo_message_problem, lint_statements
 from nesyflow.logic.result import PackIdentity
 from nesyflow.schema import Predicate, vocabulary
@@ -59,6 +59,7 @@ class Pack:
     supports: tuple[_program.SupportRule, ...]
     input_signatures: frozenset[tuple[str, int]]
     stratified: bool
+    optimizing: bool  # has #minimize / weak constraints: the verdict is the optimal answer sets'
     slicer: _slice.Slicer = field(repr=False)
     sources: dict[str, list[str]] = field(repr=False)
     _batch: list[list[ast.AST]] = field(default_factory=list, repr=False)
@@ -89,12 +90,16 @@ _LOADED: dict[tuple[str, str], Pack] = {}
 _LOADED_LOCK = threading.Lock()
 
 
-def load_pack(path: str | Path) -> Pack:
+def load_pack(path: str | Path, *, timeout: float | None = None) -> Pack:
     """Load and validate the pack in folder ``path``; raise :class:`ProblemsError` listing all problems.
 
     A pack already loaded in this process with the same content hash is returned as is (packs are
-    immutable), so workflows, runs and the console can call this freely.
+    immutable), so workflows, runs and the console can call this freely. ``timeout`` bounds the
+    grounding of the pack's static part (default 10 s; it runs in a killable worker process, see
+    :mod:`nesyflow.logic.bounded`): past it, or past 1,000,000 ground rules or the worker's memory
+    limit, loading fails with a ``grounding_limit`` problem.
     """
+    timeout = lint.LOAD_GROUND_TIMEOUT if timeout is None else timeout
     folder = Path(path)
     if (folder / "pack.toml").is_file():
         key = (str(folder.resolve()), _hash_folder(folder))
@@ -102,14 +107,26 @@ def load_pack(path: str | Path) -> Pack:
             cached = _LOADED.get(key)
         if cached is not None:
             return cached
-        pack = _load(folder)
+        pack = _load(folder, timeout)
         with _LOADED_LOCK:
             _LOADED[key] = pack
         return pack
-    return _load(folder)
+    return _load(folder, timeout)
 
 
-def _load(path: Path) -> Pack:
+def _ground_in_worker(files: list[Path], timeout: float, where: Location) -> list[Problem]:
+    """The no-input grounding in a worker that is killed past ``timeout`` (+ a margin)."""
+    answer = bounded.run(
+        lint.ground_files_task,
+        ([str(f) for f in files], lint.LOAD_MAX_GROUND_RULES, timeout),
+        timeout,
+    )
+    if isinstance(answer, bounded.Failure):
+        return [lint.limit_problem(where, answer.reason)]
+    return answer
+
+
+def _load(path: Path, timeout: float) -> Pack:
     folder = Path(path)
     manifest_path = folder / "pack.toml"
     if not folder.is_dir():
@@ -162,6 +179,7 @@ def _load(path: Path) -> Pack:
     statements: list[ast.AST] = []
     sources: dict[str, list[str]] = {}
     parsed_all = True
+    clean: list[Path] = []  # files whose statements are in the program (the worker grounds these)
     for file in files:
         before = len(problems)
         escape = _confine.escape_problem(folder, file, "rule file", Location(str(file)))
@@ -175,10 +193,22 @@ def _load(path: Path) -> Pack:
         if len(problems) == before:  # parsing would follow an #include: only clean files
             statements.extend(_parse(file, problems))
         parsed_all &= len(problems) == before
+        if len(problems) == before:
+            clean.append(file)
 
+    ground = None
+    if bounded.isolation_enabled(None):
+        ground = lambda _statements: _ground_in_worker(clean, timeout, mloc)  # noqa: E731
+    else:
+        ground = lambda statements: lint.ground_problems(statements, timeout=timeout)  # noqa: E731
     problems.extend(
         lint_statements(
-            statements, catalogue, signatures, mloc, complete=parsed_all and bool(files)
+            statements,
+            catalogue,
+            signatures,
+            mloc,
+            complete=parsed_all and bool(files),
+            ground=ground,
         )
     )
 
@@ -209,6 +239,7 @@ def _load(path: Path) -> Pack:
         supports=tuple(supports),
         input_signatures=frozenset(signatures or ()),
         stratified=_program.is_stratified(statements),
+        optimizing=any(s.ast_type == ast.ASTType.Minimize for s in statements),
         slicer=_slice.Slicer(prepared),
         sources=sources,
     )
