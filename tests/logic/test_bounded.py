@@ -191,3 +191,18 @@ def test_instances_of_a_workflows_own_model_class_cross_to_the_worker(toy_pack):
     claim = mod.Claim.model_validate(CLAIM)
     result = check(toy_pack, claim)
     assert result.verdict == Verdict.PASS, result.reason
+
+
+def test_nesyflow_lint_reports_a_static_part_that_never_grounds_within_its_timeout(tmp_path):
+    folder = _pack_folder(tmp_path, STATIC_SILENT)
+    exe = str(ROOT / ".venv" / "bin" / "nesyflow")
+    started = time.perf_counter()
+    done = subprocess.run(
+        [exe, "lint", str(folder), "--timeout", "1"], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 1
+    said = " ".join(done.stdout.split())  # rich wraps lines
+    assert "grounding_limit" in said and "time limit reached" in said
+    assert time.perf_counter() - started < 1 + bounded.MARGIN + 8  # + interpreter start-up
+    bad = subprocess.run([exe, "lint", str(folder), "--timeout", "-1"], capture_output=True)
+    assert bad.returncode == 2
