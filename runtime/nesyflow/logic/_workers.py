@@ -107,6 +107,7 @@ class WorkerPool:
         self.started = 0  # workers started so far (recycling and kills show here)
         self.killed = 0
         self._closed = False
+        self.pid = os.getpid()
 
     def run(self, job: Job, timeout: float, load_timeout: float) -> Any:
         """The job's result, or a :class:`Failure`; never waits longer than the two limits."""
@@ -272,7 +273,8 @@ def shared_pool(max_workers: int, memory_mb: int, recycle_after: int) -> WorkerP
     """The process's pool (created on first use, closed at exit)."""
     global _POOL
     with _POOL_LOCK:
-        if _POOL is None:
+        # a process forked from this one (after the pool existed) must not share its workers' pipes
+        if _POOL is None or _POOL.pid != os.getpid():
             _POOL = WorkerPool(max_workers, memory_mb, recycle_after)
             atexit.register(_POOL.close)
         return _POOL

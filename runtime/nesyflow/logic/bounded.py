@@ -16,6 +16,7 @@ least 2), ``NESYFLOW_CHECK_MEMORY_MB``, ``NESYFLOW_CHECK_RECYCLE``.
 
 from __future__ import annotations
 
+import math
 import os
 import pickle
 from collections.abc import Callable
@@ -30,11 +31,13 @@ __all__ = [
     "MEMORY_MB",
     "RECYCLE_AFTER",
     "Failure",
+    "finite",
     "isolation_enabled",
     "pool",
     "run",
 ]
 
+_LONGEST = 86_400.0
 MARGIN = 0.5  # seconds past the limit before a worker is killed (pipe, pickling, process exit)
 LOAD_TIMEOUT = 30.0  # seconds a worker may take to load a pack it has not loaded yet
 MEMORY_MB = int(os.environ.get("NESYFLOW_CHECK_MEMORY_MB", "1024"))
@@ -77,4 +80,11 @@ def run(
         pack_hash=pack.identity.hash if pack is not None else None,
         cases=cases,
     )
-    return pool().run(job, timeout + MARGIN, LOAD_TIMEOUT)
+    return pool().run(job, finite(timeout) + MARGIN, LOAD_TIMEOUT)
+
+
+def finite(seconds: float) -> float:
+    """A wait the pipe accepts: negative is 0, NaN, infinite and absurd values are a day."""
+    if math.isnan(seconds) or seconds > _LONGEST:
+        return _LONGEST
+    return max(0.0, seconds)

@@ -122,7 +122,7 @@ def check(
     margin) is up, whatever the grounder is doing (:mod:`nesyflow.logic.bounded`);
     ``isolated=False`` checks in this process, bounded only where clingo lets Python act.
     """
-    timeout = DEFAULT_TIMEOUT if timeout is None else timeout
+    timeout = DEFAULT_TIMEOUT if timeout is None else bounded.finite(timeout)
     if not bounded.isolation_enabled(isolated):
         return _check_here(pack, instance, context, timeout, max_ground_rules)
     started = time.perf_counter()
@@ -469,7 +469,7 @@ def check_many(
 
 
 def _chunk_timeout(timeout: float | None, cases: int) -> float:
-    return DEFAULT_TIMEOUT * max(1, cases // 100) if timeout is None else timeout
+    return DEFAULT_TIMEOUT * max(1, cases // 100) if timeout is None else bounded.finite(timeout)
 
 
 def _check_chunk_isolated(
