@@ -232,3 +232,17 @@ def test_odd_time_limits_never_pass_by_accident_nor_raise(toy_pack, timeout):
         assert result.verdict in (Verdict.FAIL, Verdict.UNKNOWN)
         (batch,) = check_many(toy_pack, [wine], timeout=timeout, isolated=isolated)
         assert batch.verdict == result.verdict
+
+
+def test_workers_start_from_any_main_script_even_stdin():
+    """multiprocessing re-runs the parent's main script in a child; from ``python -`` that fails
+    (the first version of the pool made every load_pack from stdin a grounding_limit problem)."""
+    code = (
+        "from nesyflow.logic import check, load_pack\n"
+        f"pack = load_pack({str(FIXTURES / 'packs' / 'toy')!r})\n"
+        f"print(check(pack, {CLAIM!r}).verdict.value)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-"], input=code, capture_output=True, text=True, timeout=120
+    )
+    assert done.stdout.strip() == "pass", done.stderr

@@ -29,8 +29,9 @@ import os
 import pickle
 import resource
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from multiprocessing import spawn
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
@@ -65,12 +66,42 @@ class Failure:
     timed_out: bool = False
 
 
+_LAUNCH = threading.Lock()
+
+
+@contextlib.contextmanager
+def _without_main_module() -> Iterator[None]:
+    """Start a child without re-running the parent's ``__main__`` in it.
+
+    multiprocessing re-imports the parent's main script in every spawned/forkserver child (so
+    that functions defined there unpickle). A worker needs only ``nesyflow``; re-running the main
+    script costs an import of whatever it imports (pytest, streamlit) and fails outright for
+    ``python -`` or ``python -c``. multiprocessing has no option for this, so the preparation data
+    is filtered for the duration of one ``start()``, under a lock.
+    """
+    original = spawn.get_preparation_data
+
+    def prepared(name: str) -> dict[str, Any]:
+        data = original(name)
+        data.pop("init_main_from_path", None)
+        data.pop("init_main_from_name", None)
+        return data
+
+    with _LAUNCH:
+        spawn.get_preparation_data = prepared
+        try:
+            yield
+        finally:
+            spawn.get_preparation_data = original
+
+
 class _Worker:
     def __init__(self, ctx: Any, memory_mb: int) -> None:
         parent, child = ctx.Pipe()
         self.conn: Connection = parent
         self.process = ctx.Process(target=_serve, args=(child, memory_mb), daemon=True)
-        self.process.start()
+        with _without_main_module():
+            self.process.start()
         child.close()
         self.cases = 0
         self.loaded: set[tuple[str | None, str | None]] = {(None, None)}  # what sends no READY
