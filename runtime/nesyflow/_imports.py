@@ -22,6 +22,20 @@ __all__ = ["load_module", "resolve_object"]
 
 _LOCK = threading.RLock()  # re-entrant: a loaded module may load its sibling
 _CACHE: dict[tuple[str, str], ModuleType] = {}
+_PACKAGE = "_nesyflow_ext"
+
+
+def _register_package() -> None:
+    """Make ``_nesyflow_ext`` a package in ``sys.modules`` so instances of classes from loaded
+    files pickle and unpickle by name (``_nesyflow_ext.schema_<hash>.Claim``): a checker worker
+    process that has loaded the same file (same content, same name) resolves them."""
+    if _PACKAGE not in sys.modules:
+        package = ModuleType(_PACKAGE, "Python files nesyflow loaded by path (pack schemas).")
+        package.__path__ = []  # a package with no directory: only loaded files live in it
+        sys.modules[_PACKAGE] = package
+
+
+_register_package()
 
 
 def load_module(path: str | Path) -> ModuleType:
@@ -35,7 +49,10 @@ def load_module(path: str | Path) -> ModuleType:
         module = _CACHE.get(key)
         if module is not None:
             return module
-        name = f"_nesyflow_ext.{file.stem}_{digest}"
+        # the path is in the name too: two copies of one file are two modules, and a name must
+        # keep meaning one module (pickling finds classes by it, in this process and a worker)
+        where = hashlib.sha256(f"{file}\0{digest}".encode()).hexdigest()[:16]
+        name = f"{_PACKAGE}.{file.stem}_{where}"
         spec = importlib.util.spec_from_file_location(name, file)
         if spec is None or spec.loader is None:
             raise InputError(f"{path}: cannot be imported as a module")

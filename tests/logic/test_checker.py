@@ -146,3 +146,31 @@ def test_batch_isolates_a_case_without_answer_set(tmp_path):
     ]
     results = check_many(pack, claims)
     assert [r.verdict for r in results] == [Verdict.FAIL, Verdict.UNKNOWN]
+
+
+def test_optimal_answer_sets_that_disagree_are_unknown_not_an_arbitrary_pass(tmp_path):
+    """Under #minimize clingo reports one optimal model; with two that differ on the verdict
+    the one it happened to find decided (a pass here before)."""
+    choice = "1 { pick(a); pick(b) } 1 :- item(_).\nviolation(no_alcohol, 1) :- pick(a).\n"
+    tie = _pack_with(tmp_path / "tie", choice + "#minimize { 1 : pick(a); 1 : pick(b) }.\n")
+    assert tie.optimizing
+    claim = {"level": "staff", "items": [{"category": "meals", "amount": 1}]}
+    result = check(tie, claim)
+    assert result.verdict == Verdict.UNKNOWN and "several optimal answer sets" in result.reason
+    (batch,) = check_many(tie, [claim])
+    assert batch.verdict == Verdict.UNKNOWN and "several optimal answer sets" in batch.reason
+    # a unique optimum decides
+    best = _pack_with(tmp_path / "best", choice + "#minimize { 1 : pick(a); 2 : pick(b) }.\n")
+    assert check(best, claim).verdict == Verdict.FAIL
+    assert check_many(best, [claim] * 3)[2].verdict == Verdict.FAIL
+
+
+def test_optimal_answer_sets_that_agree_on_the_vocabulary_decide(tmp_path):
+    agree = _pack_with(
+        tmp_path,
+        "1 { side(l); side(r) } 1 :- item(_).\n#minimize { 1, S : side(S) }.\n",
+    )
+    claim = {"level": "staff", "items": [{"category": "meals", "amount": 1}]}
+    assert check(agree, claim).verdict == Verdict.PASS
+    assert check(agree, claim, isolated=False).verdict == Verdict.PASS
+    assert check_many(agree, [claim])[0].verdict == Verdict.PASS

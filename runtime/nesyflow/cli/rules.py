@@ -51,13 +51,17 @@ def check_cmd(
         Path | None, typer.Option(help="JSON context for every case (packs with a context).")
     ] = None,
     format: Annotated[str, typer.Option("--format", "-f", help="text or json")] = "text",
-    timeout: Annotated[float, typer.Option(help="Seconds per check.")] = 2.0,
+    timeout: Annotated[
+        float, typer.Option(help="Seconds per check (a real bound: the check runs in a worker).")
+    ] = 2.0,
 ) -> None:
     """Check cases against a pack. Exit 0 if every case passes, 1 if any does not, 2 on bad input."""
     from nesyflow.logic import check
 
     if format not in ("text", "json"):
         bad_input(f"--format must be text or json, not {format!r}")
+    if not timeout > 0:
+        bad_input(f"--timeout must be a positive number of seconds, not {timeout}")
     loaded = _load(pack)
     ctx = None
     if context is not None:
@@ -191,20 +195,27 @@ def lint_cmd(
         int, typer.Option(help="--deep: at most this many varied inputs per pack.")
     ] = 5000,
     format: Annotated[str, typer.Option("--format", "-f", help="text or json")] = "text",
+    timeout: Annotated[
+        float, typer.Option(help="Seconds the pack's static part may take to ground.")
+    ] = 10.0,
 ) -> None:
     """Validate packs without checking anything: every problem with file:line:col.
 
-    Exit 0 if every pack loads (and, with --deep, the analysis finds nothing), 1 otherwise."""
+    The pack's static part is ground in a worker process that is stopped past ``--timeout`` or
+    its memory limit: a pack that cannot ground is an error, never an "ok" after minutes. Exit 0
+    if every pack loads (and, with --deep, the analysis finds nothing), 1 otherwise."""
     from nesyflow.logic import load_pack
     from nesyflow.logic.deep import analyse_pack
 
     if format not in ("text", "json"):
         bad_input(f"--format must be text or json, not {format!r}")
+    if not timeout > 0:
+        bad_input(f"--timeout must be a positive number of seconds, not {timeout}")
     ok = True
     reports: list[dict] = []
     for path in packs:
         try:
-            pack = load_pack(path)
+            pack = load_pack(path, timeout=timeout)
         except ProblemsError as exc:
             ok = False
             reports.append({"pack": str(path), "problems": [str(p) for p in exc.problems]})

@@ -10,6 +10,11 @@ predicate plus, for each argument, the constant it holds (only argument-less con
 consistent variable bindings; heads of live rules add abstract atoms; repeat to a fixpoint. A rule
 that is not live has a positive literal that no atom can ever match, so dropping it changes no answer
 set. Slices are cached by the abstract input (the set of input predicates and their constants).
+
+A name defined by ``#const`` is not the constant it is spelled as: clingo replaces it by its value
+(``#const watched = meals.`` makes ``flag(watched)`` the atom ``flag(meals)``), so the abstraction
+reads such a name as ``ANY``. Taking it literally dropped live rules (``check`` passed where
+``check_many``, which does not slice, failed).
 """
 
 from __future__ import annotations
@@ -49,10 +54,12 @@ def _const(sym: Symbol) -> str | None:
     return ANY
 
 
-def _value(sym: Symbol) -> str | int | None:
-    """Program side: constants and numbers written in rules are tracked."""
+def _value(sym: Symbol, consts: frozenset[str]) -> str | int | None:
+    """Program side: constants and numbers written in rules are tracked (not ``#const`` names)."""
     if sym.type == SymbolType.Number:
         return sym.number
+    if sym.type == SymbolType.Function and not sym.arguments and sym.name in consts:
+        return ANY
     return _const(sym)
 
 
@@ -64,49 +71,56 @@ def abstract_key(symbols: Iterable[Symbol]) -> frozenset[Pattern]:
     )
 
 
-def _term_pattern(term: ast.AST) -> str | _Var | None:
+def _term_pattern(term: ast.AST, consts: frozenset[str]) -> str | _Var | None:
     kind = term.ast_type
     if kind == ast.ASTType.Variable:
         return _Var(term.name) if term.name != "_" else ANY
     if kind == ast.ASTType.SymbolicTerm:
-        return _value(term.symbol)
+        return _value(term.symbol, consts)
     if kind == ast.ASTType.Function and not term.arguments and term.name:
-        return term.name
+        return ANY if term.name in consts else term.name
     return ANY  # numbers, strings, arithmetic, tuples, nested terms: not tracked
 
 
-def _atom_pattern(term: ast.AST) -> list[Pattern]:
+def _atom_pattern(term: ast.AST, consts: frozenset[str]) -> list[Pattern]:
     """Patterns of an atom's term (a pool gives several)."""
     if term.ast_type == ast.ASTType.Pool:
-        return [p for alt in term.arguments for p in _atom_pattern(alt)]
+        return [p for alt in term.arguments for p in _atom_pattern(alt, consts)]
     sign = ""
     if term.ast_type == ast.ASTType.UnaryOperation:
         sign, term = "-", term.argument
     if term.ast_type == ast.ASTType.Function and term.name:
         if any(a.ast_type == ast.ASTType.Pool for a in term.arguments):
             return [(sign + term.name, tuple(ANY for _ in term.arguments))]
-        return [(sign + term.name, tuple(_term_pattern(a) for a in term.arguments))]
+        return [(sign + term.name, tuple(_term_pattern(a, consts) for a in term.arguments))]
     if term.ast_type == ast.ASTType.SymbolicTerm and term.symbol.type == SymbolType.Function:
         sym = term.symbol
-        return [(sign + sym.name, tuple(_value(a) for a in sym.arguments))]
+        return [(sign + sym.name, tuple(_value(a, consts) for a in sym.arguments))]
     return []
 
 
 class _Heads(ast.Transformer):
-    def __init__(self) -> None:
+    def __init__(self, consts: frozenset[str]) -> None:
         self.patterns: list[Pattern] = []
+        self.consts = consts
 
     def visit_SymbolicAtom(self, node: ast.AST) -> ast.AST:
-        self.patterns.extend(_atom_pattern(node.symbol))
+        self.patterns.extend(_atom_pattern(node.symbol, self.consts))
         return node
+
+
+def _defined_constants(statements: Sequence[ast.AST]) -> frozenset[str]:
+    """Names given a value by ``#const`` (anywhere in the program: clingo applies them everywhere)."""
+    return frozenset(s.name for s in statements if s.ast_type == ast.ASTType.Definition)
 
 
 def _compile(statements: Sequence[ast.AST]) -> tuple[list[_Rule], set[Pattern]]:
     rules: list[_Rule] = []
     facts: set[Pattern] = set()
+    consts = _defined_constants(statements)
     for index, stmt in enumerate(statements):
         if stmt.ast_type == ast.ASTType.External:
-            collector = _Heads()
+            collector = _Heads(consts)
             collector(stmt.atom)
             rules.append(_Rule(index, (), tuple(_ground(p) for p in collector.patterns)))
             continue
@@ -114,7 +128,7 @@ def _compile(statements: Sequence[ast.AST]) -> tuple[list[_Rule], set[Pattern]]:
             continue
         fact = _program.fact_term(stmt)
         if fact is not None:  # tables: one pattern, no walk over the rule
-            facts.update(_ground(p) for p in _atom_pattern(fact))
+            facts.update(_ground(p) for p in _atom_pattern(fact, consts))
             continue
         body: list[Pattern] = []
         for lit in stmt.body:
@@ -123,10 +137,10 @@ def _compile(statements: Sequence[ast.AST]) -> tuple[list[_Rule], set[Pattern]]:
                 and lit.sign == ast.Sign.NoSign
                 and lit.atom.ast_type == ast.ASTType.SymbolicAtom
             ):
-                pats = _atom_pattern(lit.atom.symbol)
+                pats = _atom_pattern(lit.atom.symbol, consts)
                 if len(pats) == 1:
                     body.append(pats[0])
-        collector = _Heads()
+        collector = _Heads(consts)
         collector(stmt.head)
         rules.append(_Rule(index, tuple(body), tuple(collector.patterns)))
         if not body:

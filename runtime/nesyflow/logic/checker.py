@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import math
 import time
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +25,8 @@ from clingo import Function, Number, Symbol, SymbolType, ast
 from pydantic import BaseModel, ValidationError
 
 from nesyflow.errors import EncodingError
-from nesyflow.logic import _arith, _program
+from nesyflow.logic import _arith, _program, bounded
+from nesyflow.logic._guard import Guard, Limit
 from nesyflow.logic._slice import abstract_key
 from nesyflow.logic.pack import Pack
 from nesyflow.logic.result import (
@@ -45,43 +48,22 @@ _SHOWN = (("violation", 2), ("review", 2), ("deny", 2), ("missing", 1), ("derive
 _SHOWN += ((_program.FIRED, 2), (_arith.SUM, _arith.SUM_ARITY))
 
 
-def _shows(extra_arity: int) -> list[ast.AST]:
+@functools.cache
+def _shows(extra_arity: int, optimizing: bool = False) -> tuple[ast.AST, ...]:
+    """``#show`` of the vocabulary (and, for packs that optimize, ``#project`` on it without the
+    explanation atoms: optimal models that differ only in why are the same answer)."""
     loc = ast.Location(ast.Position("<nesyflow>", 1, 1), ast.Position("<nesyflow>", 1, 1))
-    return [ast.ShowSignature(loc, name, arity + extra_arity, 1) for name, arity in _SHOWN]
+    out = [ast.ShowSignature(loc, name, arity + extra_arity, 1) for name, arity in _SHOWN]
+    if optimizing:
+        out += [
+            ast.ProjectSignature(loc, name, arity + extra_arity, 1)
+            for name, arity in _SHOWN
+            if name != _program.FIRED
+        ]
+    return tuple(out)
 
 
-_SHOW = _shows(0)
-_SHOW_BATCH = _shows(1)
 _BATCH_CHUNK = 1000
-
-
-class _Limit(Exception):
-    """Raised from the grounding observer to stop a grounding that grew too big or too slow."""
-
-
-class _Guard:
-    """A clingo observer that counts ground rules and stops grounding past a size or time budget."""
-
-    __slots__ = ("count", "deadline", "limit", "reason")
-
-    def __init__(self, limit: int, deadline: float) -> None:
-        self.count = 0
-        self.limit = limit
-        self.deadline = deadline
-        self.reason = ""
-
-    def rule(self, choice: bool, head: Sequence[int], body: Sequence[int]) -> None:
-        self.count += 1
-        if self.count & 1023 == 0:
-            if self.count > self.limit:
-                self.reason = f"grounding exceeded {self.limit} rules"
-                raise _Limit(self.reason)
-            if time.perf_counter() > self.deadline:
-                self.reason = "time limit reached while grounding"
-                raise _Limit(self.reason)
-
-    def weight_rule(self, choice: bool, head: Sequence[int], lower: int, body: Any) -> None:
-        self.rule(choice, head, ())
 
 
 def _coerce(model: type[BaseModel], value: Any) -> BaseModel:
@@ -133,10 +115,53 @@ def check(
     *,
     timeout: float | None = None,
     max_ground_rules: int = DEFAULT_MAX_GROUND_RULES,
+    isolated: bool | None = None,
 ) -> CheckResult:
-    """Check one instance (a model of the pack's input schema, or data that validates as one)."""
+    """Check one instance (a model of the pack's input schema, or data that validates as one).
+
+    By default the check runs in a worker process that is killed when ``timeout`` (+ a small
+    margin) is up, whatever the grounder is doing (:mod:`nesyflow.logic.bounded`);
+    ``isolated=False`` checks in this process, bounded only where clingo lets Python act.
+    """
+    timeout = DEFAULT_TIMEOUT if timeout is None else bounded.finite(timeout)
+    if not bounded.isolation_enabled(isolated):
+        return _check_here(pack, instance, context, timeout, max_ground_rules)
     started = time.perf_counter()
-    timeout = DEFAULT_TIMEOUT if timeout is None else timeout
+    args = (_sendable(pack, instance, False), _sendable(pack, context, True))
+    answer = bounded.run(_task_check, (*args, timeout, max_ground_rules), timeout, pack=pack)
+    if isinstance(answer, bounded.Failure):
+        return _unknown(pack, answer.reason, started, _hash_or_empty(pack, instance, context))
+    return answer
+
+
+def _task_check(
+    pack: Pack, instance: Any, context: Any, timeout: float, max_rules: int
+) -> CheckResult:
+    """A worker's side of :func:`check`."""
+    return _check_here(pack, instance, context, timeout, max_rules)
+
+
+def _sendable(pack: Pack, value: Any, is_context: bool) -> Any:
+    """``value`` as the worker can unpickle it: the pack's own models travel as they are (the
+    worker loads the pack's schema module first); any other model as its data, which the worker
+    validates as :func:`_coerce` would here."""
+    model = pack.context_model if is_context else pack.input_model
+    if isinstance(value, BaseModel) and (model is None or not isinstance(value, model)):
+        return value.model_dump()
+    return value
+
+
+def _hash_or_empty(pack: Pack, instance: Any, context: Any) -> str:
+    try:
+        return _facts_hash(pack, _roots(pack, instance, context))
+    except (EncodingError, ValidationError):
+        return ""
+
+
+def _check_here(
+    pack: Pack, instance: Any, context: Any, timeout: float, max_ground_rules: int
+) -> CheckResult:
+    started = time.perf_counter()
     try:
         roots = _roots(pack, instance, context)
         facts = to_facts(*roots, read=pack.read_signatures)
@@ -146,11 +171,12 @@ def check(
     facts_hash = _facts_hash(pack, roots)
 
     outcome = _solve(
-        [*pack.slicer.live(abstract_key(facts.symbols)), *_SHOW],
+        [*pack.slicer.live(abstract_key(facts.symbols)), *_shows(0, pack.optimizing)],
         facts.symbols,
         started + timeout,
         max_ground_rules,
         pack.stratified,
+        pack.optimizing,
         pack.arith,
     )
     if isinstance(outcome, str):
@@ -171,12 +197,21 @@ def _solve(
     deadline: float,
     max_rules: int,
     stratified: bool = False,
+    optimizing: bool = False,
     context: Any = None,
 ) -> tuple[list[Symbol], float, float] | str:
-    """Ground and solve; the shown symbols of the single answer set, or the reason there is none."""
+    """Ground and solve; the shown symbols of the single answer set, or the reason there is none.
+
+    Under ``#minimize`` (or weak constraints) the answer is the optimal answer sets' vocabulary,
+    and only when every optimal answer set has the same: clingo enumerates optimal models projected
+    on the vocabulary (``#project``), so a second one means two optimal answers that disagree.
+    """
     messages: list[str] = []
-    ctl = clingo.Control(["--warn=none", "--models=2"], logger=lambda _c, m: messages.append(m))
-    guard = _Guard(max_rules, deadline)
+    options = ["--warn=none", "--models=2"]
+    if optimizing:
+        options = ["--warn=none", "--models=0", "--opt-mode=optN", "--project=project"]
+    ctl = clingo.Control(options, logger=lambda _c, m: messages.append(m))
+    guard = Guard(max_rules, deadline)
     ctl.register_observer(guard)
     t0 = time.perf_counter()
     try:
@@ -187,7 +222,7 @@ def _solve(
             for sym in facts:
                 backend.add_rule([backend.add_atom(sym)])
         ctl.ground([("base", [])], context=context)  # context: exact arithmetic (_arith)
-    except _Limit:
+    except Limit:
         return guard.reason
     except _arith.TooLarge as exc:
         return exc.reason
@@ -201,8 +236,14 @@ def _solve(
     remaining = deadline - t1
     if remaining <= 0:
         return "time limit reached while grounding"
-    on_model = lambda m: models.append(m.symbols(shown=True))  # noqa: E731
-    if stratified:  # grounding already decided every atom: no search, no watchdog needed
+
+    def on_model(model: clingo.Model) -> bool:
+        if optimizing and not model.optimality_proven:
+            return True  # an improving model on the way to the optimum
+        models.append(model.symbols(shown=True))
+        return len(models) < 2
+
+    if stratified and not optimizing:  # grounding already decided every atom: no search
         result = ctl.solve(on_model=on_model)
     else:
         with ctl.solve(on_model=on_model, async_=True) as handle:
@@ -214,6 +255,11 @@ def _solve(
     if result.unsatisfiable or not models:
         return "the rules have no answer set for this input (an integrity constraint rejected it)"
     if len(models) > 1:
+        if optimizing:
+            return (
+                "the rules have several optimal answer sets that disagree on the verdict "
+                "vocabulary; a pack must decide one verdict"
+            )
         return "the rules have more than one answer set; a pack must decide one verdict"
     return models[0], t1 - t0, t2 - t1
 
@@ -399,21 +445,80 @@ def check_many(
     *,
     timeout: float | None = None,
     max_ground_rules: int = DEFAULT_MAX_GROUND_RULES,
+    isolated: bool | None = None,
+    workers: int = 1,
 ) -> list[CheckResult]:
     """Check many instances, grounding and solving them together in chunks (facts tagged by case).
 
     Results are the same as calling :func:`check` on each (a test proves it). A chunk that cannot
     be solved together (a case with no answer set would make the whole chunk unsatisfiable) is
-    checked case by case, so one bad case never decides another's verdict.
+    checked case by case, so one bad case never decides another's verdict. ``timeout`` bounds each
+    chunk (default: 2 s per 100 cases). Chunks run in worker processes (see :func:`check`),
+    ``workers`` of them at once.
     """
-    results: list[CheckResult] = []
-    for start in range(0, len(instances), _BATCH_CHUNK):
-        chunk = instances[start : start + _BATCH_CHUNK]
-        ctx = (
-            contexts[start : start + _BATCH_CHUNK] if contexts is not None else [None] * len(chunk)
+    contexts = list(contexts) if contexts is not None else [None] * len(instances)
+    if len(contexts) != len(instances):
+        raise ValueError(f"{len(instances)} instances but {len(contexts)} contexts")
+    if not bounded.isolation_enabled(isolated):
+        results: list[CheckResult] = []
+        for start in range(0, len(instances), _BATCH_CHUNK):
+            chunk = instances[start : start + _BATCH_CHUNK]
+            ctx = contexts[start : start + _BATCH_CHUNK]
+            results.extend(_check_chunk(pack, chunk, ctx, timeout, max_ground_rules, True) or [])
+        return results
+    size = max(1, min(_BATCH_CHUNK, math.ceil(len(instances) / max(1, workers))))
+    spans = [(i, min(i + size, len(instances))) for i in range(0, len(instances), size)]
+
+    def run(span: tuple[int, int]) -> list[CheckResult]:
+        lo, hi = span
+        return _check_chunk_isolated(
+            pack, instances[lo:hi], contexts[lo:hi], timeout, max_ground_rules
         )
-        results.extend(_check_chunk(pack, chunk, ctx, timeout, max_ground_rules))
-    return results
+
+    if workers <= 1 or len(spans) <= 1:
+        return [r for span in spans for r in run(span)]
+    with ThreadPoolExecutor(max_workers=workers) as executor:
+        return [r for chunk in executor.map(run, spans) for r in chunk]
+
+
+def _chunk_timeout(timeout: float | None, cases: int) -> float:
+    return DEFAULT_TIMEOUT * max(1, cases // 100) if timeout is None else bounded.finite(timeout)
+
+
+def _check_chunk_isolated(
+    pack: Pack,
+    instances: Sequence[Any],
+    contexts: Sequence[Any],
+    timeout: float | None,
+    max_rules: int,
+) -> list[CheckResult]:
+    started = time.perf_counter()
+    limit = _chunk_timeout(timeout, len(instances))
+    sent = (
+        [_sendable(pack, i, False) for i in instances],
+        [_sendable(pack, c, True) for c in contexts],
+    )
+    answer = bounded.run(
+        _task_chunk, (*sent, limit, max_rules), limit, pack=pack, cases=len(instances)
+    )
+    if isinstance(answer, bounded.Failure):
+        return [
+            _unknown(pack, answer.reason, started, _hash_or_empty(pack, i, c))
+            for i, c in zip(instances, contexts, strict=True)
+        ]
+    if answer is None:  # not solvable together: each case on its own, each with its own bound
+        return [
+            check(pack, i, c, timeout=timeout, max_ground_rules=max_rules)
+            for i, c in zip(instances, contexts, strict=True)
+        ]
+    return answer
+
+
+def _task_chunk(
+    pack: Pack, instances: Sequence[Any], contexts: Sequence[Any], timeout: float, max_rules: int
+) -> list[CheckResult] | None:
+    """A worker's side of one chunk; None asks the parent to check the cases one by one."""
+    return _check_chunk(pack, instances, contexts, timeout, max_rules, False)
 
 
 def _check_chunk(
@@ -422,9 +527,10 @@ def _check_chunk(
     contexts: Sequence[Any],
     timeout: float | None,
     max_rules: int,
-) -> list[CheckResult]:
+    one_by_one_here: bool,
+) -> list[CheckResult] | None:
     started = time.perf_counter()
-    timeout = DEFAULT_TIMEOUT * max(1, len(instances) // 100) if timeout is None else timeout
+    chunk_limit = _chunk_timeout(timeout, len(instances))
     encoded: dict[int, tuple[FactSet, str]] = {}
     early: dict[int, CheckResult] = {}
     tagged: list[Symbol] = []
@@ -440,18 +546,22 @@ def _check_chunk(
         tagged.append(Function(_program.CASE, [tag]))
         tagged.extend(facts.symbols)
     outcome = _solve(
-        [*pack.batch_statements(), *_SHOW_BATCH],
+        [*pack.batch_statements(), *_shows(1, pack.optimizing)],
         tagged,
-        started + timeout,
+        started + chunk_limit,
         max_rules,
         pack.stratified,
+        pack.optimizing,
         pack.arith,
     )
     if isinstance(outcome, str):
         # one case's answer must not decide the others': no answer set, or arithmetic too large
         if outcome.startswith(("the rules have", _arith.TOO_LARGE)):
+            if not one_by_one_here:
+                return None
+            one = DEFAULT_TIMEOUT if timeout is None else timeout
             return [
-                early.get(i) or check(pack, instances[i], contexts[i], timeout=timeout)
+                early.get(i) or _check_here(pack, instances[i], contexts[i], one, max_rules)
                 for i in range(len(instances))
             ]
         return [early.get(i) or _unknown(pack, outcome, started) for i in range(len(instances))]

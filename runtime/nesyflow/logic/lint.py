@@ -8,16 +8,32 @@ than ``base`` (a check grounds only ``base``, so rules elsewhere would silently 
 
 from __future__ import annotations
 
+import contextlib
 import difflib
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 
 import clingo
 from clingo import ast
 
 from nesyflow.errors import Location, Problem
-from nesyflow.logic import _program
+from nesyflow.logic import _confine, _program
+from nesyflow.logic._guard import Guard, Limit
 
-__all__ = ["clingo_message_problem", "lint_statements"]
+__all__ = [
+    "LOAD_MAX_GROUND_RULES",
+    "clingo_message_problem",
+    "ground_files_task",
+    "ground_problems",
+    "lint_statements",
+]
+
+# Bounds of the no-input grounding: a pack whose static part explodes is a problem, not a hang.
+LOAD_MAX_GROUND_RULES = 1_000_000
+LOAD_GROUND_TIMEOUT = 10.0
+
+GroundFn = Callable[[Sequence[ast.AST]], list[Problem]]
 
 
 def _loc(node: ast.AST) -> Location:
@@ -32,10 +48,13 @@ def lint_statements(
     manifest: Location,
     *,
     complete: bool = True,
+    ground: GroundFn | None = None,
 ) -> list[Problem]:
     """Every problem in the parsed program. ``complete`` is False when some file did not parse, and
     ``input_signatures`` None when the schema did not load: checks that need the whole program or
-    the input vocabulary are then skipped rather than reporting noise."""
+    the input vocabulary are then skipped rather than reporting noise. ``ground`` grounds the
+    program with no input (default: here, bounded by :func:`ground_problems`' observer only; the
+    pack loader passes one that runs in a killable worker)."""
     problems: list[Problem] = []
     info = _program.analyse(statements)
 
@@ -101,22 +120,54 @@ def lint_statements(
         if sig[0].startswith("_nf"):
             problems.append(Problem(_loc(nodes[0]), "reserved", "names starting _nf are reserved"))
 
-    problems.extend(_ground_problems(statements))
+    problems.extend((ground or ground_problems)(statements))
     return problems
 
 
-def _ground_problems(statements: Sequence[ast.AST]) -> list[Problem]:
-    """Ground the pack with no input to surface unsafe variables and other grounding errors."""
+def ground_files_task(
+    _pack: object, files: Sequence[str], max_rules: int, timeout: float
+) -> list[Problem]:
+    """A checker worker's side of the no-input grounding: parse ``files`` and ground them.
+
+    The loader sends only files it found clean; they are scanned again here, so a file changed in
+    between cannot slip an ``#include`` or ``#script`` past it."""
+    statements: list[ast.AST] = []
+    for file in files:
+        text = Path(file).read_text(encoding="utf-8")
+        refused = _confine.directive_problems(Path(file), text)
+        if refused:
+            return refused
+        with contextlib.suppress(RuntimeError):  # the loader reported syntax errors already
+            ast.parse_files([file], statements.append, logger=lambda _c, _m: None)
+    return ground_problems(statements, max_rules, timeout)
+
+
+def ground_problems(
+    statements: Sequence[ast.AST],
+    max_rules: int = LOAD_MAX_GROUND_RULES,
+    timeout: float = LOAD_GROUND_TIMEOUT,
+) -> list[Problem]:
+    """Ground the pack with no input to surface unsafe variables and other grounding errors, and a
+    static part too big to ground (``grounding_limit``)."""
     messages: list[str] = []
     ctl = clingo.Control(["--warn=none"], logger=lambda _c, m: messages.append(m))
+    guard = Guard(max_rules, time.perf_counter() + timeout)
+    ctl.register_observer(guard)
+    where = Location(statements[0].location.begin.filename) if statements else Location("")
     try:
         with ast.ProgramBuilder(ctl) as builder:
             for stmt in statements:
                 builder.add(stmt)
         ctl.ground([("base", [])])
+    except Limit:
+        return [limit_problem(where, f"{guard.reason} (limit {timeout:g} s, {max_rules} rules)")]
+    except MemoryError:
+        return [limit_problem(where, "memory ran out")]
     except RuntimeError as exc:
+        if guard.reason:
+            return [limit_problem(where, guard.reason)]
         if not messages:
-            messages.append(f"{exc}")
+            messages.append(f"{where.file}:0:0: error: {exc}")
     problems = []
     for message in messages:
         lines = message.strip().split("\n")
@@ -135,9 +186,19 @@ def _ground_problems(statements: Sequence[ast.AST]) -> list[Problem]:
                             f"literal of: {rule}",
                         )
                     )
-        elif ": error: " in head:
+        elif ": error: " in head or "bad_alloc" in head:
             problems.append(clingo_message_problem(head, "grounding"))
     return problems
+
+
+def limit_problem(where: Location, why: str) -> Problem:
+    """The static part of the pack (what grounds with no input) went past a bound."""
+    return Problem(
+        where,
+        "grounding_limit",
+        f"grounding the pack with no input did not finish: {why}; a pack's tables and rules "
+        "must ground in bounded time and memory before any check can",
+    )
 
 
 def _did_you_mean(word: str, choices: object) -> str:

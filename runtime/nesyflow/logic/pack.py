@@ -23,7 +23,7 @@ from pydantic import BaseModel
 
 from nesyflow._imports import resolve_object
 from nesyflow.errors import EncodingError, InputError, Location, Problem, ProblemsError
-from nesyflow.logic import _arith, _program, _slice
+from nesyflow.logic import _arith, _confine, _program, _slice, bounded, lint
 from nesyflow.logic.lint import clingo_message_problem, lint_statements
 from nesyflow.logic.result import PackIdentity
 from nesyflow.schema import Predicate, vocabulary
@@ -33,8 +33,6 @@ __all__ = ["CatalogueEntry", "Pack", "load_pack"]
 SEVERITIES = ("low", "medium", "high", "critical")
 DERIVED_TYPES = ("int", "str", "const", "bool", "date", "money", "any")
 _MANIFEST_KEYS = {"name", "version", "description", "schema", "derived", "rules", "options"}
-# Files that decide verdicts; tests and docs do not, so editing them keeps the identity.
-_HASHED_SUFFIXES = {".lp", ".toml", ".py", ".json", ".csv", ".txt", ".yaml", ".yml"}
 
 
 @dataclass(frozen=True)
@@ -63,6 +61,7 @@ class Pack:
     supports: tuple[_program.SupportRule, ...]
     input_signatures: frozenset[tuple[str, int]]
     stratified: bool
+    optimizing: bool  # has #minimize / weak constraints: the verdict is the optimal answer sets'
     slicer: _slice.Slicer = field(repr=False)
     sources: dict[str, list[str]] = field(repr=False)
     # exact arithmetic: the context of every ground call (its site table names file:line)
@@ -97,12 +96,16 @@ _LOADED: dict[tuple[str, str], Pack] = {}
 _LOADED_LOCK = threading.Lock()
 
 
-def load_pack(path: str | Path) -> Pack:
+def load_pack(path: str | Path, *, timeout: float | None = None) -> Pack:
     """Load and validate the pack in folder ``path``; raise :class:`ProblemsError` listing all problems.
 
     A pack already loaded in this process with the same content hash is returned as is (packs are
-    immutable), so workflows, runs and the console can call this freely.
+    immutable), so workflows, runs and the console can call this freely. ``timeout`` bounds the
+    grounding of the pack's static part (default 10 s; it runs in a killable worker process, see
+    :mod:`nesyflow.logic.bounded`): past it, or past 1,000,000 ground rules or the worker's memory
+    limit, loading fails with a ``grounding_limit`` problem.
     """
+    timeout = lint.LOAD_GROUND_TIMEOUT if timeout is None else timeout
     folder = Path(path)
     if (folder / "pack.toml").is_file():
         key = (str(folder.resolve()), _hash_folder(folder))
@@ -110,14 +113,26 @@ def load_pack(path: str | Path) -> Pack:
             cached = _LOADED.get(key)
         if cached is not None:
             return cached
-        pack = _load(folder)
+        pack = _load(folder, timeout)
         with _LOADED_LOCK:
             _LOADED[key] = pack
         return pack
-    return _load(folder)
+    return _load(folder, timeout)
 
 
-def _load(path: Path) -> Pack:
+def _ground_in_worker(files: list[Path], timeout: float, where: Location) -> list[Problem]:
+    """The no-input grounding in a worker that is killed past ``timeout`` (+ a margin)."""
+    answer = bounded.run(
+        lint.ground_files_task,
+        ([str(f) for f in files], lint.LOAD_MAX_GROUND_RULES, timeout),
+        timeout,
+    )
+    if isinstance(answer, bounded.Failure):
+        return [lint.limit_problem(where, answer.reason)]
+    return answer
+
+
+def _load(path: Path, timeout: float) -> Pack:
     folder = Path(path)
     manifest_path = folder / "pack.toml"
     if not folder.is_dir():
@@ -165,22 +180,43 @@ def _load(path: Path) -> Pack:
         except EncodingError as exc:
             problems.append(Problem(mloc, "schema", str(exc)))
 
-    files = sorted(folder.glob("*.lp"))
+    # hidden files are not in the identity hash (and editors leave .#x.lp lock links)
+    files = sorted(f for f in folder.glob("*.lp") if not f.name.startswith("."))
     if not files:
         problems.append(Problem(mloc, "no_rules", "the pack has no .lp files"))
     statements: list[ast.AST] = []
     sources: dict[str, list[str]] = {}
     parsed_all = True
+    clean: list[Path] = []  # files whose statements are in the program (the worker grounds these)
     for file in files:
+        before = len(problems)
+        escape = _confine.escape_problem(folder, file, "rule file", Location(str(file)))
+        if escape is not None:  # never read it: its content is not the pack's
+            problems.append(escape)
+            parsed_all = False
+            continue
         text = file.read_text(encoding="utf-8")
         sources[str(file)] = text.splitlines()
-        before = len(problems)
-        statements.extend(_parse(file, problems))
+        problems.extend(_confine.directive_problems(file, text))
+        if len(problems) == before:  # parsing would follow an #include: only clean files
+            statements.extend(_parse(file, problems))
         parsed_all &= len(problems) == before
+        if len(problems) == before:
+            clean.append(file)
 
+    ground = None
+    if bounded.isolation_enabled(None):
+        ground = lambda _statements: _ground_in_worker(clean, timeout, mloc)  # noqa: E731
+    else:
+        ground = lambda statements: lint.ground_problems(statements, timeout=timeout)  # noqa: E731
     problems.extend(
         lint_statements(
-            statements, catalogue, signatures, mloc, complete=parsed_all and bool(files)
+            statements,
+            catalogue,
+            signatures,
+            mloc,
+            complete=parsed_all and bool(files),
+            ground=ground,
         )
     )
 
@@ -225,6 +261,7 @@ def _load(path: Path) -> Pack:
         supports=tuple(supports),
         input_signatures=frozenset(signatures or ()),
         stratified=_program.is_stratified(statements),
+        optimizing=any(s.ast_type == ast.ASTType.Minimize for s in statements),
         slicer=_slice.Slicer(prepared),
         sources=sources,
         arith=guarded.guard,
@@ -309,6 +346,10 @@ def _model(
         problems.append(Problem(loc, "manifest", f"{what} must be a string 'module:Class'"))
         return None
     if ref.endswith(".json") and ":" not in ref:
+        escape = _schema_escape(folder, folder / ref, what, loc)
+        if escape is not None:
+            problems.append(escape)
+            return None
         try:
             from nesyflow.schema.jsonschema import model_from_json_schema
 
@@ -316,6 +357,12 @@ def _model(
         except (InputError, EncodingError) as exc:
             problems.append(Problem(loc, "schema", f"{what}: {exc}"))
             return None
+    module_ref = ref.rpartition(":")[0]
+    file = folder / (module_ref if module_ref.endswith(".py") else module_ref + ".py")
+    escape = _schema_escape(folder, file, what, loc) if ":" in ref else None
+    if escape is not None:
+        problems.append(escape)
+        return None
     try:
         model = resolve_object(ref, folder)
     except InputError as exc:
@@ -325,6 +372,14 @@ def _model(
         problems.append(Problem(loc, "schema", f"{what}: {ref} is not a pydantic model class"))
         return None
     return model
+
+
+def _schema_escape(folder: Path, file: Path, what: str, loc: Location) -> Problem | None:
+    """The schema decides how input becomes facts, so it must be a hashed file of the pack (an
+    importable module elsewhere, a ``..`` path or a symlink out would change verdicts unseen)."""
+    if not file.is_file():
+        return Problem(loc, "schema", f"{what}: no file {file} in the pack folder")
+    return _confine.escape_problem(folder, file, what, loc)
 
 
 def _catalogue(rules: Any, loc: Location, problems: list[Problem]) -> dict[str, CatalogueEntry]:
@@ -360,20 +415,28 @@ def _parse(file: Path, problems: list[Problem]) -> list[ast.AST]:
         ast.parse_files([str(file)], statements.append, logger=lambda _c, m: messages.append(m))
     for message in messages:
         problems.append(clingo_message_problem(message, "syntax"))
+    for stmt in statements:  # the scan before parsing is the gate; this is the proof
+        where = stmt.location.begin
+        if stmt.ast_type == ast.ASTType.Script or where.filename != str(file):
+            problems.append(
+                Problem(
+                    Location(where.filename, where.line, where.column),
+                    "outside_pack",
+                    f"{file}: a statement came from {where.filename} or a script; "
+                    "a pack is the rules in its own .lp files",
+                )
+            )
+            return []
     return statements if not messages else []
 
 
 def _hash_folder(folder: Path) -> str:
+    """SHA-256 over every file :func:`_confine.covered` names; loading refuses to read any other."""
     digest = hashlib.sha256()
     for file in sorted(folder.rglob("*")):
-        rel = file.relative_to(folder)
-        if (
-            not file.is_file()
-            or file.suffix not in _HASHED_SUFFIXES
-            or rel.parts[0] == "tests"
-            or any(p.startswith(".") or p == "__pycache__" for p in rel.parts)
-        ):
+        if not _confine.covered(folder, file):
             continue
+        rel = file.relative_to(folder)
         digest.update(rel.as_posix().encode())
         digest.update(b"\0")
         digest.update(file.read_bytes())
