@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 from nesyflow.cli.app import _register_all, app
 
 ROOT = Path(__file__).resolve().parents[2]
-FLOWS = [str(ROOT / "agents" / a / "workflow.yaml") for a in ("expense", "airline_baggage")]
+FLOWS = [str(ROOT / "agents" / a / "model.yaml") for a in ("expense", "airline_baggage")]
 
 
 def _invoke(args, monkeypatch, **env):
@@ -34,8 +34,8 @@ def test_each_llm_node_with_model_mode_base_and_key_source(monkeypatch):
     assert result.exit_code == 0, result.output
     rows = json.loads(result.output)
     assert [(r["workflow"], r["node"]) for r in rows] == [
-        ("expense", "extract"),
-        ("airline_baggage", "extract"),
+        ("expense_model", "extract"),
+        ("airline_baggage_model", "extract"),
     ]
     assert all(r["model"] == "openai/smollm2" and r["provider"] == "openai" for r in rows)
     assert rows[0]["mode"] == "json (provider table: openai-compatible)"

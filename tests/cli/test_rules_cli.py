@@ -130,3 +130,18 @@ def test_check_does_not_import_heavy_libraries():
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "[]"
+
+
+def test_coverage_is_the_same_whether_the_pack_is_named_relative_or_absolute():
+    """`make test` names the packs relative to the repository (`rules/*`): a rule's file in an
+    explanation must still be the pack's own file, or no body would ever count as covered."""
+    relative = nesyflow("test", "rules/expense", "--fail-under", "100", "--format", "json")
+    absolute = nesyflow(
+        "test", str(ROOT / "rules" / "expense"), "--fail-under", "100", "--format", "json"
+    )
+    assert relative.returncode == absolute.returncode == 0, relative.stdout + relative.stderr
+    assert (
+        json.loads(relative.stdout)[0]["coverage"]
+        == json.loads(absolute.stdout)[0]["coverage"]
+        == 100.0
+    )

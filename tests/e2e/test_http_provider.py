@@ -191,7 +191,7 @@ def test_the_key_never_reaches_the_store_the_cli_or_the_console(runs, http_env):
         failed = start_run(flow, sample, store=store)
     assert fake.received[0].headers["Authorization"] == f"Bearer {KEY}"
     review = store.get_review(failed.review_id)
-    assert review.kind == "provider" and "***" in review.reasons[0]["message"]
+    assert review.kind == "provider" and "***" in review.reasons[0].message
     ran = [http_id for _, http_id in runs.ids.values()]
     reviews = [r.id for r in store.reviews_for_run(ran[0])] + [failed.review_id]
     store.close()

@@ -18,6 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "llm"))
 
 from fault_server import FaultServer, Reply, completion
 
+from nesyflow._imports import load_module
 from nesyflow.cli.demo import load_samples
 from nesyflow.engine import start_run
 from nesyflow.graph import load_workflow
@@ -45,14 +46,16 @@ def env(tmp_path, monkeypatch):
     monkeypatch.setenv("NESYFLOW_RETRY_SCALE", "0.01")
     monkeypatch.setenv("NESYFLOW_LLM_TIMEOUT", "0.5")
     monkeypatch.setenv("NESYFLOW_LLM_ATTEMPTS", "3")
-    monkeypatch.setenv("NESYFLOW_LEDGER", str(tmp_path / "ledger.jsonl"))
     monkeypatch.delenv("NESYFLOW_MODEL_MODE", raising=False)
     return monkeypatch
 
 
-def paid(tmp_path) -> list[str]:
-    file = tmp_path / "ledger.jsonl"
-    return file.read_text().splitlines() if file.exists() else []
+TOOLS = load_module(AGENT / "tools.py")
+
+
+def paid(store) -> list[dict]:
+    """The payments kept in the store (the expense agent's ledger is the store's)."""
+    return [entry.model_dump(mode="json") for entry in TOOLS.read_ledger(store)]
 
 
 FAULTS = {
@@ -77,11 +80,11 @@ def test_each_fault_ends_in_a_review_with_the_reason_never_a_pass(name, flow, en
     assert result.status is RunStatus.WAITING_REVIEW, result.error
     review = store.get_review(result.review_id)
     assert review.kind == "provider" and review.verdict == "unknown" and review.output is None
-    reason = review.reasons[0]["message"]
+    reason = review.reasons[0].message
     assert reason.startswith("the model provider failed: openai/smollm2: "), reason
     extract = [s for s in store.steps(result.run_id) if s.node == "extract"]
     assert len(extract) == 1 and extract[0].error == reason and extract[0].verdict == "unknown"
-    assert paid(tmp_path) == [] and "pay" not in {s.node for s in store.steps(result.run_id)}
+    assert paid(store) == [] and "pay" not in {s.node for s in store.steps(result.run_id)}
     assert 1 <= len(server.received) <= 3  # bounded: one model step, at most 3 HTTP attempts
 
 
@@ -94,8 +97,8 @@ def test_an_answer_that_is_not_the_schema_is_reasked_then_reviewed_never_paid(fl
     assert result.status is RunStatus.WAITING_REVIEW
     review = store.get_review(result.review_id)
     assert review.kind == "output" and review.verdict == "fail"
-    assert "could not be used" in review.reasons[0]["message"]
-    assert paid(tmp_path) == [] and server.overrun == 0
+    assert "could not be used" in review.reasons[0].message
+    assert paid(store) == [] and server.overrun == 0
 
 
 def test_a_run_whose_provider_was_down_resumes_when_it_is_back(flow, env, tmp_path):
@@ -109,12 +112,12 @@ def test_a_run_whose_provider_was_down_resumes_when_it_is_back(flow, env, tmp_pa
         server.push(down, down, down)
         again = decide(first.review_id, "approve", "ops", store=store, resume=True).run
         assert again.status is RunStatus.WAITING_REVIEW and again.review_id != first.review_id
-        assert paid(tmp_path) == []
+        assert paid(store) == []
         server.push(Reply.json(completion(ANSWER)))  # the provider is back
         done = decide(again.review_id, "approve", "ops", store=store, resume=True).run
     assert done.status is RunStatus.COMPLETED, done.error
-    lines = paid(tmp_path)
-    assert len(lines) == 1 and json.loads(lines[0])["key"] == f"{first.run_id}:pay:1"
+    entries = paid(store)
+    assert len(entries) == 1 and entries[0]["key"] == f"{first.run_id}:pay:1"
     kinds = [(s.node, s.kind, s.verdict) for s in store.steps(first.run_id)]
     assert kinds.count(("extract", "llm", "unknown")) == 2
     assert ("extract", "llm", "pass") in kinds and len(server.received) == 7
@@ -139,7 +142,6 @@ def test_nesyflow_run_never_raises_on_a_dead_provider(tmp_path):
         "NESYFLOW_RETRY_SCALE": "0.01",
         "NESYFLOW_LLM_ATTEMPTS": "2",
         "NESYFLOW_DB": f"sqlite:///{tmp_path / 'store.db'}",
-        "NESYFLOW_LEDGER": str(tmp_path / "ledger.jsonl"),
         "LITELLM_LOCAL_MODEL_COST_MAP": "True",
     }
     proc = subprocess.run(
@@ -151,7 +153,9 @@ def test_nesyflow_run_never_raises_on_a_dead_provider(tmp_path):
     )
     assert proc.returncode == 0, proc.stderr
     assert "Traceback" not in proc.stderr and "waiting_review" in proc.stdout
-    assert not (tmp_path / "ledger.jsonl").exists()
+    store = open_store(environ["NESYFLOW_DB"])
+    assert paid(store) == []
+    store.close()
 
 
 def test_reviews_list_shows_a_provider_review(flow, env, tmp_path):

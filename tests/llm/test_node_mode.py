@@ -18,14 +18,15 @@ AIRLINE = ROOT / "agents" / "airline_baggage"
 
 
 def _copy_with_mode(tmp_path: Path, mode: str) -> Path:
-    """The shipped airline agent and its pack copied, ``mode:`` added to its llm node."""
+    """The shipped airline agent (its model variant) and its pack copied, ``mode:`` added to its llm
+    node."""
     agent = tmp_path / "agents" / "airline_baggage"
     shutil.copytree(AIRLINE, agent)
     shutil.copytree(ROOT / "rules" / "airline_baggage", tmp_path / "rules" / "airline_baggage")
-    text = (agent / "workflow.yaml").read_text(encoding="utf-8")
+    text = (agent / "model.yaml").read_text(encoding="utf-8")
     marker = "    prompt_file: prompts/extract.md\n"
     assert marker in text, "the airline workflow changed; update this test"
-    path = agent / "workflow.yaml"
+    path = agent / "model.yaml"
     path.write_text(text.replace(marker, marker + f"    mode: {mode}\n"), encoding="utf-8")
     return path
 

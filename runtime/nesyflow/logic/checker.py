@@ -421,9 +421,11 @@ def _source(pack: Pack, spec: _program.SupportRule) -> SourceRule:
 
 @functools.lru_cache(maxsize=1024)
 def _relative(pack_dir: Path, file: str) -> str:
-    """``file`` relative to the pack folder (cached: resolving paths was 10% of a batch check)."""
+    """``file`` relative to the pack folder, however the pack's path was given (a parser's file name
+    is relative to the working folder when the pack was loaded by a relative path; cached:
+    resolving paths was 10% of a batch check)."""
     try:
-        return str(pack_dir.resolve().joinpath(file).relative_to(pack_dir.resolve()))
+        return str(Path(file).resolve().relative_to(pack_dir.resolve()))
     except ValueError:
         return file
 
