@@ -57,6 +57,30 @@ def _uber_in_review(store, flow):
     return row, result
 
 
+def _approval_sample() -> dict:
+    """A request the rules send to a person for the manager's approval (and nothing else)."""
+    return next(
+        r
+        for r in SAMPLES.values()
+        if r["expected_verdict"] == "review"
+        and r["expected_rules"] == ["manager_approval_required"]
+    )
+
+
+def _set_source_amounts(store, run_id: str, change):
+    """Rewrite the amounts the run's reading found in the text, behind the engine's back (as if
+    the evidence had said otherwise when the reviewer decided); returns the run as it was."""
+    from nesyflow.store.tables import runs
+
+    run = store.get_run(run_id)
+    state = copy.deepcopy(run.state)
+    context = state["outputs"]["read"]["context"]
+    context["source_amounts"] = change(context["source_amounts"])
+    with store.engine.begin() as conn:
+        conn.execute(update(runs).where(runs.c.id == run.id).values(state=state))
+    return run
+
+
 def _claim(row, amount):
     claim = copy.deepcopy(row["expected"])
     claim["items"][0]["amount"] = amount
@@ -135,12 +159,7 @@ def test_changing_the_pack_on_disk_after_an_approval_rechecks_on_resume(store, l
     shutil.copytree(AGENT, tmp_path / "agents" / "expense")
     shutil.copytree(ROOT / "rules" / "expense", tmp_path / "rules" / "expense")
     flow = load_workflow(tmp_path / "agents" / "expense" / "workflow.yaml")
-    row = next(
-        r
-        for r in SAMPLES.values()
-        if r["expected_verdict"] == "review"
-        and r["expected_rules"] == ["manager_approval_required"]
-    )
+    row = _approval_sample()
     result = start_run(flow, row, store=store)
     before = store.get_review(result.review_id)
     decide(result.review_id, "approve", "fin-ops", "budget owner agreed", store=store)
@@ -161,22 +180,11 @@ def test_an_approval_whose_facts_changed_is_rechecked_and_asked_again(store, led
     receipt shows other amounts. On resume the check differs: both are recorded and a person is
     asked again; nothing is paid."""
     flow = load_workflow(AGENT / "workflow.yaml")
-    row = next(
-        r
-        for r in SAMPLES.values()
-        if r["expected_verdict"] == "review"
-        and r["expected_rules"] == ["manager_approval_required"]
-    )
+    row = _approval_sample()
     result = start_run(flow, row, store=store)
     bound = store.get_review(result.review_id)
     decide(result.review_id, "approve", "fin-ops", "budget owner agreed", store=store)
-    run = store.get_run(result.run_id)
-    state = copy.deepcopy(run.state)
-    state["outputs"]["read"]["context"]["source_amounts"] = ["1.00"]
-    from nesyflow.store.tables import runs
-
-    with store.engine.begin() as conn:
-        conn.execute(update(runs).where(runs.c.id == run.id).values(state=state))
+    _set_source_amounts(store, result.run_id, lambda amounts: ["1.00"])
     again = resume(result.run_id, store=store, workflow=flow)
     assert again.status.value == "waiting_review" and again.review_id != result.review_id
     fresh = store.get_review(again.review_id)
@@ -189,12 +197,7 @@ def test_an_approval_whose_facts_changed_is_rechecked_and_asked_again(store, led
 
 def test_an_unchanged_approval_applies_without_a_recheck_step(store, ledger):
     flow = load_workflow(AGENT / "workflow.yaml")
-    row = next(
-        r
-        for r in SAMPLES.values()
-        if r["expected_verdict"] == "review"
-        and r["expected_rules"] == ["manager_approval_required"]
-    )
+    row = _approval_sample()
     result = start_run(flow, row, store=store)
     decide(result.review_id, "approve", "fin-ops", "agreed", store=store)
     done = resume(result.run_id, store=store, workflow=flow)
@@ -223,24 +226,12 @@ def test_hostile_edits_are_refused_and_name_why(store, ledger, amount, why):
 
 def test_changed_facts_with_the_same_outcome_are_recorded_and_the_approval_holds(store, ledger):
     flow = load_workflow(AGENT / "workflow.yaml")
-    row = next(
-        r
-        for r in SAMPLES.values()
-        if r["expected_verdict"] == "review"
-        and r["expected_rules"] == ["manager_approval_required"]
-    )
+    row = _approval_sample()
     result = start_run(flow, row, store=store)
     bound = store.get_review(result.review_id)
     decide(result.review_id, "approve", "fin-ops", "budget owner agreed", store=store)
-    run = store.get_run(result.run_id)
-    state = copy.deepcopy(run.state)
-    state["outputs"]["read"]["context"]["source_amounts"].append(
-        "0.01"
-    )  # one more amount in the text
-    from nesyflow.store.tables import runs
-
-    with store.engine.begin() as conn:
-        conn.execute(update(runs).where(runs.c.id == run.id).values(state=state))
+    # one more amount in the text
+    _set_source_amounts(store, result.run_id, lambda amounts: [*amounts, "0.01"])
     done = resume(result.run_id, store=store, workflow=flow)
     assert done.status.value == "completed", done.error
     (recheck,) = [s for s in store.steps(result.run_id) if s.kind == "recheck"]
@@ -258,21 +249,10 @@ def test_a_crash_after_the_recheck_is_recorded_resumes_to_one_payment(tmp_path, 
     url = f"sqlite:///{tmp_path / 'crash.db'}"
     store = open_store(url)
     flow = load_workflow(AGENT / "workflow.yaml")
-    row = next(
-        r
-        for r in SAMPLES.values()
-        if r["expected_verdict"] == "review"
-        and r["expected_rules"] == ["manager_approval_required"]
-    )
+    row = _approval_sample()
     result = start_run(flow, row, store=store)
     decide(result.review_id, "approve", "fin-ops", "agreed", store=store)
-    run = store.get_run(result.run_id)
-    state = copy.deepcopy(run.state)
-    state["outputs"]["read"]["context"]["source_amounts"].append("0.01")
-    from nesyflow.store.tables import runs
-
-    with store.engine.begin() as conn:
-        conn.execute(update(runs).where(runs.c.id == run.id).values(state=state))
+    run = _set_source_amounts(store, result.run_id, lambda amounts: [*amounts, "0.01"])
     env = {**os.environ, "NESYFLOW_CRASH_AFTER": "1", "NESYFLOW_CRASH_AT": "decision:rechecked"}
     code = (
         "import sys; from nesyflow.engine import resume; from nesyflow.store import open_store;"
