@@ -72,6 +72,28 @@ def _check(r: Runner, node: CheckNode) -> None:
         r.on_fail(node, step, summary, value, kind="output", reaskable=False)
 
 
+def _hold(
+    r: Runner,
+    node: Any,
+    step: Any,
+    kind: str,
+    reason: Reason,
+    output: Any,
+    summary: CheckSummary | None = None,
+) -> None:
+    """Trouble around the rules (no answer from the provider, arguments that do not fit, a tool
+    that raised): the step waits for a person with the reason — ``unknown``, never a pass."""
+    r.open_review(
+        node,
+        step,
+        kind=kind,
+        verdict=Verdict.UNKNOWN,
+        output=output,
+        reasons=(reason,),
+        summary=summary,
+    )
+
+
 def _llm(r: Runner, node: LlmNode) -> None:
     cur = r.state.cursor
     assert cur is not None
@@ -109,15 +131,7 @@ def _llm(r: Runner, node: LlmNode) -> None:
         # Nothing to reask (the model never answered): a person sees why; approving the review
         # tries the model again (the provider may be back), editing gives the output.
         step = r.step_draft(node, "llm", error=provider_failed, verdict=Verdict.UNKNOWN, **usage)
-        r.open_review(
-            node,
-            step,
-            kind="provider",
-            verdict=Verdict.UNKNOWN,
-            output=None,
-            reasons=(Reason(kind="provider", message=provider_failed),),
-            summary=None,
-        )
+        _hold(r, node, step, "provider", Reason(kind="provider", message=provider_failed), None)
         return
     if output is None:
         message = f"the model's answer could not be used: {error or 'no output'}"
@@ -162,15 +176,7 @@ def _tool(r: Runner, node: ToolNode) -> None:
                 f"{format_validation_error(exc, limit=5)}"
             )
             step = r.step_draft(node, "tool", inputs=data, error=message, verdict=Verdict.UNKNOWN)
-            r.open_review(
-                node,
-                step,
-                kind="tool_args",
-                verdict=Verdict.UNKNOWN,
-                output=data,
-                reasons=(Reason(kind="args", message=message),),
-                summary=None,
-            )
+            _hold(r, node, step, "tool_args", Reason(kind="args", message=message), data)
             return
         args_data = jsonable(args)
         # The proposed call is checked BEFORE it runs: a deny stops it here.
@@ -211,13 +217,13 @@ def _execute(r: Runner, node: ToolNode, args_data: Any, summary: CheckSummary | 
                 verdict=Verdict.UNKNOWN,
                 tool_ms=(time.perf_counter() - started) * 1000,
             )
-            r.open_review(
+            _hold(
+                r,
                 node,
                 step,
-                kind="tool_error",
-                verdict=Verdict.UNKNOWN,
-                output=args_data,
-                reasons=(Reason(kind="tool_error", message=message),),
+                "tool_error",
+                Reason(kind="tool_error", message=message),
+                args_data,
                 summary=summary,
             )
             return

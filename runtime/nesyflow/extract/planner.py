@@ -333,6 +333,20 @@ class _Reader:
             cands[0].score >= DECISIVE * cands[1].score and cands[1].score < STRONG
         )
 
+    @staticmethod
+    def _top(path: str, cands: list[Candidate], **fields: Any) -> Reading:
+        """A reading of the top-ranked candidate: its value and where it stands in the text."""
+        top = cands[0]
+        return Reading(
+            field=path,
+            value=top.value,
+            source=top.source,
+            start=top.start,
+            end=top.end,
+            candidates=cands,
+            **fields,
+        )
+
     def _neighbours(
         self, path: str, cands: list[Candidate], text: ItemText, near: Neighbours
     ) -> Reading | None:
@@ -350,16 +364,12 @@ class _Reader:
         top = cands[0]
         neighbours = ", ".join(f"{n.example}={n.label} ({n.similarity})" for n in found)
         if best == top.value:
-            return Reading(
-                field=path,
-                value=top.value,
+            return self._top(
+                path,
+                cands,
                 origin="neighbours",
                 detail=f"keywords left {' / '.join(options)} open; the nearest "
                 f"examples chose {best}: {neighbours}",
-                source=top.source,
-                start=top.start,
-                end=top.end,
-                candidates=cands,
             )
         self.ambiguities.append(
             Ambiguity(
@@ -369,15 +379,11 @@ class _Reader:
                 f"the nearest examples chose {best or 'none of these'}: {neighbours}",
             )
         )
-        return Reading(
-            field=path,
-            value=top.value,
+        return self._top(
+            path,
+            cands,
             origin="keywords",
             detail=f"keywords and neighbours disagree ({neighbours})",
-            source=top.source,
-            start=top.start,
-            end=top.end,
-            candidates=cands,
             model_choice=None,
             ambiguous=True,
         )
@@ -395,15 +401,11 @@ class _Reader:
         top = cands[0]
         decisive = self._decisive(cands)
         if decisive or never_ambiguous:
-            return Reading(
-                field=path,
-                value=top.value,
+            return self._top(
+                path,
+                cands,
                 origin=origin,
                 detail=detail or top.why,
-                source=top.source,
-                start=top.start,
-                end=top.end,
-                candidates=cands,
             )
         options = cands[:4]
         if cands[1].score >= STRONG:  # the employee and the receipt disagree: not the model's call
@@ -415,15 +417,11 @@ class _Reader:
                     f"{cands[1].value} ({cands[1].why})",
                 )
             )
-            return Reading(
-                field=path,
-                value=top.value,
+            return self._top(
+                path,
+                cands,
                 origin=origin,
                 detail=detail or top.why,
-                source=top.source,
-                start=top.start,
-                end=top.end,
-                candidates=cands,
                 ambiguous=True,
             )
         context = "\n".join(s.text for s in (text.request, text.receipt) if s is not None)
@@ -431,15 +429,11 @@ class _Reader:
         pick = self.chooser.choose(context, question, [str(c.value) for c in options])
         choice = options[pick].value if pick is not None else "none of these"
         if pick == 0:
-            return Reading(
-                field=path,
-                value=top.value,
+            return self._top(
+                path,
+                cands,
                 origin="model",
                 detail=f"model confirmed the top of {len(options)} candidates",
-                source=top.source,
-                start=top.start,
-                end=top.end,
-                candidates=cands,
                 model_choice=choice,
             )
         self.ambiguities.append(
@@ -450,15 +444,11 @@ class _Reader:
                 f"the model chose {choice}",
             )
         )
-        return Reading(
-            field=path,
-            value=top.value,
+        return self._top(
+            path,
+            cands,
             origin=origin,
             detail=detail or top.why,
-            source=top.source,
-            start=top.start,
-            end=top.end,
-            candidates=cands,
             model_choice=choice,
             ambiguous=True,
         )
