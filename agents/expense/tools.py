@@ -41,6 +41,7 @@ ClaimContext = _pack_schema.ClaimContext
 PriorItem = _pack_schema.PriorItem
 
 LEDGER_KIND = "expense.payment"
+ITEM_KIND = "expense.item"  # an item held by the payment that paid it (claim_once)
 
 
 class PaidItem(BaseModel):
@@ -134,6 +135,28 @@ def _cents(value: Any) -> Decimal:
     return Decimal(str(value)).quantize(Decimal("0.01"))
 
 
+def item_key(item: Any) -> str:
+    """An item as ``duplicate_of_prior`` compares it: merchant, date, amount (cents), currency."""
+    return f"{item.merchant}|{item.date}|{_cents(item.amount)}|{item.currency}"
+
+
+def _claim_items(claim: Any, accepted: tuple[str, ...]) -> None:
+    """Hold every item of ``claim`` for this payment, atomically across runs and hosts.
+
+    ``paid_before`` shows the gate what the ledger held when it ran; two requests for the same
+    item can both pass their gate before either pays. The claim closes that gap: the second payment
+    is refused (:class:`~nesyflow.engine.AlreadyClaimed`, so a person sees it), however the two
+    interleave. Only a person who decided over ``duplicate_of_prior`` in this run pays an item
+    again: they were shown the earlier payment.
+    """
+    from nesyflow.engine import claim_once
+
+    if any("|duplicate_of_prior|" in key for key in accepted):
+        return
+    for item in claim.items:
+        claim_once(ITEM_KIND, item_key(item))
+
+
 def record_reimbursement(claim: ExpenseClaim) -> LedgerEntry:  # type: ignore[valid-type]
     """Pay ``claim`` what the rules allow, once per idempotency key; return the payment kept."""
     from nesyflow.engine import current_run, idempotency_key, record_once
@@ -153,6 +176,7 @@ def record_reimbursement(claim: ExpenseClaim) -> LedgerEntry:  # type: ignore[va
             "the expense rules cannot compute what to pay for this claim "
             f"(no total_reimbursable: {why}); nothing was paid"
         )
+    _claim_items(claim, view.accepted)
     entry = LedgerEntry(
         key=key,
         employee_name=claim.employee_name,

@@ -159,8 +159,10 @@ def test_decision_resumes_the_run_and_pays_exactly_once(flow, store, tmp_path):
 
 def test_a_payment_repeated_after_a_crash_is_not_paid_twice(flow, store):
     """The tool itself: the same idempotency key twice (a resume after a crash between the payment
-    and the checkpoint) keeps one payment in the store and returns the first; outside a run it
-    pays nothing."""
+    and the checkpoint) keeps one payment in the store and returns the first; another run paying
+    the same items is refused (the items are held by the first payment); outside a run it pays
+    nothing."""
+    from nesyflow.engine import AlreadyClaimed
     from nesyflow.engine.run_view import RunView
     from nesyflow.engine.run_view import call_tool as _call_tool
 
@@ -174,8 +176,9 @@ def test_a_payment_repeated_after_a_crash_is_not_paid_twice(flow, store):
     one = _call_tool(node.tool, claim, f"{runs[0].id}:pay:1", view(runs[0]), store)
     two = _call_tool(node.tool, claim, f"{runs[0].id}:pay:1", view(runs[0]), store)
     assert one == two and len(ledger(store)) == 1
-    _call_tool(node.tool, claim, f"{runs[1].id}:pay:1", view(runs[1]), store)
-    assert len(ledger(store)) == 2
+    with pytest.raises(AlreadyClaimed, match=f"held by run {runs[0].id}"):
+        _call_tool(node.tool, claim, f"{runs[1].id}:pay:1", view(runs[1]), store)
+    assert len(ledger(store)) == 1
     with pytest.raises(RuntimeError, match="inside a run"):
         node.tool(claim)
 

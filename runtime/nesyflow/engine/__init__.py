@@ -11,7 +11,13 @@ summary), ``reask`` (the words sent back to a model), ``run_view`` (what a tool 
 
 from nesyflow.engine.api import RunResult, load_run_workflow, resume, start_run
 from nesyflow.engine.checking import CheckSummary, check_subject
-from nesyflow.engine.effects import OutsideRun, record_once, tool_records
+from nesyflow.engine.effects import (
+    AlreadyClaimed,
+    OutsideRun,
+    claim_once,
+    record_once,
+    tool_records,
+)
 from nesyflow.engine.recheck import check_decided
 from nesyflow.engine.run_view import (
     RunView,
@@ -24,6 +30,7 @@ from nesyflow.engine.services import Services
 from nesyflow.engine.state import Cursor, Pending, RunState
 
 __all__ = [
+    "AlreadyClaimed",
     "CheckSummary",
     "Cursor",
     "OutsideRun",
@@ -34,6 +41,7 @@ __all__ = [
     "Services",
     "check_decided",
     "check_subject",
+    "claim_once",
     "current_run",
     "current_store",
     "effect_key",

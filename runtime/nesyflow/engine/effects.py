@@ -9,6 +9,12 @@ in a ledger — it keeps the record in the run's own store with :func:`record_on
 under the key in one transaction and returns the first record on every repeat. Because the record
 lives in the store (SQLite file or PostgreSQL server), not in a file of the working directory,
 this holds for every process and host that drives the run.
+
+The idempotency key makes one *call* happen once. A business fact may need to happen once across
+*calls* too — an expense item paid once whatever request it came in, an invoice number paid once per
+supplier. Checking the store first is not enough: two runs can both check, both see nothing, both
+pay. :func:`claim_once` holds a business key for one call in the same store, atomically (the record's
+primary key), so the second run's call is refused however the two interleave.
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ from nesyflow.engine.state import jsonable
 from nesyflow.errors import NesyflowError
 from nesyflow.store import Store, ToolRecord
 
-__all__ = ["OutsideRun", "record_once", "tool_records"]
+__all__ = ["AlreadyClaimed", "OutsideRun", "claim_once", "record_once", "tool_records"]
 
 
 class OutsideRun(NesyflowError):
@@ -29,16 +35,47 @@ class OutsideRun(NesyflowError):
     code = "outside_run"
 
 
+class AlreadyClaimed(NesyflowError):
+    """A business key another tool call already holds (the same item paid under another request)."""
+
+    code = "already_claimed"
+
+    def __init__(self, kind: str, value: str, holder: str, run_id: str) -> None:
+        self.kind, self.value, self.holder, self.run_id = kind, value, holder, run_id
+        super().__init__(
+            f"{kind} {value!r} is already held by run {run_id} (call {holder}); nothing was done"
+        )
+
+
+def _current() -> tuple[str, Store, Any]:
+    key, store, view = idempotency_key(), current_store(), current_run()
+    if key is None or store is None or view is None:
+        raise OutsideRun(
+            "a tool's effects are kept in its run's store: call record_once / claim_once from a "
+            "tool that a run is calling (nesyflow run / start_run), not directly"
+        )
+    return key, store, view
+
+
+def claim_once(kind: str, value: str) -> ToolRecord:
+    """Inside a tool call: hold the business key ``value`` of ``kind`` for this call, across every
+    run, process and host that shares the store. Returns the claim; the same call (a resume after a
+    crash) gets it back; any other call raises :class:`AlreadyClaimed`. Claim right before the
+    effect, after everything that can refuse it, so a call that then does nothing holds nothing."""
+    key, store, view = _current()
+    record, _written = store.record_once(
+        f"claim:{kind}:{value}", view.run_id, f"{kind}.claim", {"by": key, "value": value}
+    )
+    if record.data.get("by") != key:
+        raise AlreadyClaimed(kind, value, str(record.data.get("by")), record.run_id)
+    return record
+
+
 def record_once(kind: str, data: Any) -> ToolRecord:
     """Inside a tool call: keep ``data`` (JSON-able: a model, a dict) as this call's effect, of
     kind ``kind``, in the run's store — once per idempotency key. Returns the stored record; on a
     repeated call (a resume after a crash) that is the first call's record, unchanged."""
-    key, store, view = idempotency_key(), current_store(), current_run()
-    if key is None or store is None or view is None:
-        raise OutsideRun(
-            f"record_once({kind!r}) keeps a tool's effect in its run's store: call it from a tool "
-            "that a run is calling (nesyflow run / start_run), not directly"
-        )
+    key, store, view = _current()
     record, _written = store.record_once(key, view.run_id, kind, jsonable(data))
     return record
 

@@ -261,6 +261,7 @@ def _view(r: Runner, node: ToolNode) -> RunView:
         visits=dict(r.state.visits),
         approved=cur.approved_set,
         overrides=copy.deepcopy(r.state.overrides),
+        accepted=tuple(r.state.accepted),
     )
 
 

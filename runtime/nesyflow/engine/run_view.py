@@ -67,6 +67,8 @@ class RunView:
     approved: bool = False
     # values a person set in place of the rules' on a decision (node → key → value)
     overrides: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    # findings a person decided over in this run (:func:`nesyflow.engine.decided.reason_key`)
+    accepted: tuple[str, ...] = ()
 
 
 _RUN: contextvars.ContextVar[RunView | None] = contextvars.ContextVar(
