@@ -15,7 +15,7 @@ from pydantic import BaseModel
 from typer.testing import CliRunner
 
 from nesyflow.cli import app
-from nesyflow.engine import OutsideRun, record_once, resume, start_run
+from nesyflow.engine import OutsideRun, claim_once, record_once, resume, start_run
 from nesyflow.errors import InputError
 from nesyflow.graph.builder import WorkflowBuilder
 from nesyflow.store import LeaseHeld, RunStatus
@@ -131,8 +131,10 @@ def test_nesyflow_run_with_a_known_request_id_prints_the_existing_run(tmp_path):
 
 
 def test_record_once_belongs_to_a_tool_call_of_a_run():
-    with pytest.raises(OutsideRun, match="call it from a tool"):
+    with pytest.raises(OutsideRun, match="from a tool that a run is calling"):
         record_once("test.booking", {"x": 1})
+    with pytest.raises(OutsideRun, match="from a tool that a run is calling"):
+        claim_once("test.booking", "B-1")
 
 
 def test_a_request_id_past_the_stores_limit_or_odd_is_handled(store):
