@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import math
+import sys
 import time
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -25,7 +26,7 @@ from clingo import Function, Number, Symbol, SymbolType, ast
 from pydantic import BaseModel, ValidationError
 
 from nesyflow.errors import EncodingError
-from nesyflow.logic import _arith, _program, bounded
+from nesyflow.logic import _arith, _cache, _program, bounded
 from nesyflow.logic._guard import Guard, Limit
 from nesyflow.logic._slice import abstract_key
 from nesyflow.logic.pack import Pack
@@ -124,13 +125,24 @@ def check(
     ``isolated=False`` checks in this process, bounded only where clingo lets Python act.
     """
     timeout = DEFAULT_TIMEOUT if timeout is None else bounded.finite(timeout)
-    if not bounded.isolation_enabled(isolated):
-        return _check_here(pack, instance, context, timeout, max_ground_rules)
     started = time.perf_counter()
-    args = (_sendable(pack, instance, False), _sendable(pack, context, True))
-    answer = bounded.run(_task_check, (*args, timeout, max_ground_rules), timeout, pack=pack)
-    if isinstance(answer, bounded.Failure):
-        return _unknown(pack, answer.reason, started, _hash_or_empty(pack, instance, context))
+    try:
+        roots = _roots(pack, instance, context)
+    except (EncodingError, ValidationError) as exc:
+        return _unknown(pack, f"input could not be encoded: {_short(exc)}", started)
+    digest = _facts_hash(pack, roots)
+    hit = _cache.results.get(digest, started)
+    if hit is not None:  # the same facts, the same pack: the same answer, without grounding
+        return hit
+    instance, context = roots[0], (roots[1] if len(roots) > 1 else None)
+    if not bounded.isolation_enabled(isolated):
+        answer = _check_here(pack, instance, context, timeout, max_ground_rules)
+    else:
+        args = (_sendable(pack, instance, False), _sendable(pack, context, True))
+        answer = bounded.run(_task_check, (*args, timeout, max_ground_rules), timeout, pack=pack)
+        if isinstance(answer, bounded.Failure):
+            return _unknown(pack, answer.reason, started, digest)
+    _cache.results.put(answer)
     return answer
 
 
@@ -144,11 +156,18 @@ def _task_check(
 def _sendable(pack: Pack, value: Any, is_context: bool) -> Any:
     """``value`` as the worker can unpickle it: the pack's own models travel as they are (the
     worker loads the pack's schema module first); any other model as its data, which the worker
-    validates as :func:`_coerce` would here."""
+    validates as :func:`_coerce` would here — so does a model built at run time (a JSON-schema
+    pack's), which no module holds by its name."""
     model = pack.context_model if is_context else pack.input_model
-    if isinstance(value, BaseModel) and (model is None or not isinstance(value, model)):
+    if isinstance(value, BaseModel) and (
+        model is None or not isinstance(value, model) or not _importable(type(value))
+    ):
         return value.model_dump()
     return value
+
+
+def _importable(cls: type) -> bool:
+    return getattr(sys.modules.get(cls.__module__), cls.__qualname__, None) is cls
 
 
 def _hash_or_empty(pack: Pack, instance: Any, context: Any) -> str:
@@ -457,10 +476,63 @@ def check_many(
     checked case by case, so one bad case never decides another's verdict. ``timeout`` bounds each
     chunk (default: 2 s per 100 cases). Chunks run in worker processes (see :func:`check`),
     ``workers`` of them at once.
+
+    Each distinct input is solved once: cases whose facts hash equals an earlier case's (or a
+    decided result still in the result cache) take that answer, as :func:`check` would give it.
     """
     contexts = list(contexts) if contexts is not None else [None] * len(instances)
     if len(contexts) != len(instances):
         raise ValueError(f"{len(instances)} instances but {len(contexts)} contexts")
+    started = time.perf_counter()
+    out: list[CheckResult | None] = [None] * len(instances)
+    first_of: dict[str, int] = {}  # facts hash → the case that is solved for it
+    same_as: dict[int, int] = {}  # a repeated case → the case whose answer it takes
+    todo: list[tuple[int, BaseModel, BaseModel | None]] = []
+    for i, (instance, context) in enumerate(zip(instances, contexts, strict=True)):
+        try:
+            roots = _roots(pack, instance, context)
+        except (EncodingError, ValidationError) as exc:
+            out[i] = _unknown(pack, f"input could not be encoded: {_short(exc)}", started)
+            continue
+        digest = _facts_hash(pack, roots)
+        if digest in first_of:
+            same_as[i] = first_of[digest]
+        elif (hit := _cache.results.get(digest, started)) is not None:
+            out[i] = hit
+        else:
+            first_of[digest] = i
+            todo.append((i, roots[0], roots[1] if len(roots) > 1 else None))
+    solved = _check_distinct(
+        pack,
+        [instance for _, instance, _ in todo],
+        [context for _, _, context in todo],
+        timeout,
+        max_ground_rules,
+        isolated,
+        workers,
+    )
+    for (i, _, _), result in zip(todo, solved, strict=True):
+        out[i] = result
+        _cache.results.put(result)
+    for i, j in same_as.items():
+        first = out[j]
+        assert first is not None
+        out[i] = first.model_copy(update={"derived": dict(first.derived)})
+    return [r for r in out if r is not None]
+
+
+def _check_distinct(
+    pack: Pack,
+    instances: Sequence[Any],
+    contexts: Sequence[Any],
+    timeout: float | None,
+    max_ground_rules: int,
+    isolated: bool | None,
+    workers: int,
+) -> list[CheckResult]:
+    """The chunked batch check of :func:`check_many`, on inputs already made distinct."""
+    if not instances:
+        return []
     if not bounded.isolation_enabled(isolated):
         results: list[CheckResult] = []
         for start in range(0, len(instances), _BATCH_CHUNK):
