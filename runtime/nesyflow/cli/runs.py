@@ -179,8 +179,10 @@ def resume_cmd(
         None, "--workflow", help="Workflow file, if the run has none."
     ),
     format: str = _FORMAT,
+    who: str | None = _WHO,
 ) -> None:
-    """Continue a run from its last checkpoint (after a decision or a crash)."""
+    """Continue a run from its last checkpoint (after a decision or a crash); entered in the
+    decision log as done by ``--who`` (default: $USER)."""
     from nesyflow.cli.views import run_summary
     from nesyflow.engine import resume
     from nesyflow.errors import NesyflowError
@@ -189,7 +191,7 @@ def resume_cmd(
     store = _store(db)
     flow = _load_workflow(workflow) if workflow else None
     try:
-        result = resume(run_id, store=store, workflow=flow)
+        result = resume(run_id, store=store, workflow=flow, by=_who(who))
     except NesyflowError as exc:
         raise _fail(str(exc)) from None
     if as_json:

@@ -158,14 +158,26 @@ def resume(
     store: Store | None = None,
     services: Services | None = None,
     workflow: Workflow | str | Path | None = None,
+    by: str | None = None,
 ) -> RunResult:
     """Continue a run from its last checkpoint. A finished run, or one whose review is still
     open, is returned as it is. A decided review is applied first (a rejection ends the run without
-    loading the workflow)."""
+    loading the workflow).
+
+    ``by`` names the person who asked (``nesyflow resume``): the resume is entered in the
+    decision log before the run moves. A resume the engine makes itself (after a decision it
+    was told to continue) has no ``by``: the decision's own entry covers it."""
     store = store or open_store()
     run = store.get_run(run_id)
     if run.status.finished:
         return RunResult.of(run)
+    if by is not None:
+        store.append_audit(
+            "resume",
+            by,
+            {"status": run.status.value, "version": run.version, "node": run.current_node},
+            run_id=run.id,
+        )
     flow = None if workflow is None else _workflow(workflow)
     runner = Runner(store, run, flow, services or Services())
     final = runner.drive()
