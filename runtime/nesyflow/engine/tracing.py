@@ -24,7 +24,7 @@ from nesyflow.telemetry.spans import OFF
 
 if TYPE_CHECKING:
     from nesyflow.engine.runner import Runner
-    from nesyflow.store import Checkpoint, Run
+    from nesyflow.store import Checkpoint, Store
 
 __all__ = [
     "checkpointed",
@@ -162,9 +162,12 @@ def rules_done(sp: Any, result: Any) -> None:
     )
 
 
-def decision_span(run: Run, review: Any, action: str, who: str) -> Any:
+def decision_span(store: Store, review: Any, action: str, who: str) -> Any:
     """The span of a person's decision: under the run's root, linked to the segment that paused
-    (a run that was never traced gets a trace of its own)."""
+    (a run that was never traced gets a trace of its own). Off, the run is not even read."""
+    if not enabled():
+        return OFF
+    run = store.get_run(review.run_id)
     state = RunState.model_validate(run.state)
     trace = state.trace
     attributes = {

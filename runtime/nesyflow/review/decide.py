@@ -208,7 +208,7 @@ def decide(
         )
     else:
         draft = DecisionDraft(action=action, who=who, comment=comment)
-    with decision_span(store.get_run(review.run_id), review, action.value, who) as sp:
+    with decision_span(store, review, action.value, who) as sp:
         decision = store.decide(review_id, draft)  # its decision-log entry is written with it
         sp.set(**{"nesyflow.decision.id": decision.id})
     run: RunResult | None = None
