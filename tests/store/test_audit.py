@@ -390,3 +390,21 @@ def test_migrating_a_store_with_earlier_decisions_enters_them_first(tmp_path):
     assert [e.review_id for e in entries] == [r.id for r in reviews]
     assert all(e.data["backfilled"] is True for e in entries)
     assert again.verify_audit().ok
+
+
+def test_a_dropped_log_is_named(db_url):
+    store = open_store(db_url)
+    _three_decisions(store)
+    with store.engine.begin() as conn:
+        conn.execute(text("DROP TABLE audit_log"))
+    assert "log: log_missing: the audit_log table is gone" in _problems(db_url)
+
+
+def test_a_store_whose_decisions_table_is_gone_is_exit_2(db_url):
+    store = open_store(db_url)
+    _three_decisions(store)
+    with store.engine.begin() as conn:
+        conn.execute(text("DROP TABLE decisions"))
+    result = _verify(db_url)
+    assert result.exit_code == 2 and "cannot read the decision log" in result.output
+    assert "Traceback" not in result.output

@@ -53,9 +53,14 @@ def verify_cmd(
         anchor = (int(found.group(1)), found.group(2).lower())
     if format not in ("text", "json"):
         raise _fail(f"--format {format!r}: text or json")
+    from sqlalchemy.exc import SQLAlchemyError
+
     store = _store(db)
     try:
         report = store.verify_audit(head=anchor)
+    except SQLAlchemyError as exc:  # a table it reads is gone or reshaped: cannot check
+        cause = getattr(exc, "orig", None) or exc
+        raise _fail(f"cannot read the decision log or the decisions: {cause}") from None
     finally:
         store.close()
     if format == "json":

@@ -13,7 +13,7 @@ import json
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, inspect, select
 
 from nesyflow.store import tables as t
 from nesyflow.store.audit import GENESIS, canonical, chain_hash, decision_body, stamp_text
@@ -255,8 +255,13 @@ def _decisions(
 def verify_log(conn: Connection, *, head: tuple[int, str] | None = None) -> AuditReport:
     """Check the whole log in one read transaction. ``head`` = (entry number, hash) noted down
     earlier: that entry must still be in the log with that hash (a rewritten chain is not)."""
-    rows = conn.execute(select(t.audit_log).order_by(t.audit_log.c.seq)).all()
     problems: list[AuditProblem] = []
+    if not inspect(conn).has_table("audit_log"):  # migrated once, so someone dropped it
+        problems.append(
+            AuditProblem(entry=None, code="log_missing", message="the audit_log table is gone")
+        )
+        return AuditReport(entries=0, head_seq=0, head_hash=GENESIS, decisions=0, problems=problems)
+    rows = conn.execute(select(t.audit_log).order_by(t.audit_log.c.seq)).all()
     logged = _chain(rows, problems)
     count = _decisions(conn, logged, problems)
     if head is not None:
