@@ -10,6 +10,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "runtime" / "nesyflow"
 RANK = {
     "errors": 0,
     "_imports": 0.5,
+    "telemetry": 0.5,
     "schema": 1,
     "logic": 2,
     "llm": 3,

@@ -119,6 +119,18 @@ def _who(who: str | None) -> str:
     return name
 
 
+def _resumer(who: str | None) -> str:
+    """Who the decision log names for a resume: ``--who``, else the account running it."""
+    if who and who.strip():
+        return who.strip()
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):
+        return f"uid {os.getuid()}"
+
+
 def _load_workflow(path: Path) -> Any:
     from nesyflow.errors import NesyflowError
     from nesyflow.graph import load_workflow
@@ -179,8 +191,12 @@ def resume_cmd(
         None, "--workflow", help="Workflow file, if the run has none."
     ),
     format: str = _FORMAT,
+    who: str | None = typer.Option(
+        None, "--who", help="Who resumes (named in the decision log; default: this account)."
+    ),
 ) -> None:
-    """Continue a run from its last checkpoint (after a decision or a crash)."""
+    """Continue a run from its last checkpoint (after a decision or a crash); entered in the
+    decision log as done by ``--who`` (default: the account running it)."""
     from nesyflow.cli.views import run_summary
     from nesyflow.engine import resume
     from nesyflow.errors import NesyflowError
@@ -189,7 +205,7 @@ def resume_cmd(
     store = _store(db)
     flow = _load_workflow(workflow) if workflow else None
     try:
-        result = resume(run_id, store=store, workflow=flow)
+        result = resume(run_id, store=store, workflow=flow, by=_resumer(who))
     except NesyflowError as exc:
         raise _fail(str(exc)) from None
     if as_json:

@@ -22,6 +22,7 @@ from nesyflow.engine.workflows import load_run_workflow
 from nesyflow.errors import InputError, format_validation_error
 from nesyflow.graph.model import Workflow
 from nesyflow.store import Conflict, DuplicateRequest, Run, RunStatus, Store, open_store
+from nesyflow.telemetry import config as telemetry
 
 __all__ = ["RunResult", "load_run_workflow", "resume", "start_run"]
 
@@ -73,6 +74,7 @@ def start_run(
     first one started, as it stands (``resubmitted=True``), and does nothing — the same request is
     never run, or paid, twice. The same id with a different input is refused (InputError).
     """
+    telemetry.enabled()  # OTEL_* variables it cannot honour: said before anything is written
     store = store or open_store()
     flow = _workflow(workflow)
     if run_id is not None and store.find_run(run_id) is not None:
@@ -158,14 +160,27 @@ def resume(
     store: Store | None = None,
     services: Services | None = None,
     workflow: Workflow | str | Path | None = None,
+    by: str | None = None,
 ) -> RunResult:
     """Continue a run from its last checkpoint. A finished run, or one whose review is still
     open, is returned as it is. A decided review is applied first (a rejection ends the run without
-    loading the workflow)."""
+    loading the workflow).
+
+    ``by`` names the person who asked (``nesyflow resume``): the resume is entered in the
+    decision log before the run moves. A resume the engine makes itself (after a decision it
+    was told to continue) has no ``by``: the decision's own entry covers it."""
+    telemetry.enabled()
     store = store or open_store()
     run = store.get_run(run_id)
     if run.status.finished:
         return RunResult.of(run)
+    if by is not None:
+        store.append_audit(
+            "resume",
+            by,
+            {"status": run.status.value, "version": run.version, "node": run.current_node},
+            run_id=run.id,
+        )
     flow = None if workflow is None else _workflow(workflow)
     runner = Runner(store, run, flow, services or Services())
     final = runner.drive()

@@ -20,6 +20,7 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic_core import to_jsonable_python
 
+from nesyflow.engine import tracing
 from nesyflow.graph.model import PackRef
 from nesyflow.logic.result import Finding, Reason, Verdict, worst
 
@@ -154,7 +155,9 @@ def check_subject(
             results.append({"verdict": "unknown", "reason": problem, "pack": identity})
             continue
         try:
-            result = check(pack, data, context, timeout=timeout)
+            with tracing.rules_span(identity) as sp:
+                result = check(pack, data, context, timeout=timeout)
+                tracing.rules_done(sp, result)
         except Exception as exc:  # the checker promises not to raise; if it does, not a pass
             reason = f"the check with {label} raised {type(exc).__name__}: {exc}"
             verdicts.append(Verdict.UNKNOWN)

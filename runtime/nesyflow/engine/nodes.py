@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
+from nesyflow.engine import tracing
 from nesyflow.engine.checking import CheckSummary, check_subject
 from nesyflow.engine.decided import accepted_already
 from nesyflow.engine.run_view import RunView, call_tool, effect_key
@@ -107,16 +108,18 @@ def _llm(r: Runner, node: LlmNode) -> None:
     crash_point("llm:before")
     started = time.perf_counter()
     provider_failed: str | None = None
-    try:
-        options = {"mode": node.mode} if node.mode else {}
-        call = r.services.llm_generate()(model, cur.messages, node.output, **options)
-        output, error, raw = call.output, call.error, call.raw
-    except Exception as exc:  # provider down, script exhausted…: a failed step, not a crash
-        call, output, raw = None, None, None
-        error = f"{type(exc).__name__}: {exc}"
-        if isinstance(exc, ProviderFailed):  # retries spent in the llm layer: not the answer
-            provider_failed = str(exc)
-    model_ms = (time.perf_counter() - started) * 1000
+    with tracing.model_span(model) as sp:
+        try:
+            options = {"mode": node.mode} if node.mode else {}
+            call = r.services.llm_generate()(model, cur.messages, node.output, **options)
+            output, error, raw = call.output, call.error, call.raw
+        except Exception as exc:  # provider down, script exhausted…: a failed step, not a crash
+            call, output, raw = None, None, None
+            error = f"{type(exc).__name__}: {exc}"
+            if isinstance(exc, ProviderFailed):  # retries spent in the llm layer: not the answer
+                provider_failed = str(exc)
+        model_ms = (time.perf_counter() - started) * 1000
+        tracing.model_done(sp, call, model_ms, error)
     crash_point("llm:after")
     usage = {
         "model": model,

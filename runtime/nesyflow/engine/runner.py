@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from nesyflow.engine import decisions, nodes
+from nesyflow.engine import decisions, nodes, tracing
 from nesyflow.engine.checking import CheckSummary
 from nesyflow.engine.nodes import StepFailed
 from nesyflow.engine.reask import feedback
@@ -76,6 +76,7 @@ class Runner:
         )
         self.run = saved.run
         self.written += 1 if step is not None else 0
+        tracing.checkpointed(saved)
         return saved
 
     # -- the loop -----------------------------------------------------------------------------
@@ -89,13 +90,19 @@ class Runner:
         try:
             self.run = self.store.get_run(self.run.id)
             self.state = RunState.model_validate(self.run.state)
-            if self.run.status is RunStatus.WAITING_REVIEW and not decisions.apply_decision(self):
-                return self.run
-            while self.run.status is RunStatus.RUNNING:
-                self.step()
+            with tracing.segment(self):
+                if self.run.status is RunStatus.WAITING_REVIEW and not self._apply_decision():
+                    return self.run
+                while self.run.status is RunStatus.RUNNING:
+                    self.step()
             return self.run
         finally:
             self.store.release_lease(self.run.id, self.holder)
+
+    def _apply_decision(self) -> bool:
+        pending = self.state.pending
+        with tracing.step_span(self, pending.node if pending else "?", "decision"):
+            return decisions.apply_decision(self)
 
     def step(self) -> None:
         workflow = self.flow()
@@ -119,10 +126,12 @@ class Runner:
             self.state.visits[node_id] = visit
             self.state.cursor = Cursor(node=node_id, visit=visit)
         node = workflow.node(self.state.cursor.node)
-        try:
-            nodes.run_node(self, node)
-        except StepFailed as exc:
-            self.fail_run(node.id, str(exc))
+        with tracing.step_span(self, node.id) as sp:
+            sp.set(**{"nesyflow.node.kind": node.kind})
+            try:
+                nodes.run_node(self, node)
+            except StepFailed as exc:
+                self.fail_run(node.id, str(exc))
 
     def flow(self) -> Workflow:
         """The run's workflow (loaded from the file the run names when none was given)."""

@@ -13,8 +13,9 @@ from pydantic import BaseModel, Field
 from pydantic_core import to_jsonable_python
 
 from nesyflow.logic.result import Verdict
+from nesyflow.telemetry import SpanRef
 
-__all__ = ["Cursor", "Pending", "RunState", "jsonable"]
+__all__ = ["Cursor", "Pending", "RunState", "RunTrace", "jsonable"]
 
 
 def jsonable(value: Any) -> Any:
@@ -44,6 +45,14 @@ class Pending(BaseModel):
     kind: str
 
 
+class RunTrace(BaseModel):
+    """The run's OpenTelemetry trace (kept only while traces are on): its root span, the parent of
+    every later segment, and the span of the segment that ran last, which the next one links to."""
+
+    root: SpanRef
+    last: SpanRef | None = None
+
+
 class RunState(BaseModel):
     next_node: str | None = None
     outputs: dict[str, Any] = Field(default_factory=dict)
@@ -59,6 +68,7 @@ class RunState(BaseModel):
     # Values a person set at a review in place of the rules' derived ones, by node (the decision
     # records them too); a tool reads them through ``RunView.overrides``.
     overrides: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    trace: RunTrace | None = None
 
     def dump(self) -> dict[str, Any]:
         return self.model_dump(mode="json")

@@ -21,6 +21,7 @@ from pydantic import BaseModel, ValidationError
 from nesyflow.engine import CheckSummary, RunResult, RunState, Services, check_decided
 from nesyflow.engine import resume as resume_run
 from nesyflow.engine.api import load_run_workflow
+from nesyflow.engine.tracing import decision_span
 from nesyflow.errors import InputError, NesyflowError, validation_problems
 from nesyflow.graph.model import ToolNode, Workflow
 from nesyflow.logic.result import OVERRIDES, Reason, Verdict, reason_lines
@@ -207,7 +208,9 @@ def decide(
         )
     else:
         draft = DecisionDraft(action=action, who=who, comment=comment)
-    decision = store.decide(review_id, draft)
+    with decision_span(store, review, action.value, who) as sp:
+        decision = store.decide(review_id, draft)  # its decision-log entry is written with it
+        sp.set(**{"nesyflow.decision.id": decision.id})
     run: RunResult | None = None
     if action is Action.REJECT or resume:
         run = resume_run(review.run_id, store=store, services=services, workflow=workflow)

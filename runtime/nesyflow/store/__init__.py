@@ -4,6 +4,8 @@
 read queries are in :mod:`nesyflow.store.queries`. The store never imports the engine.
 """
 
+from nesyflow.store.audit import AuditEntry
+from nesyflow.store.audit_verify import AuditProblem, AuditReport
 from nesyflow.store.base import (
     AlreadyDecided,
     Checkpoint,
@@ -37,6 +39,9 @@ __all__ = [
     "DEFAULT_URL",
     "Action",
     "AlreadyDecided",
+    "AuditEntry",
+    "AuditProblem",
+    "AuditReport",
     "Checkpoint",
     "Conflict",
     "Decision",

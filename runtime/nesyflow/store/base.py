@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from nesyflow.errors import NesyflowError
+from nesyflow.store.audit import AuditEntry
+from nesyflow.store.audit_verify import AuditReport
 from nesyflow.store.records import (
     Decision,
     DecisionDraft,
@@ -191,7 +193,8 @@ class Store(ABC):
 
     @abstractmethod
     def decide(self, review_id: str, decision: DecisionDraft) -> Decision:
-        """Record a decision if the review is still open (exactly one wins); raises
+        """Record a decision if the review is still open (exactly one wins), with its entry in
+        the decision log in the same transaction; raises
         :class:`AlreadyDecided` for the loser and :class:`NotFound` for an unknown review."""
 
     @abstractmethod
@@ -202,6 +205,29 @@ class Store(ABC):
         self, run_id: str, *, expect_version: int, status: RunStatus, error: str | None = None
     ) -> Run:
         """Set a run's status without a step (a rejection decided from the queue, a failure)."""
+
+    # -- the decision log (store/audit.py) --------------------------------------------------
+    @abstractmethod
+    def append_audit(
+        self,
+        kind: str,
+        who: str,
+        data: dict[str, Any],
+        *,
+        run_id: str | None = None,
+        review_id: str | None = None,
+        ref: str | None = None,
+    ) -> AuditEntry:
+        """Append an entry for something a person did to a run that is not a decision (a
+        resume; ``decide`` appends its own entry in its own transaction)."""
+
+    @abstractmethod
+    def audit_entries(self, *, run_id: str | None = None) -> list[AuditEntry]:
+        """The log in order (one run's entries, or all)."""
+
+    @abstractmethod
+    def verify_audit(self, *, head: tuple[int, str] | None = None) -> AuditReport:
+        """Check the chain and the decisions against it (see ``store/audit_verify.py``)."""
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections."""

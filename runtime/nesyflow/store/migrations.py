@@ -42,6 +42,32 @@ def _v4_decision_overrides(conn: Connection) -> None:
         conn.exec_driver_sql("ALTER TABLE decisions ADD COLUMN overrides JSON")
 
 
+def _v5_audit_log(conn: Connection) -> None:
+    # The decision log starts here; decisions made before it are entered first, in the order they
+    # were made, marked ``backfilled`` (the chain proves nothing about them before today).
+    from nesyflow.store.audit import append_entry, decision_body
+
+    t.metadata.create_all(conn, tables=[t.audit_log], checkfirst=True)
+    earlier = conn.execute(
+        select(t.decisions, t.reviews.c.run_id)
+        .join(t.reviews, t.reviews.c.id == t.decisions.c.review_id)
+        .order_by(t.decisions.c.at, t.decisions.c.id)
+    ).all()
+    for row in earlier:
+        values = dict(row._mapping)
+        at = values["at"] if values["at"].tzinfo else values["at"].replace(tzinfo=dt.UTC)
+        append_entry(
+            conn,
+            kind="decision",
+            who=values["who"],
+            data={**decision_body(values), "backfilled": True},
+            at=at,
+            run_id=values["run_id"],
+            review_id=values["review_id"],
+            ref=values["id"],
+        )
+
+
 Migration = tuple[str, Callable[[Connection], None]]
 
 MIGRATIONS: list[Migration] = [
@@ -55,6 +81,7 @@ MIGRATIONS: list[Migration] = [
         "decisions.overrides (values a person set in place of the rules' derived ones)",
         _v4_decision_overrides,
     ),
+    ("audit_log (the decision log, a hash chain)", _v5_audit_log),
 ]
 
 

@@ -34,6 +34,8 @@ from sqlalchemy.pool import StaticPool
 
 from nesyflow.store import tables as t
 from nesyflow.store._faults import crash_point
+from nesyflow.store.audit import AuditEntry, append_entry, decision_body, entry_of
+from nesyflow.store.audit_verify import AuditReport, verify_log
 from nesyflow.store.base import (
     AlreadyDecided,
     Checkpoint,
@@ -685,9 +687,66 @@ class SqlStore(Store):
                         details={"action": row.action, "who": row.decided_by},
                     )
                 conn.execute(insert(t.decisions).values(**values))
+                run_id = conn.execute(
+                    select(t.reviews.c.run_id).where(t.reviews.c.id == review_id)
+                ).scalar()
+                # The decision's log entry commits with it, or neither does.
+                self._log(
+                    conn,
+                    kind="decision",
+                    who=decision.who,
+                    data=decision_body(values),
+                    at=stamp,
+                    run_id=run_id,
+                    review_id=review_id,
+                    ref=values["id"],
+                )
         except IntegrityError:
             raise AlreadyDecided(f"review {review_id} was already decided") from None
         return Decision.model_validate(values)
+
+    # -- the decision log -------------------------------------------------------------------
+    @staticmethod
+    def _log(conn: Connection, **entry: Any) -> AuditEntry:
+        try:
+            return append_entry(conn, **entry)
+        except IntegrityError as exc:  # never read as "already decided": the chain is locked
+            raise StoreError(f"the decision log could not be appended to: {exc.orig}") from None
+        except ValueError as exc:  # a value JSON cannot hold (NaN): nothing is recorded
+            raise StoreError(f"the decision log cannot record this entry: {exc}") from None
+
+    def append_audit(
+        self,
+        kind: str,
+        who: str,
+        data: dict[str, Any],
+        *,
+        run_id: str | None = None,
+        review_id: str | None = None,
+        ref: str | None = None,
+    ) -> AuditEntry:
+        with self.write() as conn:
+            return self._log(
+                conn,
+                kind=kind,
+                who=who,
+                data=data,
+                at=now(),
+                run_id=run_id,
+                review_id=review_id,
+                ref=ref,
+            )
+
+    def audit_entries(self, *, run_id: str | None = None) -> list[AuditEntry]:
+        query = select(t.audit_log).order_by(t.audit_log.c.seq)
+        if run_id is not None:
+            query = query.where(t.audit_log.c.run_id == run_id)
+        with self.read() as conn:
+            return [entry_of(r) for r in conn.execute(query).all()]
+
+    def verify_audit(self, *, head: tuple[int, str] | None = None) -> AuditReport:
+        with self.read() as conn:
+            return verify_log(conn, head=head)
 
     def decision_for(self, review_id: str) -> Decision | None:
         with self.read() as conn:

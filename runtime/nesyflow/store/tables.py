@@ -25,6 +25,7 @@ from sqlalchemy import (
 )
 
 __all__ = [
+    "audit_log",
     "decisions",
     "effects",
     "findings",
@@ -212,4 +213,24 @@ tool_records = Table(
     Column("data", JSON),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Index("ix_tool_records_kind_created", "kind", "created_at"),
+)
+
+# --- schema version 5: the decision log (a hash chain; see store/audit.py) ------------------------
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    # 1-based and contiguous; the entry's number is inside its hashed body, so moving it shows.
+    Column("seq", Integer, primary_key=True, autoincrement=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("kind", String(40), nullable=False),  # decision, resume (and what people do next)
+    Column("who", String(200), nullable=False),
+    # No foreign keys: the log outlives what it speaks of (a deleted run must still show).
+    Column("run_id", String(_ID)),
+    Column("review_id", String(_ID)),
+    Column("ref", String(_ID)),  # the decision's id for a decision entry
+    Column("body", Text, nullable=False),  # the canonical JSON that is hashed, exactly
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+    Index("ix_audit_log_ref", "ref"),
 )
