@@ -581,12 +581,11 @@ def ibans(seg: Segment) -> list[Occurrence]:
         # grouped writing may run into the next word ("… 3000 BIC …"): trim to the country's length
         want = _IBAN_LENGTH.get(m.group("cc"))
         if want and len(value) > want:
-            cut, n = 0, 0
-            for cut, ch in enumerate(m.group(0), 1):
-                n += ch != " "
-                if n == want:
-                    break
-            value, m_end = value[:want], m.start() + cut
+            written = m.group(0)
+            cut = next(
+                i for i in range(len(written)) if len(written[: i + 1].replace(" ", "")) == want
+            )
+            value, m_end = value[:want], m.start() + cut + 1
         else:
             m_end = m.end()
         if not iban_valid(value):
@@ -658,7 +657,9 @@ def percents(seg: Segment) -> list[Occurrence]:
     ]
 
 
-_REFERENCE = r"[:#.°º\s]*(?:no\.?|nr\.?|n°|number)?[:#.\s]*(?P<v>[A-Z0-9][A-Z0-9/_.-]*[A-Z0-9]|[A-Z0-9])"
+_REFERENCE = (
+    r"[:#.°º\s]*(?:no\.?|nr\.?|n°|number)?[:#.\s]*(?P<v>[A-Z0-9][A-Z0-9/_.-]*[A-Z0-9]|[A-Z0-9])"
+)
 
 
 def references(patterns: Iterable[tuple[str, float]]) -> Callable[[Segment], list[Occurrence]]:
@@ -716,7 +717,14 @@ def labelled(
                 o = found[-1] if last else found[0]
                 out.append(
                     Occurrence(
-                        o.value, o.source, o.start, o.end, o.text, weight, f"after '{text}'", o.attrs
+                        o.value,
+                        o.source,
+                        o.start,
+                        o.end,
+                        o.text,
+                        weight,
+                        f"after '{text}'",
+                        o.attrs,
                     )
                 )
         return out
