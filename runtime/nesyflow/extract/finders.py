@@ -12,6 +12,7 @@ Kinds: ``money``, ``date``, ``count`` (a number before a unit word: "3 nights", 
 ``dimensions`` (``22 x 13 x 6``), ``email``,
 ``identifier`` (order ids such as ``#W1234567``), ``zip``, ``phrase`` (a purpose phrase),
 ``iban`` (mod-97 checked), ``vat_id`` (EU VAT numbers, US EINs), ``percent`` (a tax rate),
+``quantity`` (an invoice row's quantity),
 ``reference`` (the token after a label: an invoice or order number). :func:`labelled` restricts
 any kind to the values written after a label (the invoice's net, tax and gross; its due date).
 """
@@ -203,6 +204,7 @@ _MON = (
 _DATE_PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"\b(?P<y>20\d\d)[-/](?P<m>\d{1,2})[-/](?P<d>\d{1,2})\b"), "ymd"),
     (re.compile(r"\b(?P<d>\d{1,2})\.(?P<m>\d{1,2})\.(?P<y>20\d\d)\b"), "dmy"),
+    (re.compile(r"\b(?P<d>\d{1,2})-(?P<m>\d{1,2})-(?P<y>20\d\d)\b"), "dmy"),  # Dutch 12-03-2025
     (re.compile(r"\b(?P<a>\d{1,2})/(?P<b>\d{1,2})/(?P<y>20\d\d|\d\d)\b"), "slash"),
     (re.compile(r"\b(?P<d>\d{1,2})" + _MON + r"(?P<y>\d\d)?\b", re.IGNORECASE), "dmonY"),
     (
@@ -455,7 +457,7 @@ def names(seg: Segment, exclude: Callable[[str], bool] = lambda _s: False) -> li
         if first:
             line = first.group(1)
             cut = re.search(
-                r"\s{2,}|\s\|\s|\s+\d{1,2}/\d{1,2}/|\s+(?:mon|tue|wed|thu|fri|sat|"
+                r"\s{2,}|\s[|·]\s|\s+\d{1,2}/\d{1,2}/|\s+(?:mon|tue|wed|thu|fri|sat|"
                 r"sun)\b,?",
                 line,
                 re.IGNORECASE,
@@ -554,6 +556,38 @@ def phrases(patterns: Iterable[tuple[str, float]]) -> Callable[[Segment], list[O
     return finder
 
 
+# ------------------------------------------------------------------------------------ quantities
+_QTY_UNIT = (
+    r"(?:h|hrs?|hours?|std\.?|stunden|stk\.?|stück|pcs?|pieces?|units?|days?|tage?|jours?|uur|"
+    r"stuks?|dagen|x|×|kg|nights?|nächte|nuits?|weeks?|wochen|months?|mois|maanden|licen[cs]es?|"
+    r"seats?|ea|pers\.?|personen|lizenzen|tsd\.?)"
+)
+_QTY_WITH_UNIT = re.compile(
+    r"(?<![\w.,])(?P<q>\d{1,6}(?:[.,]\d{1,3})?)\s?" + _QTY_UNIT + r"(?![\w])", re.IGNORECASE
+)
+_QTY_BARE = re.compile(r"(?:(?<=\s)|^)(?P<q>[1-9]\d{0,5}(?:[.,]\d{1,3})?)(?=[ ]{2,}|\t)", re.M)
+
+
+def quantities(seg: Segment) -> list[Occurrence]:
+    """The quantity of an invoice row: a number with a unit (``10 h``, ``2,5 Std``, ``6 x``,
+    ``12 pcs``) weight 2, or a number standing alone in a column (two spaces after it) weight
+    1.5 — not a position number (``1.``, ``01``), a year, or an amount with two decimals."""
+    out = []
+    taken: list[tuple[int, int]] = []
+    for m in _QTY_WITH_UNIT.finditer(seg.text):
+        taken.append(m.span("q"))
+        value = Decimal(m.group("q").replace(",", "."))
+        out.append(_occ(seg, m, value, 2.0, "number with a unit"))
+    for m in _QTY_BARE.finditer(seg.text):
+        q = m.group("q")
+        if any(a <= m.start("q") < b for a, b in taken) or re.fullmatch(r"(?:19|20)\d\d", q):
+            continue
+        if re.search(r"[.,]\d{2}$", q):
+            continue  # written like money: the unit price or the amount
+        out.append(_occ(seg, m, Decimal(q.replace(",", ".")), 1.5, "number in a column"))
+    return sorted(out, key=lambda o: o.start)
+
+
 # ------------------------------------------------------------------------------------ bank and tax ids
 _IBAN = re.compile(r"\b(?P<cc>[A-Z]{2})(?P<check>\d{2})(?P<rest>(?:[ ]?[A-Z0-9]){11,30})\b")
 _IBAN_LENGTH = {"DE": 22, "FR": 27, "NL": 18, "GB": 22, "BE": 16, "ES": 24, "IT": 27, "AT": 20,
@@ -613,7 +647,7 @@ _VAT = re.compile(
 )
 _VAT_COUNTRY = {"de": "DE", "fr": "FR", "nl": "NL", "gb": "UK", "us": "US"}
 _BUYER_LINE = re.compile(
-    r"\b(?:customer|client|buyer|bill(?:ed)? to|your|kunde|ihre|votre|v\.?\s?réf|klant|uw|"
+    r"\b(?:customer|client|buyer|bill(?:ed)? to|your|kunden?|ihre|votre|v\.?\s?réf|klant|uw|"
     r"acheteur|empfänger|destinataire)\b",
     re.IGNORECASE,
 )
@@ -744,6 +778,7 @@ FINDERS: dict[str, Callable[..., list[Occurrence]]] = {
     "iban": ibans,
     "vat_id": vat_ids,
     "percent": percents,
+    "quantity": quantities,
 }
 """The span kinds a schema may name (``count`` and ``phrase`` finders take their patterns)."""
 

@@ -493,7 +493,10 @@ class _Reader:
             first = source.dayfirst_unless
             dayfirst = first is not None and values.get(first[0]) not in first[1]
             occs = _occurrences(source, own, self.submitted, self.exclude, dayfirst)
-            if not occs:
+            if source.nth is not None:  # a column of the item's own text
+                occs = sorted(occs, key=lambda o: (o.source, o.start))
+                occs = [occs[source.nth]] if -len(occs) <= source.nth < len(occs) else []
+            elif not occs:
                 occs = _occurrences(source, rest, self.submitted, self.exclude, dayfirst)
             occs = [o for o in occs if o.weight > 0]
             if not occs:

@@ -66,12 +66,15 @@ class Span(Source):
     for the number of a count, the label before a reference). Any other kind with ``patterns``
     keeps only the values written after one of those labels (``Span("money", (("^net", 3),))``).
     ``dayfirst_unless`` (dates): ``05/03`` is the 5th of March unless the earlier field named
-    has one of the values given (``("supplier_country", ("US",))``)."""
+    has one of the values given (``("supplier_country", ("US",))``). ``nth``: only the n-th of
+    the item's own occurrences in text order (``-1`` the last: an invoice row's amount, ``-2`` its
+    unit price), never one borrowed from the shared text."""
 
     kind: str
     patterns: tuple[tuple[str, float], ...] = ()
     text: tuple[str, ...] = ("request", "receipt")
     dayfirst_unless: tuple[str, tuple[Any, ...]] | None = None
+    nth: int | None = None
 
     def describe(self) -> str:
         label = " after a label" if self.patterns and self.kind not in _PATTERNED else ""
