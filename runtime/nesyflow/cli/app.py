@@ -16,7 +16,17 @@ app = typer.Typer(
 
 # Modules that add commands to `app` (each defines `register(app)`). A missing one is an install
 # error and fails loudly: a CLI that silently lacks `check` would be worse than none.
-_COMMAND_MODULES = ("rules", "workflows", "runs", "replay", "insight", "console", "demo", "models")
+_COMMAND_MODULES = (
+    "rules",
+    "workflows",
+    "runs",
+    "replay",
+    "insight",
+    "console",
+    "demo",
+    "invoices",
+    "models",
+)
 
 
 def _register_all() -> None:
