@@ -43,9 +43,9 @@ _DOC = ("invoice",)
 _US = ("supplier_country", ("US",))  # month first only on a US invoice
 
 _INVOICE_NO = (
-    (r"\b(?:invoice|rechnungs|facture|factuur|credit\s+note|gutschrift|avoir)[\s-]*"
+    (r"\b(?:invoice|rechnungs?|facture|factuur|credit\s+note|gutschrift|avoir)[\s-]*"
      r"(?:no\.?|nr\.?|n°|number|nummer|#)", 3.0),
-    (r"\binvoice(?=\s*[:#])|^\s*(?:tax\s+)?invoice\s+(?=[A-Z0-9]*\d)", 2.0),
+    (r"\binvoice(?=\s*[:#])|^\s*(?:tax\s+)?(?:invoice|rechnung|facture|factuur)\s+(?=\S*\d)", 2.0),
 )  # fmt: skip
 _PO = (
     (r"\b(?:P\.?O\b\.?(?!\s*box)(?:\s*(?:number|no\.?|#))?|purchase\s+order(?:\s+(?:no\.?|number))?"
@@ -56,10 +56,10 @@ _PO = (
 _ISSUED = (
     (r"\b(?:invoice\s+date|date\s+of\s+issue|issue\s+date|issued(?:\s+on)?|tax\s+point|"
      r"rechnungsdatum|date\s+de\s+(?:la\s+)?facture|date\s+d'émission|factuurdatum)\b", 3.0),
-    (r"(?:^|\|)\s*(?:date|datum|le)\b", 2.0),
+    (r"(?:^|\||\s{2})\s*(?:date|datum|le)\b|\bdu(?=\s+\d)", 2.0),
 )  # fmt: skip
 _DUE = (
-    (r"(?:^|\|)\s*due\b|\b(?:due\s+date|payment\s+due|due\s+on|due(?=:)|fällig(?:\s+am)?|zahlbar\s+bis|"
+    (r"(?:^|\||\s{2})\s*due\b|\b(?:due\s+date|payment\s+due|due\s+on|due(?=:)|fällig(?:\s+am)?|zahlbar\s+bis|"
      r"date\s+d'échéance|échéance|à\s+payer\s+avant\s+le|vervaldatum|uiterste\s+betaaldatum|"
      r"te\s+betalen\s+vóór|pay\s+by)\b", 3.0),
 )  # fmt: skip
@@ -70,6 +70,7 @@ _TERMS = (
     ("innerhalb von {n} tagen", 3.0),
     ("innerhalb {n} tagen", 3.0),
     ("à {n} jours", 3.0),
+    (r"zahlungsziel:?\s*{n} tage", 3.0),
     ("binnen {n} dagen", 3.0),
 )
 _DESCRIPTION = (  # a row's text up to its first column gap, without a position number
@@ -88,7 +89,7 @@ _TAX_TOTAL = (
      r"(?:mwst|ust)\.?\s+gesamt|umsatzsteuer\s+gesamt|totaal\s+btw)\b(?![^\n]*%)", 3.0),
 )  # fmt: skip
 _GROSS = (
-    (r"^\s*(?:total(?!\s*(?:net|excl|vat|tax|ht|tva))(?:\s+(?:due|amount|gross|incl\.?"
+    (r"^\s*(?:(?:invoice\s+)?total(?!\s*(?:net|excl|vat|tax|ht|tva))(?:\s+(?:due|amount|gross|incl\.?"
      r"(?:\s+(?:vat|tax))?))?|amount\s+due|balance\s+due|total\s+due|gesamtbetrag|"
      r"rechnungsbetrag|bruttobetrag|summe\s+brutto|zu\s+zahlen|endbetrag|total\s+ttc|"
      r"montant\s+ttc|net\s+à\s+payer|totaal(?!\s*(?:excl|btw))(?:\s+incl\.?\s*btw)?|"

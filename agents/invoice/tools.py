@@ -21,7 +21,7 @@ import datetime as dt
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -62,7 +62,10 @@ class Payment(BaseModel):
     amount: Decimal = Field(description="What was paid: the rules' amount_payable.")
     currency: str
     iban: Annotated[str | None, _pack.BANK] = Field(None, description="Account paid into.")
-    account_from: str = Field(description="'file' or 'invoice' (no account on file, approved).")
+    account_from: Literal["file", "invoice", "none"] = Field(
+        description="'file'; 'invoice' (no account on file, a person approved the invoice's); "
+        "'none' (no IBAN anywhere: a US supplier paid by ACH from its remittance details)."
+    )
     recorded_at: dt.datetime
 
 
@@ -169,7 +172,7 @@ def pay_invoice(invoice: Invoice) -> Payment:  # type: ignore[valid-type]
         amount=amount,
         currency=invoice.currency,
         iban=on_file or invoice.iban,
-        account_from="file" if on_file else "invoice",
+        account_from="file" if on_file else ("invoice" if invoice.iban else "none"),
         recorded_at=dt.datetime.now(dt.UTC),
     )
     return Payment.model_validate(record_once(LEDGER_KIND, payment).data)

@@ -212,6 +212,12 @@ def paid_wrongly(outcome: InvoiceOutcome, iban_on_file: str | None) -> str | Non
 
 def invoice_demo_cmd(
     limit: Annotated[int | None, typer.Option(help="Run only the first N samples.")] = None,
+    samples_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--samples", help="A JSONL file of invoices (default agents/invoice/samples.jsonl)."
+        ),
+    ] = None,
     db: Annotated[
         str | None,
         typer.Option(
@@ -235,7 +241,12 @@ def invoice_demo_cmd(
     except (FileNotFoundError, NesyflowError, StoreError) as exc:
         out.print(f"[red]error:[/] {exc}")
         raise typer.Exit(2) from None
-    samples = load_samples(agent / "samples.jsonl")[: limit if limit is not None else None]
+    try:
+        samples = load_samples(samples_file or agent / "samples.jsonl")
+    except (OSError, ValueError) as exc:
+        out.print(f"[red]error:[/] {samples_file}: {exc}")
+        raise typer.Exit(2) from None
+    samples = samples[: limit if limit is not None else None]
     on_file = {n: s.iban for n, s in load_module(agent / "tools.py").suppliers_on_file().items()}
     out.rule("[bold]nesyflow invoice-demo[/] — the invoice agent")
     out.print(
@@ -275,6 +286,8 @@ def _summary(outcomes: list[InvoiceOutcome], on_file: dict[str, Any], elapsed: f
     for name, (r, t) in tally.items():
         table.add_row(name, f"{r}/{t} ({_pct(r, t)})")
     out.print(table)
+    fields_right, fields = (sum(t[i] for t in tally.values()) for i in (0, 1))
+    out.print(f"fields right: [bold]{fields_right}/{fields} ({_pct(fields_right, fields)})[/]")
     right = sum(o.score.invoice_right for o in outcomes)
     calls = sum(o.model_calls for o in outcomes)
     out.print(

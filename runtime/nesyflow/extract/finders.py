@@ -97,7 +97,8 @@ _WORD = {
 _MONEY = re.compile(
     r"(?<![\w.,$])(?P<pre>C\$|US\$|A\$|S\$|\$|€|£|¥|(?:" + _CUR_CODES + r")\b)?[ \t]{0,12}"
     r"(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d{1,2})?|\d{1,3}(?:\.\d{3})+,\d{2}"
-    r"|\d{1,3}(?:[\u00a0\u202f']\d{3})+(?:[.,]\d{2})?|\d+(?:[.,]\d{1,2})?)(?![\d%x\"])"
+    r"|\d{1,3}(?:[\u00a0\u202f']\d{3})+(?:[.,]\d{2})?|\d{1,3}(?: \d{3})+,\d{2}"
+    r"|\d+(?:[.,]\d{1,2})?)(?![\d%x\"])"
     r"(?:\s?(?:(?P<post>dollars?|euros?|pounds?|yen|" + _CUR_CODES + r")\b|(?P<sym>€|£)))?",
     re.IGNORECASE,
 )
@@ -114,8 +115,8 @@ _MINOR = re.compile(
 
 def _number(text: str) -> Decimal:
     """``1,450.00`` / ``42,50`` (a decimal comma) / ``1.234,56`` (German) / ``1\u202f234,56``
-    (French, a narrow space) / ``64`` → a Decimal in cents (``64.00``)."""
-    text = re.sub(r"[\u00a0\u202f']", "", text)
+    (French, a narrow or plain space before a decimal comma) / ``64`` → a Decimal in cents."""
+    text = re.sub(r"[\u00a0\u202f' ]", "", text)
     if re.fullmatch(r"\d+,\d{1,2}|\d{1,3}(?:\.\d{3})+,\d{2}", text):
         return Decimal(text.replace(".", "").replace(",", ".")).quantize(Decimal("0.01"))
     return Decimal(text.replace(",", "")).quantize(Decimal("0.01"))
@@ -698,11 +699,13 @@ _REFERENCE = (
 
 def references(patterns: Iterable[tuple[str, float]]) -> Callable[[Segment], list[Occurrence]]:
     """A document reference after its label (an invoice number after "Invoice no.", a purchase
-    order after "PO"): each ``(label, weight)`` is a regular expression (case-insensitive); the
+    order after "PO"): each ``(label, weight)`` is a regular expression (case-insensitive, ``^``
+    a line start); the
     value is the token that follows it (letters, digits, ``/ - _ .``), upper-cased. Weight 0
     for a token without a digit (a word after the label is not a reference)."""
     compiled = [
-        (re.compile(r"(?:" + p + r")" + _REFERENCE, re.IGNORECASE), w, p) for p, w in patterns
+        (re.compile(r"(?:" + p + r")" + _REFERENCE, re.IGNORECASE | re.MULTILINE), w, p)
+        for p, w in patterns
     ]
 
     def finder(seg: Segment) -> list[Occurrence]:

@@ -78,6 +78,8 @@ class Span(Source):
 
     def describe(self) -> str:
         label = " after a label" if self.patterns and self.kind not in _PATTERNED else ""
+        if self.nth is not None:
+            label += " (the last of its row)" if self.nth == -1 else f" (#{self.nth} of its row)"
         return f"a {self.kind} span{label} of the {' / '.join(self.text)}"
 
 
