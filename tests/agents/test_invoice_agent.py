@@ -196,3 +196,44 @@ def test_scoring_counts_a_wrong_or_missing_row():
     got = copy.deepcopy(want)
     got["iban"] = None
     assert score_invoice(got, want).wrong == ["iban"]
+
+
+def test_an_approved_credit_note_is_never_paid(flow, store):
+    """A person approving the credit note's review books it; the pay tool finds nothing payable."""
+    row = BY_ID["inv-024"]
+    result = start_run(flow, row, store=store)
+    assert store.get_review(result.review_id).rules == ["credit_note"]
+    decide(result.review_id, "approve", "ap-clerk", "book it", store=store, workflow=flow)
+    after = resume(result.run_id, store=store, workflow=flow)
+    assert after.status.value != "completed"
+    assert ledger(store) == []
+
+
+HUGE = """Lone Star Networks LLC
+500 W 2nd St, Austin, TX 78701
+Federal Tax ID: 74-2093871
+
+INVOICE #10999
+Date: March 5, 2025
+Due Date: April 4, 2025
+
+QTY   DESCRIPTION                          UNIT PRICE        AMOUNT
+200   Core router                       15,000,000.00   3,000,000,000.00
+
+Subtotal                                            $3,000,000,000.00
+Total Due                                           $3,000,000,000.00
+"""
+
+
+def test_an_invoice_too_large_to_compute_is_never_paid_even_approved(flow, store):
+    """3,000,000,000.00 is past 32-bit cents: the check is unknown, never a wrapped pass, and an
+    approval of that review still finds no amount the rules computed, so nothing is paid."""
+    row = {"id": "huge", "invoice": HUGE, "received_on": "2025-03-10"}
+    result = start_run(flow, row, store=store)
+    assert result.status.value == "waiting_review"
+    read = next(s for s in store.steps(result.run_id) if s.node == "read" and s.output)
+    assert read.output["invoice"]["gross_total"] == "3000000000.00"  # read as written
+    assert [r.kind for r in store.get_review(result.review_id).reasons] == ["unknown"]
+    decide(result.review_id, "approve", "ap-clerk", "looks fine", store=store, workflow=flow)
+    assert resume(result.run_id, store=store, workflow=flow).status.value != "completed"
+    assert ledger(store) == []
