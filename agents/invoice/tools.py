@@ -3,9 +3,10 @@
 
 The ledger lives in the run's store (SQLite or PostgreSQL): each payment is a tool record of kind
 ``invoice.payment`` written with :func:`nesyflow.engine.record_once` under the engine's
-idempotency key, so a resumed run never pays twice, and ``supplier_file`` reads every earlier
-payment back as a prior invoice, so the same supplier's invoice number is never paid twice across
-runs (``duplicate_invoice``).
+idempotency key, so a resumed run never pays twice; ``supplier_file`` reads every earlier payment
+back as a prior invoice, so the gate stops a number already paid (``duplicate_invoice``); and the
+payment holds the supplier's number with :func:`nesyflow.engine.claim_once`, so two runs that both
+passed their gate before either paid still pay it once.
 
 What is paid is what the rules allow: the pack's derived ``amount_payable`` (the gross of an
 invoice whose arithmetic the rules computed), into the account **on file** for the supplier — an
@@ -29,8 +30,10 @@ from nesyflow._imports import load_module
 
 __all__ = [
     "LEDGER_KIND",
+    "NUMBER_KIND",
     "FileArgs",
     "Payment",
+    "number_key",
     "orders_on_file",
     "pay_invoice",
     "read_ledger",
@@ -49,6 +52,12 @@ PriorInvoice = _pack.PriorInvoice
 Ambiguity = _pack.Ambiguity
 
 LEDGER_KIND = "invoice.payment"
+NUMBER_KIND = "invoice.number"  # a supplier's invoice number, held by the payment that paid it
+
+
+def number_key(supplier: str, number: str) -> str:
+    """An invoice as ``duplicate_invoice`` compares it: the supplier and its invoice number."""
+    return f"{supplier}|{number}"
 
 
 class Payment(BaseModel):
@@ -153,7 +162,7 @@ def _payable(invoice: BaseModel, context: Any) -> tuple[Decimal | None, str]:
 def pay_invoice(invoice: Invoice) -> Payment:  # type: ignore[valid-type]
     """Pay ``invoice`` its rules-computed gross into the account on file, once per idempotency
     key; return the payment kept."""
-    from nesyflow.engine import current_run, idempotency_key, record_once
+    from nesyflow.engine import claim_once, current_run, idempotency_key, record_once
 
     view, key = current_run(), idempotency_key()
     if view is None or key is None:
@@ -164,6 +173,12 @@ def pay_invoice(invoice: Invoice) -> Payment:  # type: ignore[valid-type]
         raise ValueError(f"the invoice rules compute no amount to pay ({why}); nothing was paid")
     if invoice.invoice_number is None:
         raise ValueError("an invoice without a number is never paid (it could not be matched)")
+    # The gate saw the ledger as it was when it ran; two runs of one invoice can both pass it
+    # before either pays. Holding the number in the store closes that gap across runs and hosts:
+    # the second payment is refused (AlreadyClaimed, so a person sees it). Only a person who
+    # decided over duplicate_invoice in this run pays the number again: they were shown it.
+    if not any("|duplicate_invoice|" in accepted for accepted in view.accepted):
+        claim_once(NUMBER_KIND, number_key(invoice.supplier_name, invoice.invoice_number))
     on_file = context.supplier.iban if context.supplier is not None else None
     payment = Payment(
         key=key,

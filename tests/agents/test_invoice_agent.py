@@ -237,3 +237,23 @@ def test_an_invoice_too_large_to_compute_is_never_paid_even_approved(flow, store
     decide(result.review_id, "approve", "ap-clerk", "looks fine", store=store, workflow=flow)
     assert resume(result.run_id, store=store, workflow=flow).status.value != "completed"
     assert ledger(store) == []
+
+
+def test_two_runs_whose_gates_both_passed_pay_the_invoice_once(flow, store):
+    """The race the gate cannot see: both runs checked the ledger before either paid. The payment
+    holds the supplier's invoice number in the store; the second is refused, nothing paid twice."""
+    from nesyflow.engine import AlreadyClaimed
+    from nesyflow.engine.run_view import RunView, call_tool
+
+    node = flow.nodes["pay"]
+    invoice = node.args_schema.model_validate(BY_ID["inv-001"]["expected"])
+    runs = [store.create_run("invoice", {}) for _ in range(2)]
+
+    def view(run):
+        return RunView(run.id, "invoice", "pay", 1, {}, {}, {}, {}, {})
+
+    one = call_tool(node.tool, invoice, f"{runs[0].id}:pay:1", view(runs[0]), store)
+    assert call_tool(node.tool, invoice, f"{runs[0].id}:pay:1", view(runs[0]), store) == one
+    with pytest.raises(AlreadyClaimed, match=f"held by run {runs[0].id}"):
+        call_tool(node.tool, invoice, f"{runs[1].id}:pay:1", view(runs[1]), store)
+    assert len(ledger(store)) == 1 and Decimal(ledger(store)[0]["amount"]) == Decimal("1523.20")
