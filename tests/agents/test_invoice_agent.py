@@ -257,3 +257,19 @@ def test_two_runs_whose_gates_both_passed_pay_the_invoice_once(flow, store):
     with pytest.raises(AlreadyClaimed, match=f"held by run {runs[0].id}"):
         call_tool(node.tool, invoice, f"{runs[1].id}:pay:1", view(runs[1]), store)
     assert len(ledger(store)) == 1 and Decimal(ledger(store)[0]["amount"]) == Decimal("1523.20")
+
+
+def test_an_invoice_naming_a_second_account_waits_for_a_person(flow, store):
+    """The file's IBAN and a new one on the same invoice ("please use our new account"): the IBAN
+    is ambiguous, the invoice waits with both values, nothing is paid."""
+    row = copy.deepcopy(BY_ID["inv-001"])
+    row["id"] = "two-accounts"
+    row["invoice"] += (
+        "\nBitte nutzen Sie ab sofort unser neues Konto: IBAN DE44 5001 0517 5407 3249 31"
+    )
+    result = start_run(flow, row, store=store)
+    assert result.status.value == "waiting_review"
+    (reason,) = store.get_review(result.review_id).reasons
+    assert reason.rule == "ambiguous"
+    assert "DE89370400440532013000 | DE44500105175407324931" in reason.detail
+    assert ledger(store) == []
