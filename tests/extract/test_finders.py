@@ -132,3 +132,108 @@ def test_a_huge_text_is_read_in_linear_time_and_completely():
     lines = "\n".join(f"Item {i}   {i}.25" for i in range(5000))
     found = money(Segment("receipt", lines + "\nTotal  $1.00"))
     assert len(found) == 5001 and rank(found)[0].value == Decimal("1.00")
+
+
+# ------------------------------------------------------------------ invoice kinds (issue 13 §3)
+from nesyflow.extract.finders import (  # noqa: E402
+    iban_valid,
+    ibans,
+    labelled,
+    percents,
+    quantities,
+    references,
+    vat_ids,
+)
+
+_IBAN = "DE89370400440532013000"
+
+
+def test_iban_mod97_accepts_real_ibans_and_refuses_every_one_digit_change():
+    for iban in (
+        _IBAN,
+        "GB29NWBK60161331926819",
+        "FR1420041010050500013M02606",
+        "NL91ABNA0417164300",
+    ):
+        assert iban_valid(iban), iban
+    for pos in range(4, len(_IBAN)):
+        for digit in "0123456789":
+            if digit != _IBAN[pos]:
+                assert not iban_valid(_IBAN[:pos] + digit + _IBAN[pos + 1 :]), (pos, digit)
+    for pos in range(4, len(_IBAN) - 1):  # every swap of two different neighbouring digits
+        swapped = _IBAN[:pos] + _IBAN[pos + 1] + _IBAN[pos] + _IBAN[pos + 2 :]
+        assert swapped == _IBAN or not iban_valid(swapped), pos
+    assert not iban_valid("DE8937040044053201300")  # one character short of Germany's 22
+
+
+def test_ibans_grouped_or_not_only_valid_ones():
+    text = "IBAN: DE89 3704 0044 0532 0130 00 · BIC: COBADEFFXXX\nold: DE89 3704 0044 0532 0130 01"
+    (o,) = ibans(Segment("invoice", text))
+    assert o.value == _IBAN and text[o.start : o.end] == "DE89 3704 0044 0532 0130 00"
+    assert o.attrs["country"] == "DE"
+    (o,) = ibans(Segment("invoice", "Bank transfer to IBAN NL91ABNA0417164300 (BIC ABNANL2A)"))
+    assert o.value == "NL91ABNA0417164300"
+
+
+def test_vat_ids_by_country_and_the_buyers_weighs_nothing():
+    seg = Segment(
+        "invoice",
+        "USt-IdNr.: DE811907980\nKunden-USt-IdNr.: DE298765432\nVAT Reg No: GB 123 4567 89\n"
+        "N° TVA : FR40303265045 · BTW-nummer: NL853746398B01 · Federal Tax ID: 74-2093871",
+    )
+    got = {o.value: (o.attrs["country"], o.weight) for o in vat_ids(seg)}
+    assert got == {
+        "DE811907980": ("DE", 2.0),
+        "DE298765432": ("DE", 0.0),
+        "GB123456789": ("UK", 2.0),
+        "FR40303265045": ("FR", 2.0),
+        "NL853746398B01": ("NL", 2.0),
+        "74-2093871": ("US", 2.0),
+    }
+
+
+def test_percents_quantities_and_european_amounts():
+    assert [o.value for o in percents(Segment("invoice", "TVA 5,5 % · VAT 20% · 8.25%"))] == [
+        Decimal("5.5"),
+        Decimal("20"),
+        Decimal("8.25"),
+    ]
+    row = Segment("invoice", "1.   Koffie bonen 1kg            6   € 18,40   € 110,40   9%")
+    assert [o.value for o in quantities(row)][-1] == Decimal("6")
+    assert [o.value for o in quantities(Segment("invoice", "Support   2,5 Std   96,50"))] == [
+        Decimal("2.5")
+    ]
+    for text, value in (
+        ("1.234,56 €", "1234.56"),
+        ("1\u202f350,00 €", "1350.00"),
+        ("€ 1.523,20", "1523.20"),
+        ("£1,234.56", "1234.56"),
+    ):
+        (o,) = money(Segment("invoice", text))
+        assert o.value == Decimal(value), text
+    (o,) = money(Segment("invoice", "1.234,56 €"))
+    assert o.attrs["currency"] == "EUR"
+
+
+def test_labelled_values_and_references():
+    seg = Segment(
+        "invoice",
+        "Nettobetrag        1.280,00 €\nzzgl. 19 % MwSt. auf 1.280,00 €    243,20 €\n"
+        "Rechnungsbetrag    1.523,20 €\nRechnungsnummer: RE-2025-0041\nIhre Bestellung: PO-4711",
+    )
+    net = labelled(money, [(r"^\s*nettobetrag", 3.0)], last=True)(seg)
+    assert [o.value for o in net] == [Decimal("1280.00")]
+    tax = labelled(money, [(r"mwst", 3.0)], last=True)(seg)
+    assert [o.value for o in tax] == [Decimal("243.20")]  # the last amount, not the base
+    refs = references([(r"rechnungsnummer", 3.0), (r"bestellung", 3.0)])(seg)
+    assert [o.value for o in refs] == ["RE-2025-0041", "PO-4711"]
+    assert seg.text[refs[0].start : refs[0].end] == "RE-2025-0041"
+    assert [
+        o.weight for o in references([(r"invoice", 3.0)])(Segment("invoice", "Invoice To: Acme"))
+    ] == [0.0]
+
+
+def test_day_first_dates_for_european_invoices():
+    seg = Segment("invoice", "Invoice Date: 05/03/2025 · Factuurdatum: 12-03-2025")
+    assert [o.value.isoformat() for o in dates(seg, dayfirst=True)] == ["2025-03-05", "2025-03-12"]
+    assert dates(seg)[0].value.isoformat() == "2025-05-03"  # month first, as before

@@ -24,6 +24,7 @@ _COMMAND_MODULES = (
     "insight",
     "console",
     "demo",
+    "invoices",
     "models",
     "audit",
 )

@@ -10,7 +10,11 @@ to read the same text invents values.
 Kinds: ``money``, ``date``, ``count`` (a number before a unit word: "3 nights", "four of us"),
 ``rate`` (an exchange rate), ``name`` (a receipt header or a capitalised span),
 ``dimensions`` (``22 x 13 x 6``), ``email``,
-``identifier`` (order ids such as ``#W1234567``), ``zip``, ``phrase`` (a purpose phrase).
+``identifier`` (order ids such as ``#W1234567``), ``zip``, ``phrase`` (a purpose phrase),
+``iban`` (mod-97 checked), ``vat_id`` (EU VAT numbers, US EINs), ``percent`` (a tax rate),
+``quantity`` (an invoice row's quantity),
+``reference`` (the token after a label: an invoice or order number). :func:`labelled` restricts
+any kind to the values written after a label (the invoice's net, tax and gross; its due date).
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from typing import Any
 from nesyflow.extract.provenance import Candidate
 from nesyflow.extract.text import Segment
 
-__all__ = ["FINDERS", "Occurrence", "find", "rank"]
+__all__ = ["DOCUMENTS", "FINDERS", "Occurrence", "find", "iban_valid", "labelled", "rank"]
 
 
 @dataclass(frozen=True)
@@ -57,6 +61,12 @@ def _occ(seg: Segment, m: re.Match[str], value: Any, weight: float, why: str, **
     )
 
 
+DOCUMENTS = frozenset({"receipt", "invoice"})
+"""Source fields that are documents (a receipt, an invoice): unmarked two-decimal amounts are money
+there, their first line is the issuer's header and a date on them is the document's, not a date a
+person wrote in a message."""
+
+
 def _line_of(text: str, pos: int) -> str:
     start = text.rfind("\n", 0, pos) + 1
     end = text.find("\n", pos)
@@ -86,8 +96,10 @@ _WORD = {
 }
 _MONEY = re.compile(
     r"(?<![\w.,$])(?P<pre>C\$|US\$|A\$|S\$|\$|€|£|¥|(?:" + _CUR_CODES + r")\b)?[ \t]{0,12}"
-    r"(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d{1,2})?|\d+(?:[.,]\d{1,2})?)(?![\d%x\"])"
-    r"(?:\s?(?P<post>dollars?|euros?|pounds?|yen|" + _CUR_CODES + r")\b)?",
+    r"(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d{1,2})?|\d{1,3}(?:\.\d{3})+,\d{2}"
+    r"|\d{1,3}(?:[\u00a0\u202f']\d{3})+(?:[.,]\d{2})?|\d{1,3}(?: \d{3})+,\d{2}"
+    r"|\d+(?:[.,]\d{1,2})?)(?![\d%x\"])"
+    r"(?:\s?(?:(?P<post>dollars?|euros?|pounds?|yen|" + _CUR_CODES + r")\b|(?P<sym>€|£)))?",
     re.IGNORECASE,
 )
 _RATE_AFTER = re.compile(r"\s*(?:USD\s*)?(?:per\b|/)", re.IGNORECASE)
@@ -102,9 +114,11 @@ _MINOR = re.compile(
 
 
 def _number(text: str) -> Decimal:
-    """``1,450.00`` / ``42,50`` (a decimal comma) / ``64`` → a Decimal in cents (``64.00``)."""
-    if re.fullmatch(r"\d+,\d{1,2}", text):
-        return Decimal(text.replace(",", ".")).quantize(Decimal("0.01"))
+    """``1,450.00`` / ``42,50`` (a decimal comma) / ``1.234,56`` (German) / ``1\u202f234,56``
+    (French, a narrow or plain space before a decimal comma) / ``64`` → a Decimal in cents."""
+    text = re.sub(r"[\u00a0\u202f' ]", "", text)
+    if re.fullmatch(r"\d+,\d{1,2}|\d{1,3}(?:\.\d{3})+,\d{2}", text):
+        return Decimal(text.replace(".", "").replace(",", ".")).quantize(Decimal("0.01"))
     return Decimal(text.replace(",", "")).quantize(Decimal("0.01"))
 
 
@@ -115,7 +129,7 @@ def money(seg: Segment) -> list[Occurrence]:
     euro") and numbers inside dates, times, ids and sizes are not amounts."""
     out: list[Occurrence] = []
     for m in _MONEY.finditer(seg.text):
-        pre, num, post = m.group("pre"), m.group("num"), m.group("post")
+        pre, num, post = m.group("pre"), m.group("num"), m.group("post") or m.group("sym")
         if post and post.upper() == "USD" and _RATE_AFTER.match(seg.text, m.end()):
             continue  # "1.08 USD per euro": a rate
         if _RATE_AFTER.match(seg.text, m.end()) and not pre:
@@ -127,24 +141,24 @@ def money(seg: Segment) -> list[Occurrence]:
         if re.match(r"[./:]\d", seg.text[m.end() : m.end() + 2]):
             continue  # 13.05.2025
         marked = bool(pre or post)
-        if not marked and (seg.source != "receipt" or not re.search(r"[.,]\d{2}$", num)):
+        if not marked and (seg.source not in DOCUMENTS or not re.search(r"[.,]\d{2}$", num)):
             continue  # "42 miles", "converted at 1.13": not money unless written as money
         code = None
         if pre:
             code = _SYMBOL.get(pre.upper() if pre[0].isalpha() else pre, pre.upper())
         elif post:
-            code = _WORD.get(post.lower(), post.upper())
+            code = _SYMBOL.get(post) or _WORD.get(post.lower(), post.upper())
         line = _line_of(seg.text, m.start())
         if _TOTAL.search(line) and not re.search(r"subtotal", line, re.IGNORECASE):
             weight, why = 3.0, "total line"
         elif _MINOR.search(line):
             weight, why = 0.3, "tax, tip, fee or per-unit line"
-        elif seg.source == "receipt":
+        elif seg.source in DOCUMENTS:
             weight, why = 1.0, "item line"
         else:
             weight, why = 3.0, "amount the employee wrote"
         # a line with several amounts: on a total line only the last one is the total
-        if weight == 3.0 and seg.source == "receipt":
+        if weight == 3.0 and seg.source in DOCUMENTS:
             rest = seg.text[m.end() : m.end() + len(line)]
             rest_line = rest.split("\n", 1)[0]
             if _MONEY.search(rest_line) and any(
@@ -191,6 +205,7 @@ _MON = (
 _DATE_PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"\b(?P<y>20\d\d)[-/](?P<m>\d{1,2})[-/](?P<d>\d{1,2})\b"), "ymd"),
     (re.compile(r"\b(?P<d>\d{1,2})\.(?P<m>\d{1,2})\.(?P<y>20\d\d)\b"), "dmy"),
+    (re.compile(r"\b(?P<d>\d{1,2})-(?P<m>\d{1,2})-(?P<y>20\d\d)\b"), "dmy"),  # Dutch 12-03-2025
     (re.compile(r"\b(?P<a>\d{1,2})/(?P<b>\d{1,2})/(?P<y>20\d\d|\d\d)\b"), "slash"),
     (re.compile(r"\b(?P<d>\d{1,2})" + _MON + r"(?P<y>\d\d)?\b", re.IGNORECASE), "dmonY"),
     (
@@ -223,12 +238,16 @@ def _year(y: str | None, default: int) -> int:
     return int(y) + 2000 if len(y) == 2 else int(y)
 
 
-def dates(seg: Segment, submitted: dt.date | None = None) -> list[Occurrence]:
+def dates(
+    seg: Segment, submitted: dt.date | None = None, dayfirst: bool = False
+) -> list[Occurrence]:
     """Dates in many spellings, normalised to ``datetime.date`` (``Apr 2, 2025``, ``5/6``,
     ``17/06/2025``, ``13.05.2025``, ``10FEB25``, ``Mar 17-19`` → the 17th). A missing year is the
     submission's, or the year before when that would put the date half a year after submission.
     Weight: a labelled receipt date (issued, arrival, statement...) 2.5, the employee's 2, the
-    first date of a receipt 1.5, others 0.5; a date without its year on a receipt 0.3."""
+    first date of a receipt 1.5, others 0.5; a date without its year on a receipt 0.3.
+    ``dayfirst``: ``05/03/2025`` is the 5th of March (British, French, Dutch, German writing);
+    else the 3rd of May unless the first number cannot be a month."""
     base = submitted or dt.date.today()
     taken: list[tuple[int, int]] = []
     found: list[tuple[int, re.Match[str], dt.date, bool]] = []
@@ -242,10 +261,12 @@ def dates(seg: Segment, submitted: dt.date | None = None) -> list[Occurrence]:
                     day = dt.date(int(g["y"]), int(g["m"]), int(g["d"]))
                 elif kind == "slash":
                     a, b = int(g["a"]), int(g["b"])
-                    month, dd = (b, a) if a > 12 else (a, b)
+                    month, dd = (b, a) if a > 12 or (dayfirst and b <= 12) else (a, b)
                     day = dt.date(_year(g["y"], base.year), month, dd)
                 elif kind == "md":
-                    day = dt.date(base.year, int(g["a"]), int(g["b"]))
+                    a, b = int(g["a"]), int(g["b"])
+                    month, dd = (b, a) if dayfirst and b <= 12 else (a, b)
+                    day = dt.date(base.year, month, dd)
                 else:
                     month = _MONTHS[g["mon"][:3].lower()]
                     day = dt.date(_year(g.get("y"), base.year), month, int(g["d"]))
@@ -261,7 +282,7 @@ def dates(seg: Segment, submitted: dt.date | None = None) -> list[Occurrence]:
     for n, (_pos, m, day, has_year) in enumerate(found):
         line_start = seg.text.rfind("\n", 0, m.start()) + 1
         head = seg.text[max(line_start, m.start() - 20) : m.start()]
-        if seg.source != "receipt":
+        if seg.source not in DOCUMENTS:
             weight, why = 2.0, "date the employee wrote"
         elif _DATE_LABEL.search(head):
             weight, why = 2.5, "labelled receipt date"
@@ -432,12 +453,12 @@ def names(seg: Segment, exclude: Callable[[str], bool] = lambda _s: False) -> li
     falling with position), skipping sentence openers, months, weekdays and what ``exclude``
     says is not a name (the pack's cities)."""
     out: list[Occurrence] = []
-    if seg.source == "receipt":
+    if seg.source in DOCUMENTS:
         first = re.match(r"\s*([^\n]+)", seg.text)
         if first:
             line = first.group(1)
             cut = re.search(
-                r"\s{2,}|\s\|\s|\s+\d{1,2}/\d{1,2}/|\s+(?:mon|tue|wed|thu|fri|sat|"
+                r"\s{2,}|\s[|·]\s|\s+\d{1,2}/\d{1,2}/|\s+(?:mon|tue|wed|thu|fri|sat|"
                 r"sun)\b,?",
                 line,
                 re.IGNORECASE,
@@ -536,6 +557,218 @@ def phrases(patterns: Iterable[tuple[str, float]]) -> Callable[[Segment], list[O
     return finder
 
 
+# ------------------------------------------------------------------------------------ quantities
+_QTY_UNIT = (
+    r"(?:h|hrs?|hours?|std\.?|stunden|stk\.?|stück|pcs?|pieces?|units?|days?|tage?|jours?|uur|"
+    r"stuks?|dagen|x|×|kg|nights?|nächte|nuits?|weeks?|wochen|months?|mois|maanden|licen[cs]es?|"
+    r"seats?|ea|pers\.?|personen|lizenzen|tsd\.?)"
+)
+_QTY_WITH_UNIT = re.compile(
+    r"(?<![\w.,])(?P<q>\d{1,6}(?:[.,]\d{1,3})?)\s?" + _QTY_UNIT + r"(?![\w])", re.IGNORECASE
+)
+_QTY_BARE = re.compile(r"(?:(?<=\s)|^)(?P<q>[1-9]\d{0,5}(?:[.,]\d{1,3})?)(?=[ ]{2,}|\t)", re.M)
+
+
+def quantities(seg: Segment) -> list[Occurrence]:
+    """The quantity of an invoice row: a number with a unit (``10 h``, ``2,5 Std``, ``6 x``,
+    ``12 pcs``) weight 2, or a number standing alone in a column (two spaces after it) weight
+    1.5 — not a position number (``1.``, ``01``), a year, or an amount with two decimals."""
+    out = []
+    taken: list[tuple[int, int]] = []
+    for m in _QTY_WITH_UNIT.finditer(seg.text):
+        taken.append(m.span("q"))
+        value = Decimal(m.group("q").replace(",", "."))
+        out.append(_occ(seg, m, value, 2.0, "number with a unit"))
+    for m in _QTY_BARE.finditer(seg.text):
+        q = m.group("q")
+        if any(a <= m.start("q") < b for a, b in taken) or re.fullmatch(r"(?:19|20)\d\d", q):
+            continue
+        if re.search(r"[.,]\d{2}$", q):
+            continue  # written like money: the unit price or the amount
+        out.append(_occ(seg, m, Decimal(q.replace(",", ".")), 1.5, "number in a column"))
+    return sorted(out, key=lambda o: o.start)
+
+
+# ------------------------------------------------------------------------------------ bank and tax ids
+_IBAN = re.compile(r"\b(?P<cc>[A-Z]{2})(?P<check>\d{2})(?P<rest>(?:[ ]?[A-Z0-9]){11,30})\b")
+_IBAN_LENGTH = {"DE": 22, "FR": 27, "NL": 18, "GB": 22, "BE": 16, "ES": 24, "IT": 27, "AT": 20,
+                "CH": 21, "IE": 22, "LU": 20, "PL": 28, "PT": 25, "DK": 18, "SE": 24}  # fmt: skip
+
+
+def iban_valid(iban: str) -> bool:
+    """ISO 13616 check: the country's length, and the number mod 97 is 1 (letters A=10 … Z=35,
+    the first four characters moved to the end). One changed or swapped digit always fails."""
+    iban = iban.replace(" ", "").upper()
+    want = _IBAN_LENGTH.get(iban[:2])
+    if not re.fullmatch(r"[A-Z]{2}\d{2}[A-Z0-9]{11,30}", iban) or (want and len(iban) != want):
+        return False
+    digits = "".join(str(int(ch, 36)) for ch in iban[4:] + iban[:4])
+    return int(digits) % 97 == 1
+
+
+def ibans(seg: Segment) -> list[Occurrence]:
+    """IBANs, written grouped by four or in one run, normalised to one run of capitals; only
+    those that pass the mod-97 check (a misprinted or OCR-garbled IBAN is no candidate: the field
+    is then missing and a person reads it, never a payment to a near-miss account)."""
+    out = []
+    for m in _IBAN.finditer(seg.text):
+        value = m.group(0).replace(" ", "")
+        # grouped writing may run into the next word ("… 3000 BIC …"): trim to the country's length
+        want = _IBAN_LENGTH.get(m.group("cc"))
+        if want and len(value) > want:
+            written = m.group(0)
+            cut = next(
+                i for i in range(len(written)) if len(written[: i + 1].replace(" ", "")) == want
+            )
+            value, m_end = value[:want], m.start() + cut + 1
+        else:
+            m_end = m.end()
+        if not iban_valid(value):
+            continue
+        out.append(
+            Occurrence(
+                value,
+                seg.source,
+                seg.offset + m.start(),
+                seg.offset + m_end,
+                seg.text[m.start() : m_end],
+                2.0,
+                "IBAN (mod-97 checked)",
+                {"country": value[:2]},
+            )
+        )
+    return out
+
+
+_VAT = re.compile(
+    r"\b(?:(?P<de>DE ?\d{9})|(?P<fr>FR ?[0-9A-HJ-NP-Z]{2} ?\d{3} ?\d{3} ?\d{3})"
+    r"|(?P<nl>NL ?\d{9} ?B ?\d{2})|(?P<gb>GB ?\d{3} ?\d{4} ?\d{2}(?: ?\d{3})?)"
+    r"|(?:EIN|TIN|Tax ID|Federal Tax ID)[:#\s]*(?P<us>\d{2}-\d{7}))\b",
+    re.IGNORECASE,
+)
+_VAT_COUNTRY = {"de": "DE", "fr": "FR", "nl": "NL", "gb": "UK", "us": "US"}
+_BUYER_LINE = re.compile(
+    r"\b(?:customer|client|buyer|bill(?:ed)? to|your|kunden?|ihre|votre|v\.?\s?réf|klant|uw|"
+    r"acheteur|empfänger|destinataire)\b",
+    re.IGNORECASE,
+)
+
+
+def vat_ids(seg: Segment) -> list[Occurrence]:
+    """VAT registration numbers (DE, FR, NL, GB formats) and US employer ids (``EIN 12-3456789``),
+    normalised without spaces; ``attrs['country']`` is the issuing country (``UK`` for GB).
+    An id on a line about the customer ("Your VAT ID", "Kunden-USt-IdNr.") weighs 0: it is the
+    buyer's, not the supplier's."""
+    out = []
+    for m in _VAT.finditer(seg.text):
+        kind = next(k for k in _VAT_COUNTRY if m.group(k))
+        value = m.group(kind).replace(" ", "").upper()
+        line = _line_of(seg.text, m.start())
+        buyer = bool(_BUYER_LINE.search(line))
+        start = m.start(kind)
+        out.append(
+            Occurrence(
+                value,
+                seg.source,
+                seg.offset + start,
+                seg.offset + m.end(kind),
+                m.group(kind),
+                0.0 if buyer else 2.0,
+                "the customer's id" if buyer else "tax id",
+                {"country": _VAT_COUNTRY[kind]},
+            )
+        )
+    return out
+
+
+_PERCENT = re.compile(r"(?<![\d.,])(?P<r>\d{1,2}(?:[.,]\d{1,3})?)\s?%")
+
+
+def percents(seg: Segment) -> list[Occurrence]:
+    """Percentages (a tax rate: ``19%``, ``5,5 %``, ``8.875%``) as a Decimal number of percent."""
+    return [
+        _occ(seg, m, Decimal(m.group("r").replace(",", ".")), 1.0, "percentage")
+        for m in _PERCENT.finditer(seg.text)
+    ]
+
+
+_REFERENCE = (
+    r"[:#.°º\s]*(?:no\.?|nr\.?|n°|number)?[:#.\s]*(?P<v>[A-Z0-9][A-Z0-9/_.-]*[A-Z0-9]|[A-Z0-9])"
+)
+
+
+def references(patterns: Iterable[tuple[str, float]]) -> Callable[[Segment], list[Occurrence]]:
+    """A document reference after its label (an invoice number after "Invoice no.", a purchase
+    order after "PO"): each ``(label, weight)`` is a regular expression (case-insensitive, ``^``
+    a line start); the
+    value is the token that follows it (letters, digits, ``/ - _ .``), upper-cased. Weight 0
+    for a token without a digit (a word after the label is not a reference)."""
+    compiled = [
+        (re.compile(r"(?:" + p + r")" + _REFERENCE, re.IGNORECASE | re.MULTILINE), w, p)
+        for p, w in patterns
+    ]
+
+    def finder(seg: Segment) -> list[Occurrence]:
+        out = []
+        for pattern, weight, text in compiled:
+            for m in pattern.finditer(seg.text):
+                value = m.group("v").upper()
+                w = weight if re.search(r"\d", value) else 0.0
+                out.append(
+                    Occurrence(
+                        value,
+                        seg.source,
+                        seg.offset + m.start("v"),
+                        seg.offset + m.end("v"),
+                        m.group("v"),
+                        w,
+                        f"after '{text}'",
+                    )
+                )
+        return out
+
+    return finder
+
+
+def labelled(
+    finder: Callable[[Segment], list[Occurrence]],
+    patterns: Iterable[tuple[str, float]],
+    last: bool = False,
+) -> Callable[[Segment], list[Occurrence]]:
+    """``finder``'s values that stand on a labelled line: each ``(label, weight)`` is a regular
+    expression (case-insensitive, ``^`` is a line start); the value is the first occurrence on
+    the rest of the label's line (``last``: the last one — a total line "VAT 19% on 1,000.00
+    190.00" ends with its amount), weighted by the label. The invoice's net, tax and gross, its
+    issue and due dates: the same kind, told apart by what they are written after."""
+    compiled = [(re.compile(p, re.IGNORECASE | re.MULTILINE), w, p) for p, w in patterns]
+
+    def find_labelled(seg: Segment) -> list[Occurrence]:
+        out = []
+        for pattern, weight, text in compiled:
+            for m in pattern.finditer(seg.text):
+                end = seg.text.find("\n", m.end())
+                rest = seg.part(m.end(), end if end >= 0 else len(seg.text))
+                found = finder(rest)
+                if not found:
+                    continue
+                o = found[-1] if last else found[0]
+                out.append(
+                    Occurrence(
+                        o.value,
+                        o.source,
+                        o.start,
+                        o.end,
+                        o.text,
+                        weight,
+                        f"after '{text}'",
+                        o.attrs,
+                    )
+                )
+        return out
+
+    return find_labelled
+
+
 FINDERS: dict[str, Callable[..., list[Occurrence]]] = {
     "money": money,
     "date": dates,
@@ -545,6 +778,10 @@ FINDERS: dict[str, Callable[..., list[Occurrence]]] = {
     "email": _simple(_EMAIL, "e-mail address"),
     "identifier": _simple(_ORDER_ID, "order id"),
     "zip": _simple(_ZIP, "zip code"),
+    "iban": ibans,
+    "vat_id": vat_ids,
+    "percent": percents,
+    "quantity": quantities,
 }
 """The span kinds a schema may name (``count`` and ``phrase`` finders take their patterns)."""
 

@@ -35,11 +35,12 @@ from nesyflow.extract.finders import (
     Occurrence,
     counts,
     dates,
+    labelled,
     money,
     names,
     phrases,
     rank,
-    rates,
+    references,
 )
 from nesyflow.extract.provenance import Ambiguity, Candidate, Reading
 from nesyflow.extract.sources import (
@@ -209,22 +210,30 @@ def _coerce(text: str) -> Any:
 
 
 def _occurrences(
-    source: Span, segs: list[Segment], submitted: dt.date | None, exclude: Any
+    source: Span,
+    segs: list[Segment],
+    submitted: dt.date | None,
+    exclude: Any,
+    dayfirst: bool = False,
 ) -> list[Occurrence]:
     out: list[Occurrence] = []
     for seg in segs:
-        if source.kind == "date":
-            out += dates(seg, submitted)
-        elif source.kind == "count":
+        if source.kind == "count":
             out += counts(source.patterns)(seg)
         elif source.kind == "phrase":
             out += phrases(source.patterns)(seg)
-        elif source.kind == "name":
-            out += names(seg, exclude)
-        elif source.kind == "rate":
-            out += rates(seg)
+        elif source.kind == "reference":
+            out += references(source.patterns)(seg)
         else:
-            out += FINDERS[source.kind](seg)
+            if source.kind == "date":
+                finder: Any = lambda s: dates(s, submitted, dayfirst)  # noqa: E731
+            elif source.kind == "name":
+                finder = lambda s: names(s, exclude)  # noqa: E731
+            else:
+                finder = FINDERS[source.kind]
+            if source.patterns:  # only the values written after one of the labels
+                finder = labelled(finder, source.patterns, last=source.kind == "money")
+            out += finder(seg)
     return out
 
 
@@ -481,9 +490,14 @@ class _Reader:
     ) -> Reading | None:
         if isinstance(source, Span):
             own, rest = text.places(source.text)
-            occs = _occurrences(source, own, self.submitted, self.exclude)
-            if not occs:
-                occs = _occurrences(source, rest, self.submitted, self.exclude)
+            first = source.dayfirst_unless
+            dayfirst = first is not None and values.get(first[0]) not in first[1]
+            occs = _occurrences(source, own, self.submitted, self.exclude, dayfirst)
+            if source.nth is not None:  # a column of the item's own text
+                occs = sorted(occs, key=lambda o: (o.source, o.start))
+                occs = [occs[source.nth]] if -len(occs) <= source.nth < len(occs) else []
+            elif not occs:
+                occs = _occurrences(source, rest, self.submitted, self.exclude, dayfirst)
             occs = [o for o in occs if o.weight > 0]
             if not occs:
                 return None
@@ -645,7 +659,8 @@ def extract_items(
     indexes: Mapping[str, Any] | None = None,
 ) -> Extraction:
     """Read every annotated field of ``item_model`` for each item text (see the module doc).
-    ``indexes`` names the neighbour indexes (a :class:`~nesyflow.extract.neighbours.NeighbourIndex`
+    A reading's path is ``prefix.index.field``; with ``prefix=""`` (one document's own fields,
+    one text) just ``field``. ``indexes`` names the neighbour indexes (a :class:`~nesyflow.extract.neighbours.NeighbourIndex`
     or a function building one on first use)."""
     plans = field_sources(item_model)
     reader = _Reader(tables, chooser, submitted, exclude_names, indexes)
@@ -654,7 +669,8 @@ def extract_items(
         values: dict[str, Any] = {}
         by_name: dict[str, Reading] = {}
         for plan in plans:
-            reading = reader.read(plan, f"{prefix}.{index}.{plan.name}", text, values, by_name)
+            path = f"{prefix}.{index}.{plan.name}" if prefix else plan.name
+            reading = reader.read(plan, path, text, values, by_name)
             if reading is None:
                 continue
             values[plan.name] = reading.value

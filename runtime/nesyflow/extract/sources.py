@@ -61,15 +61,29 @@ class FromInput(Source):
 @dataclass(frozen=True)
 class Span(Source):
     """A span of a kind found by a finder (:mod:`nesyflow.extract.finders`): ``money``, ``date``,
-    ``rate``, ``name``, ``email``, ``identifier``, ``zip``; ``count`` and ``phrase`` take
-    ``patterns`` (``(regex, weight)`` pairs, ``{n}`` for the number of a count)."""
+    ``rate``, ``name``, ``email``, ``identifier``, ``zip``, ``iban``, ``vat_id``, ``percent``;
+    ``count``, ``phrase`` and ``reference`` take ``patterns`` (``(regex, weight)`` pairs, ``{n}``
+    for the number of a count, the label before a reference). Any other kind with ``patterns``
+    keeps only the values written after one of those labels (``Span("money", (("^net", 3),))``).
+    ``dayfirst_unless`` (dates): ``05/03`` is the 5th of March unless the earlier field named
+    has one of the values given (``("supplier_country", ("US",))``). ``nth``: only the n-th of
+    the item's own occurrences in text order (``-1`` the last: an invoice row's amount, ``-2`` its
+    unit price), never one borrowed from the shared text."""
 
     kind: str
     patterns: tuple[tuple[str, float], ...] = ()
     text: tuple[str, ...] = ("request", "receipt")
+    dayfirst_unless: tuple[str, tuple[Any, ...]] | None = None
+    nth: int | None = None
 
     def describe(self) -> str:
-        return f"a {self.kind} span of the {' / '.join(self.text)}"
+        label = " after a label" if self.patterns and self.kind not in _PATTERNED else ""
+        if self.nth is not None:
+            label += " (the last of its row)" if self.nth == -1 else f" (#{self.nth} of its row)"
+        return f"a {self.kind} span{label} of the {' / '.join(self.text)}"
+
+
+_PATTERNED = ("count", "phrase", "reference")
 
 
 @dataclass(frozen=True)
@@ -198,7 +212,7 @@ def field_sources(model: type[BaseModel], known_kinds: set[str] | None = None) -
     ``When``. Raises :class:`ProblemsError` listing every problem."""
     from nesyflow.extract.finders import FINDERS
 
-    kinds = known_kinds or set(FINDERS) | {"count", "phrase"}
+    kinds = known_kinds or set(FINDERS) | set(_PATTERNED)
     where = Location(f"{model.__module__}:{model.__qualname__}")
     problems: list[Problem] = []
     plans: list[FieldPlan] = []
@@ -213,6 +227,10 @@ def field_sources(model: type[BaseModel], known_kinds: set[str] | None = None) -
             m.field
             for m in [*whens, *sources]
             if isinstance(m, When | Derived | Default) and m.field is not None
+        ) + tuple(
+            m.dayfirst_unless[0]
+            for m in sources
+            if isinstance(m, Span) and m.dayfirst_unless is not None
         )
         for dep in depends:
             if dep not in seen:
@@ -232,7 +250,7 @@ def field_sources(model: type[BaseModel], known_kinds: set[str] | None = None) -
                         f"field '{name}': unknown span kind '{m.kind}' (known: {', '.join(sorted(kinds))})",
                     )
                 )
-            if isinstance(m, Span) and m.kind in ("count", "phrase") and not m.patterns:
+            if isinstance(m, Span) and m.kind in _PATTERNED and not m.patterns:
                 problems.append(
                     Problem(
                         where, "source_patterns", f"field '{name}': a {m.kind} span needs patterns"
