@@ -83,3 +83,18 @@ def test_cli_exit_codes_and_json() -> None:
         p["location"].startswith("tests/fixtures/packs/flawed/rules.lp:")
         for p in entry["deep"]["problems"]
     )
+
+
+def test_a_case_too_large_for_the_rules_is_analysed_not_a_traceback(tmp_path: Path) -> None:
+    """Found on the invoice pack: a test case of 3,000,000,000.00 (past 32-bit cents) crashed
+    ``lint --deep`` with OutOfRange instead of being a case whose verdict is unknown."""
+    pack_dir = tmp_path / "toy"
+    shutil.copytree(TOY, pack_dir)
+    cases = pack_dir / "tests" / "huge.yaml"
+    cases.write_text(
+        "cases:\n  - name: past 32 bits\n"
+        '    input: {level: staff, items: [{category: meals, amount: "3000000000.00"}]}\n'
+        "    expect: {verdict: unknown}\n"
+    )
+    report = analyse_pack(load_pack(pack_dir))
+    assert report.problems == () and report.inputs > 50

@@ -383,11 +383,16 @@ def _domains(
 ) -> dict[str, list[Any]]:
     """The Python values each field is varied over (converted from the facts' domain)."""
     seen: dict[str, list[Symbol]] = {}
+    from nesyflow.errors import EncodingError
     from nesyflow.schema import to_facts
 
     for instance, context in cases:
         roots = [instance] + ([context] if context is not None else [])
-        for sym in to_facts(*roots).symbols:
+        try:
+            symbols = to_facts(*roots).symbols
+        except EncodingError:  # a case of a value too large for the rules (its verdict: unknown)
+            continue
+        for sym in symbols:
             if sym.name in fields and sym.arguments:
                 values = seen.setdefault(sym.name, [])
                 if sym.arguments[-1] not in values:
