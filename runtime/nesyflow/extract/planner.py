@@ -291,7 +291,7 @@ def _keyword_occurrences(
 
 def _itemised(receipt: Segment | None) -> bool:
     """Does the receipt list what was bought (an amount labelled by something other than a
-    total, a tax, a tip or a fee)?"""
+    total, a tax, a tip, a fee or the charge itself)?"""
     if receipt is None:
         return False
     for line in receipt.text.splitlines():
@@ -301,7 +301,9 @@ def _itemised(receipt: Segment | None) -> bool:
             label = line[last : o.start]
             last = o.end
             if re.search(r"[^\W\d_]{2,}", label) and not re.search(
-                r"total|tax|tip|fee|paid|due|subtotal|balance|vat|hst|service|fare|合計",
+                # a card slip's "AMOUNT" / "Charged" line is the charge, not an item
+                r"total|tax|tip|fee|paid|due|subtotal|balance|vat|hst|service|fare|amount|"
+                r"charged?|合計",
                 label,
                 re.IGNORECASE,
             ):
