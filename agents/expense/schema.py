@@ -126,7 +126,10 @@ class ExtractedItem(BaseModel):
         Lookup("cities", "city", "tier"),
     ] = None
     nights: Annotated[
-        int | None, When("category", "lodging"), Span("count", (("{n} nights?", 2.0),))
+        int | None,
+        When("category", "lodging"),
+        Span("count", (("{n} nights?", 2.0),)),
+        Span("stay"),
     ] = None
     attendees: Annotated[
         int | None,

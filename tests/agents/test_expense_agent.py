@@ -237,7 +237,7 @@ def test_unseen_requests_are_never_paid_wrongly_end_to_end(flow, store):
     """The 30 requests of agents/expense/unseen.jsonl (written by a separate author who saw only
     the format, the policy and the schema), each run through the engine into the store's ledger
     as the benchmark runs them: nothing is paid unless the claim a careful person would extract
-    passes, with the same amounts, currency and rate; and at least the 13 wholly right claims
+    passes, with the same amounts, currency and rate; and at least the 15 wholly right claims
     measured (benchmarks/results/agents_accuracy_unseen.json) are read wholly right. No model:
     a field the evidence leaves open goes to a person (with the model it may be confirmed)."""
     from nesyflow.cli.demo import run_sample
@@ -256,8 +256,8 @@ def test_unseen_requests_are_never_paid_wrongly_end_to_end(flow, store):
         for name in ("amount", "currency", "fx_rate"):
             got, total = o.score.per_field.get(name, [0, 0])
             assert got == total, (row["id"], name)
-    assert right >= 13, right
-    assert paid >= 10, paid  # and the agent does pay: 11 of the 18 that should be paid
+    assert right >= 15, right
+    assert paid >= 10, paid  # and the agent does pay: 12 of the 18 (with the model), 10+ without
 
 
 def test_decision_resumes_the_run_and_pays_exactly_once(flow, store, tmp_path):

@@ -25,6 +25,7 @@ import itertools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -40,6 +41,7 @@ from nesyflow.extract.finders import (
     phrases,
     rank,
     rates,
+    stays,
 )
 from nesyflow.extract.provenance import Ambiguity, Candidate, Reading
 from nesyflow.extract.sources import (
@@ -138,6 +140,23 @@ def _receipt_blocks(receipt: str, want: int) -> list[Segment]:
     return blocks
 
 
+def _without_conversions(amounts: list[Occurrence], rates: list[Any]) -> list[Occurrence]:
+    """Drop an amount that is another amount of the request converted at a rate the request
+    writes ("EUR 53.50 ... converted it at 1.0850, so $58.05"): one expense written twice, not two
+    items. Only an exact product (to the cent) counts."""
+    if not rates:
+        return amounts
+    converted = {
+        id(b)
+        for a in amounts
+        for b in amounts
+        if a is not b
+        and a.attrs.get("currency") != b.attrs.get("currency")
+        and any(abs(a.value * r - b.value) <= Decimal("0.01") for r in rates)
+    }
+    return [o for o in amounts if id(o) not in converted]
+
+
 def split_items(request: str, receipt: str) -> list[ItemText]:
     """The items a request claims, from its structure: as many as the distinct amounts the
     employee wrote (or "two rides"), at least one. The request is cut at the last "and" / "plus"
@@ -149,6 +168,7 @@ def split_items(request: str, receipt: str) -> list[ItemText]:
     for o in amounts:
         if all(o.value != d.value for d in distinct):
             distinct.append(o)
+    distinct = _without_conversions(distinct, [r.value for r in rates(whole)])
     words = [
         int(m.group("n"))
         if m.group("n").isdigit()
@@ -223,6 +243,8 @@ def _occurrences(
             out += names(seg, exclude)
         elif source.kind == "rate":
             out += rates(seg)
+        elif source.kind == "stay":
+            out += stays(seg, submitted)
         else:
             out += FINDERS[source.kind](seg)
     return out

@@ -61,7 +61,8 @@ class FromInput(Source):
 @dataclass(frozen=True)
 class Span(Source):
     """A span of a kind found by a finder (:mod:`nesyflow.extract.finders`): ``money``, ``date``,
-    ``rate``, ``name``, ``email``, ``identifier``, ``zip``; ``count`` and ``phrase`` take
+    ``rate``, ``name``, ``email``, ``identifier``, ``zip``, ``stay`` (nights between an arrival
+    and a departure date); ``count`` and ``phrase`` take
     ``patterns`` (``(regex, weight)`` pairs, ``{n}`` for the number of a count)."""
 
     kind: str
