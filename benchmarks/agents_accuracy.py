@@ -9,8 +9,10 @@ heldout.jsonl): how often the total cost is right when the agent reads the passe
 (nesyflow.extract: spans and numbered lines, no model) and the rules compute the fees, beside the
 rules alone on the gold facts; runs that complete with a wrong total.
 
-Expense (agents/expense: 70 samples, and 20 held-out requests in heldout.jsonl written apart from
-the finders): field-level and whole-claim accuracy against the expected claims, agreement of the
+Expense (agents/expense: 70 samples, 20 held-out requests in heldout.jsonl written apart from
+the finders, and 30 requests in unseen.jsonl written by a separate author who saw only the format,
+the policy and the schema; ``--expense-files unseen.jsonl --skip-airline --out FILE`` measures one
+file alone): field-level and whole-claim accuracy against the expected claims, agreement of the
 rules' verdict with ``expected_verdict`` (scored as ``nesyflow demo`` scores them), claims paid
 wrongly (paid though the expected claim does not pass, or with a wrong amount, currency or rate),
 and per field what each source contributed (span, lookup, keywords, default, structure, model).
@@ -186,9 +188,20 @@ def expense(model: str | None, limit: int | None, store, file: str = "samples.js
         "paid": len(paid),
         "should_pay": sum(o.expected_verdict == "pass" for o in outcomes),
         "paid_wrongly": sum(_paid_wrongly(o) for o in outcomes),
-        "ambiguous": sum(
-            any(r.get("rule") == "ambiguous" for r in o.review_reasons) for o in outcomes
+        "paid_wrongly_ids": [o.sample_id for o in outcomes if _paid_wrongly(o)],
+        "to_a_person": sum(o.status == "waiting_review" for o in outcomes),
+        "to_a_person_by_rule": dict(
+            Counter(
+                rule
+                for o in outcomes
+                if o.status == "waiting_review"
+                for rule in sorted({str(x.rule or x.kind) for x in o.review_reasons})
+            ).most_common()
         ),
+        "should_pay_not_paid_ids": [
+            o.sample_id for o in outcomes if o.expected_verdict == "pass" and not o.paid
+        ],
+        "ambiguous": sum(any(r.rule == "ambiguous" for r in o.review_reasons) for o in outcomes),
         "model_calls": sum(o.model_calls for o in outcomes),
         "seconds_per_claim": round(sum(o.wall_s for o in outcomes) / n, 2) if n else None,
         "per_field_by_source": source_tally(outcomes),
@@ -221,6 +234,9 @@ def expense(model: str | None, limit: int | None, store, file: str = "samples.js
                 "id": o.sample_id,
                 "fields": f"{o.score.fields_right}/{o.score.fields_total}",
                 "claim_right": o.score.claim_right,
+                "wrong_fields": sorted(k for k, (r, t) in o.score.per_field.items() if r != t),
+                "paid": bool(o.paid),
+                "to_a_person_rules": sorted({str(r.rule or r.kind) for r in o.review_reasons}),
                 "verdict": o.verdict,
                 "expected_verdict": o.expected_verdict,
                 "attempts": o.attempts,
@@ -238,6 +254,13 @@ def main() -> int:
     parser.add_argument("--expense-limit", type=int, default=None)
     parser.add_argument("--skip-airline", action="store_true")
     parser.add_argument("--skip-expense", action="store_true")
+    parser.add_argument(
+        "--expense-files",
+        nargs="+",
+        default=["samples.jsonl", "heldout.jsonl"],
+        help="request files of agents/expense to measure (reported as expense, expense_<stem>)",
+    )
+    parser.add_argument("--out", type=Path, default=RESULTS, help="where to write the report")
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT / "runtime"))
     from nesyflow.store import open_store
@@ -257,13 +280,13 @@ def main() -> int:
                 args.model, args.airline_limit, store, "heldout.jsonl"
             )
         if not args.skip_expense:
-            report["expense"] = expense(args.model, args.expense_limit, store)
-            report["expense_heldout"] = expense(
-                args.model, args.expense_limit, store, "heldout.jsonl"
-            )
+            for file in args.expense_files:
+                stem = Path(file).stem
+                key = "expense" if stem == "samples" else f"expense_{stem}"
+                report[key] = expense(args.model, args.expense_limit, store, file)
         store.close()
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     summary = {
         k: {
             kk: vv
@@ -271,11 +294,10 @@ def main() -> int:
             if not isinstance(vv, list) and kk != "per_field_by_source"
         }
         for k, v in report.items()
-        if isinstance(v, dict)
-        and k in ("airline_baggage", "airline_baggage_heldout", "expense", "expense_heldout")
+        if isinstance(v, dict) and (k.startswith("expense") or k.startswith("airline_baggage"))
     }
     print(json.dumps(summary, indent=2))
-    print(f"wrote {RESULTS}")
+    print(f"wrote {args.out}")
     return 0
 
 

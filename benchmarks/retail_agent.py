@@ -3,8 +3,10 @@
     HF_HUB_OFFLINE=1 LITELLM_LOCAL_MODEL_COST_MAP=True \\
         .venv/bin/python benchmarks/retail_agent.py [--tasks 0 10 13 34 43] [--model M]
 
-``--workflow grounded`` runs grounded.yaml instead (the grounded proposer: spans of the request
-checked against the database, no model) and writes benchmarks/results/retail_agent_grounded.json.
+``--workflow grounded`` runs grounded.yaml instead (candidate calls grounded in spans of the request
+checked against the database; the retail pack says which it allows now; the grounded policy —
+or the model, ``--chooser model`` — picks among the allowed ones only) and writes
+benchmarks/results/retail_agent_grounded.json (``_model`` appended with ``--chooser model``).
 
 Each scenario is one run of the workflow on the scenario's reason for the call and known info, with
 the request taken as the customer's agreement to the changes it asks for (``confirmed: true``, as
@@ -80,6 +82,20 @@ def run_scenario(task: dict[str, Any], flow: Any, store: Any, agent: Any, max_ca
     dispatch_out = final.state.get("outputs", {}).get("dispatch")
     session = agent.Session.model_validate(dispatch_out) if dispatch_out else agent.Session()
 
+    # grounded.yaml: each turn's candidates, the pack's verdict on each, the choice among them
+    grounds = [s.output for s in steps if s.node == "ground" and s.kind == "tool" and s.output]
+    options = [o for g in grounds for o in g.get("options") or []]
+    chosen_outside_allowed = 0
+    for g in grounds:
+        p = agent.Proposal.model_validate(g["proposal"])
+        if p.name in ("done", "transfer_to_human_agents") and g.get("chosen_by") != "policy":
+            continue
+        k = _key(p.name, agent.tool_arguments(p.name, p))
+        if not any(
+            o["verdict"] == "allow" and _key(o["name"], o["arguments"]) == k
+            for o in g.get("options") or []
+        ):
+            chosen_outside_allowed += 1
     wanted = Counter(_key(a["name"], a["arguments"]) for a in gold)
     correct = 0
     for call in session.calls:
@@ -127,6 +143,13 @@ def run_scenario(task: dict[str, Any], flow: Any, store: Any, agent: Any, max_ca
         "calls_refused_by_tool": sum(1 for c in session.calls if c.error),
         "denied_or_reviewed_by_rules": stopped_by_rules,
         "ran_without_allow": sum(1 for s in ran if s.verdict != "pass"),
+        "candidates_checked": len(options),
+        "candidates_not_allowed": len([o for o in options if o["verdict"] != "allow"]),
+        "candidates_not_allowed_by_rule": dict(
+            Counter(r for o in options if o["verdict"] != "allow" for r in o["rules"])
+        ),
+        "chosen_outside_allowed": chosen_outside_allowed,
+        "chosen_by": dict(Counter(g.get("chosen_by") for g in grounds)),
         "writes_not_in_correct_actions": wrong_writes,
         "ended": ended,
         "run_status": final.status.value,
@@ -147,6 +170,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-calls", type=int, default=10)
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument(
+        "--chooser",
+        choices=("policy", "model"),
+        default="policy",
+        help="grounded.yaml: who picks among the calls the rules allow (NESYFLOW_RETAIL_CHOOSER)",
+    )
+    parser.add_argument(
         "--workflow",
         choices=("workflow", "grounded"),
         default="workflow",
@@ -155,9 +184,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     if args.out is None:
+        suffix = "_model" if args.chooser == "model" else ""
         args.out = (
-            OUT if args.workflow == "workflow" else OUT.with_name("retail_agent_grounded.json")
+            OUT
+            if args.workflow == "workflow"
+            else OUT.with_name(f"retail_agent_grounded{suffix}.json")
         )
+    os.environ["NESYFLOW_RETAIL_CHOOSER"] = args.chooser
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
     if args.model:
@@ -198,6 +231,9 @@ def main(argv: list[str] | None = None) -> int:
             "calls_correct",
             "calls_refused_by_tool",
             "ran_without_allow",
+            "candidates_checked",
+            "candidates_not_allowed",
+            "chosen_outside_allowed",
         )
     }
     total["denied_or_reviewed_by_rules"] = sum(
@@ -213,6 +249,7 @@ def main(argv: list[str] | None = None) -> int:
         "model": resolve_model(None, flow.model),
         "max_calls": args.max_calls,
         "confirmed": True,
+        "chooser": args.chooser if args.workflow == "grounded" else "model",
         "machine": {"python": sys.version.split()[0], "platform": platform.platform()},
         "total": total,
         "scenarios": scenarios,

@@ -4,6 +4,7 @@ Every value comes from a place: the employee fields from the run's input, amount
 merchants and counts from spans the finders found, the city tier from the pack's city table,
 category, alcohol, receipt and cabin class from the pack's keyword table
 (``rules/expense/data/``) — a category the keywords leave open by the nearest labelled samples
+and the categories people saved in their edits of earlier claims of this workflow
 (sentence-transformers + faiss) —, the number of items from the request's structure. The model is asked
 only to choose when the evidence is not decisive; when it disagrees with the finders the field is
 ambiguous and the context tells the rules (``ambiguous``), which send the claim to a person.
@@ -20,7 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -99,6 +100,47 @@ def category_index() -> Any:
     return NeighbourIndex(examples)
 
 
+REVIEWED_NODE = "extract"
+"""The node whose reviews hold the claim as read: a person's edit there is a labelled example."""
+
+
+def decided_examples(store: Any, workflow: str) -> tuple[tuple[str, str, str], ...]:
+    """``(id, request, category)`` for each edit people saved on the ``extract`` reviews of
+    ``workflow`` in ``store``, oldest first: the category the person left on a one-item claim
+    labels the request it was read from. Claims of several items are left out (which part of the
+    request is which item's is the reader's guess, not the person's)."""
+    from nesyflow.store import queries
+
+    examples = []
+    for edit in queries.decided_edits(store, workflow=workflow, node=REVIEWED_NODE):
+        items = (edit.output or {}).get("items") if isinstance(edit.output, dict) else None
+        request = (edit.input or {}).get("request") if isinstance(edit.input, dict) else None
+        if not isinstance(request, str) or not isinstance(items, list) or len(items) != 1:
+            continue
+        category = items[0].get("category") if isinstance(items[0], dict) else None
+        if isinstance(category, str) and category:
+            examples.append((f"review:{edit.review_id}", request, category))
+    return tuple(examples)
+
+
+@lru_cache(maxsize=4)  # the index as of the latest decisions; older ones are dropped
+def _with_decisions(examples: tuple[tuple[str, str, str], ...]) -> Any:
+    return category_index().extended(examples)
+
+
+def category_index_now() -> Any:
+    """The category index for the run in progress: the samples, plus the categories people saved
+    in edits of this workflow's earlier claims (read from the run's store, so a decision made a
+    minute ago in the console counts for the next request). Outside a run: the samples."""
+    from nesyflow.engine import current_run, current_store
+
+    store, view = current_store(), current_run()
+    if store is None or view is None:
+        return category_index()
+    examples = decided_examples(store, view.workflow)
+    return _with_decisions(examples) if examples else category_index()
+
+
 def _is_city(text: str) -> bool:
     cities = {c.lower() for c in _tables()["cities"].column("city")}
     return text.lower() in cities
@@ -127,7 +169,7 @@ def read_with(args: ReadArgs, chooser: Chooser) -> ReadResult:
         chooser,
         submitted=args.submitted_on,
         exclude_names=_is_city,
-        indexes={"categories": category_index},
+        indexes={"categories": category_index_now},
     )
     inputs = [
         Reading(

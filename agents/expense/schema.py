@@ -82,9 +82,13 @@ _FOREIGN = ("EUR", "GBP", "CAD", "AUD", "JPY", "CHF", "MXN", "INR", "SGD")
 _PURPOSE = (
     (
         r"\bto (?P<v>(?:close|pitch|talk|discuss|plan|thank|celebrate|negotiate|review|present|"
-        r"sign|welcome|meet)\b[^.;()]*)",
+        r"sign|welcome|meet|walk (?:them )?through|go over|prepare|demo|kick off|finali[sz]e)"
+        r"\b[^.;()]*)",
         3.0,
     ),
+    (r"\bneed(?:ed)? (?:it|this|them) for (?P<v>[^.;()]*)", 3.0),
+    (r"\b(?P<v>advisory board (?:dinner|lunch|meeting) for [^.;,()]*?)(?= at |[.;,()]|$)", 2.0),
+    (r"\bpart of (?P<v>(?:my|our|the) [^.;()]*)", 2.0),
     (r"\b(?P<v>thank(?:ing|s|-you| you)\b[^.;()]*)", 3.0),
     (r"\bI was (?P<v>(?:staffing|working|covering|presenting|supporting|running)\b[^.;()]*)", 3.0),
     (r"\b(?P<v>(?:customer|client) advisory board[^.;,()]*)", 2.0),
@@ -122,7 +126,10 @@ class ExtractedItem(BaseModel):
         Lookup("cities", "city", "tier"),
     ] = None
     nights: Annotated[
-        int | None, When("category", "lodging"), Span("count", (("{n} nights?", 2.0),))
+        int | None,
+        When("category", "lodging"),
+        Span("count", (("{n} nights?", 2.0),)),
+        Span("stay"),
     ] = None
     attendees: Annotated[
         int | None,

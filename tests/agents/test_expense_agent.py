@@ -28,6 +28,7 @@ ROOT = Path(__file__).resolve().parents[2]
 AGENT = ROOT / "agents" / "expense"
 SAMPLES = {row["id"]: row for row in load_samples(AGENT / "samples.jsonl")}
 HELDOUT = {row["id"]: row for row in load_samples(AGENT / "heldout.jsonl")}
+UNSEEN = {row["id"]: row for row in load_samples(AGENT / "unseen.jsonl")}
 reader = load_module(AGENT / "reader.py")
 evidence = load_module(AGENT / "evidence.py")
 
@@ -230,6 +231,33 @@ def test_heldout_requests_are_read_right():
         for row in HELDOUT.values()
     )
     assert len(HELDOUT) >= 20 and right >= 0.8 * len(HELDOUT), right
+
+
+def test_unseen_requests_are_never_paid_wrongly_end_to_end(flow, store):
+    """The 30 requests of agents/expense/unseen.jsonl (written by a separate author who saw only
+    the format, the policy and the schema), each run through the engine into the store's ledger
+    as the benchmark runs them: nothing is paid unless the claim a careful person would extract
+    passes, with the same amounts, currency and rate; and at least the 15 wholly right claims
+    measured (benchmarks/results/agents_accuracy_unseen.json) are read wholly right. No model:
+    a field the evidence leaves open goes to a person (with the model it may be confirmed)."""
+    from nesyflow.cli.demo import run_sample
+
+    assert len(UNSEEN) == 30
+    paid = right = 0
+    for row in UNSEEN.values():
+        o = run_sample(flow, row, store, None)
+        right += o.score.claim_right
+        if not o.paid:
+            assert o.status != "completed", row["id"]
+            continue
+        paid += 1
+        assert row["expected_verdict"] == "pass", row["id"]
+        assert o.score.items_right_count, row["id"]
+        for name in ("amount", "currency", "fx_rate"):
+            got, total = o.score.per_field.get(name, [0, 0])
+            assert got == total, (row["id"], name)
+    assert right >= 15, right
+    assert paid >= 10, paid  # and the agent does pay: 12 of the 18 (with the model), 10+ without
 
 
 def test_decision_resumes_the_run_and_pays_exactly_once(flow, store, tmp_path):

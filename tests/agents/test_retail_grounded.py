@@ -1,6 +1,8 @@
 """The retail agent with the grounded proposer (agents/retail_service/grounded.yaml): every argument
-is a span of the conversation checked against the database, every call is checked by the rules
-before it runs, and on the five train scenarios it reaches most of the correct read actions."""
+is a span of the conversation checked against the database, the retail pack computes which of the
+candidate calls it allows in the current state and the next call is chosen among those only (by
+the grounded policy or the model), every call is checked again by the rules before it runs, and on
+the five train scenarios it reaches most of the correct read actions."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ import pytest
 from nesyflow._imports import load_module
 from nesyflow.engine import start_run
 from nesyflow.graph import load_workflow
+from nesyflow.llm import scripted_responses
 
 ROOT = Path(__file__).resolve().parents[2]
 AGENT = ROOT / "agents" / "retail_service"
@@ -75,3 +78,71 @@ def test_an_order_id_the_database_does_not_know_is_never_proposed(flow, store):
 def test_a_customer_who_cannot_be_identified_goes_to_a_human_agent(flow, store):
     _, _, session = run(flow, store, "Cancel my order please.", "I do not remember anything.")
     assert [c.name for c in session.calls] == ["transfer_to_human_agents"]
+
+
+def _grounds(steps):
+    return [s.output for s in steps if s.node == "ground" and s.kind == "tool"]
+
+
+def _allowed(ground):
+    return {_key(o["name"], o["arguments"]) for o in ground["options"] if o["verdict"] == "allow"}
+
+
+def _chosen(ground):
+    p = agent.Proposal.model_validate(ground["proposal"])
+    return _key(p.name, agent.tool_arguments(p.name, p))
+
+
+def test_the_next_call_is_chosen_among_those_the_pack_allows_now(flow, store):
+    """Task 0 names its order before the customer is identified: the order lookup is a candidate
+    on the first turn, the pack denies it (not_authenticated), the identification is chosen; once
+    identified, the same lookup is allowed and made."""
+    info = TASKS["0"]["user_scenario"]["instructions"]
+    _, steps, session = run(flow, store, info["reason_for_call"], info["known_info"])
+    grounds = _grounds(steps)
+    first = grounds[0]
+    order = _key("get_order_details", {"order_id": "#W2378156"})
+    denied = [o for o in first["options"] if _key(o["name"], o["arguments"]) == order]
+    assert denied and denied[0]["verdict"] == "deny" and "not_authenticated" in denied[0]["rules"]
+    assert first["proposal"]["name"] == "find_user_id_by_name_zip"
+    for ground in grounds:
+        if ground["chosen_by"] == "policy":
+            assert _chosen(ground) in _allowed(ground)
+    assert order in [_key(c.name, c.arguments) for c in session.calls]
+    assert session.calls[1].name == "get_order_details"
+
+
+def test_another_customers_order_is_a_candidate_the_pack_never_lets_through(flow, store):
+    """#W5490111 is Mia Garcia's order; Yusuf Rossi names it. The order lookup is considered on
+    every turn, denied (order_not_owned) once he is identified, and never made."""
+    _, steps, session = run(
+        flow, store, "What is in order #W5490111?", "You are Yusuf Rossi in zip code 19122."
+    )
+    theirs = _key("get_order_details", {"order_id": "#W5490111"})
+    verdicts = [
+        (o["verdict"], o["rules"])
+        for g in _grounds(steps)
+        for o in g["options"]
+        if _key(o["name"], o["arguments"]) == theirs
+    ]
+    assert ("deny", ["order_not_owned"]) in verdicts
+    assert all(v != "allow" for v, _ in verdicts)
+    assert theirs not in [_key(c.name, c.arguments) for c in session.calls]
+    assert session.calls[0].name == "find_user_id_by_name_zip"
+
+
+def test_the_model_is_offered_only_the_calls_the_pack_allows(flow, store, monkeypatch):
+    """With the model choosing, its question lists the allowed calls only (the order lookup the
+    pack denies before identification is not among them); "none of these" ends the turn."""
+    monkeypatch.setenv("NESYFLOW_RETAIL_CHOOSER", "model")
+    info = TASKS["0"]["user_scenario"]["instructions"]
+    with scripted_responses([{"answer": "A"}, {"answer": "none"}]) as script:
+        result, steps, session = run(flow, store, info["reason_for_call"], info["known_info"])
+    asked = [c.messages[-1]["content"] for c in script.calls]
+    assert len(asked) == 2
+    assert "A. find_user_id_by_name_zip(first_name=Yusuf" in asked[0]
+    assert "get_order_details" not in asked[0]  # denied then: never offered
+    assert "get_order_details(order_id=#W2378156)" in asked[1]
+    assert [c.name for c in session.calls] == ["find_user_id_by_name_zip"]
+    assert [g["chosen_by"] for g in _grounds(steps)] == ["model", "model"]
+    assert result.status.value == "completed"

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from nesyflow.extract import Segment, find
-from nesyflow.extract.finders import counts, dates, money, names, rank, rates
+from nesyflow.extract.finders import counts, dates, money, names, rank, rates, stays
 
 RECEIPT = "UBER\nTrip fare  $22.15\nBooking fee  $2.75\nTip  $2.50\nTotal  $27.40\nVisa ••4471"
 
@@ -81,6 +81,8 @@ def test_what_is_not_an_amount(text):
         ("(Mar 17-19)", "2025-03-17"),
         ("on 22 Sept", "2025-09-22"),
         ("TUE OCT 14 2025", "2025-10-14"),
+        ("booked 02-Sep-2025", "2025-09-02"),
+        ("Invoice date: 15-AUG-2025", "2025-08-15"),
     ],
 )
 def test_dates_are_normalised(text, day):
@@ -117,6 +119,46 @@ def test_names_from_a_receipt_header_and_from_capitalised_spans():
         exclude=lambda s: s == "Atlanta",
     )
     assert spans[0].value == "Checker Cab"
+
+
+@pytest.mark.parametrize(
+    ("text", "nights"),
+    [
+        ("checked in Mon 6/2 and out Thu 6/5. Folio attached.", 3),
+        ("Guest: FITCH, AARON\nArrive: 06/02/25    Depart: 06/05/25\n06/02 Room 159.00", 3),
+        ("Arrival: 12 JAN 2025    Departure: 14 JAN 2025", 2),
+        ("Arr 08/04/2025   Dep 08/06/2025", 2),
+        ("hotel (Aloft, 8/4-8/6, $365.70)", 2),
+        ("Stayed at the Hilton for the NRF show, Jan 12-14.", 2),
+    ],
+)
+def test_nights_of_a_stay_from_its_dates(text, nights):
+    found = stays(Segment("receipt", text), dt.date(2025, 7, 1))
+    assert found and rank(found)[0].value == nights
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Lunch on 6/2, receipt from 6/5.",  # two dates, neither an arrival nor a range
+        "Arrive: 06/05/25 Depart: 06/02/25",  # departure before arrival
+        "Flight out 1/27, back 1/29 (the room is on another claim)",  # no arrival label
+        "Conference Mar 4-98",
+    ],
+)
+def test_dates_that_are_not_a_stay(text):
+    assert stays(Segment("request", text), dt.date(2025, 7, 1)) == []
+
+
+def test_an_item_line_repeated_on_a_folio_counts_once_against_the_total():
+    receipt = Segment(
+        "receipt",
+        "06/02 Room Charge 159.00\n06/03 Room Charge 159.00\n06/04 Room Charge 159.00\n"
+        "Total Charges 534.24",
+    )
+    (top, second) = rank(money(receipt))
+    assert (top.value, second.value) == (Decimal("534.24"), Decimal("159.00"))
+    assert top.score >= 2 * second.score  # decisive: no question, no ambiguity
 
 
 def test_identifier_kinds():

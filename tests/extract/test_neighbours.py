@@ -71,3 +71,16 @@ def test_neighbours_that_disagree_make_the_field_ambiguous(index):
         pytest.fail(f"expected an undecided category, got {got.readings}")
     assert got.ambiguities[0].field == "items.0.category"
     assert "nearest examples chose" in got.ambiguities[0].why
+
+
+def test_extended_adds_examples_to_a_new_index_and_leaves_the_old_one(index):
+    bigger = index.extended([("review:1", "Rideshare from the hotel to the office.", "lodging")])
+    near = bigger.query("Rideshare from the hotel to the client office.", k=1)
+    assert [n.example for n in near] == ["review:1"]
+    assert "review:1" not in index.ids and len(bigger.ids) == len(index.ids) + 1
+    assert (
+        index.query("Rideshare from the hotel to the client office.", k=1)[0].example != "review:1"
+    )
+    with pytest.raises(ValueError, match="already in the index: a"):
+        index.extended([("a", "anything", "meals")])
+    assert index.extended([]) is index

