@@ -41,6 +41,7 @@ from nesyflow.extract.finders import (
     names,
     phrases,
     rank,
+    rates,
     references,
     stays,
 )
