@@ -21,12 +21,14 @@ from nesyflow.store.sql import SqlStore, _row
 
 __all__ = [
     "CheckedStep",
+    "DecidedReview",
     "DecidedEdit",
     "NodeStat",
     "RuleCount",
     "StatusCounts",
     "TrendRow",
     "checked_steps",
+    "decided_reviews",
     "decided_edits",
     "decision_counts",
     "decisions_for_run",
@@ -576,3 +578,84 @@ def decided_edits(store: SqlStore, *, workflow: str, node: str) -> list[DecidedE
         )
         for row in rows
     ]
+
+
+class DecidedReview(BaseModel):
+    """A decided review with what its step gave the rules (its check JSON) and the person's
+    decision: the unit of precedents (``nesyflow reviews precedents``) and proposals."""
+
+    model_config = ConfigDict(frozen=True)
+
+    review_id: str
+    run_id: str
+    step_id: str | None
+    workflow: str
+    node: str
+    verdict: str
+    created_at: dt.datetime
+    decided_at: dt.datetime
+    action: str
+    decided_by: str | None = None
+    comment: str | None = None
+    inputs: Any = None  # the step's inputs
+    check: dict[str, Any] = {}  # the step's check JSON (subject, context, results with findings)
+
+
+def decided_reviews(
+    store: SqlStore,
+    *,
+    after: dt.datetime | None = None,
+    workflow: str | None = None,
+    batch: int = 1000,
+) -> Iterator[DecidedReview]:
+    """Decided reviews in the order they were decided (``after``: only those decided later than
+    that instant, so an index can take in just the new ones), each with its step's check."""
+    r, s, d = t.reviews, t.steps, t.decisions
+    query = (
+        select(
+            r.c.id,
+            r.c.run_id,
+            r.c.step_id,
+            r.c.workflow,
+            r.c.node,
+            r.c.verdict,
+            r.c.created_at,
+            r.c.decided_at,
+            r.c.action,
+            r.c.decided_by,
+            d.c.comment,
+            s.c.inputs,
+            s.c.check,
+        )
+        .outerjoin(s, s.c.id == r.c.step_id)
+        .outerjoin(d, d.c.review_id == r.c.id)
+        .where(r.c.status == "decided", r.c.decided_at.is_not(None), r.c.action.is_not(None))
+        .order_by(r.c.decided_at, r.c.id)
+    )
+    if after is not None:
+        query = query.where(r.c.decided_at > after)
+    if workflow:
+        query = query.where(r.c.workflow == workflow)
+    with store.read() as conn:
+        for row in conn.execution_options(yield_per=batch).execute(query):
+            check = row[12]
+            if isinstance(check, str):
+                check = json.loads(check)
+            inputs = row[11]
+            if isinstance(inputs, str):
+                inputs = json.loads(inputs)
+            yield DecidedReview(
+                review_id=row[0],
+                run_id=row[1],
+                step_id=row[2],
+                workflow=row[3],
+                node=row[4],
+                verdict=row[5],
+                created_at=_row_time(row[6]) or row[6],
+                decided_at=_row_time(row[7]) or row[7],
+                action=row[8],
+                decided_by=row[9],
+                comment=row[10],
+                inputs=inputs,
+                check=check if isinstance(check, dict) else {},
+            )
