@@ -461,6 +461,10 @@ def decisions_for_run(store: SqlStore, run_id: str) -> list[Decision]:
     return [Decision.model_validate(_row(row)) for row in rows]
 
 
+def _like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 class CheckedStep(BaseModel):
     """A stored step some pack checked, with what the rules were given and what a person decided
     on the review it opened (if any): the unit of ``nesyflow whatif`` and ``coverage``."""
@@ -485,9 +489,14 @@ def checked_steps(
     since: dt.datetime | None = None,
     workflow: str | None = None,
     batch: int = 2000,
+    pack: str | None = None,
 ) -> Iterator[CheckedStep]:
     """Every step with a rule check, oldest first, streamed in batches (a history of 100k steps
-    never sits in memory at once)."""
+    never sits in memory at once). ``pack``: only steps whose packs name it (a text prefilter in
+    SQL; the caller still matches the name exactly).
+
+    A step no rule checked holds JSON ``null`` in ``check`` (not SQL NULL) and no verdict, or is a
+    decision or branch step: those rows are left in the database, not decoded and dropped."""
     s, r, runs, d = t.steps, t.reviews, t.runs, t.decisions
     query = (
         select(
@@ -505,9 +514,16 @@ def checked_steps(
         .join(runs, runs.c.id == s.c.run_id)
         .outerjoin(r, r.c.step_id == s.c.id)
         .outerjoin(d, d.c.review_id == r.c.id)
-        .where(s.c.check.is_not(None))
+        .where(
+            s.c.check.is_not(None),
+            s.c.verdict.is_not(None),
+            s.c.kind.not_in(_UNCHECKED_KINDS),
+            cast(s.c.check, Text) != "null",
+        )
         .order_by(s.c.created_at, s.c.id)
     )
+    if pack:
+        query = query.where(cast(s.c.packs, Text).like(f'%"{_like_escape(pack)}"%', escape="\\"))
     if since is not None:
         query = query.where(s.c.created_at >= since)
     if workflow:
