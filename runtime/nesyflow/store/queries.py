@@ -24,6 +24,7 @@ __all__ = [
     "DecidedReview",
     "DecidedEdit",
     "NodeStat",
+    "PackIdentityCount",
     "RuleCount",
     "StatusCounts",
     "TrendRow",
@@ -34,6 +35,7 @@ __all__ = [
     "decisions_for_run",
     "list_runs",
     "node_stats",
+    "pack_identities",
     "pack_labels",
     "review_queue",
     "rule_firing_counts",
@@ -675,3 +677,43 @@ def decided_reviews(
                 inputs=inputs,
                 check=check if isinstance(check, dict) else {},
             )
+
+
+class PackIdentityCount(BaseModel):
+    """A pack identity (name, version, content hash) and how many recent checked steps it made."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    version: str
+    hash: str
+    steps: int
+
+
+def pack_identities(store: SqlStore, name: str, *, last: int = 500) -> list[PackIdentityCount]:
+    """The identities of the pack ``name`` that checked the newest ``last`` steps it checked, most
+    used first: what "production" runs, for comparing a pack folder against it."""
+    s = t.steps
+    query = (
+        select(s.c.packs)
+        .where(
+            s.c.verdict.is_not(None),
+            s.c.kind.not_in(_UNCHECKED_KINDS),
+            cast(s.c.packs, Text).like(f'%"{_like_escape(name)}"%', escape="\\"),
+        )
+        .order_by(s.c.created_at.desc())
+        .limit(max(1, last))
+    )
+    counts: dict[tuple[str, str, str], int] = {}
+    with store.read() as conn:
+        for (packs,) in conn.execute(query):
+            if isinstance(packs, str):
+                packs = json.loads(packs)
+            for p in packs or ():
+                if isinstance(p, dict) and p.get("name") == name:
+                    key = (name, str(p.get("version", "?")), str(p.get("hash", "")))
+                    counts[key] = counts.get(key, 0) + 1
+    return [
+        PackIdentityCount(name=n, version=v, hash=h, steps=c)
+        for (n, v, h), c in sorted(counts.items(), key=lambda kv: -kv[1])
+    ]
