@@ -201,6 +201,8 @@ def main() -> None:
         results["precedents"] = bench_precedents(store, args.sample, args.seed)
     if "proposals" not in args.skip:
         results["proposals"] = bench_proposals(store)
+    if args.skip and OUT.exists():  # a partial run keeps the other sections' last figures
+        results = {**json.loads(OUT.read_text()), **results}
     OUT.write_text(json.dumps(results, indent=2) + "\n")
     print(f"wrote {OUT}")
 

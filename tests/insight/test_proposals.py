@@ -94,3 +94,17 @@ def test_the_command_prints_the_diff_and_exits_one(decided):
     assert "+++ b/exception_meal_over_per_diem.lp" in row["diff"]
     none = cli("rules/expense", "--db", decided["url"], "--min", "50", "--no-impact")
     assert none.returncode == 0 and "No violation" in none.stdout
+
+
+def test_a_lower_bound_is_measured_from_the_right_side():
+    """``Q <= 0``: how far past it is ``0 - Q``; an instance further past stays outside."""
+    from nesyflow.insight.proposals import Instance, _conditions, _inside, _parse_body
+
+    text = "violation(invalid_quantity, item(N)) :- line(I, N), item_nights(I, Q), Q <= 0."
+    body = _parse_body(("invalid_quantity", "items.lp", 7), text)
+    assert body is not None and body.variables == {"I"}  # N is a line number, not an id
+    approved = [Instance(None, "item(0)", {"N": "0", "I": "2", "Q": q}) for q in ("-2", "0")]
+    conditions = _conditions(body, approved)
+    assert conditions == ["0 - Q <= 2"]
+    assert _inside(body, conditions, Instance(None, "item(0)", {"Q": "-1"}))
+    assert not _inside(body, conditions, Instance(None, "item(0)", {"Q": "-5"}))

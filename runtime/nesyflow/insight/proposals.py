@@ -72,7 +72,7 @@ class _Body:
     text: str  # the rule as written
     detail: str  # the head's detail term, as clingo prints it
     comparisons: tuple[tuple[str, str, str], ...]  # (left, op, right), variables or integers
-    variables: frozenset[str] = frozenset()  # bound by a positive literal of the body
+    variables: frozenset[str] = frozenset()  # first arguments of the body's positive atoms (ids)
 
 
 @dataclass
@@ -171,8 +171,9 @@ def propose(
 
 def _with_facts(pack: Pack, body: _Body, instance: Instance) -> Instance:
     """``instance`` with the step's input facts, each linked to the body's variables by its first
-    argument (an item's id bound to ``I`` becomes ``I``); text values are left out (a merchant's
-    name is not a kind of facts), as are facts about other instances."""
+    argument (an item's id bound to ``I`` becomes ``I``; only variables the body uses as a first
+    argument, so a line number that happens to equal the claim's id links nothing); text values
+    are left out (a merchant's name is not a kind of facts), as are facts about other instances."""
     from nesyflow.schema import to_facts
 
     try:
@@ -257,7 +258,10 @@ def _parse_body(key: tuple[str, str, int], text: str) -> _Body | None:
             continue
         atom = literal.atom
         if atom.ast_type == ast.ASTType.SymbolicAtom:
-            variables.update(v for v in _VARIABLE.findall(str(atom)) if not v.startswith("_"))
+            symbol_ = atom.symbol
+            first = symbol_.arguments[0] if getattr(symbol_, "arguments", None) else None
+            if first is not None and first.ast_type == ast.ASTType.Variable:
+                variables.add(first.name)  # an id the input facts are keyed by (I in line(I, N))
         if atom.ast_type != ast.ASTType.Comparison or len(atom.guards) != 1:
             continue
         guard = atom.guards[0]
@@ -280,6 +284,13 @@ def _margin(comparison: tuple[str, str, str], bindings: dict[str, str]) -> int |
     if a is None or b is None:
         return None
     return a - b if op in (">", ">=") else b - a
+
+
+def _margin_term(comparison: tuple[str, str, str]) -> str:
+    """How far past its bound a comparison is, as a term (``S - X`` for ``S > X``, ``0 - Q`` for
+    ``Q <= 0``): the value :func:`_margin` computes from the bindings."""
+    left, op, right = comparison
+    return f"{left} - {right}" if op in (">", ">=") else f"{right} - {left}"
 
 
 def _symbols(bindings: dict[str, str], detail: str) -> dict[str, str]:
@@ -306,8 +317,9 @@ def _conditions(body: _Body, group: list[Instance]) -> list[str]:
     for comparison in body.comparisons:
         margins = [_margin(comparison, i.bindings) for i in group]
         if margins and all(m is not None for m in margins):
-            left, _op, right = comparison
-            conditions.append(f"{left} - {right} <= {max(m for m in margins if m is not None)}")
+            conditions.append(
+                f"{_margin_term(comparison)} <= {max(m for m in margins if m is not None)}"
+            )
     for name, value in sorted(_symbols(group[0].bindings, body.detail).items()):
         conditions.append(f"{name} = {value}")
     shared = frozenset.intersection(*(i.facts for i in group)) if group else frozenset()
@@ -317,7 +329,7 @@ def _conditions(body: _Body, group: list[Instance]) -> list[str]:
 
 def _inside(body: _Body, conditions: list[str], instance: Instance) -> bool:
     """Whether the exception's bounds hold for ``instance`` (its recorded bindings)."""
-    bounds = {f"{c[0]} - {c[2]}": c for c in body.comparisons}
+    bounds = {_margin_term(c): c for c in body.comparisons}
     for condition in conditions:
         lhs, _, rhs = condition.rpartition(" <= ") if " <= " in condition else ("", "", "")
         if lhs in bounds:
