@@ -11,7 +11,7 @@ import subprocess
 import sys
 
 import yaml
-from insight_history import ROOT, meal
+from insight_history import ROOT, build, meal, run_and_decide
 
 from nesyflow.insight import propose, whatif
 from nesyflow.logic import check, load_pack
@@ -70,11 +70,24 @@ def test_nothing_changes_the_pack_and_too_few_approvals_propose_nothing(decided)
     assert not (ROOT / "rules/expense/exception_meal_over_per_diem.lp").exists()
 
 
-def test_a_kind_people_mostly_reject_is_not_proposed(decided):
-    store = decided["store"]
-    # the alcohol claims were rejected twice; with two approvals needed, none is approved: nothing
-    found = propose(store, load_pack(ROOT / "rules/expense"), min_approvals=2, impact=False)
-    assert [p.rule for p in found] == ["meal_over_per_diem"]
+def test_a_kind_people_also_reject_is_shown_or_withheld(tmp_path):
+    """Rejections inside the bounds are conflicts: one against six approvals is shown with the
+    proposal; two (more than a fifth of the approvals) withhold it."""
+    history = build(tmp_path)
+    store, flow = history["store"], history["flow"]
+    pack = load_pack(ROOT / "rules/expense")
+    try:
+        # the alcohol claims were only rejected: never proposed, however few approvals are asked
+        assert [p.rule for p in propose(store, pack, min_approvals=2, impact=False)] == [
+            "meal_over_per_diem"
+        ]
+        run_and_decide(store, flow, meal("106.00", day=15), "reject", "eli.kim", "not this one")
+        (shown,) = propose(store, pack, impact=False)
+        assert len(shown.conflicts) == 1 and shown.conflicts[0].item.step.decided_by == "eli.kim"
+        run_and_decide(store, flow, meal("111.00", day=16), "reject", "eli.kim", "nor this one")
+        assert propose(store, pack, impact=False) == []
+    finally:
+        store.close()
 
 
 def test_the_command_prints_the_diff_and_exits_one(decided):
