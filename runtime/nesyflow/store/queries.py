@@ -21,16 +21,16 @@ from nesyflow.store.sql import SqlStore, _row
 
 __all__ = [
     "CheckedStep",
-    "DecidedReview",
     "DecidedEdit",
+    "DecidedReview",
     "NodeStat",
     "PackIdentityCount",
     "RuleCount",
     "StatusCounts",
     "TrendRow",
     "checked_steps",
-    "decided_reviews",
     "decided_edits",
+    "decided_reviews",
     "decision_counts",
     "decisions_for_run",
     "list_runs",
