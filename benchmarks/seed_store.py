@@ -43,6 +43,7 @@ class _Case:
     input: Any
     context: Any
     summary: Any  # nesyflow.engine.CheckSummary
+    approval: float = 0.7  # how often people approve this case when it waits for them
 
 
 # A workflow to seed: its name, the checked llm node and its pack, and the tool nodes after it.
@@ -52,6 +53,22 @@ _WORKFLOWS = {
 }
 _MODELS = ["local/smollm2-135m", "openai/gpt-4.1-mini", "anthropic/claude-haiku-4-5"]
 _REVIEWERS = ["ana.lopez", "ben.okafor", "chen.wei", "dana.w", "eli.kim"]
+_COMMENTS = {
+    "approve": [
+        "checked with the employee's manager",
+        "agreed in advance with finance",
+        "within what we allow for this client",
+        "receipt seen, amount confirmed",
+    ],
+    "reject": [
+        "not covered by the policy",
+        "asked the employee to resubmit with a receipt",
+        "duplicate of an earlier claim",
+    ],
+}
+# Each case's approval rate, drawn once per case: most cases are nearly always approved or nearly
+# always rejected, some split (what lets precedents predict a decision, when they find alike cases).
+_APPROVAL_RATES = [0.95, 0.9, 0.85, 0.1, 0.05, 0.5]
 
 
 def _library(rules: Path, per_pack: int) -> dict[str, list[_Case]]:
@@ -75,7 +92,8 @@ def _library(rules: Path, per_pack: int) -> dict[str, list[_Case]]:
                 if len(cases) >= per_pack:
                     break
                 summary = check_subject([ref], case["input"], case.get("context"), 5.0)
-                cases.append(_Case(case["input"], case.get("context"), summary))
+                rate = _APPROVAL_RATES[len(cases) * 7 % len(_APPROVAL_RATES)]
+                cases.append(_Case(case["input"], case.get("context"), summary, rate))
         if cases:
             out[folder.name] = cases
     return out
@@ -269,8 +287,8 @@ def seed_store(
             "open"
             if need_open
             else rng.choices(
-                ["pass", "reask_pass", "review_approve", "review_reject", "rule_reject", "failed"],
-                [60, 12, 12, 5, 6, 2],
+                ["pass", "reask_pass", "review", "rule_reject", "failed"],
+                [60, 12, 17, 6, 2],
             )[0]
         )
         status = "completed"
@@ -303,11 +321,13 @@ def seed_store(
             step_id = add(
                 "llm", case=last_case, model=model, attempt=3 if outcome == "reask_pass" else 1
             )
-            if outcome.startswith("review") or outcome == "open":
+            if outcome in ("review", "open"):
                 review_id = _uuid7(int(at.timestamp() * 1000), rng)
                 s = last_case.summary
                 decided = outcome != "open"
-                action = {"review_approve": "approve", "review_reject": "reject"}.get(outcome)
+                # people decide alike on alike claims: each case has its own approval rate
+                approve = rng.random() < last_case.approval
+                action = ("approve" if approve else "reject") if decided else None
                 who = rng.choice(_REVIEWERS) if decided else None
                 decided_at = at + dt.timedelta(hours=rng.uniform(0.2, 30)) if decided else None
                 w.reviews.append(
@@ -344,7 +364,7 @@ def seed_store(
                     }
                 else:
                     assert decided_at is not None and who is not None
-                    comment = "checked with the employee's manager" if s.verdict == "fail" else None
+                    comment = rng.choice(_COMMENTS[action]) if action else None
                     w.decisions.append(
                         (
                             _uuid7(int(decided_at.timestamp() * 1000), rng),

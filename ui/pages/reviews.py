@@ -8,7 +8,7 @@ import json
 from typing import Any
 
 import streamlit as st
-from console import data, decisions, fmt, forms, packs, provenance, session
+from console import data, decisions, fmt, forms, history, packs, provenance, session
 
 from nesyflow.logic import Explanation, Reason
 from nesyflow.store import NotFound, ReviewRecord
@@ -196,8 +196,48 @@ def detail(review_id: str) -> None:
         st.markdown("**What it produced** (held for your decision)")
         st.json(review.output if review.output is not None else {}, expanded=3)
 
+    _precedents(review)
+
     if is_open:
         _decide(review)
+
+
+def _precedents(review: ReviewRecord) -> None:
+    """Past decided reviews of the same rules (facts) and alike input (text). The index loads the
+    embedding model once per process, so it is asked for, not built on every first view."""
+    st.subheader("Similar past decisions")
+    if not st.session_state.get("precedents-on"):
+        st.caption(
+            "The most similar decided reviews of the same rules: shared findings, close values, "
+            "alike input (the first search loads the text model, a few seconds)."
+        )
+        if st.button("Find similar past decisions", icon=":material/history:", key="precedents"):
+            st.session_state["precedents-on"] = True
+            st.rerun()
+        return
+    with st.spinner("Searching past decisions…"):
+        found = history.precedent_index(data.store_url()).for_review(review.id, k=3)
+    if not found:
+        st.caption("No decided review of the same packs yet.")
+        return
+    for p in found:
+        with st.container(border=True):
+            a, b = st.columns([1.2, 5], vertical_alignment="center")
+            colour = {"approve": "green", "edit": "blue", "reject": "red"}.get(p.action, "gray")
+            a.markdown(f"{fmt.badge(p.action, colour)}  \n**{p.score:.2f}** similar")
+            b.markdown(
+                f"**{p.who or '?'}** on {fmt.when(p.decided_at)}"
+                + (f" — “{p.comment}”" if p.comment else "")
+                + "  \n"
+                + " ".join(fmt.badge(r, "gray") for r in p.shared_rules)
+                + f" · facts {p.facts:.2f} · text {p.text:.2f} · review `{fmt.short_id(p.review_id)}`"
+            )
+            b.page_link(
+                "pages/reviews.py",
+                label="Open it",
+                icon=":material/open_in_new:",
+                query_params={"review": p.review_id},
+            )
 
 
 def _reasons(review: ReviewRecord) -> None:

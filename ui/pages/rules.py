@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
-from console import data, fmt, packs
+from console import data, fmt, history, packs
 
 from nesyflow.store import queries as q
 
@@ -35,8 +35,8 @@ last_runs = st.select_slider(
 )
 fired = {r.rule: r for r in q.rule_firing_recent(store, last_runs=last_runs, pack=pack.name)}
 
-catalogue_tab, source_tab, tests_tab, analysis_tab = st.tabs(
-    ["Catalogue & production", "Source", "Tests", "Analysis"]
+catalogue_tab, source_tab, tests_tab, analysis_tab, whatif_tab, proposals_tab = st.tabs(
+    ["Catalogue & production", "Source", "Tests", "Analysis", "What-if", "Proposals"]
 )
 with catalogue_tab:
     frame = pd.DataFrame(
@@ -137,3 +137,78 @@ with analysis_tab:
             st.dataframe(pd.DataFrame(deep["problems"]), hide_index=True)
         for note in deep["incomplete"]:
             st.warning(f"Not complete: {note}")
+
+with whatif_tab:
+    production = q.pack_identities(store, pack.name)
+    differs = bool(production) and all(p.hash != pack.identity.hash for p in production)
+    if production:
+        st.caption(
+            "In production (newest checked steps): "
+            + ", ".join(f"`{p.name}@{p.version}#{p.hash[:12]}` ×{p.steps}" for p in production)
+        )
+    else:
+        st.caption("No stored step was checked by a pack of this name.")
+    if differs:
+        st.warning(
+            f"This folder (`#{pack.identity.hash[:12]}`) is not the version in production: "
+            "replay history with it to see what would change before it ships.",
+            icon=":material/difference:",
+        )
+    key = f"whatif:{pack.identity.hash}"
+    if production and st.button(
+        "Replay history with this folder",
+        icon=":material/replay:",
+        key="run-whatif",
+        type="primary" if differs else "secondary",
+    ):
+        from nesyflow.insight import whatif
+
+        with st.spinner("Re-checking every stored step of this pack…"):
+            st.session_state[key] = whatif(store, pack).to_json()
+    impact = st.session_state.get(key)
+    if impact is not None:
+        history.show_impact(impact)
+
+with proposals_tab:
+    key = f"proposals:{pack.identity.hash}"
+    st.caption(
+        "Violations people approved at least 5 times for the same kind of facts, as an exception "
+        "rule (a diff with tests from those decisions). Nothing here changes the pack: accept one "
+        "by applying and committing its diff."
+    )
+    if st.button("Look for proposals", icon=":material/lightbulb:", key="run-proposals"):
+        from nesyflow.insight import propose
+
+        with st.spinner("Reading decisions, testing each proposal on a copy of the pack…"):
+            st.session_state[key] = [p.to_json() for p in propose(store, pack)]
+    found = st.session_state.get(key)
+    if found is not None and not found:
+        st.success("No violation was approved often enough for the same kind of facts.")
+    for proposal in found or []:
+        with st.container(border=True):
+            st.markdown(
+                f"#### `{proposal['rule']}` at {proposal['where']}  \n"
+                f"Approved in **{proposal['approvals']}** reviews by "
+                f"{', '.join(proposal['reviewers'])}; when "
+                + " and ".join(f"`{c}`" for c in proposal["conditions"])
+            )
+            tests = proposal["tests"]
+            if tests["failed"]:
+                st.error(
+                    f"On a copy of the pack: {tests['failed']} tests fail, {tests['passed']} pass"
+                )
+                for failure in tests["failures"][:5]:
+                    st.markdown(f"- {failure}")
+            else:
+                st.success(f"On a copy of the pack: all {tests['passed']} tests pass")
+            if proposal["conflicts"]:
+                st.warning(f"{len(proposal['conflicts'])} rejected reviews fall inside it.")
+            if proposal["impact"] is not None:
+                history.show_impact(proposal["impact"])
+            st.code(proposal["diff"], language="diff")
+            st.download_button(
+                "Download the diff",
+                proposal["diff"],
+                file_name=f"exception_{proposal['rule']}.diff",
+                key=f"dl-{proposal['rule']}-{proposal['where']}",
+            )

@@ -22,6 +22,7 @@ _COMMAND_MODULES = (
     "runs",
     "replay",
     "insight",
+    "precedents",
     "console",
     "demo",
     "invoices",

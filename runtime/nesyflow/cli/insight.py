@@ -77,7 +77,8 @@ def _print_whatif(report: Any) -> None:
     out.print(
         f"[bold]{escape(report.pack)}[/] against {report.steps:,} stored steps "
         f"(from versions {', '.join(sorted(report.from_versions)) or '—'}) in "
-        f"{report.seconds:.2f} s ({report.per_second:,.0f} steps/s)"
+        f"{report.seconds:.2f} s ({report.per_second:,.0f} steps/s; "
+        f"{report.checked:,} distinct inputs checked)"
     )
     if report.skipped:
         out.print(

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Neighbour", "NeighbourIndex", "NeighboursUnavailable"]
+__all__ = ["Neighbour", "NeighbourIndex", "NeighboursUnavailable", "embed"]
 
 _lock = threading.Lock()
 _model = None
@@ -42,6 +42,13 @@ def _encoder():
                 ) from exc
             _model = SentenceTransformer(str(get_model_path()), device="cpu")
         return _model
+
+
+def embed(texts: Sequence[str]) -> Any:
+    """Unit-length float32 embeddings of ``texts`` (one row each) from the bundled model: the one
+    encoder every index uses (labelled examples here, past reviews in ``insight.precedents``)."""
+    vectors = _encoder().encode(list(texts), normalize_embeddings=True, convert_to_numpy=True)
+    return vectors.astype("float32")
 
 
 @dataclass(frozen=True)
@@ -94,9 +101,8 @@ class NeighbourIndex:
 
     def query(self, text: str, k: int = 5) -> list[Neighbour]:
         """The ``k`` nearest examples (cosine similarity), excluding any with exactly ``text``."""
-        vector = _encoder().encode([text], normalize_embeddings=True, convert_to_numpy=True)
         want = min(len(self.ids), k + self.texts.count(text))
-        scores, rows = self.index.search(vector.astype("float32"), want)
+        scores, rows = self.index.search(embed([text]), want)
         out = []
         for score, row in zip(scores[0], rows[0], strict=True):
             if row < 0 or self.texts[row] == text:

@@ -68,6 +68,11 @@ def _v5_audit_log(conn: Connection) -> None:
         )
 
 
+def _v6_reviews_decided_index(conn: Connection) -> None:
+    index = next(i for i in t.reviews.indexes if i.name == "ix_reviews_status_decided")
+    index.create(conn, checkfirst=True)
+
+
 Migration = tuple[str, Callable[[Connection], None]]
 
 MIGRATIONS: list[Migration] = [
@@ -82,6 +87,10 @@ MIGRATIONS: list[Migration] = [
         _v4_decision_overrides,
     ),
     ("audit_log (the decision log, a hash chain)", _v5_audit_log),
+    (
+        "index reviews by decision time (precedents take in only the newly decided)",
+        _v6_reviews_decided_index,
+    ),
 ]
 
 

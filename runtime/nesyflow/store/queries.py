@@ -22,16 +22,20 @@ from nesyflow.store.sql import SqlStore, _row
 __all__ = [
     "CheckedStep",
     "DecidedEdit",
+    "DecidedReview",
     "NodeStat",
+    "PackIdentityCount",
     "RuleCount",
     "StatusCounts",
     "TrendRow",
     "checked_steps",
     "decided_edits",
+    "decided_reviews",
     "decision_counts",
     "decisions_for_run",
     "list_runs",
     "node_stats",
+    "pack_identities",
     "pack_labels",
     "review_queue",
     "rule_firing_counts",
@@ -459,6 +463,10 @@ def decisions_for_run(store: SqlStore, run_id: str) -> list[Decision]:
     return [Decision.model_validate(_row(row)) for row in rows]
 
 
+def _like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 class CheckedStep(BaseModel):
     """A stored step some pack checked, with what the rules were given and what a person decided
     on the review it opened (if any): the unit of ``nesyflow whatif`` and ``coverage``."""
@@ -483,9 +491,14 @@ def checked_steps(
     since: dt.datetime | None = None,
     workflow: str | None = None,
     batch: int = 2000,
+    pack: str | None = None,
 ) -> Iterator[CheckedStep]:
     """Every step with a rule check, oldest first, streamed in batches (a history of 100k steps
-    never sits in memory at once)."""
+    never sits in memory at once). ``pack``: only steps whose packs name it (a text prefilter in
+    SQL; the caller still matches the name exactly).
+
+    A step no rule checked holds JSON ``null`` in ``check`` (not SQL NULL) and no verdict, or is a
+    decision or branch step: those rows are left in the database, not decoded and dropped."""
     s, r, runs, d = t.steps, t.reviews, t.runs, t.decisions
     query = (
         select(
@@ -503,9 +516,16 @@ def checked_steps(
         .join(runs, runs.c.id == s.c.run_id)
         .outerjoin(r, r.c.step_id == s.c.id)
         .outerjoin(d, d.c.review_id == r.c.id)
-        .where(s.c.check.is_not(None))
+        .where(
+            s.c.check.is_not(None),
+            s.c.verdict.is_not(None),
+            s.c.kind.not_in(_UNCHECKED_KINDS),
+            cast(s.c.check, Text) != "null",
+        )
         .order_by(s.c.created_at, s.c.id)
     )
+    if pack:
+        query = query.where(cast(s.c.packs, Text).like(f'%"{_like_escape(pack)}"%', escape="\\"))
     if since is not None:
         query = query.where(s.c.created_at >= since)
     if workflow:
@@ -575,4 +595,125 @@ def decided_edits(store: SqlStore, *, workflow: str, node: str) -> list[DecidedE
             output=_json(row[6]),
         )
         for row in rows
+    ]
+
+
+class DecidedReview(BaseModel):
+    """A decided review with what its step gave the rules (its check JSON) and the person's
+    decision: the unit of precedents (``nesyflow reviews precedents``) and proposals."""
+
+    model_config = ConfigDict(frozen=True)
+
+    review_id: str
+    run_id: str
+    step_id: str | None
+    workflow: str
+    node: str
+    verdict: str
+    created_at: dt.datetime
+    decided_at: dt.datetime
+    action: str
+    decided_by: str | None = None
+    comment: str | None = None
+    inputs: Any = None  # the step's inputs
+    check: dict[str, Any] = {}  # the step's check JSON (subject, context, results with findings)
+
+
+def decided_reviews(
+    store: SqlStore,
+    *,
+    after: dt.datetime | None = None,
+    workflow: str | None = None,
+    batch: int = 1000,
+) -> Iterator[DecidedReview]:
+    """Decided reviews in the order they were decided (``after``: only those decided later than
+    that instant, so an index can take in just the new ones), each with its step's check."""
+    r, s, d = t.reviews, t.steps, t.decisions
+    query = (
+        select(
+            r.c.id,
+            r.c.run_id,
+            r.c.step_id,
+            r.c.workflow,
+            r.c.node,
+            r.c.verdict,
+            r.c.created_at,
+            r.c.decided_at,
+            r.c.action,
+            r.c.decided_by,
+            d.c.comment,
+            s.c.inputs,
+            s.c.check,
+        )
+        .outerjoin(s, s.c.id == r.c.step_id)
+        .outerjoin(d, d.c.review_id == r.c.id)
+        .where(r.c.status == "decided", r.c.decided_at.is_not(None), r.c.action.is_not(None))
+        .order_by(r.c.decided_at, r.c.id)
+    )
+    if after is not None:
+        query = query.where(r.c.decided_at > after)
+    if workflow:
+        query = query.where(r.c.workflow == workflow)
+    with store.read() as conn:
+        for row in conn.execution_options(yield_per=batch).execute(query):
+            check = row[12]
+            if isinstance(check, str):
+                check = json.loads(check)
+            inputs = row[11]
+            if isinstance(inputs, str):
+                inputs = json.loads(inputs)
+            yield DecidedReview(
+                review_id=row[0],
+                run_id=row[1],
+                step_id=row[2],
+                workflow=row[3],
+                node=row[4],
+                verdict=row[5],
+                created_at=_row_time(row[6]) or row[6],
+                decided_at=_row_time(row[7]) or row[7],
+                action=row[8],
+                decided_by=row[9],
+                comment=row[10],
+                inputs=inputs,
+                check=check if isinstance(check, dict) else {},
+            )
+
+
+class PackIdentityCount(BaseModel):
+    """A pack identity (name, version, content hash) and how many recent checked steps it made."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    version: str
+    hash: str
+    steps: int
+
+
+def pack_identities(store: SqlStore, name: str, *, last: int = 500) -> list[PackIdentityCount]:
+    """The identities of the pack ``name`` that checked the newest ``last`` steps it checked, most
+    used first: what "production" runs, for comparing a pack folder against it."""
+    s = t.steps
+    query = (
+        select(s.c.packs)
+        .where(
+            s.c.verdict.is_not(None),
+            s.c.kind.not_in(_UNCHECKED_KINDS),
+            cast(s.c.packs, Text).like(f'%"{_like_escape(name)}"%', escape="\\"),
+        )
+        .order_by(s.c.created_at.desc())
+        .limit(max(1, last))
+    )
+    counts: dict[tuple[str, str, str], int] = {}
+    with store.read() as conn:
+        for (packs,) in conn.execute(query):
+            if isinstance(packs, str):
+                packs = json.loads(packs)
+            for p in packs or ():
+                if isinstance(p, dict) and p.get("name") == name:
+                    key = (name, str(p.get("version", "?")), str(p.get("hash", "")))
+                    counts[key] = counts.get(key, 0) + 1
+    return [
+        PackIdentityCount(name=n, version=v, hash=h, steps=c)
+        for (n, v, h), c in sorted(counts.items(), key=lambda kv: -kv[1])
     ]

@@ -129,6 +129,7 @@ reviews = Table(
     Index("ix_reviews_status_created", "status", "created_at"),
     Index("ix_reviews_workflow_status", "workflow", "status"),
     Index("ix_reviews_run", "run_id"),
+    Index("ix_reviews_status_decided", "status", "decided_at"),
 )
 
 decisions = Table(
