@@ -24,8 +24,9 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import heapq
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -379,122 +380,207 @@ def _search(
     for slot in slots.values():
         fixed_out |= slot.original
     ordered = sorted(slots.values(), key=lambda s: [str(p) for p in s.path])
-    base_slot = len(ordered)
-    data: list[Symbol] = []  # every input of the search goes in as a fact, never as a rule
-    signatures: set[tuple[str, int]] = set()
-
-    def num(*values: int) -> list[Symbol]:
-        return [Number(v) for v in values]
-
-    for sym in sorted(base - fixed_out):
-        element = conditional.get(sym)
-        if element is None:
-            data.append(sym)
-        else:
-            data.append(Function(_COND, [*num(*element), sym]))
-            signatures.add((sym.name, len(sym.arguments)))
-    for s, slot in enumerate(ordered):
-        data += [Function(_SLOT, num(s)), Function(_OPT, num(s, 0, 0))]
-        if slot.element:
-            data.append(Function(_IN, num(s, *slot.element)))
-        choices = [(0, slot.original)] + [(k, a) for k, (_, a) in enumerate(slot.options, 1)]
-        for k, atoms in choices:
-            if k:
-                data.append(Function(_OPT, num(s, k, slot.options[k - 1][0].weight)))
-            for sym in sorted(atoms):
-                data.append(Function(_VAL, [*num(s, k), sym]))
-                signatures.add((sym.name, len(sym.arguments)))
-    for d, (number, drop, index, _elem, _atom) in enumerate(drop_rows):
-        s = base_slot + d
-        data += [Function(_SLOT, num(s)), Function(_OPT, num(s, 0, 0))]
-        data += [Function(_OPT, num(s, 1, drop.weight)), Function(_DROPS, num(s, number, index))]
-    for number, index, sym in all_elements:
-        data.append(Function(_ELEM, [*num(number, index), sym]))
-        signatures.add((sym.name, len(sym.arguments)))
-    program = list(pack.check_statements) + _statements(sorted(signatures))
-    ctl = clingo.Control(
-        ["--warn=none", "--opt-mode=optN", f"--models={_MAX_OPTIMA}"],
-        logger=lambda _c, _m: None,
-    )
-    guard = Guard(MAX_GROUND_RULES, deadline)
-    ctl.register_observer(guard)
-    try:
-        with ast.ProgramBuilder(ctl) as builder:
-            for stmt in program:
-                builder.add(stmt)
-        with ctl.backend() as backend:
-            for sym in data:
-                backend.add_rule([backend.add_atom(sym)])
-        ctl.ground([("base", [])], context=pack.arith)
-    except Limit:
-        return SearchOutcome(
-            found=False, reason=f"no repair: {guard.reason}", skipped=tuple(skipped)
-        )
-    except _arith.TooLarge as exc:
-        return SearchOutcome(found=False, reason=f"no repair: {exc.reason}", skipped=tuple(skipped))
-    except RuntimeError as exc:
-        why = guard.reason or f"grounding failed: {exc}"
-        return SearchOutcome(found=False, reason=f"no repair: {why}", skipped=tuple(skipped))
-    optima: list[tuple[int, list[tuple[int, int]]]] = []
-
-    def on_model(model: clingo.Model) -> bool:
-        if model.optimality_proven:
-            picks = sorted(
-                (s.arguments[0].number, s.arguments[1].number)
-                for s in model.symbols(shown=True)
-                if s.name == PICK and s.arguments[1].number > 0
+    problem = _Problem(pack, base - fixed_out, ordered, drop_rows, all_elements, conditional)
+    # Numbers the pack sums are facts in each solve, one combination at a time (cheapest first):
+    # gringo grounds an assigned #sum over every integer its elements could add up to, so a choice
+    # among amounts in cents grounds millions of rules. Choices of constants stay in the solver.
+    numeric = [i for i, slot in enumerate(ordered) if _numeric(slot)]
+    best: tuple[int, list[tuple[int, int]], dict[int, int]] | None = None
+    ties = 0
+    tried = 0
+    for combo_weight, combo in _cheapest_first([ordered[i] for i in numeric]):
+        if best is not None and combo_weight > best[0]:
+            break  # no later combination can be cheaper: the best is proven smallest
+        if tried >= _MAX_SPLITS or time.perf_counter() >= deadline:
+            return SearchOutcome(
+                found=False,
+                reason=f"no repair found within {timeout:g} s ({tried} combinations of numeric "
+                "candidates tried, the smallest not proven)",
+                skipped=tuple(skipped),
+                options=options,
             )
-            optima.append((sum(model.cost), picks))
-        return len(optima) < _MAX_OPTIMA
-
-    remaining = deadline - time.perf_counter()
-    if remaining <= 0:
-        return SearchOutcome(
-            found=False,
-            reason=f"no repair found within {timeout:g} s (grounding took it all)",
-            skipped=tuple(skipped),
-            options=options,
-        )
-    with ctl.solve(on_model=on_model, async_=True) as handle:
-        finished = handle.wait(remaining)
-        if not finished:
-            handle.cancel()
-        result = handle.get()
-    if not optima:
-        if not finished:
-            why = f"no repair found within {timeout:g} s (no change proven smallest in time)"
-        elif result.unsatisfiable:
-            why = (
-                f"no repair among the {options} candidate change(s): no combination of them "
-                "makes the rules pass"
+        tried += 1
+        fixed = dict(zip(numeric, combo, strict=True))
+        answer = problem.solve(fixed, deadline)
+        if isinstance(answer, str):
+            if answer.startswith("unsatisfiable"):
+                continue
+            return SearchOutcome(
+                found=False, reason=answer, skipped=tuple(skipped), options=options
             )
-        else:
-            why = "no repair: the search ended without an answer"
+        cost, picks, more = answer
+        total = combo_weight + cost
+        if best is None or total < best[0]:
+            best, ties = (total, picks, fixed), more
+        elif total == best[0]:
+            ties += 1 + more
+    if best is None:
+        why = (
+            f"no repair among the {options} candidate change(s): no combination of them "
+            "makes the rules pass"
+        )
         return SearchOutcome(found=False, reason=why, skipped=tuple(skipped), options=options)
-    cost, picks = min(optima, key=lambda o: (o[0], o[1]))
+    cost, picks, fixed = best
     changes: list[Change] = []
-    for s, k in picks:
-        if s < base_slot:
+    chosen = [(s, k) for s, k in fixed.items() if k] + picks
+    for s, k in sorted(chosen):
+        if s < len(ordered):
             slot = ordered[s]
             alt, _ = slot.options[k - 1]
             old = get_path(value, slot.path)
             kind: Literal["change", "fill"] = "fill" if old is None else "change"
             changes.append(Change(kind, slot.path, old, alt.value, alt.weight, alt.why))
         else:
-            _n, drop, _i, _e, _a = drop_rows[s - base_slot]
+            _n, drop, _i, _e, _a = drop_rows[s - len(ordered)]
             changes.append(
                 Change("drop", drop.path, get_path(value, drop.path), None, drop.weight, drop.why)
             )
-    unique = {tuple(p) for _c, p in optima if _c == cost}
     return SearchOutcome(
         found=True,
         changes=tuple(changes),
         cost=cost,
         value=apply_changes(value, changes),
-        ties=len(unique) - 1,
+        ties=ties,
         options=options,
         skipped=tuple(skipped),
     )
+
+
+_MAX_SPLITS = 256  # combinations of numeric candidates solved before the search gives up
+
+
+def _numeric(slot: _Slot) -> bool:
+    """A field whose values are numbers (amounts, dates, counts): fixed per solve."""
+    atoms = list(slot.original) + [a for _, opt in slot.options for a in opt]
+    return any(a.arguments and a.arguments[-1].type == SymbolType.Number for a in atoms)
+
+
+def _cheapest_first(slots: list[_Slot]) -> Iterator[tuple[int, tuple[int, ...]]]:
+    """Every choice of one option per slot (0 = keep), in order of total weight."""
+    costs = [[0] + [alt.weight for alt, _ in slot.options] for slot in slots]
+    order = [sorted(range(len(c)), key=lambda k, c=c: (c[k], k)) for c in costs]
+    start = tuple(0 for _ in slots)
+    heap = [(0, start)]
+    seen = {start}
+    while heap:
+        weight, ranks = heapq.heappop(heap)
+        yield weight, tuple(order[i][r] for i, r in enumerate(ranks))
+        for i in range(len(ranks)):
+            if ranks[i] + 1 < len(order[i]):
+                nxt = (*ranks[:i], ranks[i] + 1, *ranks[i + 1 :])
+                if nxt not in seen:
+                    seen.add(nxt)
+                    w = sum(costs[j][order[j][r]] for j, r in enumerate(nxt))
+                    heapq.heappush(heap, (w, nxt))
+
+
+@dataclass
+class _Problem:
+    """The search's facts, solved once per combination of numeric values."""
+
+    pack: Pack
+    fixed_facts: set[Symbol]
+    ordered: list[_Slot]
+    drop_rows: list[tuple[int, Drop, int, int, Symbol]]
+    all_elements: list[tuple[int, int, Symbol]]
+    conditional: dict[Symbol, tuple[int, int]]
+
+    def solve(
+        self, fixed: dict[int, int], deadline: float
+    ) -> tuple[int, list[tuple[int, int]], int] | str:
+        """(cost, picks, other optima) of one solve, or why there is none ("unsatisfiable…")."""
+        data: list[Symbol] = []  # every input of the search goes in as a fact, never as a rule
+        signatures: set[tuple[str, int]] = set()
+
+        def num(*values: int) -> list[Symbol]:
+            return [Number(v) for v in values]
+
+        def put(sym: Symbol, element: tuple[int, int] | None) -> None:
+            if element is None:
+                data.append(sym)
+            else:
+                data.append(Function(_COND, [*num(*element), sym]))
+                signatures.add((sym.name, len(sym.arguments)))
+
+        for sym in sorted(self.fixed_facts):
+            put(sym, self.conditional.get(sym))
+        for s, slot in enumerate(self.ordered):
+            if s in fixed:
+                k = fixed[s]
+                for sym in sorted(slot.original if k == 0 else slot.options[k - 1][1]):
+                    put(sym, slot.element)
+                continue
+            data += [Function(_SLOT, num(s)), Function(_OPT, num(s, 0, 0))]
+            if slot.element:
+                data.append(Function(_IN, num(s, *slot.element)))
+            choices = [(0, slot.original)] + [(k, a) for k, (_, a) in enumerate(slot.options, 1)]
+            for k, atoms in choices:
+                if k:
+                    data.append(Function(_OPT, num(s, k, slot.options[k - 1][0].weight)))
+                for sym in sorted(atoms):
+                    data.append(Function(_VAL, [*num(s, k), sym]))
+                    signatures.add((sym.name, len(sym.arguments)))
+        base_slot = len(self.ordered)
+        for d, (number, drop, index, _elem, _atom) in enumerate(self.drop_rows):
+            s = base_slot + d
+            data += [Function(_SLOT, num(s)), Function(_OPT, num(s, 0, 0))]
+            data += [
+                Function(_OPT, num(s, 1, drop.weight)),
+                Function(_DROPS, num(s, number, index)),
+            ]
+        for number, index, sym in self.all_elements:
+            data.append(Function(_ELEM, [*num(number, index), sym]))
+            signatures.add((sym.name, len(sym.arguments)))
+        program = list(self.pack.check_statements) + _statements(sorted(signatures))
+        ctl = clingo.Control(
+            ["--warn=none", "--opt-mode=optN", f"--models={_MAX_OPTIMA}"],
+            logger=lambda _c, _m: None,
+        )
+        guard = Guard(MAX_GROUND_RULES, deadline)
+        ctl.register_observer(guard)
+        try:
+            with ast.ProgramBuilder(ctl) as builder:
+                for stmt in program:
+                    builder.add(stmt)
+            with ctl.backend() as backend:
+                for sym in data:
+                    backend.add_rule([backend.add_atom(sym)])
+            ctl.ground([("base", [])], context=self.pack.arith)
+        except Limit:
+            return f"no repair: {guard.reason}"
+        except _arith.TooLarge as exc:
+            return f"no repair: {exc.reason}"
+        except RuntimeError as exc:
+            return f"no repair: {guard.reason or f'grounding failed: {exc}'}"
+        optima: list[tuple[int, list[tuple[int, int]]]] = []
+
+        def on_model(model: clingo.Model) -> bool:
+            if model.optimality_proven or not model.cost:  # nothing left to choose: optimal
+                picks = sorted(
+                    (s.arguments[0].number, s.arguments[1].number)
+                    for s in model.symbols(shown=True)
+                    if s.name == PICK and s.arguments[1].number > 0
+                )
+                optima.append((sum(model.cost), picks))
+            return len(optima) < _MAX_OPTIMA
+
+        remaining = deadline - time.perf_counter()
+        if remaining <= 0:
+            return "no repair found in time (grounding took it all)"
+        with ctl.solve(on_model=on_model, async_=True) as handle:
+            finished = handle.wait(remaining)
+            if not finished:
+                handle.cancel()
+            result = handle.get()
+        if not optima:
+            if not finished:
+                return "no repair found in time (no change proven smallest)"
+            if result.unsatisfiable:
+                return "unsatisfiable"
+            return "no repair: the search ended without an answer"
+        cost, picks = min(optima, key=lambda o: (o[0], o[1]))
+        unique = {tuple(p) for c, p in optima if c == cost}
+        return cost, picks, len(unique) - 1
 
 
 _PROGRAM = f"""
