@@ -78,6 +78,25 @@ def same_claim(got: dict[str, Any], expected: dict[str, Any]) -> bool:
     )
 
 
+def changes_right(repair: Any, expected: dict[str, Any]) -> bool:
+    """Every change the repair makes lands on the correct claim's value (a drop: the repaired
+    claim has no more items than the correct one)."""
+    want = expected.get("items") or []
+    for line in repair.lines:
+        change = line.change
+        if change.kind == "drop":
+            if len((repair.value or {}).get("items") or []) < len(want):
+                return False
+            continue
+        _items, index, name = change.path if len(change.path) == 3 else (None, None, None)
+        if index is None or index >= len(want):
+            return False
+        default = "USD" if name == "currency" else None
+        if _norm(want[index].get(name, default)) != _norm(change.new):
+            return False
+    return bool(repair.lines)
+
+
 def reader_readings(row: dict[str, Any]) -> list[Any]:
     from nesyflow._imports import load_module
     from nesyflow.extract import PersonChooser
@@ -138,6 +157,7 @@ def measure(db: str, samples: dict[str, dict[str, Any]], own_readings: bool) -> 
                 "reason": repair.reason,
                 "changes": [line.text() for line in repair.lines],
                 "repair_is_correct": repair.found and same_claim(repair.value, row["expected"]),
+                "every_change_right": repair.found and changes_right(repair, row["expected"]),
                 "ties": repair.ties,
                 "seconds": round(repair.seconds, 3),
             }
@@ -150,6 +170,7 @@ def measure(db: str, samples: dict[str, dict[str, Any]], own_readings: bool) -> 
             "output_already_correct": sum(r["output_was_correct"] for r in part),
             "repair_found": len(found),
             "top_repair_equals_correct_claim": sum(r["repair_is_correct"] for r in part),
+            "every_change_lands_on_the_correct_value": sum(r["every_change_right"] for r in part),
             "with_ties": sum(1 for r in found if r["ties"]),
         }
 
