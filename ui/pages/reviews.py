@@ -16,7 +16,6 @@ from nesyflow.store import queries as q
 
 store = data.store()
 PAGE_SIZE = 25
-REPAIRABLE = ("fail", "unknown")  # what a repair is searched for
 AGES = {
     "any age": None,
     "> 1 hour": dt.timedelta(hours=1),
@@ -314,7 +313,9 @@ def _decide(review: ReviewRecord) -> None:
     overriding = review.verdict in decisions.OVERRIDDEN
     n = len(review.rules)
     action_key = f"action-{review.id}"
-    if review.verdict.value in REPAIRABLE:
+    from nesyflow.insight.repair import REPAIRABLE  # the search loads only when a review is open
+
+    if review.verdict in REPAIRABLE:
         _repair(review, who)
     action = st.segmented_control(
         "Action",

@@ -32,12 +32,13 @@ from nesyflow.extract.provenance import Reading
 from nesyflow.extract.sources import FromInput
 from nesyflow.logic.repair import Alternative, Change, Drop, Path, get_path, search_repair
 from nesyflow.logic.result import Reason, Verdict
-from nesyflow.review.decide import check_edit
+from nesyflow.review.decide import DecisionRefused, check_edit
 from nesyflow.schema.plan import Container, ValueKind, plan_for
 from nesyflow.store import ReviewRecord, Store
 
 __all__ = [
     "DEFAULT_TIMEOUT",
+    "REPAIRABLE",
     "Repair",
     "RepairLine",
     "Weights",
@@ -47,7 +48,7 @@ __all__ = [
 ]
 
 DEFAULT_TIMEOUT = 5.0
-_REPAIRABLE = (Verdict.FAIL, Verdict.UNKNOWN)
+REPAIRABLE = (Verdict.FAIL, Verdict.UNKNOWN)  # what a repair is searched for
 
 
 @dataclass(frozen=True)
@@ -295,7 +296,7 @@ def repair_review(
             **more,
         )
 
-    if review.verdict not in _REPAIRABLE:
+    if review.verdict not in REPAIRABLE:
         return Repair(
             review.id,
             "not_needed",
@@ -335,7 +336,12 @@ def repair_review(
     outcome = search_repair(pack, review.output, context, alternatives, drops, timeout=timeout)
     if not outcome.found:
         return none(outcome.reason, options=outcome.options, skipped=outcome.skipped)
-    edit = check_edit(store, review, outcome.value, flow)
+    try:
+        edit = check_edit(store, review, outcome.value, flow)
+    except DecisionRefused as exc:
+        return none(
+            f"the search's repair cannot be checked as an edit, so it is not offered: {exc}"
+        )
     common = {"cost": outcome.cost, "ties": outcome.ties, "options": outcome.options}
     if not edit.allowed:
         return none(
