@@ -61,6 +61,7 @@ class Weights:
     rank_cap: int = 4  # rank penalty at most this
     member: int = 6  # another enum member / boolean the text does not point at
     drop: int = 8  # dropping a list element
+    drop_beyond: int = 3  # dropping one past the number of elements the reader found in the text
 
 
 @dataclass(frozen=True)
@@ -231,11 +232,18 @@ def alternatives_for(
 
     members(model, value, ())
     drops: list[Drop] = []
+    # how many elements the reader found in the text's structure, per list (origin "structure")
+    counts = {r.field: r.value for r in readings if r.origin == "structure"}
     if isinstance(value, dict):
         for f in plan_for(model).fields:
             items = value.get(f.name)
             if f.container is Container.LIST and isinstance(items, list) and len(items) > 1:
-                drops += [Drop((f.name, i), weights.drop, "") for i in range(len(items))]
+                read = counts.get(f.name)
+                for i in range(len(items)):
+                    beyond = isinstance(read, int) and i >= read
+                    why = f"the text has {read} {f.name}" if beyond else ""
+                    cost = weights.drop_beyond if beyond else weights.drop
+                    drops.append(Drop((f.name, i), cost, why))
     alternatives = [a for kept in by_path.values() for a in kept.values()]
     return alternatives, drops
 
