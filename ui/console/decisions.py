@@ -13,7 +13,16 @@ from pydantic import BaseModel
 from nesyflow.logic import OVERRIDES, Reason, Verdict
 from nesyflow.store import AlreadyDecided, ReviewRecord, RunStatus, SqlStore, Step
 
-__all__ = ["OVERRIDDEN", "Outcome", "Preview", "Subject", "apply", "preview", "subject_for"]
+__all__ = [
+    "OVERRIDDEN",
+    "Outcome",
+    "Preview",
+    "Subject",
+    "apply",
+    "preview",
+    "repair",
+    "subject_for",
+]
 
 OVERRIDDEN = OVERRIDES
 
@@ -106,6 +115,18 @@ def preview(store: SqlStore, review: ReviewRecord, subject: Subject, data: Any) 
         why = f"the edit could not be checked: {type(exc).__name__}: {exc}"
         return Preview(verdict=Verdict.UNKNOWN, reasons=(Reason(kind="unknown", message=why),))
     return Preview(verdict=edit.summary.verdict, reasons=edit.summary.reasons, data=edit.data)
+
+
+def repair(store: SqlStore, review: ReviewRecord, subject: Subject) -> Any:
+    """The smallest change the node's rules allow (:func:`nesyflow.insight.repair_review`: the
+    search, then the same check an edit gets). Never raises: trouble is a repair not offered."""
+    from nesyflow.insight import Repair, repair_review
+
+    try:
+        return repair_review(store, review, workflow=subject.workflow)
+    except Exception as exc:  # a suggestion never passes by accident, and never breaks the page
+        why = f"the repair search failed: {type(exc).__name__}: {exc}"
+        return Repair(review.id, "none", why)
 
 
 def apply(

@@ -313,6 +313,10 @@ def _decide(review: ReviewRecord) -> None:
     overriding = review.verdict in decisions.OVERRIDDEN
     n = len(review.rules)
     action_key = f"action-{review.id}"
+    from nesyflow.insight.repair import REPAIRABLE  # the search loads only when a review is open
+
+    if review.verdict in REPAIRABLE:
+        _repair(review, who)
     action = st.segmented_control(
         "Action",
         ["Approve", "Edit", "Reject"],
@@ -366,6 +370,62 @@ def _pick(review: ReviewRecord, field: str, value: Any) -> None:
     st.session_state[f"edit-data:{review.id}"] = base
     st.session_state[f"edit-gen:{review.id}"] = st.session_state.get(f"edit-gen:{review.id}", 0) + 1
     st.session_state[f"edit-picked:{review.id}"] = (field, value)
+    st.session_state[f"action-{review.id}"] = "Edit"
+
+
+def _repair(review: ReviewRecord, who: str) -> None:
+    """The smallest change the rules allow, as a diff: accept it (an edit, checked as such, with
+    your comment) or adjust it (the edit form, pre-filled)."""
+    key = f"repair:{review.id}"
+    with st.container(border=True):
+        st.markdown("**Suggested repair** — the smallest change the rules allow")
+        found = st.session_state.get(key)
+        if found is None:
+            if st.button("Search a repair", key="repair-btn", icon=":material/build:"):
+                subject = decisions.subject_for(store, review, data.load_workflow_file)
+                with st.spinner("The rules search the smallest change…"):
+                    st.session_state[key] = decisions.repair(store, review, subject)
+                st.rerun()
+            return
+        if not found.found:
+            st.warning(f"No repair offered: {found.reason}", icon=":material/search_off:")
+            return
+        for line in found.lines:
+            change = line.change
+            source = f" *(from {change.why})*" if change.why else ""
+            st.markdown(f"- `{change.field}`: {line.text()}{source}")
+        st.caption(
+            f"Re-checked as an edit: {found.verdict.value if found.verdict else '?'} · cost "
+            f"{found.cost} of {found.options} candidate changes"
+            + (f" · {found.ties} other repair(s) as small" if found.ties else "")
+            + f" · {found.seconds:.2f} s"
+        )
+        for reason in found.remaining:
+            st.markdown(f"- still for a person: {reason.text}")
+        comment = st.text_area(
+            "Comment — required to accept",
+            key=f"comment-repair-{review.id}",
+            placeholder=found.comment(),
+        )
+        a, b = st.columns(2)
+        if a.button("Accept repair", type="primary", icon=":material/check:", key="repair-accept"):
+            subject = decisions.subject_for(store, review, data.load_workflow_file)
+            _submit(review, "edit", who, comment, found.value, subject.workflow)
+        b.button(
+            "Adjust",
+            key="repair-adjust",
+            icon=":material/edit:",
+            on_click=_adjust,
+            args=(review, found.value),
+        )
+
+
+def _adjust(review: ReviewRecord, value: Any) -> None:
+    """Open the edit form pre-filled with the repair (fresh widget keys, so the form shows it)."""
+    st.session_state[f"edit-base:{review.id}"] = value
+    st.session_state[f"edit-data:{review.id}"] = value
+    st.session_state[f"edit-gen:{review.id}"] = st.session_state.get(f"edit-gen:{review.id}", 0) + 1
+    st.session_state.pop(f"edit-picked:{review.id}", None)
     st.session_state[f"action-{review.id}"] = "Edit"
 
 

@@ -565,11 +565,14 @@ def register(app: typer.Typer) -> None:
     runs.command("show")(runs_show)
     app.add_typer(runs, name="runs")
     reviews = typer.Typer(
-        help="The review queue: list, show, approve, edit, reject.", no_args_is_help=True
+        help="The review queue: list, show, approve, edit, reject, repair.", no_args_is_help=True
     )
     reviews.command("list")(reviews_list)
     reviews.command("show")(reviews_show)
     reviews.command("approve")(reviews_approve)
     reviews.command("edit")(reviews_edit)
     reviews.command("reject")(reviews_reject)
+    from nesyflow.cli.repair import repair_cmd
+
+    reviews.command("repair")(repair_cmd)
     app.add_typer(reviews, name="reviews")
