@@ -20,6 +20,7 @@ RANK = {
     "engine": 4,
     "review": 5,
     "replay": 5,
+    "govern": 5.5,
     "insight": 6,
     "cli": 9,
 }

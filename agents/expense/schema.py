@@ -33,6 +33,7 @@ from nesyflow.extract.sources import (
     When,
     Written,
 )
+from nesyflow.schema.governance import Sensitive
 
 _PACK_SCHEMA = Path(__file__).resolve().parents[2] / "rules" / "expense" / "schema.py"
 
@@ -56,7 +57,7 @@ class Employee(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1)
+    name: Annotated[str, Sensitive("personal")] = Field(min_length=1)
     level: Level  # type: ignore[valid-type]
 
 
@@ -163,7 +164,7 @@ class ExtractedClaim(ExpenseClaim):  # type: ignore[misc, valid-type]
     """The claim the agent writes: an ``ExpenseClaim`` whose employee fields come from the run's
     input and whose items are read from the request's structure, one to four."""
 
-    employee_name: Annotated[str, FromInput("employee.name")] = Field(
+    employee_name: Annotated[str, FromInput("employee.name"), Sensitive("personal")] = Field(
         description="Name of the employee asking for reimbursement."
     )
     employee_level: Annotated[Level, FromInput("employee.level")] = Field(  # type: ignore[valid-type]

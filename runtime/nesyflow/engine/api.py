@@ -14,6 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from nesyflow.engine.governance import workflow_classes
 from nesyflow.engine.runner import Runner
 from nesyflow.engine.services import Services
 from nesyflow.engine.state import RunState
@@ -92,7 +93,7 @@ def start_run(
         found = store.find_request(flow.name, request_id)
         if found is not None:
             return _resubmitted(store, flow.name, request_id, found, digest)
-    state = RunState(next_node=flow.start)
+    state = RunState(next_node=flow.start, classes=workflow_classes(flow))
     try:
         run = store.create_run(
             flow.name,

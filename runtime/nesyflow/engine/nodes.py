@@ -17,12 +17,15 @@ from pydantic import ValidationError
 from nesyflow.engine import tracing
 from nesyflow.engine.checking import CheckSummary, check_subject
 from nesyflow.engine.decided import accepted_already
+from nesyflow.engine.governance import known_secrets, workflow_classes
 from nesyflow.engine.run_view import RunView, call_tool, effect_key
 from nesyflow.engine.state import jsonable
 from nesyflow.errors import format_validation_error
 from nesyflow.graph.model import BranchNode, CheckNode, Condition, HumanNode, LlmNode, ToolNode
 from nesyflow.llm.errors import ProviderFailed
+from nesyflow.llm.providers import is_remote
 from nesyflow.logic.result import Reason, Verdict
+from nesyflow.schema.redact import Redactor
 from nesyflow.store._faults import crash_point
 
 if TYPE_CHECKING:
@@ -105,14 +108,18 @@ def _llm(r: Runner, node: LlmNode) -> None:
         except Exception as exc:
             raise StepFailed(f"prompt of node '{node.id}' does not render: {exc}") from None
     model = r.services.model_for(node.model, r.flow().model)
+    redactor = _redactor(r) if is_remote(model, node.remote) else None
+    sent = redactor.data(cur.messages) if redactor else cur.messages
     crash_point("llm:before")
     started = time.perf_counter()
     provider_failed: str | None = None
     with tracing.model_span(model) as sp:
         try:
             options = {"mode": node.mode} if node.mode else {}
-            call = r.services.llm_generate()(model, cur.messages, node.output, **options)
+            call = r.services.llm_generate()(model, sent, node.output, **options)
             output, error, raw = call.output, call.error, call.raw
+            if redactor and output is not None:
+                output = _restored(redactor, node, output)
         except Exception as exc:  # provider down, script exhausted…: a failed step, not a crash
             call, output, raw = None, None, None
             error = f"{type(exc).__name__}: {exc}"
@@ -123,7 +130,7 @@ def _llm(r: Runner, node: LlmNode) -> None:
     crash_point("llm:after")
     usage = {
         "model": model,
-        "prompt": cur.messages,
+        "prompt": sent,  # what the model received (placeholders, for a remote one)
         "raw_output": raw,
         "model_ms": model_ms,
         "tokens_in": int(getattr(call, "tokens_in", 0) or 0),
@@ -159,6 +166,18 @@ def _llm(r: Runner, node: LlmNode) -> None:
         r.advance(node, data, summary, step)
     else:
         r.on_fail(node, step, summary, data, kind="output", reaskable=True)
+
+
+def _redactor(r: Runner) -> Redactor:
+    """The run's sensitive values so far (its input's, earlier outputs'), for a remote model."""
+    classes = r.state.classes or workflow_classes(r.flow())
+    return Redactor(known_secrets(classes, r.run.input, r.state.outputs))
+
+
+def _restored(redactor: Redactor, node: LlmNode, output: Any) -> Any:
+    """A remote model's answer with the placeholders it was given turned back into the values."""
+    assert node.output is not None
+    return node.output.model_validate(redactor.restore(jsonable(output)))
 
 
 def _tool(r: Runner, node: ToolNode) -> None:

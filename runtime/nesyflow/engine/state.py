@@ -12,6 +12,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 from pydantic_core import to_jsonable_python
 
+from nesyflow.engine.governance import Classes
 from nesyflow.logic.result import Verdict
 from nesyflow.telemetry import SpanRef
 
@@ -69,6 +70,9 @@ class RunState(BaseModel):
     # records them too); a tool reads them through ``RunView.overrides``.
     overrides: dict[str, dict[str, Any]] = Field(default_factory=dict)
     trace: RunTrace | None = None
+    # What is sensitive and what must be kept, as the workflow declared it when the run started
+    # (nesyflow.engine.governance): masking, redaction and retention read it from here.
+    classes: Classes = Field(default_factory=Classes)
 
     def dump(self) -> dict[str, Any]:
         return self.model_dump(mode="json")

@@ -182,12 +182,13 @@ class WorkflowBuilder:
         max_visits: int | None = None,
         context: str | None = None,
         description: str = "",
+        remote: bool | None = None,
     ) -> Self:
         """An llm node: render ``prompt`` (Jinja2) with ``input``, ask for ``output``."""
         return self._add(
             LlmNode, node_id, packs, prompt=prompt, output=output, input=input, system=system,
             model=model, on_fail=_on_fail(on_fail), next=next, max_visits=max_visits,
-            context=context, description=description,
+            context=context, description=description, remote=remote,
         )  # fmt: skip
 
     def tool(

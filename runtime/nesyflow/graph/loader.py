@@ -65,7 +65,7 @@ _TOP_KEYS = ("name", "description", "version", "model", "input_schema", "start",
 _COMMON = ("kind", "description", "input", "output", "packs", "context", "on_fail", "next")
 _COMMON += ("max_visits",)
 _KIND_KEYS: dict[str, tuple[str, ...]] = {
-    "llm": ("prompt", "prompt_file", "system", "model", "mode"),
+    "llm": ("prompt", "prompt_file", "system", "model", "mode", "remote"),
     "tool": ("tool",),
     "check": ("value",),
     "human": ("question", "value"),
@@ -412,6 +412,11 @@ class _Reader:
             )
             mode = None
         out["mode"] = mode
+        remote = raw.get("remote")
+        if remote is not None and not isinstance(remote, bool):
+            self.add(node_id, ("remote",), "bad_value", "'remote' must be true or false")
+            remote = None
+        out["remote"] = remote
         return out
 
     def kind_tool(self, node_id: str, raw: MDict) -> dict[str, Any]:

@@ -247,6 +247,10 @@ class LlmNode(_NodeBase):
     #: the structured-output mode for this node's model (one of :data:`LLM_MODES`), overriding the
     #: provider table, the config file and ``$NESYFLOW_MODEL_MODE`` (``docs/llm.md``)
     mode: str | None = None
+    #: whether this node's model is remote (a prompt to it leaves this machine's trust): sensitive
+    #: values are replaced by placeholders before it and restored in its answer. ``None``: every
+    #: provider but the in-process ones (``nesyflow.llm.is_remote``).
+    remote: bool | None = None
     on_fail: OnFail = Field(default_factory=lambda: OnFail(policy="reask"))
 
 

@@ -32,8 +32,10 @@ from nesyflow.llm.secrets import safe_url
 __all__ = [
     "MODE_ENV_VAR",
     "PROVIDER_MODES",
+    "IN_PROCESS",
     "Mode",
     "ModelRoute",
+    "is_remote",
     "parse_mode",
     "route_for",
 ]
@@ -153,6 +155,22 @@ class ModelRoute:
         if s.api_version:
             out["api_version"] = s.api_version
         return out
+
+
+#: Providers whose calls never leave this process (the embedded model, the test doubles).
+IN_PROCESS = ("local", "scripted", "replay")
+
+
+def is_remote(model: str, marked: bool | None = None) -> bool:
+    """Whether a prompt to ``model`` leaves this machine's trust: what a workflow marked
+    (``remote: true|false`` on a node), else every provider but the in-process ones — an unmarked
+    hosted model is remote, so forgetting the mark never sends a sensitive value out."""
+    if marked is not None:
+        return marked
+    if model.startswith("replay:"):
+        return False
+    prefix = model.split("/", 1)[0] if "/" in model else ""
+    return prefix not in IN_PROCESS
 
 
 def _provider(model: str) -> str:

@@ -1,0 +1,69 @@
+"""A run's classification, recorded when it starts, and the sensitive values it knows.
+
+Masking a trace, redacting a prompt and applying retention must all ask the same question of the
+same answer, long after the run: which fields of what this run holds are sensitive, which must be
+kept and for how long. The workflow file may have changed or moved by then, so the answer is
+computed from the workflow's schemas (:func:`nesyflow.schema.governance.classification`) when the
+run starts and kept in its checkpoint (``RunState.classes``). Places are ``input`` (the run's
+input), a node id (the node's output) and ``NODE.args`` (a tool's argument).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from nesyflow.graph.model import ToolNode, Workflow
+from nesyflow.schema.governance import classification
+from nesyflow.schema.redact import Secret, secrets_in
+
+__all__ = ["INPUT_PLACE", "Classes", "known_secrets", "workflow_classes"]
+
+INPUT_PLACE = "input"
+
+
+class Classes(BaseModel):
+    """``sensitive[place][path] = kind`` and ``retain[place][path] = years`` for one run."""
+
+    sensitive: dict[str, dict[str, str]] = Field(default_factory=dict)
+    retain: dict[str, dict[str, int]] = Field(default_factory=dict)
+
+    def __bool__(self) -> bool:
+        return bool(self.sensitive or self.retain)
+
+    def add(self, place: str, model: type[BaseModel] | None) -> None:
+        if model is None:
+            return
+        for path, found in classification(model).items():
+            if found.sensitive is not None:
+                self.sensitive.setdefault(place, {})[path] = found.sensitive.kind
+            if found.retain is not None:
+                self.retain.setdefault(place, {})[path] = found.retain.years
+
+    def secrets(self, place: str, data: Any) -> list[Secret]:
+        """The sensitive values of ``data`` held at ``place``."""
+        return secrets_in(data, self.sensitive.get(place, {}))
+
+
+def workflow_classes(flow: Workflow) -> Classes:
+    """The classification of everything a run of ``flow`` can hold."""
+    classes = Classes()
+    classes.add(INPUT_PLACE, flow.input_schema)
+    for node_id, node in flow.nodes.items():
+        classes.add(node_id, node.output)
+        if isinstance(node, ToolNode):
+            classes.add(f"{node_id}.args", node.args_schema)
+    return classes
+
+
+def known_secrets(
+    classes: Classes, run_input: Any, outputs: Mapping[str, Any], extra: Iterable[Secret] = ()
+) -> list[Secret]:
+    """Every sensitive value a run holds so far: its input's and its nodes' outputs'."""
+    found = list(classes.secrets(INPUT_PLACE, run_input))
+    for node_id, output in outputs.items():
+        found.extend(classes.secrets(node_id, output))
+    found.extend(extra)
+    return found
