@@ -30,9 +30,9 @@ from nesyflow.llm.config import ModelSettings, settings_for
 from nesyflow.llm.secrets import safe_url
 
 __all__ = [
+    "IN_PROCESS",
     "MODE_ENV_VAR",
     "PROVIDER_MODES",
-    "IN_PROCESS",
     "Mode",
     "ModelRoute",
     "is_remote",

@@ -144,7 +144,9 @@ class Redactor:
             whole = PLACEHOLDER.fullmatch(value.strip())
             if whole and value.strip() in self._originals:
                 return self._originals[value.strip()]
-            return PLACEHOLDER.sub(lambda m: str(self._originals.get(m.group(0), m.group(0))), value)
+            return PLACEHOLDER.sub(
+                lambda m: str(self._originals.get(m.group(0), m.group(0))), value
+            )
         if isinstance(value, Mapping):
             return {k: self.restore(v) for k, v in value.items()}
         if isinstance(value, list | tuple):
@@ -181,9 +183,12 @@ def secrets_in(data: Any, sensitive: Mapping[str, str]) -> list[Secret]:
         elif isinstance(value, list | tuple):
             for v in value:
                 add(kind, v)
-        elif isinstance(value, str | int | float) and not isinstance(value, bool):
-            if str(value).strip():
-                found.append(Secret(kind, value))
+        elif (
+            isinstance(value, str | int | float)
+            and not isinstance(value, bool)
+            and str(value).strip()
+        ):
+            found.append(Secret(kind, value))
 
     for path, kind in sensitive.items():
         for value in values_at(data, path):
