@@ -13,12 +13,14 @@ from typing import Any
 
 import streamlit as st
 
+from nesyflow.govern import Masks
 from nesyflow.store import SqlStore, default_url, open_store
 from nesyflow.store import queries as q
 
 __all__ = [
     "firing_counts",
     "load_workflow_file",
+    "masks",
     "rules_dirs",
     "store",
     "store_url",
@@ -39,6 +41,13 @@ def _open(url: str) -> SqlStore:
 def store() -> SqlStore:
     """The store this console reads (one per process and URL)."""
     return _open(store_url())
+
+
+def masks() -> Masks:
+    """The masks of this page's viewer (one per page render; every record shown goes through it)."""
+    from console.session import viewer
+
+    return Masks(store(), viewer())
 
 
 def _paths(variable: str, default: str) -> list[Path]:

@@ -22,19 +22,23 @@ __all__ = ["show"]
 def show(
     store: Any,
     run: Any,
+    mask: Any,
     output: Any = None,
     on_pick: Callable[[str, Any], None] | None = None,
     key: str = "pick",
 ) -> None:
-    """Render the provenance of the run's extracted values, if a step recorded any; with
-    ``on_pick``, a button per other candidate of each field of ``output`` (the held value) that
-    calls ``on_pick(field, candidate)``."""
+    """Render the provenance of the run's extracted values, if a step recorded any, on the texts
+    as ``mask`` (the run's :class:`nesyflow.govern.RunMask`) lets the viewer see them (``run`` is
+    the stored run; its spans are moved onto the masked texts); with ``on_pick``, a button per
+    other candidate of each field of ``output`` (the held value, as shown) that calls
+    ``on_pick(field, candidate)`` (a masked candidate is its placeholder; the edit restores it)."""
     if run is None:
         return
     readings = find_readings(s.output for s in store.steps(run.id))
     if not readings:
         return
     texts = {k: v for k, v in (run.input or {}).items() if isinstance(v, str)}
+    texts, readings = mask.provenance(texts, readings)
     rows = provenance_rows(readings, texts)
     st.subheader("Where each value was read")
     for source in sorted({r.source for r in rows if r.source in texts}):

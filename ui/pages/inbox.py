@@ -39,7 +39,8 @@ with left:
     oldest = q.review_queue(store, page_size=6)
     if not oldest.items:
         st.success("Nothing is waiting for a person. :material/celebration:")
-    for review in oldest.items:
+    masks = data.masks()
+    for review in (masks.mask(r) for r in oldest.items):
         with st.container(border=True):
             a, b, c = st.columns([1.1, 4, 1.2], vertical_alignment="center")
             a.markdown(f"**{fmt.age(review.created_at)}**  \n{fmt.verdict_badge(review.verdict)}")

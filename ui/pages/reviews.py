@@ -10,6 +10,7 @@ from typing import Any
 import streamlit as st
 from console import data, decisions, fmt, forms, history, packs, provenance, session
 
+from nesyflow.govern import RunMask
 from nesyflow.logic import Explanation, Reason
 from nesyflow.store import NotFound, ReviewRecord
 from nesyflow.store import queries as q
@@ -80,8 +81,9 @@ def queue() -> None:
     if not result.items:
         st.info("No open review matches." if any(filters.values()) else "The queue is empty.")
         return
+    masks = data.masks()
     for review in result.items:
-        _queue_row(review)
+        _queue_row(masks.mask(review))
     if result.pages > 1:
         st.pagination(
             result.pages,
@@ -132,6 +134,14 @@ def detail(review_id: str) -> None:
         return
     run = store.find_run(review.run_id)
     step = store.get_step(review.step_id) if review.step_id else None
+    # What is shown comes through the run's mask; the decision works on the stored review, and
+    # an edit made over placeholders gets the values back (RunMask.redactor.restore).
+    mask = data.masks().of(review.run_id)
+    stored = review
+    review = mask.mask(review)
+    step = mask.mask(step) if step is not None else None
+    if mask:
+        st.caption(f":material/visibility_off: Sensitive values masked ({', '.join(mask.kinds)}).")
 
     st.title(f"{review.workflow} · {review.node}")
     identities = [
@@ -160,10 +170,11 @@ def detail(review_id: str) -> None:
 
     outcome = st.session_state.get(f"outcome:{review.id}")
     if outcome is not None and outcome.ok:
-        _show_outcome(outcome)
+        _show_outcome(outcome, data.masks().of(review.run_id))
     elif review.status.value == "decided":
         decision = store.decision_for(review.id)
         if decision is not None:
+            decision = mask.mask(decision)
             st.info(
                 f"Decided: **{decision.action.value}** by **{decision.who}** on "
                 f"{fmt.when(decision.at)}"
@@ -178,10 +189,11 @@ def detail(review_id: str) -> None:
     provenance.show(
         store,
         run,
-        # what the edit form holds now (a pick's value included), else the value as held
-        st.session_state.get(f"edit-data:{review.id}", review.output),
-        on_pick=(lambda field, value: _pick(review, field, value)) if is_open else None,
-        key=f"pick-{review.id}",
+        mask,
+        # what the edit form holds now (a pick's value included), else the value as held; shown
+        mask.data(st.session_state.get(f"edit-data:{stored.id}", stored.output)),
+        on_pick=(lambda field, value: _pick(stored, field, value)) if is_open else None,
+        key=f"pick-{stored.id}",
     )
 
     st.subheader("Input and output")
@@ -190,7 +202,7 @@ def detail(review_id: str) -> None:
         st.markdown("**What the step was given**")
         given = step.inputs if step is not None and step.inputs is not None else None
         if given is None and run is not None:
-            given = run.input
+            given = mask.data(run.input)
         st.json(given if given is not None else {}, expanded=2)
     with right:
         st.markdown("**What it produced** (held for your decision)")
@@ -199,7 +211,7 @@ def detail(review_id: str) -> None:
     _precedents(review)
 
     if is_open:
-        _decide(review)
+        _decide(stored, mask)
 
 
 def _precedents(review: ReviewRecord) -> None:
@@ -305,7 +317,7 @@ def _explanation(reason: Reason, explained: Explanation | None, paths: dict) -> 
 
 
 # -- deciding --------------------------------------------------------------------------------------
-def _decide(review: ReviewRecord) -> None:
+def _decide(review: ReviewRecord, mask: RunMask) -> None:
     st.subheader("Your decision")
     who = session.ask_reviewer("review")
     if not who:
@@ -316,7 +328,7 @@ def _decide(review: ReviewRecord) -> None:
     from nesyflow.insight.repair import REPAIRABLE  # the search loads only when a review is open
 
     if review.verdict in REPAIRABLE:
-        _repair(review, who)
+        _repair(review, who, mask)
     action = st.segmented_control(
         "Action",
         ["Approve", "Edit", "Reject"],
@@ -329,9 +341,9 @@ def _decide(review: ReviewRecord) -> None:
     )
     outcome = st.session_state.get(f"outcome:{review.id}")
     if outcome is not None and not outcome.ok:
-        st.error(f"Not recorded: {outcome.message}", icon=":material/block:")
+        st.error(f"Not recorded: {mask.text(outcome.message)}", icon=":material/block:")
         for reason in outcome.reasons:
-            st.markdown(f"- {reason.text}")
+            st.markdown(f"- {mask.text(reason.text)}")
     if action == "Approve":
         label = "Comment"
         if overriding:
@@ -344,7 +356,7 @@ def _decide(review: ReviewRecord) -> None:
         if st.button("Approve", type="primary", icon=":material/check:", key="approve-btn"):
             _submit(review, "approve", who, comment, None, None)
     elif action == "Edit":
-        _edit(review, who)
+        _edit(review, who, mask)
     else:
         comment = st.text_area(
             "Comment",
@@ -373,7 +385,7 @@ def _pick(review: ReviewRecord, field: str, value: Any) -> None:
     st.session_state[f"action-{review.id}"] = "Edit"
 
 
-def _repair(review: ReviewRecord, who: str) -> None:
+def _repair(review: ReviewRecord, who: str, mask: RunMask) -> None:
     """The smallest change the rules allow, as a diff: accept it (an edit, checked as such, with
     your comment) or adjust it (the edit form, pre-filled)."""
     key = f"repair:{review.id}"
@@ -388,12 +400,14 @@ def _repair(review: ReviewRecord, who: str) -> None:
                 st.rerun()
             return
         if not found.found:
-            st.warning(f"No repair offered: {found.reason}", icon=":material/search_off:")
+            st.warning(
+                f"No repair offered: {mask.text(found.reason)}", icon=":material/search_off:"
+            )
             return
         for line in found.lines:
             change = line.change
             source = f" *(from {change.why})*" if change.why else ""
-            st.markdown(f"- `{change.field}`: {line.text()}{source}")
+            st.markdown(f"- `{change.field}`: {mask.text(line.text())}{mask.text(source)}")
         st.caption(
             f"Re-checked as an edit: {found.verdict.value if found.verdict else '?'} · cost "
             f"{found.cost} of {found.options} candidate changes"
@@ -401,11 +415,11 @@ def _repair(review: ReviewRecord, who: str) -> None:
             + f" · {found.seconds:.2f} s"
         )
         for reason in found.remaining:
-            st.markdown(f"- still for a person: {reason.text}")
+            st.markdown(f"- still for a person: {mask.text(reason.text)}")
         comment = st.text_area(
             "Comment — required to accept",
             key=f"comment-repair-{review.id}",
-            placeholder=found.comment(),
+            placeholder=mask.text(found.comment()),
         )
         a, b = st.columns(2)
         if a.button("Accept repair", type="primary", icon=":material/check:", key="repair-accept"):
@@ -429,7 +443,7 @@ def _adjust(review: ReviewRecord, value: Any) -> None:
     st.session_state[f"action-{review.id}"] = "Edit"
 
 
-def _edit(review: ReviewRecord, who: str) -> None:
+def _edit(review: ReviewRecord, who: str, mask: RunMask) -> None:
     subject = decisions.subject_for(store, review, data.load_workflow_file)
     if subject.note:
         st.caption(f"Schema and rules from the review's packs ({subject.note}).")
@@ -447,7 +461,7 @@ def _edit(review: ReviewRecord, who: str) -> None:
     if as_json:
         raw = st.text_area(
             "Output (JSON)",
-            value=json.dumps(base, indent=2),
+            value=json.dumps(mask.data(base), indent=2, ensure_ascii=False),
             height=300,
             key=f"{key}-json",
         )
@@ -458,7 +472,8 @@ def _edit(review: ReviewRecord, who: str) -> None:
             return
     else:
         with st.container(border=True):
-            edited = forms.model_form(subject.schema, base, key)
+            edited = forms.model_form(subject.schema, mask.data(base), key)
+    edited = mask.redactor.restore(edited)  # a placeholder left as it was keeps its value
     st.session_state[f"edit-data:{review.id}"] = edited
     result = decisions.preview(store, review, subject, edited)
     with st.container(border=True):
@@ -466,9 +481,9 @@ def _edit(review: ReviewRecord, who: str) -> None:
             f"**Re-checked live:** {fmt.verdict_badge(result.verdict) if result.verdict != 'invalid' else fmt.badge('does not fit the schema', 'red', 'error')}"
         )
         for problem in result.problems:
-            st.markdown(f"- {problem}")
+            st.markdown(f"- {mask.text(str(problem))}")
         for reason in result.reasons:
-            st.markdown(f"- {reason.text}")
+            st.markdown(f"- {mask.text(reason.text)}")
         if result.verdict == "pass":
             st.caption("The edited output breaks no rule.")
         elif result.verdict == "review":
@@ -490,17 +505,17 @@ def _submit(
     st.rerun()
 
 
-def _show_outcome(outcome: decisions.Outcome) -> None:
+def _show_outcome(outcome: decisions.Outcome, mask: RunMask) -> None:
     with st.container(border=True):
-        st.success(outcome.message, icon=":material/task_alt:")
+        st.success(mask.text(outcome.message), icon=":material/task_alt:")
         if outcome.run_error and outcome.run_status not in ("rejected",):
-            st.caption(f"Run note: {outcome.run_error}")
+            st.caption(f"Run note: {mask.text(outcome.run_error)}")
         if outcome.new_steps:
             st.markdown("**What happened next**")
             for s in outcome.new_steps:
                 st.markdown(
                     f"`#{s.seq}` **{s.node}** · {s.kind} {fmt.verdict_badge(s.verdict)}"
-                    + (f" — {s.error}" if s.error else "")
+                    + (f" — {mask.text(s.error)}" if s.error else "")
                 )
         a, b = st.columns(2)
         if outcome.next_review:

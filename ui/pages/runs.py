@@ -66,6 +66,7 @@ def listing() -> None:
     if not result.items:
         st.info("No run matches.")
         return
+    masks = data.masks()
     frame = pd.DataFrame(
         [
             {
@@ -74,7 +75,7 @@ def listing() -> None:
                 "status": fmt.STATUS.get(r.status.value, ("", "", r.status.value))[2],
                 "at node": r.current_node or "",
                 "took": fmt.ms((r.updated_at - r.created_at).total_seconds() * 1000),
-                "note": (r.error or "")[:120],
+                "note": (masks.mask(r).error or "")[:120] if r.error else "",
                 "run": r.id,
             }
             for r in result.items
@@ -116,9 +117,14 @@ def trace(run_id: str) -> None:
     if run is None:
         st.error(f"There is no run `{run_id}` in this store.")
         return
-    steps = q.run_steps(store, run_id)
-    reviews = store.reviews_for_run(run_id)
-    decided = {d.review_id: d for d in q.decisions_for_run(store, run_id)}
+    # Everything shown comes through the run's mask (sensitive values as placeholders).
+    mask = data.masks().of(run_id)
+    run = mask.mask(run)
+    steps = [mask.mask(s) for s in q.run_steps(store, run_id)]
+    reviews = [mask.mask(r) for r in store.reviews_for_run(run_id)]
+    decided = {d.review_id: mask.mask(d) for d in q.decisions_for_run(store, run_id)}
+    if mask:
+        st.caption(f":material/visibility_off: Sensitive values masked ({', '.join(mask.kinds)}).")
 
     st.title(f"{run.workflow} · run {fmt.short_id(run.id)}")
     st.markdown(

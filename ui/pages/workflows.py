@@ -36,6 +36,32 @@ elif stats:
 else:
     st.info("No runs of this workflow yet.")
 
+if flow is not None:
+    from nesyflow.engine.governance import workflow_classes
+    from nesyflow.graph.model import LlmNode
+    from nesyflow.llm.providers import is_remote
+    from nesyflow.llm.selection import resolve_model
+
+    st.subheader("Data classification")
+    rows = workflow_classes(flow).rows()
+    if rows:
+        st.dataframe(
+            pd.DataFrame(rows, columns=["where", "field", "sensitive", "must be kept"]),
+            hide_index=True,
+        )
+    else:
+        st.caption("No field of this workflow is classified sensitive or must-keep.")
+    remote = [
+        n.id
+        for n in flow.nodes.values()
+        if isinstance(n, LlmNode) and is_remote(resolve_model(n.model, flow.model), n.remote)
+    ]
+    if remote:
+        st.caption(
+            "Remote models (sensitive values replaced by placeholders before the prompt): "
+            + ", ".join(f"`{n}`" for n in remote)
+        )
+
 st.markdown(
     "Colour: :green-background[few problems] · :orange-background[some reviews] · "
     ":red-background[frequent failures] — over the newest runs."

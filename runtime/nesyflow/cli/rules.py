@@ -291,6 +291,7 @@ def facts_cmd(
             "deny(RuleId, Detail), missing(Field), derived(Key, Value)[/]"
         )
         _print_sources(model)
+        _print_classes(model, context_model)
         if input is None:
             raise typer.Exit(0)
     if input is None:
@@ -301,6 +302,25 @@ def facts_cmd(
             print(to_facts(instance).text(), end="")
         except NesyflowError as exc:
             bad_input(f"{input}:{line}: {exc}")
+
+
+def _print_classes(model: Any, context_model: Any) -> None:
+    """Each classified field (nesyflow.schema.governance): sensitive, kept for years."""
+    from nesyflow.engine.governance import Classes
+
+    classes = Classes()
+    classes.add("input", model)
+    classes.add("context", context_model)
+    table = Table(title="data classification", show_header=True, header_style="bold")
+    for column in ("model", "field", "sensitive", "must be kept"):
+        table.add_column(column)
+    for row in classes.rows():
+        table.add_row(*(escape(c) for c in row))
+    out.print(table)
+    out.print(
+        "[dim]every other field: not sensitive, kept as long as the store keeps its trace; "
+        "rules read the classes as sensitive(Path, Kind), retained(Path, Years)[/]"
+    )
 
 
 def _print_sources(model: Any) -> None:

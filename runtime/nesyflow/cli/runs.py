@@ -22,6 +22,20 @@ _WHO = typer.Option(None, "--who", help="Who decides (default $USER).")
 _FORMAT = typer.Option(
     "text", "--format", "-f", help="text, or json (typed, stable keys: see nesyflow.cli.views)."
 )
+_UNMASK = typer.Option(
+    False,
+    "--unmask",
+    help="Show sensitive values as they are (an admin's explicit choice; masked otherwise).",
+)
+
+
+def _viewer(unmask: bool) -> Any:
+    """Who looks from the command line: whoever holds the store's URL is its admin, and sees
+    sensitive values only when they ask (``--unmask``); otherwise nobody in particular."""
+    from nesyflow.govern import ADMIN, Viewer
+
+    name = os.environ.get("USER", "") or "cli"
+    return Viewer(name=name, roles=frozenset({ADMIN}), unmask=True) if unmask else None
 
 
 _TABLE_MIN_WIDTH = 110  # below this a table would have to cut or fold the cells
@@ -257,8 +271,9 @@ def runs_list(
     )
 
 
-def _provenance(console: Any, run: Any, steps: list[Any]) -> None:
-    """Where each extracted value was read (a step whose output carries ``readings``)."""
+def _provenance(console: Any, run: Any, steps: list[Any], mask: Any) -> None:
+    """Where each extracted value was read (a step whose output carries ``readings``), on the
+    run's texts as the viewer may see them (``run`` and ``steps`` as stored; ``mask`` masks)."""
     from rich.markup import escape
 
     from nesyflow.extract.render import find_readings, provenance_rows
@@ -267,15 +282,20 @@ def _provenance(console: Any, run: Any, steps: list[Any]) -> None:
     if not readings:
         return
     texts = {k: v for k, v in (run.input or {}).items() if isinstance(v, str)}
+    texts, readings = mask.provenance(texts, readings)
     console.print("[bold]where each value was read[/]")
     for row in provenance_rows(readings, texts):
         console.print("  " + escape(row.line()))
 
 
 def runs_show(
-    run_id: str = typer.Argument(...), db: str | None = _DB, format: str = _FORMAT
+    run_id: str = typer.Argument(...),
+    db: str | None = _DB,
+    format: str = _FORMAT,
+    unmask: bool = _UNMASK,
 ) -> None:
-    """A run's trace: every step with its verdict, findings, timings and errors."""
+    """A run's trace: every step with its verdict, findings, timings and errors (sensitive
+    values masked unless --unmask)."""
     from nesyflow.cli.views import run_detail
     from nesyflow.store import NotFound
 
@@ -283,9 +303,9 @@ def runs_show(
     store = _store(db)
     try:
         if as_json:
-            _emit(run_detail(store, run_id))
+            _emit(run_detail(store, run_id, _viewer(unmask)))
         else:
-            _print_run(store, run_id)
+            _print_run(store, run_id, _viewer(unmask))
     except NotFound as exc:
         raise _fail(str(exc)) from None
 
@@ -297,10 +317,12 @@ def reviews_list(
     page: int = typer.Option(1, min=1),
     db: str | None = _DB,
     format: str = _FORMAT,
+    unmask: bool = _UNMASK,
 ) -> None:
     """The review queue, oldest first (``--format json``: one page object with ``items``)."""
 
     from nesyflow.cli.views import ReviewPage, review_summary
+    from nesyflow.govern import Masks
     from nesyflow.store.queries import review_queue
 
     as_json = _json_format(format)
@@ -312,13 +334,14 @@ def reviews_list(
         rule=rule,
         page=page,
     )
+    masks = Masks(store, _viewer(unmask))
     if as_json:
         _emit(
             ReviewPage(
                 page=result.page,
                 pages=result.pages,
                 total=result.total,
-                items=[review_summary(store, r) for r in result.items],
+                items=[review_summary(store, r, masks=masks) for r in result.items],
             )
         )
         return
@@ -341,9 +364,13 @@ def reviews_list(
 
 
 def reviews_show(
-    review_id: str = typer.Argument(...), db: str | None = _DB, format: str = _FORMAT
+    review_id: str = typer.Argument(...),
+    db: str | None = _DB,
+    format: str = _FORMAT,
+    unmask: bool = _UNMASK,
 ) -> None:
-    """One review: the held output, the verdict in plain words, the rules' identity."""
+    """One review: the held output, the verdict in plain words, the rules' identity (sensitive
+    values masked unless --unmask)."""
     from nesyflow.cli.views import review_summary
     from nesyflow.store import NotFound
 
@@ -351,9 +378,9 @@ def reviews_show(
     store = _store(db)
     try:
         if as_json:
-            _emit(review_summary(store, store.get_review(review_id)))
+            _emit(review_summary(store, store.get_review(review_id), _viewer(unmask)))
         else:
-            _print_review(store, review_id)
+            _print_review(store, review_id, _viewer(unmask))
     except NotFound as exc:
         raise _fail(str(exc)) from None
 
@@ -470,12 +497,16 @@ def _verdict(verdict: str | None) -> str:
     return f"[{_COLOURS.get(verdict, 'white')}]{verdict}[/]"
 
 
-def _print_run(store: Any, run_id: str) -> None:
+def _print_run(store: Any, run_id: str, viewer: Any = None) -> None:
     from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
 
-    run = store.get_run(run_id)
+    from nesyflow.govern import run_mask
+
+    mask = run_mask(store, run_id, viewer)
+    stored = store.get_run(run_id)
+    run = mask.mask(stored)
     console = Console()
     console.print(
         f"[bold]run {run.id}[/]  workflow [bold]{escape(run.workflow)}[/]  "
@@ -496,7 +527,8 @@ def _print_run(store: Any, run_id: str) -> None:
         "model",
     ):
         table.add_column(col, overflow="fold")
-    for step in store.steps(run_id):
+    steps = store.steps(run_id)
+    for step in (mask.mask(s) for s in steps):
         what: list[str] = []
         if step.output is not None:
             what.append("output " + json.dumps(step.output, ensure_ascii=False)[:300])
@@ -520,7 +552,9 @@ def _print_run(store: Any, run_id: str) -> None:
             step.model or "",
         )
     console.print(table)
-    _provenance(console, run, store.steps(run_id))
+    _provenance(console, stored, steps, mask)
+    if mask:
+        console.print(f"[dim]sensitive values masked ({', '.join(mask.kinds)}); --unmask[/]")
     for review in store.reviews_for_run(run_id):
         console.print(
             f"review {review.id}: {review.status.value}"
@@ -528,11 +562,15 @@ def _print_run(store: Any, run_id: str) -> None:
         )
 
 
-def _print_review(store: Any, review_id: str) -> None:
+def _print_review(store: Any, review_id: str, viewer: Any = None) -> None:
     from rich.console import Console
     from rich.markup import escape
 
+    from nesyflow.govern import run_mask
+
     review = store.get_review(review_id)
+    mask = run_mask(store, review.run_id, viewer)
+    review = mask.mask(review)
     console = Console()
     console.print(
         f"[bold]review {review.id}[/]  {review.status.value}  run {review.run_id}  "
@@ -550,6 +588,7 @@ def _print_review(store: Any, review_id: str) -> None:
         console.print(f"facts hash {review.facts_hash[:16]}")
     decision = store.decision_for(review.id)
     if decision is not None:
+        decision = mask.mask(decision)
         console.print(
             f"decided: {decision.action.value} by {decision.who} at {decision.at:%Y-%m-%d %H:%M}"
             + (f": {escape(decision.comment)}" if decision.comment else "")

@@ -5,15 +5,20 @@ process remembers), dumped with ``model_dump_json``; a script reads the same key
 terminal. ``run`` prints one :class:`RunSummary` per input (JSON lines); ``runs show`` one
 :class:`RunDetail`; ``reviews show`` one :class:`ReviewSummary`; ``runs list`` and ``reviews list`` one
 page object (``page``, ``pages``, ``total``, ``items``). Ids are always whole.
+
+Every view is masked for its viewer (:mod:`nesyflow.govern.masking`): built from the records,
+then every sensitive value of its run replaced wherever it sits in the view, so no key of a view
+can carry one out. ``viewer=None`` is nobody in particular: everything sensitive masked.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
+from nesyflow.govern import Masks, Viewer
 from nesyflow.logic.result import Reason
 
 __all__ = [
@@ -125,10 +130,24 @@ def _pack_text(pack: dict[str, Any]) -> str:
     return f"{pack.get('name')}@{pack.get('version')}#{pack.get('hash', '')}"
 
 
-def review_summary(store: Any, review: Any) -> ReviewSummary:
-    """The view of one ``ReviewRecord`` (with its decision's comment, if decided)."""
+V = TypeVar("V", bound=BaseModel)
+
+
+def _masked(view: V, masks: Masks, run_id: str) -> V:
+    """``view`` with every sensitive value of run ``run_id`` replaced (the one masking)."""
+    mask = masks.of(run_id)
+    if not mask:
+        return view
+    return type(view).model_validate(mask.data(view.model_dump(mode="json")))
+
+
+def review_summary(
+    store: Any, review: Any, viewer: Viewer | None = None, masks: Masks | None = None
+) -> ReviewSummary:
+    """The view of one ``ReviewRecord`` (with its decision's comment, if decided), masked."""
+    masks = masks or Masks(store, viewer)
     decision = store.decision_for(review.id) if review.action is not None else None
-    return ReviewSummary(
+    view = ReviewSummary(
         id=review.id,
         run=review.run_id,
         workflow=review.workflow,
@@ -149,9 +168,10 @@ def review_summary(store: Any, review: Any) -> ReviewSummary:
         decided_by=review.decided_by,
         comment=decision.comment if decision else None,
     )
+    return _masked(view, masks, review.run_id)
 
 
-def _fields(store: Any, run_id: str) -> dict[str, Any]:
+def _fields(store: Any, run_id: str, masks: Masks) -> dict[str, Any]:
     from nesyflow.engine import RunState
 
     run = store.get_run(run_id)
@@ -171,19 +191,21 @@ def _fields(store: Any, run_id: str) -> dict[str, Any]:
         "outputs": state.outputs,
         "derived": derived,
         "verdicts": state.verdicts,
-        "reviews": [review_summary(store, r) for r in store.reviews_for_run(run.id)],
+        "reviews": [review_summary(store, r, masks=masks) for r in store.reviews_for_run(run.id)],
         "_input": run.input,
     }
 
 
-def run_summary(store: Any, run_id: str) -> RunSummary:
-    fields = _fields(store, run_id)
+def run_summary(store: Any, run_id: str, viewer: Viewer | None = None) -> RunSummary:
+    masks = Masks(store, viewer)
+    fields = _fields(store, run_id, masks)
     fields.pop("_input")
-    return RunSummary(**fields)
+    return _masked(RunSummary(**fields), masks, run_id)
 
 
-def run_detail(store: Any, run_id: str) -> RunDetail:
-    fields = _fields(store, run_id)
+def run_detail(store: Any, run_id: str, viewer: Viewer | None = None) -> RunDetail:
+    masks = Masks(store, viewer)
+    fields = _fields(store, run_id, masks)
     steps = [
         StepView(
             seq=s.seq,
@@ -203,7 +225,7 @@ def run_detail(store: Any, run_id: str) -> RunDetail:
         for s in store.steps(run_id)
     ]
     run_input = fields.pop("_input")
-    return RunDetail(**fields, input=run_input, steps=steps)
+    return _masked(RunDetail(**fields, input=run_input, steps=steps), masks, run_id)
 
 
 def run_row(run: Any) -> RunRow:

@@ -42,6 +42,25 @@ class Classes(BaseModel):
             if found.retain is not None:
                 self.retain.setdefault(place, {})[path] = found.retain.years
 
+    def rows(self) -> list[tuple[str, str, str, str]]:
+        """``(place, field, sensitive, retain)`` for people (the CLI and the console print
+        these): ``-`` where a field has the default (not sensitive, kept with the trace)."""
+        out = []
+        for place in sorted({*self.sensitive, *self.retain}):
+            paths = sorted({*self.sensitive.get(place, {}), *self.retain.get(place, {})})
+            for path in paths:
+                kind = self.sensitive.get(place, {}).get(path)
+                years = self.retain.get(place, {}).get(path)
+                out.append(
+                    (
+                        place,
+                        path,
+                        kind or "-",
+                        f"{years} years" if years is not None else "-",
+                    )
+                )
+        return out
+
     def secrets(self, place: str, data: Any) -> list[Secret]:
         """The sensitive values of ``data`` held at ``place``."""
         return secrets_in(data, self.sensitive.get(place, {}))

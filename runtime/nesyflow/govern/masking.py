@@ -13,6 +13,7 @@ the viewer see that kind.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
@@ -79,6 +80,24 @@ class RunMask:
         for name in DATA_FIELDS & set(type(record).model_fields):
             dumped[name] = self.redactor.data(dumped[name])
         return type(record).model_validate(dumped)
+
+    def provenance(
+        self, texts: Mapping[str, str], readings: list[Mapping[str, Any]]
+    ) -> tuple[dict[str, str], list[dict[str, Any]]]:
+        """The run's source texts masked and its readings (provenance) masked, their offsets
+        moved onto the masked texts, so a value's span is still drawn where it was read."""
+        masked: dict[str, str] = {}
+        moves: dict[str, Callable[[int], int]] = {}
+        for name, text in texts.items():
+            masked[name], moves[name] = self.redactor.text_mapped(text)
+        out: list[dict[str, Any]] = []
+        for reading in readings:
+            copy = dict(self.redactor.data(dict(reading)))
+            source, start, end = reading.get("source"), reading.get("start"), reading.get("end")
+            if source in moves and isinstance(start, int) and isinstance(end, int):
+                copy["start"], copy["end"] = moves[source](start), moves[source](end)
+            out.append(copy)
+        return masked, out
 
 
 def _places(node: str) -> tuple[str, ...]:

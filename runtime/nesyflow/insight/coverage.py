@@ -15,6 +15,7 @@ from typing import Any
 
 import yaml
 
+from nesyflow.govern import Masks
 from nesyflow.insight.history import PackStep, pack_history
 from nesyflow.logic import Pack
 from nesyflow.logic.testing import run_pack_tests
@@ -88,6 +89,9 @@ def production_coverage(store: Store, pack: Pack) -> CoverageReport:
             if key not in example and item.replayable:
                 example[key] = item
     tests = run_pack_tests(pack)
+    masks = Masks(
+        store
+    )  # a suggested case is an export of a real step: its sensitive values masked
     for body in tests.bodies:
         if body.source is None:  # a catalogue rule no body produces: nothing to count by line
             continue
@@ -95,7 +99,7 @@ def production_coverage(store: Store, pack: Pack) -> CoverageReport:
         seen = example.get(key)
         suggestion = None
         if seen is not None and not body.cases:
-            suggestion = _case_yaml(seen, body.rule)
+            suggestion = _case_yaml(seen, body.rule, masks)
         report.bodies.append(
             BodyUsage(
                 rule=body.rule,
@@ -121,7 +125,7 @@ def _bodies_fired(result: dict[str, Any]) -> set[_Key]:
     return out
 
 
-def _case_yaml(item: PackStep, rule: str) -> str:
+def _case_yaml(item: PackStep, rule: str, masks: Masks) -> str:
     result = item.result
     expect: dict[str, Any] = {"verdict": result.get("verdict")}
     for kind in ("violations", "reviews", "denials"):
@@ -135,4 +139,5 @@ def _case_yaml(item: PackStep, rule: str) -> str:
     if item.context is not None:
         case["context"] = item.context
     case["expect"] = expect
+    case = masks.of(item.step.run_id).data(case)
     return yaml.safe_dump([case], sort_keys=False, allow_unicode=True)

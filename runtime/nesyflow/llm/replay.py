@@ -21,6 +21,10 @@ Tests and demos script a whole run from the command line with it, no code::
 
 The path is taken relative to the working directory of the process that makes the call. A line is
 used once handed out: a step interrupted by a crash after its call re-runs on the next line.
+
+**What it received.** With ``$NESYFLOW_REPLAY_RECORD=FILE``, every call's messages, exactly as
+litellm handed them to the provider, are appended to FILE (one JSON list a line): the tests of
+"no sensitive value reaches a remote model" read what the model was really sent.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ from typing import Any
 from nesyflow.llm.errors import LLMCallError
 
 __all__ = [
+    "RECORD_ENV_VAR",
     "REPLAY_PREFIX",
     "REPLAY_PROVIDER",
     "ReplayError",
@@ -150,6 +155,21 @@ def next_reply(path: Path) -> ReplayReply:
         raise ReplayError(f"replay file {path}: cannot keep its cursor ({exc})") from None
 
 
+RECORD_ENV_VAR = "NESYFLOW_REPLAY_RECORD"
+
+
+def _record(messages: list) -> None:
+    """Append what the model received to ``$NESYFLOW_REPLAY_RECORD`` (when set)."""
+    import os
+
+    target = os.environ.get(RECORD_ENV_VAR, "").strip()
+    if not target:
+        return
+    line = json.dumps(messages, ensure_ascii=False, default=str)
+    with _thread_lock, open(target, "a", encoding="utf-8") as fh:
+        fh.write(line + "\n")
+
+
 def _handler_class() -> type:
     from litellm import CustomLLM
     from litellm.types.utils import Usage
@@ -159,6 +179,7 @@ def _handler_class() -> type:
 
         def completion(self, model: str, messages: list, *args: Any, **kwargs: Any) -> Any:
             model_response = kwargs["model_response"]
+            _record(messages)
             reply = next_reply(Path(model))
             model_response.choices[0].message.content = reply.text
             model_response.choices[0].finish_reason = "stop"

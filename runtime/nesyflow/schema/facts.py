@@ -16,6 +16,7 @@ it the engine could not hold does not block the check.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterable, Sequence
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation, localcontext
 from typing import Any
@@ -24,7 +25,8 @@ from clingo import Function, Number, String, Symbol, SymbolType
 from pydantic import BaseModel
 
 from nesyflow.errors import EncodingError
-from nesyflow.schema.plan import Container, ValueKind, ValueType, plan_for
+from nesyflow.schema.governance import classification
+from nesyflow.schema.plan import Container, ValueKind, ValueType, constant_name, plan_for
 
 __all__ = ["NUL_ESCAPE", "FactSet", "decode_value", "encode_value", "from_facts", "to_facts"]
 
@@ -82,7 +84,57 @@ def to_facts(
             raise EncodingError(type(instance).__name__, "is not a pydantic model instance")
         roots.append(counter[0])
         _encode_model(instance, type(instance).__name__, out, counter, pre, read)
+    for instance in instances:
+        _encode_classes(instance, out, pre, read)
     return FactSet(out, roots)
+
+
+_classification = functools.lru_cache(maxsize=256)(classification)
+
+
+def _encode_classes(
+    instance: BaseModel, out: list[Symbol], pre: list[Symbol], read: Signatures
+) -> None:
+    """``sensitive(Path, Kind)``, ``retained(Path, Years)``, ``has_value(Path)`` for a root's
+    classified fields (only those some rule reads, like every other fact)."""
+    classes = _classification(type(instance))
+    if not classes:
+        return
+    wants = {
+        sig: read is None or sig in read
+        for sig in (("sensitive", 2), ("retained", 2), ("has_value", 1))
+    }
+    data = instance.model_dump(mode="json") if wants[("has_value", 1)] else None
+    for path, found in sorted(classes.items()):
+        name = String(path)
+        if found.sensitive is not None and wants[("sensitive", 2)]:
+            kind = Function(constant_name(found.sensitive.kind))
+            out.append(Function("sensitive", [*pre, name, kind]))
+        if found.retain is not None and wants[("retained", 2)]:
+            out.append(Function("retained", [*pre, name, Number(found.retain.years)]))
+        if data is not None and _has_value(data, path):
+            out.append(Function("has_value", [*pre, name]))
+
+
+def _has_value(data: Any, path: str) -> bool:
+    """A value at ``path`` that is not empty; every item of a list holds one (and there is one)."""
+    parts = path.split(".")
+    current = [data]
+    for part in parts:
+        name, many = (part[:-2], True) if part.endswith("[]") else (part, False)
+        following: list[Any] = []
+        for item in current:
+            value = item.get(name) if isinstance(item, dict) else None
+            if value is None or value == "" or value == []:
+                return False
+            if many:
+                if not isinstance(value, list):
+                    return False
+                following.extend(value)
+            else:
+                following.append(value)
+        current = following
+    return bool(current)
 
 
 def _encode_model(

@@ -34,6 +34,7 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 from pydantic import BaseModel
 
 from nesyflow.errors import EncodingError
+from nesyflow.schema.governance import classification
 
 __all__ = [
     "Fixed",
@@ -381,7 +382,35 @@ def vocabulary(*models: type[BaseModel]) -> list[Predicate]:
             _put(out, Predicate(f.predicate, len(args), args, f.description))
             if f.value.kind is ValueKind.MODEL:
                 todo.append(f.value.py_type)
+    if any(classification(m) for m in models):
+        for pred in CLASS_PREDICATES:
+            _put(out, pred)
     return sorted(out.values(), key=lambda p: (p.name, p.arity))
+
+
+#: What a schema's classification (nesyflow.schema.governance) gives the rules, for a root model
+#: with classified fields: policy over classes is then a plain rule ("a must-keep field has a value
+#: before approval": ``review(r, P) :- retained(P, _), not has_value(P).``).
+CLASS_PREDICATES = (
+    Predicate(
+        "sensitive",
+        2,
+        ("Path: string (a field's dotted path, items[].x)", "Kind: constant"),
+        "the field is sensitive, of this kind",
+    ),
+    Predicate(
+        "retained",
+        2,
+        ("Path: string", "Years: number"),
+        "the field must be kept this many years",
+    ),
+    Predicate(
+        "has_value",
+        1,
+        ("Path: string",),
+        "a classified field holds a value (in every item, for a list's field; not empty)",
+    ),
+)
 
 
 def _put(out: dict[tuple[str, int], Predicate], pred: Predicate) -> None:

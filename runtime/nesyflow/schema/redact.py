@@ -21,7 +21,7 @@ import hmac
 import json
 import os
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -119,6 +119,37 @@ class Redactor:
         if self._regex is None or not text:
             return text
         return self._regex.sub(lambda m: self._by_form.get(_normal(m.group(0)), "‹hidden›"), text)
+
+    def text_mapped(self, text: str) -> tuple[str, Callable[[int], int]]:
+        """``text`` masked, and where each offset of ``text`` lands in it (an offset inside a
+        masked value lands on its placeholder's start or end), so spans read from the original
+        text (provenance) can be drawn on the masked one."""
+        if self._regex is None or not text:
+            return text, lambda i: i
+        pieces: list[str] = []
+        moves: list[tuple[int, int, int, int]] = []  # old start, old end, new start, new end
+        pos = new = 0
+        for m in self._regex.finditer(text):
+            pieces.append(text[pos : m.start()])
+            new += m.start() - pos
+            mark = self._by_form.get(_normal(m.group(0)), "‹hidden›")
+            moves.append((m.start(), m.end(), new, new + len(mark)))
+            pieces.append(mark)
+            new += len(mark)
+            pos = m.end()
+        pieces.append(text[pos:])
+
+        def where(i: int) -> int:
+            shift = 0
+            for old_start, old_end, new_start, new_end in moves:
+                if i < old_start:
+                    break
+                if i < old_end:
+                    return new_start if i == old_start else new_end
+                shift = new_end - old_end
+            return i + shift
+
+        return "".join(pieces), where
 
     def data(self, value: Any) -> Any:
         """A JSON-like value (dicts, lists, strings, numbers) with every sensitive value replaced,
