@@ -28,6 +28,7 @@ _COMMAND_MODULES = (
     "invoices",
     "models",
     "audit",
+    "retention",
 )
 
 

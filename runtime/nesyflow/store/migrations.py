@@ -73,6 +73,10 @@ def _v6_reviews_decided_index(conn: Connection) -> None:
     index.create(conn, checkfirst=True)
 
 
+def _v7_retention_log(conn: Connection) -> None:
+    t.metadata.create_all(conn, tables=[t.retention_log], checkfirst=True)
+
+
 Migration = tuple[str, Callable[[Connection], None]]
 
 MIGRATIONS: list[Migration] = [
@@ -91,6 +95,7 @@ MIGRATIONS: list[Migration] = [
         "index reviews by decision time (precedents take in only the newly decided)",
         _v6_reviews_decided_index,
     ),
+    ("retention_log (what nesyflow retention apply removed and kept)", _v7_retention_log),
 ]
 
 

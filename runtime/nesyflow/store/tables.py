@@ -32,6 +32,7 @@ __all__ = [
     "leases",
     "metadata",
     "requests",
+    "retention_log",
     "reviews",
     "runs",
     "schema_version",
@@ -234,4 +235,21 @@ audit_log = Table(
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
     Index("ix_audit_log_ref", "ref"),
+)
+
+# --- schema version 7: what retention did (nesyflow retention apply) -----------------------------
+
+retention_log = Table(
+    "retention_log",
+    metadata,
+    # One row per run retention changed: what it removed or anonymised, what it kept and until when.
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("applied_at", DateTime(timezone=True), nullable=False),
+    Column("run_id", String(_ID), nullable=False),
+    Column("workflow", String(200), nullable=False),
+    Column("action", String(40), nullable=False),
+    Column("removed", JSON, nullable=False),
+    Column("kept", JSON, nullable=False),
+    Column("policy", JSON, nullable=False),
+    Index("ix_retention_log_run", "run_id"),
 )
