@@ -179,10 +179,13 @@ class Redactor:
                 lambda m: str(self._originals.get(m.group(0), m.group(0))), value
             )
         if isinstance(value, Mapping):
-            return {k: self.restore(v) for k, v in value.items()}
+            return {self._restore_key(k): self.restore(v) for k, v in value.items()}
         if isinstance(value, list | tuple):
             return [self.restore(v) for v in value]
         return value
+
+    def _restore_key(self, key: Any) -> Any:
+        return str(self.restore(key)) if isinstance(key, str) else key
 
 
 def values_at(data: Any, path: str) -> list[Any]:
