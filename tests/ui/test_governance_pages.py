@@ -62,7 +62,7 @@ def paused(console_env, tmp_path, monkeypatch):
     ],
 )
 def test_no_page_shows_a_sensitive_value(paused, page, params):
-    store, result = paused
+    _store, result = paused
     values = {"REVIEW": result.review_id, "RUN": result.run_id}
     at = app(page, **{k: values.get(v, v) for k, v in params.items()}).run()
     _ok(at)
