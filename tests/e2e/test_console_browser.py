@@ -193,3 +193,82 @@ def test_review_and_approve_in_a_browser(tmp_path):
         except subprocess.TimeoutExpired:
             os.killpg(console.pid, signal.SIGKILL)
         store.close()
+
+
+def test_a_sensitive_value_never_reaches_the_page_html(tmp_path, monkeypatch):
+    """The payout run (an IBAN and a name, classified sensitive) waits for a person: the inbox,
+    the queue, the review, the run list and every tab of its trace are loaded in chromium and
+    the HTML the browser holds never contains either value, however spaced — only placeholders."""
+    browser_path = _chromium()
+    sys.path.insert(0, str(ROOT / "tests" / "govern"))
+    from payout_support import IBAN, leaks, run_payout
+    from playwright.sync_api import sync_playwright
+
+    from nesyflow.schema.redact import placeholder
+    from nesyflow.store import open_store
+
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    store = open_store(url)
+    result, _ = run_payout(store, tmp_path, monkeypatch)
+    assert result.status.value == "waiting_review"
+    port = _free_port()
+    env = {**os.environ, "NESYFLOW_DB": url, "NESYFLOW_WORKFLOWS": str(tmp_path)}
+    console = subprocess.Popen(
+        [str(Path(sys.executable).parent / "nesyflow"), "console", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    seen: dict[str, str] = {}
+    try:
+        _wait_http(base, console)
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch_persistent_context(
+                str(tmp_path / "chromium-profile"),
+                executable_path=str(browser_path),
+                headless=True,
+                viewport={"width": 1440, "height": 1600},
+                args=["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"],
+            )
+            page = browser.pages[0] if browser.pages else browser.new_page()
+            for name, path, wait in (
+                ("inbox", "", "Oldest waiting reviews"),
+                ("queue", "/reviews", "1 open review"),
+                ("review", f"/reviews?review={result.review_id}", "What it produced"),
+                ("runs", "/runs", "Runs"),
+                ("run-step-1", f"/runs?run={result.run_id}&step=1", "Timeline"),
+                ("run-step-2", f"/runs?run={result.run_id}&step=2", "Timeline"),
+            ):
+                page.goto(base + path, wait_until="networkidle")
+                _settle(page)
+                page.get_by_text(wait).first.wait_for(timeout=20_000)
+                if name == "review":  # the JSON views draw after the script: wait for the output's
+                    page.wait_for_function(
+                        """() => [...document.querySelectorAll('[data-testid="stJson"]')]
+                            .some(e => (e.innerText || '').includes('iban'))""",
+                        timeout=20_000,
+                    )
+                seen[name] = page.content()
+                if name.startswith("run-step"):  # every tab of the open step, one after another
+                    for tab in ("Prompt", "Raw model output", "Facts", "Check", "Input"):
+                        page.get_by_role("tab", name=tab).first.click()
+                        page.wait_for_timeout(300)
+                        seen[f"{name}-{tab}"] = page.content()
+            page.screenshot(path=str(ARTIFACTS / "console-masked-run.png"), full_page=True)
+            browser.close()
+    finally:
+        os.killpg(console.pid, signal.SIGTERM)
+        try:
+            console.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(console.pid, signal.SIGKILL)
+        store.close()
+    for name, html in seen.items():
+        assert leaks(html) == [], name
+    mark = placeholder("bank", IBAN)
+    for name in ("review", "run-step-1", "run-step-2-Facts"):
+        assert mark in seen[name] or mark.replace("›", "&rsaquo;") in seen[name], name
