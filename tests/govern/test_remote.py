@@ -59,3 +59,26 @@ def test_remote_must_be_a_boolean_in_the_workflow_file(tmp_path):
     path.write_text(path.read_text().replace("remote: true", "remote: yes please"))
     with pytest.raises(ProblemsError, match="'remote' must be true or false"):
         load_workflow(path)
+
+
+def test_a_sensitive_value_the_remote_model_was_not_given_goes_to_a_person(
+    store, tmp_path, monkeypatch
+):
+    """The run knew the payee's IBAN, but the text held a second account it did not know: the
+    remote model saw that one, and its answer carries it. Not a pass: a review says why."""
+    from payout_support import REQUEST
+
+    other = "GB29NWBK60161331926819"
+    request = {**REQUEST, "id": "p-leak", "text": f"Ana Lima, or pay {other}."}
+    replies = tmp_path / "leak.jsonl"
+    replies.write_text(json.dumps({"note": "n", "iban": other}) + "\n")
+    monkeypatch.setenv("NESYFLOW_MODEL", f"replay:{replies}")
+    from payout_support import workflow
+
+    from nesyflow.engine import start_run
+
+    result = start_run(workflow(tmp_path), request, store=store)
+    assert result.status.value == "waiting_review"
+    review = store.get_review(result.review_id)
+    assert review.kind == "governance" and review.verdict == "unknown"
+    assert "was not given as a placeholder" in review.reasons[0].message

@@ -160,6 +160,19 @@ def _llm(r: Runner, node: LlmNode) -> None:
         )
         return
     data = jsonable(output)
+    unseen = _not_given(r, node, data, redactor) if redactor else []
+    if unseen:
+        # A sensitive value the remote model was never given as a placeholder: it read it in
+        # its prompt, unredacted (the run did not know the value yet). Too late to un-send; never
+        # a pass — a person sees it (and the review shows it masked).
+        message = (
+            f"the remote model of node '{node.id}' answered with a sensitive value "
+            f"({', '.join(sorted(unseen))}) it was not given as a placeholder: the prompt held it "
+            "unredacted (read sensitive fields with a local step before a remote one)"
+        )
+        step = r.step_draft(node, "llm", output=data, verdict=Verdict.UNKNOWN, **usage)
+        _hold(r, node, step, "governance", Reason(kind="governance", message=message), data)
+        return
     summary = _check_node(r, node, output)
     step = r.step_draft(node, "llm", output=data, summary=summary, **usage)
     if _passed(summary):
@@ -172,6 +185,13 @@ def _redactor(r: Runner) -> Redactor:
     """The run's sensitive values so far (its input's, earlier outputs'), for a remote model."""
     classes = r.state.classes or workflow_classes(r.flow())
     return Redactor(known_secrets(classes, r.run.input, r.state.outputs))
+
+
+def _not_given(r: Runner, node: LlmNode, data: Any, redactor: Redactor) -> list[str]:
+    """The kinds of the sensitive values in a remote model's answer it was not given."""
+    classes = r.state.classes or workflow_classes(r.flow())
+    given = {str(v) for v in redactor.placeholders.values()}
+    return [s.kind for s in classes.secrets(node.id, data) if str(s.value) not in given]
 
 
 def _restored(redactor: Redactor, node: LlmNode, output: Any) -> Any:
