@@ -39,7 +39,9 @@ def main() -> None:
     samples = [json.loads(line) for line in (ROOT / "agents/expense/samples.jsonl").open()][:6]
     with tempfile.TemporaryDirectory() as tmp:
         store = open_store(f"sqlite:///{tmp}/store.db")
-        ids = [start_run(ROOT / "agents/expense/workflow.yaml", s, store=store).run_id for s in samples]
+        ids = [
+            start_run(ROOT / "agents/expense/workflow.yaml", s, store=store).run_id for s in samples
+        ]
 
         def mask_all() -> None:
             for run_id in ids:
