@@ -119,3 +119,20 @@ def test_provenance_offsets_follow_the_masked_text():
     shown = texts["request"]
     assert "Ana" not in shown
     assert shown[readings[0]["start"] : readings[0]["end"]] == "$300"
+
+
+def test_a_cli_edit_written_over_the_masked_view_keeps_the_values(paused, tmp_path):
+    url, store, result = paused
+    shown = json.loads(_cli("reviews", "show", result.review_id, "--db", url, "--format", "json"))
+    edited = {**shown["output"], "invoice_number": "INV-3", "issued": "2026-01-05"}
+    assert edited["iban"] == placeholder("bank", IBAN)
+    path = tmp_path / "edit.json"
+    path.write_text(json.dumps(edited, ensure_ascii=False))
+    out = _cli(
+        "reviews", "edit", result.review_id, "-o", str(path), "-m", "invoice data", "--db", url
+    )
+    assert leaks(out) == []
+    decision = store.decision_for(result.review_id)
+    assert decision.output["iban"] == IBAN and decision.output["payee"] == PAYEE
+    records = store.tool_records("payout", run_id=result.run_id)
+    assert records and records[0].data["iban"] == IBAN  # paid to the real account

@@ -75,7 +75,7 @@ def listing() -> None:
                 "status": fmt.STATUS.get(r.status.value, ("", "", r.status.value))[2],
                 "at node": r.current_node or "",
                 "took": fmt.ms((r.updated_at - r.created_at).total_seconds() * 1000),
-                "note": (masks.mask(r).error or "")[:120] if r.error else "",
+                "note": (masks.mask(r, r.id).error or "")[:120] if r.error else "",
                 "run": r.id,
             }
             for r in result.items

@@ -3,6 +3,7 @@ reviews from the terminal. Bad input exits 2 with a message, never a traceback."
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from pathlib import Path
@@ -155,12 +156,17 @@ def _load_workflow(path: Path) -> Any:
         raise _fail(str(exc)) from None
 
 
-def _print_result(result: Any) -> None:
+def _print_result(result: Any, store: Any = None) -> None:
     line = f"{result.run_id}  {result.status.value}"
     if result.review_id:
         line += f"  review {result.review_id}"
     if result.error:
-        line += f"  ({result.error})"
+        error = result.error
+        if store is not None:  # an error message may quote a value: masked like every view
+            from nesyflow.govern import run_mask
+
+            error = run_mask(store, result.run_id).text(error)
+        line += f"  ({error})"
     if getattr(result, "resubmitted", False):
         line += "  (this request id was submitted before: its run, not run again)"
     typer.echo(line)
@@ -195,7 +201,7 @@ def run_cmd(
         if as_json:
             _emit(run_summary(store, result.run_id))
         else:
-            _print_result(result)
+            _print_result(result, store)
 
 
 def resume_cmd(
@@ -225,7 +231,7 @@ def resume_cmd(
     if as_json:
         _emit(run_summary(store, result.run_id))
     else:
-        _print_result(result)
+        _print_result(result, store)
 
 
 def runs_list(
@@ -418,6 +424,13 @@ def _decide(
     from nesyflow.review import decide
     from nesyflow.store import AlreadyDecided, LeaseHeld
 
+    store = _store(db)
+    if output is not None:  # an edit written over a masked view: its placeholders keep their values
+        from nesyflow.govern import run_mask
+        from nesyflow.store import NotFound
+
+        with contextlib.suppress(NotFound):  # decide names a missing review
+            output = run_mask(store, store.get_review(review_id).run_id).redactor.restore(output)
     try:
         done = decide(
             review_id,
@@ -425,7 +438,7 @@ def _decide(
             _who(who),
             comment,
             output,
-            store=_store(db),
+            store=store,
             resume=True,
             overrides=overrides,
         )
@@ -440,7 +453,7 @@ def _decide(
         raise _fail(str(exc)) from None
     typer.echo(f"{action}: review {review_id} decided by {done.decision.who}")
     if done.run is not None:
-        _print_result(done.run)
+        _print_result(done.run, store)
 
 
 def reviews_approve(
