@@ -19,7 +19,7 @@ from nesyflow.graph.model import ToolNode, Workflow
 from nesyflow.schema.governance import classification
 from nesyflow.schema.redact import Secret, secrets_in
 
-__all__ = ["INPUT_PLACE", "Classes", "known_secrets", "workflow_classes"]
+__all__ = ["INPUT_PLACE", "Classes", "known_secrets", "masked_text", "workflow_classes"]
 
 INPUT_PLACE = "input"
 
@@ -86,3 +86,17 @@ def known_secrets(
         found.extend(classes.secrets(node_id, output))
     found.extend(extra)
     return found
+
+
+def masked_text(state: Mapping[str, Any], run_input: Any, text: str | None) -> str | None:
+    """``text`` (an error, for a trace) with the sensitive values of a run's checkpointed
+    ``state`` and ``run_input`` replaced: what leaves the process in telemetry is masked too."""
+    if not text:
+        return text
+    from nesyflow.schema.redact import Redactor
+
+    classes = Classes.model_validate(state.get("classes") or {})
+    if not classes.sensitive:
+        return text
+    outputs = state.get("outputs") or {}
+    return Redactor(known_secrets(classes, run_input, outputs)).text(text)

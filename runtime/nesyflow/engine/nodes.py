@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from nesyflow.engine import tracing
 from nesyflow.engine.checking import CheckSummary, check_subject
 from nesyflow.engine.decided import accepted_already
-from nesyflow.engine.governance import known_secrets, workflow_classes
+from nesyflow.engine.governance import known_secrets, masked_text, workflow_classes
 from nesyflow.engine.run_view import RunView, call_tool, effect_key
 from nesyflow.engine.state import jsonable
 from nesyflow.errors import format_validation_error
@@ -126,7 +126,7 @@ def _llm(r: Runner, node: LlmNode) -> None:
             if isinstance(exc, ProviderFailed):  # retries spent in the llm layer: not the answer
                 provider_failed = str(exc)
         model_ms = (time.perf_counter() - started) * 1000
-        tracing.model_done(sp, call, model_ms, error)
+        tracing.model_done(sp, call, model_ms, masked_text(r.run.state, r.run.input, error))
     crash_point("llm:after")
     usage = {
         "model": model,

@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
+from nesyflow.engine.governance import masked_text
 from nesyflow.engine.state import RunState, RunTrace
 from nesyflow.telemetry import current, current_ref, enabled, span
 from nesyflow.telemetry.spans import OFF
@@ -71,7 +72,7 @@ def segment(r: Runner) -> Iterator[Any]:
             }
         )
         if r.run.status.value == "failed":
-            sp.error(r.run.error or "failed")
+            sp.error(masked_text(r.run.state, r.run.input, r.run.error) or "failed")
 
 
 def step_span(r: Runner, node_id: str, what: str = "step") -> Any:
@@ -105,7 +106,7 @@ def checkpointed(saved: Checkpoint) -> None:
             "nesyflow.rules_ms": step.rules_ms,
             "nesyflow.tool_ms": step.tool_ms,
             "nesyflow.store_ms": step.store_ms,
-            "nesyflow.step.error": step.error,
+            "nesyflow.step.error": masked_text(saved.run.state, saved.run.input, step.error),
         }
     if saved.review is not None:
         attributes["nesyflow.review.id"] = saved.review.id
@@ -120,6 +121,7 @@ def model_span(model: str) -> Any:
 
 
 def model_done(sp: Any, call: Any, model_ms: float, error: str | None) -> None:
+    """The model call's usage and error (the caller masks the error: ``masked_text``)."""
     sp.set(
         **{
             "gen_ai.usage.input_tokens": int(getattr(call, "tokens_in", 0) or 0),

@@ -15,5 +15,7 @@ class Paid(BaseModel):
 
 
 def pay(args: Payout) -> Paid:  # type: ignore[valid-type]
+    if args.amount == 999:  # a bank that refuses, quoting the account (as real ones do)
+        raise RuntimeError(f"the bank refused the transfer to {args.iban} for {args.payee}")
     record_once("payout", args.model_dump(mode="json"))
     return Paid(reference=f"paid {args.amount}")
