@@ -215,9 +215,17 @@ class _Writer:
         return step_id
 
     def flush(self, conn: sqlite3.Connection) -> None:
-        conn.executemany(f"INSERT INTO runs VALUES ({','.join('?' * 11)})", self.runs)
-        conn.executemany(f"INSERT INTO steps VALUES ({','.join('?' * 26)})", self.steps)
-        conn.executemany(f"INSERT INTO reviews VALUES ({','.join('?' * 18)})", self.reviews)
+        # the first columns by position; columns later schema versions add stay NULL
+        for table, rows, width in (
+            ("runs", self.runs, 11),
+            ("steps", self.steps, 26),
+            ("reviews", self.reviews, 18),
+        ):
+            names = [r[1] for r in conn.execute(f"PRAGMA table_info({table})")][:width]
+            quoted = ", ".join(f'"{n}"' for n in names)
+            conn.executemany(
+                f"INSERT INTO {table} ({quoted}) VALUES ({','.join('?' * width)})", rows
+            )
         conn.executemany(
             'INSERT INTO decisions (id, review_id, action, who, "at", comment, output, "check") '
             f"VALUES ({','.join('?' * 8)})",

@@ -137,10 +137,10 @@ def test_reviewer_name_is_asked_once_and_never_blank(console_env):
     assert not [b for b in at.button if b.key == "approve-btn"]
     at.text_input(key="who-input-review").set_value("   ")
     at.button[[b.label for b in at.button].index("Start reviewing")].click().run()
-    assert "reviewer" not in at.session_state
+    assert "nesyflow-session" not in at.session_state
     assert [b for b in at.button if b.key == "approve-btn"] == []
     _sign_in(at)
-    assert at.session_state["reviewer"] == "Ann Reviewer"
+    assert at.session_state["nesyflow-session"].name == "Ann Reviewer"
     assert [b for b in at.button if b.key == "approve-btn"]
 
 

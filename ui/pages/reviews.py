@@ -499,6 +499,11 @@ def _submit(
     review: ReviewRecord, action: str, who: str, comment: str | None, output: Any, workflow: Any
 ) -> None:
     """Decide with the values on screen now (not those of the previous run), then redraw."""
+    if session.reviewer() != who:  # the session expired (or changed hands) since the form drew
+        st.session_state[f"outcome:{review.id}"] = decisions.Outcome(
+            ok=False, message="your session has ended: sign in again to decide", action=action
+        )
+        st.rerun()
     with st.spinner("Recording the decision and continuing the run…"):
         outcome = decisions.apply(store, review, action, who, comment, output, workflow)
     st.session_state[f"outcome:{review.id}"] = outcome

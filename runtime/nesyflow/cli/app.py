@@ -29,6 +29,7 @@ _COMMAND_MODULES = (
     "models",
     "audit",
     "retention",
+    "users",
 )
 
 

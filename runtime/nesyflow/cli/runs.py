@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 import typer
 
+from nesyflow.cli.identity import TOKEN_OPTION, acting
 from nesyflow.logic.result import Verdict, read_reasons
 
 __all__ = ["register"]
@@ -19,7 +19,9 @@ _ID_WIDTH = 36  # a store id (UUIDv7 text)
 _DB = typer.Option(
     None, "--db", help="SQLAlchemy URL of the store (default $NESYFLOW_DB or ./.nesyflow/store.db)."
 )
-_WHO = typer.Option(None, "--who", help="Who decides (default $USER).")
+_WHO = typer.Option(
+    None, "--who", help="Who decides, in single-user mode (default $USER); with accounts, --token."
+)
 _FORMAT = typer.Option(
     "text", "--format", "-f", help="text, or json (typed, stable keys: see nesyflow.cli.views)."
 )
@@ -127,13 +129,6 @@ def _read_inputs(path: Path) -> list[Any]:
         raise _fail(f"{path}: {exc}") from None
 
 
-def _who(who: str | None) -> str:
-    name = who or os.environ.get("USER") or os.environ.get("USERNAME")
-    if not name:
-        raise _fail("say who decides with --who (no $USER set)")
-    return name
-
-
 def _resumer(who: str | None) -> str:
     """Who the decision log names for a resume: ``--who``, else the account running it."""
     if who and who.strip():
@@ -179,6 +174,7 @@ def run_cmd(
     ),
     db: str | None = _DB,
     format: str = _FORMAT,
+    token: str | None = TOKEN_OPTION,
 ) -> None:
     """Start a run per input; each goes until it finishes or waits for a review.
 
@@ -192,9 +188,12 @@ def run_cmd(
     items = _read_inputs(input)
     flow = _load_workflow(workflow)
     store = _store(db)
+    starter = acting(store, token, None, what="start a run", named=False).user
     for number, item in enumerate(items, start=1):
         try:
-            result = start_run(flow, item, store=store)
+            result = start_run(
+                flow, item, store=store, submitted_by=starter.name if starter else None
+            )
         except NesyflowError as exc:
             where = f"{input}:{number}" if input.suffix == ".jsonl" else str(input)
             raise _fail(f"{where}: {exc}") from None
@@ -419,12 +418,14 @@ def _decide(
     output: Any,
     db: str | None,
     overrides: dict[str, str] | None = None,
+    token: str | None = None,
 ) -> None:
     from nesyflow.errors import NesyflowError
     from nesyflow.review import decide
     from nesyflow.store import AlreadyDecided, LeaseHeld
 
     store = _store(db)
+    person = acting(store, token, who, what="decide")
     if output is not None:  # an edit written over a masked view: its placeholders keep their values
         from nesyflow.govern import run_mask
         from nesyflow.store import NotFound
@@ -435,7 +436,7 @@ def _decide(
         done = decide(
             review_id,
             action,
-            _who(who),
+            person.name,
             comment,
             output,
             store=store,
@@ -464,9 +465,10 @@ def reviews_approve(
     who: str | None = _WHO,
     db: str | None = _DB,
     set_values: list[str] | None = _SET,
+    token: str | None = TOKEN_OPTION,
 ) -> None:
     """Approve the held output (or tool call) and continue the run."""
-    _decide(review_id, "approve", who, comment, None, db, _overrides(set_values))
+    _decide(review_id, "approve", who, comment, None, db, _overrides(set_values), token)
 
 
 def reviews_edit(
@@ -477,12 +479,13 @@ def reviews_edit(
     ),
     who: str | None = _WHO,
     db: str | None = _DB,
+    token: str | None = TOKEN_OPTION,
 ) -> None:
     """Replace the output with a corrected one; the rules re-check it before it is recorded."""
     data = _read_inputs(output) if output.suffix == ".json" else None
     if data is None:
         raise _fail(f"{output}: the corrected output must be a .json file")
-    _decide(review_id, "edit", who, comment, data[0], db)
+    _decide(review_id, "edit", who, comment, data[0], db, token=token)
 
 
 def reviews_reject(
@@ -490,9 +493,10 @@ def reviews_reject(
     comment: str | None = typer.Option(None, "--comment", "-m"),
     who: str | None = _WHO,
     db: str | None = _DB,
+    token: str | None = TOKEN_OPTION,
 ) -> None:
     """Reject: the run ends (status rejected)."""
-    _decide(review_id, "reject", who, comment, None, db)
+    _decide(review_id, "reject", who, comment, None, db, token=token)
 
 
 _COLOURS = {

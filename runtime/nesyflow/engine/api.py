@@ -64,6 +64,7 @@ def start_run(
     store: Store | None = None,
     services: Services | None = None,
     run_id: str | None = None,
+    submitted_by: str | None = None,
 ) -> RunResult:
     """Start a run of ``workflow`` on ``input`` (data valid for its input schema, or an instance).
 
@@ -74,6 +75,10 @@ def start_run(
     idempotency key: a second start with the same id in the same workflow returns the run the
     first one started, as it stands (``resubmitted=True``), and does nothing — the same request is
     never run, or paid, twice. The same id with a different input is refused (InputError).
+
+    ``submitted_by`` (the signed-in account starting it) is recorded with the run, with the person
+    the input names as its submitter (the workflow's ``submitter`` path, else a top-level
+    ``submitted_by`` field): none of them may decide the run's reviews.
     """
     telemetry.enabled()  # OTEL_* variables it cannot honour: said before anything is written
     store = store or open_store()
@@ -104,6 +109,7 @@ def start_run(
             current_node=flow.start,
             request_id=request_id,
             input_hash=digest,
+            submitted_by=submitters(flow, data, submitted_by),
         )
     except DuplicateRequest:  # submitted by another process at the same moment
         assert request_id is not None
@@ -116,6 +122,24 @@ def start_run(
     runner = Runner(store, run, flow, services or Services())
     final = runner.drive()
     return RunResult.of(final, runner.written)
+
+
+def submitters(flow: Workflow, data: Any, starter: str | None) -> tuple[str, ...]:
+    """Who submitted this input: the account starting it and the person the input names."""
+    names: list[str] = []
+    if starter and starter.strip():
+        names.append(starter.strip())
+    named: Any = None
+    if flow.submitter is not None:
+        try:
+            named = flow.submitter.resolve(data, {})
+        except (LookupError, AttributeError, TypeError):
+            named = None
+    elif isinstance(data, dict):
+        named = data.get("submitted_by")
+    if isinstance(named, str) and named.strip() and named.strip() not in names:
+        names.append(named.strip())
+    return tuple(names)
 
 
 def _request_id(data: Any) -> str | None:

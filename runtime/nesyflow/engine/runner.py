@@ -20,6 +20,7 @@ from nesyflow.engine import decisions, nodes, tracing
 from nesyflow.engine.checking import CheckSummary
 from nesyflow.engine.nodes import StepFailed
 from nesyflow.engine.reask import feedback
+from nesyflow.engine.roles import required_role
 from nesyflow.engine.services import Services
 from nesyflow.engine.state import Cursor, Pending, RunState, jsonable
 from nesyflow.engine.workflows import load_run_workflow
@@ -287,6 +288,7 @@ class Runner:
             output=output,
             packs=summary.packs if summary else [],
             facts_hash=summary.facts_hash if summary else "",
+            required_role=required_role(node, reasons),
         )
         self.commit(step, status=RunStatus.WAITING_REVIEW, review=review)
 

@@ -52,18 +52,21 @@ from nesyflow.graph.model import (
     OnFail,
     PackRef,
     Ref,
+    ReviewPolicy,
     Route,
     ToolNode,
     Workflow,
 )
 from nesyflow.graph.resolve import ResolveError, resolve_schema, resolve_tool
 from nesyflow.graph.validate import build_graph, check_workflow, infer_outputs
+from nesyflow.roles import parse_role
 
 __all__ = ["load_workflow", "parse_workflow"]
 
 _TOP_KEYS = ("name", "description", "version", "model", "input_schema", "start", "nodes")
+_TOP_KEYS += ("submitter",)
 _COMMON = ("kind", "description", "input", "output", "packs", "context", "on_fail", "next")
-_COMMON += ("max_visits",)
+_COMMON += ("max_visits", "review")
 _KIND_KEYS: dict[str, tuple[str, ...]] = {
     "llm": ("prompt", "prompt_file", "system", "model", "mode", "remote"),
     "tool": ("tool",),
@@ -171,6 +174,12 @@ class _Reader:
         model = self.text(None, ("model",), d.get("model"))
         input_schema = self.schema(None, ("input_schema",), d.get("input_schema"), required=True)
         start = self.text(None, ("start",), d.get("start"))
+        submitter = None
+        if d.get("submitter") is not None:
+            submitter = self.ref(None, ("submitter",), d["submitter"])  # type: ignore[arg-type]
+            if submitter is not None and submitter.node is not None:
+                self.add(None, ("submitter",), "bad_path", "'submitter' is a path in the input")
+                submitter = None
 
         raw_nodes = d.get("nodes")
         nodes: dict[str, Any] = {}
@@ -198,6 +207,7 @@ class _Reader:
             input_schema=input_schema,
             start=start,
             nodes=nodes,
+            submitter=submitter,
             graph=build_graph(nodes),
         )
 
@@ -325,6 +335,10 @@ class _Reader:
             out["on_fail"] = self.on_fail(node_id, raw["on_fail"])
         if "next" in raw:
             out["next"] = self.text(node_id, ("next",), raw["next"])
+        if "review" in raw:
+            policy = self.review_policy(node_id, raw["review"])
+            if policy is not None:
+                out["review"] = policy
         if "max_visits" in raw:
             mv = raw["max_visits"]
             if isinstance(mv, bool) or not isinstance(mv, int) or mv < 1:
@@ -355,6 +369,31 @@ class _Reader:
                 continue
             out.append(ref)
         return tuple(out)
+
+    def review_policy(self, node_id: str, value: Any) -> ReviewPolicy | None:
+        """A node's ``review:`` mapping (who decides its reviews), each problem at its place."""
+        path = ("review",)
+        if not isinstance(value, dict):
+            self.add(node_id, path, "bad_review", "'review' is a mapping, e.g. {role: approver}")
+            return None
+        for key in value:
+            if key not in ReviewPolicy.model_fields:
+                hint = did_you_mean(key, ReviewPolicy.model_fields)
+                self.add(node_id, path, "bad_review", f"unknown review field '{key}'{hint}")
+                return None
+        if "role" in value:
+            try:
+                parse_role(value["role"])
+            except ValueError as exc:
+                self.add(node_id, path, "bad_review", f"review.role: {exc}")
+                return None
+        try:
+            return ReviewPolicy(**value)
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            where = ".".join(map(str, err["loc"]))
+            self.add(node_id, path, "bad_review", f"review.{where}: {err['msg']}")
+            return None
 
     def on_fail(self, node_id: str, value: Any) -> OnFail | None:
         path = ("on_fail",)

@@ -33,6 +33,7 @@ from pydantic import (
 
 from nesyflow.errors import Location
 from nesyflow.logic.result import Verdict
+from nesyflow.roles import Role
 
 __all__ = [
     "INPUT",
@@ -48,6 +49,7 @@ __all__ = [
     "OnFail",
     "PackRef",
     "Ref",
+    "ReviewPolicy",
     "Route",
     "ToolNode",
     "Verdict",
@@ -181,6 +183,15 @@ class OnFail(_Frozen):
     then: Literal["human", "reject"] = "human"
 
 
+class ReviewPolicy(_Frozen):
+    """Who decides the reviews a node opens (its human checkpoint, or ``on_fail: human``).
+
+    ``role`` is the least role that may decide them (``nesyflow.roles``); a pack rule's own
+    ``role`` can raise it for the reviews that rule causes, never lower it."""
+
+    role: Role | None = None
+
+
 class PackRef(_Frozen):
     """A rule pack a node is checked by: its folder (absolute) and, once loaded, the pack itself.
 
@@ -224,6 +235,7 @@ class _NodeBase(_Frozen):
     packs: tuple[PackRef, ...] = ()
     context: Ref | None = None
     on_fail: OnFail = Field(default_factory=OnFail)
+    review: ReviewPolicy = Field(default_factory=ReviewPolicy)
     next: str | None = None
     max_visits: int | None = Field(default=None, ge=1)
     location: Location | None = Field(default=None, exclude=True, repr=False)
@@ -320,6 +332,9 @@ class Workflow(_Frozen):
     input_schema: SchemaClass
     start: str
     nodes: dict[str, Node]
+    #: where the input names who submitted it (``input.employee.name``): that person never
+    #: decides a review of the run (separation of duties, :mod:`nesyflow.review.duties`)
+    submitter: Ref | None = None
     graph: nx.DiGraph = Field(default_factory=nx.DiGraph, exclude=True, repr=False)
 
     def node(self, node_id: str) -> LlmNode | ToolNode | CheckNode | HumanNode | BranchNode:

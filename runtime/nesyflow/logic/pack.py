@@ -26,6 +26,7 @@ from nesyflow.errors import EncodingError, InputError, Location, Problem, Proble
 from nesyflow.logic import _arith, _confine, _program, _slice, bounded, lint
 from nesyflow.logic.lint import clingo_message_problem, lint_statements
 from nesyflow.logic.result import PackIdentity
+from nesyflow.roles import parse_role
 from nesyflow.schema import Predicate, vocabulary
 
 __all__ = ["CatalogueEntry", "Pack", "load_pack"]
@@ -37,9 +38,13 @@ _MANIFEST_KEYS = {"name", "version", "description", "schema", "derived", "rules"
 
 @dataclass(frozen=True)
 class CatalogueEntry:
+    """A rule's entry in pack.toml: its sentence, severity and, when deciding a review it raises
+    needs more than any reviewer, the least ``role`` that may (``nesyflow.roles``)."""
+
     rule: str
     message: str
     severity: str = "medium"
+    role: str | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -398,12 +403,19 @@ def _catalogue(rules: Any, loc: Location, problems: list[Problem]) -> dict[str, 
                     loc, "catalogue", f"rules.{rule}: severity {severity!r} not in {SEVERITIES}"
                 )
             )
-        unknown = set(entry) - {"message", "severity"}
+        unknown = set(entry) - {"message", "severity", "role"}
         if unknown:
             problems.append(
                 Problem(loc, "catalogue", f"rules.{rule}: unknown keys {sorted(unknown)}")
             )
-        out[rule] = CatalogueEntry(rule, str(entry["message"]).strip(), severity)
+        role = entry.get("role")
+        if role is not None:
+            try:
+                role = parse_role(role).value
+            except ValueError as exc:
+                problems.append(Problem(loc, "catalogue", f"rules.{rule}: {exc}"))
+                role = None
+        out[rule] = CatalogueEntry(rule, str(entry["message"]).strip(), severity, role)
     return out
 
 

@@ -1,7 +1,8 @@
 """Record a person's decision on a review: approve, edit (re-checked by the rules) or reject.
 
 Exactly one decision per review wins (the store's conditional update); a refused decision (an
-override or an edit without a comment, an edit the rules do not allow) records nothing. An edit is
+override or an edit without a comment, an edit the rules do not allow, a person without the
+review's role or deciding their own submission — :mod:`nesyflow.review.duties`) records nothing. An edit is
 checked by :func:`check_edit`, the same function the console's live preview calls, which checks
 it exactly as the engine checks the node's output (:func:`nesyflow.engine.check_decided`: the
 node's packs from disk, its context from the run's checkpoint; the gates its output feeds when the
@@ -25,6 +26,7 @@ from nesyflow.engine.tracing import decision_span
 from nesyflow.errors import InputError, NesyflowError, validation_problems
 from nesyflow.graph.model import ToolNode, Workflow
 from nesyflow.logic.result import OVERRIDES, Reason, Verdict, reason_lines
+from nesyflow.review import duties
 from nesyflow.store import (
     Action,
     AlreadyDecided,
@@ -155,6 +157,10 @@ def decide(
         decision = store.decision_for(review_id)
         by = f" ({decision.action.value} by {decision.who})" if decision else ""
         raise AlreadyDecided(f"review {review_id} was already decided{by}")
+    who = who.strip()
+    barred = duties.refusal(store, review, who)
+    if barred is not None:
+        raise DecisionRefused(barred.message, details={"reasons": [barred]})
     summary: CheckSummary | None = None
     fixed = None
     if overrides:

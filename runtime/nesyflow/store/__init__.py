@@ -32,6 +32,7 @@ from nesyflow.store.records import (
     Step,
     StepDraft,
     ToolRecord,
+    User,
 )
 from nesyflow.store.sql import DEFAULT_URL, SqlStore, default_url, open_store
 
@@ -63,6 +64,7 @@ __all__ = [
     "Store",
     "StoreError",
     "ToolRecord",
+    "User",
     "default_url",
     "new_id",
     "open_store",

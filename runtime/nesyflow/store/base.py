@@ -101,6 +101,7 @@ class Store(ABC):
         current_node: str | None = None,
         request_id: str | None = None,
         input_hash: str = "",
+        submitted_by: tuple[str, ...] = (),
     ) -> Run:
         """A new run in status ``running``; with ``run_id`` given and taken, raises Conflict.
 

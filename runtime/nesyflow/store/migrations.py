@@ -77,6 +77,16 @@ def _v7_retention_log(conn: Connection) -> None:
     t.metadata.create_all(conn, tables=[t.retention_log], checkfirst=True)
 
 
+def _v8_accounts(conn: Connection) -> None:
+    t.metadata.create_all(conn, tables=[t.users, t.user_tokens, t.sign_ins], checkfirst=True)
+    for table, column, kind in (
+        ("runs", "submitted_by", "JSON"),
+        ("reviews", "required_role", "VARCHAR(20)"),
+    ):
+        if column not in {c["name"] for c in inspect(conn).get_columns(table)}:
+            conn.exec_driver_sql(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+
+
 Migration = tuple[str, Callable[[Connection], None]]
 
 MIGRATIONS: list[Migration] = [
@@ -96,6 +106,10 @@ MIGRATIONS: list[Migration] = [
         _v6_reviews_decided_index,
     ),
     ("retention_log (what nesyflow retention apply removed and kept)", _v7_retention_log),
+    (
+        "accounts: users, user_tokens, sign_ins; runs.submitted_by, reviews.required_role",
+        _v8_accounts,
+    ),
 ]
 
 

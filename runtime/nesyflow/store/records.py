@@ -11,7 +11,7 @@ import datetime as dt
 from enum import StrEnum
 from typing import Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from nesyflow.logic.result import Reason, Verdict
 
@@ -30,6 +30,7 @@ __all__ = [
     "Step",
     "StepDraft",
     "ToolRecord",
+    "User",
 ]
 
 
@@ -75,6 +76,13 @@ class Run(_Record):
     error: str | None = None
     created_at: dt.datetime
     updated_at: dt.datetime
+    # who submitted it (the signed-in starter, the input's submitter): they never decide its reviews
+    submitted_by: tuple[str, ...] = ()
+
+    @field_validator("submitted_by", mode="before")
+    @classmethod
+    def _names(cls, value: Any) -> Any:
+        return () if value is None else value
 
 
 class StepDraft(_Record):
@@ -138,6 +146,8 @@ class ReviewDraft(_Record):
     output: Any = None
     packs: list[dict[str, Any]] = Field(default_factory=list)
     facts_hash: str = ""
+    # the least role that may decide it (the node's ``review.role``, its rules' ``role``)
+    required_role: str | None = None
 
 
 class ReviewRecord(ReviewDraft):
@@ -208,6 +218,18 @@ class ToolRecord(_Record):
     run_id: str
     kind: str
     data: Any = None
+    created_at: dt.datetime
+
+
+class User(_Record):
+    """An account: who a person is to the store and which roles they hold (``nesyflow.roles``).
+
+    ``has_password``: the account can sign in with a password (else only through the trusted
+    reverse proxy). The password's hash never leaves the store's accounts module."""
+
+    name: str
+    roles: tuple[str, ...]
+    has_password: bool = False
     created_at: dt.datetime
 
 

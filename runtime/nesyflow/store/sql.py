@@ -298,6 +298,7 @@ class SqlStore(Store):
         current_node: str | None = None,
         request_id: str | None = None,
         input_hash: str = "",
+        submitted_by: tuple[str, ...] = (),
     ) -> Run:
         stamp = now()
         values = {
@@ -312,6 +313,7 @@ class SqlStore(Store):
             "error": None,
             "created_at": stamp,
             "updated_at": stamp,
+            "submitted_by": list(submitted_by) or None,
         }
         try:
             with self.write() as conn:

@@ -36,8 +36,11 @@ __all__ = [
     "reviews",
     "runs",
     "schema_version",
+    "sign_ins",
     "steps",
     "tool_records",
+    "user_tokens",
+    "users",
 ]
 
 metadata = MetaData()
@@ -66,6 +69,8 @@ runs = Table(
     Column("error", Text),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    # who submitted the run (schema version 8): nobody decides a review of their own submission
+    Column("submitted_by", JSON),
     Index("ix_runs_status_updated", "status", "updated_at"),
     Index("ix_runs_workflow_created", "workflow", "created_at"),
     Index("ix_runs_created", "created_at"),
@@ -127,6 +132,7 @@ reviews = Table(
     Column("decided_at", DateTime(timezone=True)),
     Column("action", String(20)),
     Column("decided_by", String(200)),
+    Column("required_role", String(20)),  # schema version 8: the least role that may decide it
     Index("ix_reviews_status_created", "status", "created_at"),
     Index("ix_reviews_workflow_status", "workflow", "status"),
     Index("ix_reviews_run", "run_id"),
@@ -252,4 +258,38 @@ retention_log = Table(
     Column("kept", JSON, nullable=False),
     Column("policy", JSON, nullable=False),
     Index("ix_retention_log_run", "run_id"),
+)
+
+# --- schema version 8: accounts (issue 12 §2) ----------------------------------------------------
+
+users = Table(
+    "users",
+    metadata,
+    Column("name", String(200), primary_key=True),
+    Column("roles", JSON, nullable=False),
+    # argon2id hash (argon2-cffi); None: the account signs in only through the trusted proxy
+    Column("password_hash", Text),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+user_tokens = Table(
+    "user_tokens",
+    metadata,
+    # one CLI token per account, kept as the SHA-256 of a 256-bit random secret (never the secret)
+    Column("name", String(200), ForeignKey("users.name", ondelete="CASCADE"), primary_key=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+sign_ins = Table(
+    "sign_ins",
+    metadata,
+    # every sign-in attempt, kept: the rate limit counts recent failures per name from here
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(200), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("ok", Integer, nullable=False),
+    Column("method", String(20), nullable=False),
+    Column("detail", Text, nullable=False, default=""),
+    Index("ix_sign_ins_name_at", "name", "at"),
 )
