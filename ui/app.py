@@ -65,6 +65,6 @@ with st.sidebar:
     st.caption(f"Store · `{data.store_url()}`")
 
 if with_accounts and user is None:
-    st.stop()  # the sign-in form (or the proxy's refusal) is the whole page
+    st.stop()  # the sign-in form (or the proxy's refusal) is the whole page (session.gate)
 
 page.run()

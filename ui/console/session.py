@@ -21,6 +21,7 @@ from nesyflow.store.records import User
 __all__ = [
     "accounts_exist",
     "ask_reviewer",
+    "gate",
     "require_sign_in",
     "reviewer",
     "sign_out",
@@ -155,6 +156,13 @@ def viewer() -> Viewer | None:
         st.sidebar.toggle("Show sensitive values", key="unmask", value=False)
     )
     return Viewer(name=user.name, roles=roles, unmask=unmask)
+
+
+def gate() -> None:
+    """Stop the page here unless someone is signed in (with accounts; a no-op without). Called by
+    ``app.py`` before any page, and by each page itself, so a page run on its own is gated too."""
+    if accounts_exist() and require_sign_in("app") is None:
+        st.stop()
 
 
 def ask_reviewer(key: str) -> str | None:

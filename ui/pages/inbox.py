@@ -6,10 +6,11 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 import streamlit as st
-from console import charts, data, fmt
+from console import charts, data, fmt, session
 
 from nesyflow.store import queries as q
 
+session.gate()  # with accounts, nothing shows before sign-in (app.py gates too)
 store = data.store()
 url = data.store_url()
 

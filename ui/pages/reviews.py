@@ -15,6 +15,7 @@ from nesyflow.logic import Explanation, Reason
 from nesyflow.store import NotFound, ReviewRecord
 from nesyflow.store import queries as q
 
+session.gate()  # with accounts, nothing shows before sign-in (app.py gates too)
 store = data.store()
 PAGE_SIZE = 25
 AGES = {

@@ -9,12 +9,13 @@ from typing import Any
 import altair as alt
 import pandas as pd
 import streamlit as st
-from console import data, fmt
+from console import data, fmt, session
 
 from nesyflow.logic import Verdict, read_reasons
 from nesyflow.store import RunStatus, Step
 from nesyflow.store import queries as q
 
+session.gate()  # with accounts, nothing shows before sign-in (app.py gates too)
 store = data.store()
 PAGE_SIZE = 50
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
-from console import data, graph
+from console import data, graph, session
 
 from nesyflow.store import queries as q
 
+session.gate()  # with accounts, nothing shows before sign-in (app.py gates too)
 store = data.store()
 
 st.title("Workflows")
