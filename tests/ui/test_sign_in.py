@@ -117,9 +117,24 @@ def test_signed_in_gives_the_account_to_console_code(console_env, tmp_path):
     assert at.markdown[0].value == "user=Ben roles=('reviewer',)"
 
 
-@pytest.mark.parametrize("page", ["inbox", "reviews"])
+PAGES = ["inbox", "reviews", "runs", "rules", "workflows"]
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_shows_nothing_before_sign_in(console_env, page):
+    """A page's address opened directly runs that page's file alone: each gates itself."""
+    _, store = console_env()
+    _people(store)
+    at = app(page).run()
+    assert not at.exception and [t.value for t in at.title] == []
+    assert [t.key for t in at.text_input] == ["sign-in-name-app", "sign-in-password-app"]
+    assert not at.dataframe and not at.metric
+
+
+@pytest.mark.parametrize("page", PAGES)
 def test_single_user_mode_needs_no_sign_in(console_env, page):
     console_env()
     at = app(page).run()
     assert not at.exception and [t.value for t in at.title] == [page.capitalize()]
     assert not [t for t in at.text_input if str(t.key).startswith("sign-in")]
+    assert any("Single-user mode" in c.value for c in at.sidebar.caption)

@@ -159,10 +159,31 @@ def viewer() -> Viewer | None:
 
 
 def gate() -> None:
-    """Stop the page here unless someone is signed in (with accounts; a no-op without). Called by
-    ``app.py`` before any page, and by each page itself, so a page run on its own is gated too."""
-    if accounts_exist() and require_sign_in("app") is None:
+    """The first call of every page: with accounts, the sign-in form and a stop until someone is
+    signed in; then who is working, in the sidebar. In each page rather than in ``app.py``
+    because Streamlit runs a page's own file when its address is opened directly (the ``pages/``
+    folder), without the entry script."""
+    try:
+        with_accounts = accounts_exist()
+        user = require_sign_in("app")
+    except AuthError as exc:  # a half-configured proxy is the operator's error, shown as such
+        st.error(f"Sign-in is misconfigured: {exc.message}")
         st.stop()
+    with st.sidebar:
+        name = reviewer()
+        if name:
+            roles = f" ({', '.join(user.roles)})" if user is not None else ""
+            st.markdown(f":material/person: Signed in as **{name}**{roles}")
+            if proxy_config() is None and st.button("Sign out", key="sign-out", type="tertiary"):
+                sign_out()
+                st.rerun()
+        elif not with_accounts:
+            st.caption(
+                ":material/person_off: Single-user mode (no accounts) — you'll be asked your "
+                "name before deciding."
+            )
+    if with_accounts and user is None:
+        st.stop()  # the sign-in form (or the proxy's refusal) is the whole page
 
 
 def ask_reviewer(key: str) -> str | None:

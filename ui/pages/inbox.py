@@ -10,7 +10,7 @@ from console import charts, data, fmt, session
 
 from nesyflow.store import queries as q
 
-session.gate()  # with accounts, nothing shows before sign-in (app.py gates too)
+session.gate()  # with accounts, nothing shows before sign-in
 store = data.store()
 url = data.store_url()
 

@@ -15,7 +15,7 @@ from nesyflow.logic import Explanation, Reason
 from nesyflow.store import NotFound, ReviewRecord
 from nesyflow.store import queries as q
 
-session.gate()  # with accounts, nothing shows before sign-in (app.py gates too)
+session.gate()  # with accounts, nothing shows before sign-in
 store = data.store()
 PAGE_SIZE = 25
 AGES = {
@@ -344,7 +344,8 @@ def _decide(review: ReviewRecord, mask: RunMask) -> None:
     if outcome is not None and not outcome.ok:
         st.error(f"Not recorded: {mask.text(outcome.message)}", icon=":material/block:")
         for reason in outcome.reasons:
-            st.markdown(f"- {mask.text(reason.text)}")
+            if reason.message != outcome.message:  # a refusal of one reason says it once
+                st.markdown(f"- {mask.text(reason.text)}")
     if action == "Approve":
         label = "Comment"
         if overriding:

@@ -9,7 +9,7 @@ from console import data, fmt, history, packs, session
 
 from nesyflow.store import queries as q
 
-session.gate()  # with accounts, nothing shows before sign-in (app.py gates too)
+session.gate()  # with accounts, nothing shows before sign-in
 store = data.store()
 
 st.title("Rules")

@@ -15,7 +15,7 @@ from nesyflow.logic import Verdict, read_reasons
 from nesyflow.store import RunStatus, Step
 from nesyflow.store import queries as q
 
-session.gate()  # with accounts, nothing shows before sign-in (app.py gates too)
+session.gate()  # with accounts, nothing shows before sign-in
 store = data.store()
 PAGE_SIZE = 50
 

@@ -9,7 +9,7 @@ from console import data, graph, session
 
 from nesyflow.store import queries as q
 
-session.gate()  # with accounts, nothing shows before sign-in (app.py gates too)
+session.gate()  # with accounts, nothing shows before sign-in
 store = data.store()
 
 st.title("Workflows")
