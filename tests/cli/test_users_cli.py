@@ -145,3 +145,29 @@ def test_single_user_mode_decides_as_user_and_refuses_a_token(cli, tmp_path):
     res = cli(*approve, USER="fin-ops")
     assert res.exit_code == 0 and "decided by fin-ops" in res.output
     assert Accounts(open_store(cli.url)).list() == []
+
+
+def test_reviews_mine_and_reassign_through_the_cli(cli, tmp_path):
+    tokens = _people(cli)
+    res = cli(
+        "users", "add", "Dan", "--role", "approver", "--group", "finance",
+        "--token", tokens["Ana"], stdin="a long password\n",
+    )  # fmt: skip
+    assert res.exit_code == 0, res.output
+    dan = _token(cli, "Dan", "a long password")
+    _run_id, review_id = _over_limit_review(cli, tmp_path, tokens["Ben"])
+    res = cli("reviews", "mine", "--token", tokens["Cleo"])
+    assert res.exit_code == 0 and res.stdout.split("\t")[0] == review_id
+    assert cli("reviews", "mine", "--token", tokens["Ben"]).stdout == ""  # a reviewer: not his
+    res = cli("reviews", "reassign", review_id, "--to", "Dan", "--token", tokens["Cleo"])
+    assert res.exit_code == 2 and "--reason" in res.output
+    res = cli(
+        "reviews", "reassign", review_id, "--to", "Dan", "-m", "Dan owns this client",
+        "--token", tokens["Cleo"],
+    )  # fmt: skip
+    assert res.exit_code == 0 and "reassigned to Dan by Cleo" in res.stdout
+    assert cli("reviews", "mine", "--token", tokens["Cleo"]).stdout == ""
+    assert cli("reviews", "mine", "--token", dan).stdout.startswith(review_id)
+    res = cli("reviews", "approve", review_id, "-m", "ok", "--token", tokens["Cleo"])
+    assert res.exit_code == 2 and "assigned to Dan" in res.output
+    assert cli("reviews", "approve", review_id, "-m", "ok", "--token", dan).exit_code == 0

@@ -30,6 +30,7 @@ _COMMAND_MODULES = (
     "audit",
     "retention",
     "users",
+    "assign",
 )
 
 

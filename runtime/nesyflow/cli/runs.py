@@ -10,6 +10,7 @@ from typing import Any
 
 import typer
 
+from nesyflow.cli.assign import reviews_mine, reviews_reassign
 from nesyflow.cli.identity import TOKEN_OPTION, acting
 from nesyflow.logic.result import Verdict, read_reasons
 
@@ -628,7 +629,6 @@ def register(app: typer.Typer) -> None:
     reviews.command("approve")(reviews_approve)
     reviews.command("edit")(reviews_edit)
     reviews.command("reject")(reviews_reject)
-    from nesyflow.cli.repair import repair_cmd
-
-    reviews.command("repair")(repair_cmd)
+    reviews.command("reassign")(reviews_reassign)
+    reviews.command("mine")(reviews_mine)
     app.add_typer(reviews, name="reviews")

@@ -54,6 +54,9 @@ def users_add(
         ..., "--role", "-r", help=f"A role: {' | '.join(ROLE_NAMES)} (repeat for several)."
     ),
     password_file: Path | None = _PASSWORD_FILE,
+    group: list[str] = typer.Option(
+        [], "--group", "-g", help="A group the account belongs to (repeat for several)."
+    ),
     no_password: bool = typer.Option(
         False, "--no-password", help="No password: the account signs in through the proxy only."
     ),
@@ -91,7 +94,7 @@ def users_add(
         except ValueError as exc:
             raise fail(str(exc)) from None
     try:
-        user = accounts.add(name, [r.value for r in roles], hashed)
+        user = accounts.add(name, [r.value for r in roles], hashed, groups=group)
     except StoreError as exc:
         raise fail(str(exc)) from None
     typer.echo(f"added {user.name} ({', '.join(user.roles)})")
@@ -144,7 +147,10 @@ def users_list(db: str | None = _DB) -> None:
         typer.echo("no accounts (single-user mode: see nesyflow users add --help)")
     for user in users:
         how = "password" if user.has_password else "proxy only"
-        typer.echo(f"{user.name}\t{', '.join(user.roles)}\t{how}")
+        groups = ", ".join(user.groups)
+        typer.echo(
+            f"{user.name}\t{', '.join(user.roles)}\t{how}" + (f"\t{groups}" if groups else "")
+        )
 
 
 def register(app: typer.Typer) -> None:

@@ -24,7 +24,7 @@ from nesyflow.engine.roles import required_role
 from nesyflow.engine.services import Services
 from nesyflow.engine.state import Cursor, Pending, RunState, jsonable
 from nesyflow.engine.workflows import load_run_workflow
-from nesyflow.graph.model import BranchNode, OnFail, Workflow
+from nesyflow.graph.model import BranchNode, OnFail, ReviewPolicy, Workflow
 from nesyflow.logic.result import Reason, Verdict, reason_lines
 from nesyflow.store import Checkpoint, ReviewDraft, Run, RunStatus, StepDraft, Store, new_id
 from nesyflow.store.leases import new_holder
@@ -289,8 +289,19 @@ class Runner:
             packs=summary.packs if summary else [],
             facts_hash=summary.facts_hash if summary else "",
             required_role=required_role(node, reasons),
+            assigned_group=node.review.group,
+            deadline_seconds=node.review.seconds,
+            on_expiry=_on_expiry(node.review),
         )
         self.commit(step, status=RunStatus.WAITING_REVIEW, review=review)
+
+
+def _on_expiry(policy: ReviewPolicy) -> dict[str, str] | None:
+    if policy.escalate_to is not None:
+        return {"escalate_to": policy.escalate_to.value}
+    if policy.default is not None:
+        return {"default": policy.default}
+    return None
 
 
 def _then(on_fail: OnFail) -> str:

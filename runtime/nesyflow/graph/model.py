@@ -27,6 +27,7 @@ from pydantic import (
     ConfigDict,
     Field,
     PlainSerializer,
+    field_validator,
     model_serializer,
     model_validator,
 )
@@ -190,6 +191,46 @@ class ReviewPolicy(_Frozen):
     ``role`` can raise it for the reviews that rule causes, never lower it."""
 
     role: Role | None = None
+    #: the accounts of this group decide them (``nesyflow users add NAME --group G``)
+    group: str | None = Field(default=None, min_length=1, max_length=200)
+    #: how long a person has (``90m``, ``4h``, ``2d``); past it, ``escalate_to`` or ``default``
+    deadline: str | None = None
+    #: on expiry the review goes to this role (the least role that may decide it rises to it)
+    escalate_to: Role | None = None
+    #: on expiry this decision is recorded as the deadline's (never an approval over a finding
+    #: that overrides the rules: that review stays open, overdue)
+    default: Literal["approve", "reject"] | None = None
+
+    @field_validator("deadline")
+    @classmethod
+    def _deadline(cls, value: str | None) -> str | None:
+        if value is not None:
+            deadline_seconds(value)
+        return value
+
+    @model_validator(mode="after")
+    def _expiry(self) -> ReviewPolicy:
+        if (self.escalate_to or self.default) and not self.deadline:
+            raise ValueError("'escalate_to' and 'default' need a 'deadline'")
+        if self.escalate_to and self.default:
+            raise ValueError("on expiry a review escalates or gets a default decision, not both")
+        return self
+
+    @property
+    def seconds(self) -> int | None:
+        return None if self.deadline is None else deadline_seconds(self.deadline)
+
+
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def deadline_seconds(text: str) -> int:
+    """``90m`` / ``4h`` / ``2d`` / ``30s`` as seconds (a ValueError saying the form otherwise)."""
+    raw = str(text).strip().lower()
+    number, unit = raw[:-1], raw[-1:]
+    if unit not in _UNITS or not number.isdigit() or int(number) <= 0:
+        raise ValueError(f"deadline {text!r} is not a duration like 90m, 4h or 2d")
+    return int(number) * _UNITS[unit]
 
 
 class PackRef(_Frozen):

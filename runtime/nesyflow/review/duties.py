@@ -9,7 +9,7 @@ mode) roles are not enforced, and separation of duties still is, by name.
 from __future__ import annotations
 
 from nesyflow.logic.result import Reason
-from nesyflow.roles import covers
+from nesyflow.roles import Role, covers
 from nesyflow.store import ReviewRecord, SqlStore, Store, StoreError
 from nesyflow.store.accounts import Accounts
 
@@ -21,8 +21,12 @@ def same_person(a: str, b: str) -> bool:
     return " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
 
 
-def refusal(store: Store, review: ReviewRecord, who: str) -> Reason | None:
-    """Why ``who`` may not decide ``review`` (None: they may)."""
+def refusal(
+    store: Store, review: ReviewRecord, who: str, *, assignment: bool = True
+) -> Reason | None:
+    """Why ``who`` may not decide ``review`` (None: they may). With accounts, a review given to
+    a person or a group is theirs (and any admin's) to decide; ``assignment=False`` leaves that
+    out (asking whether someone *could* take it over)."""
     if not isinstance(store, SqlStore):
         raise StoreError(f"{type(store).__name__} keeps no accounts: who may decide is unknown")
     run = store.get_run(review.run_id)
@@ -51,4 +55,22 @@ def refusal(store: Store, review: ReviewRecord, who: str) -> Reason | None:
                     f"{user.name} holds {', '.join(user.roles) or 'none'}"
                 ),
             )
+        if assignment and Role.ADMIN.value not in user.roles:
+            if review.assigned_to and not same_person(review.assigned_to, user.name):
+                return Reason(
+                    kind="not_assigned",
+                    message=f"review {review.id} is assigned to {review.assigned_to}",
+                )
+            if (
+                not review.assigned_to
+                and review.assigned_group
+                and review.assigned_group not in user.groups
+            ):
+                return Reason(
+                    kind="not_assigned",
+                    message=(
+                        f"review {review.id} is for the group {review.assigned_group!r}; "
+                        f"{user.name} is not in it"
+                    ),
+                )
     return None

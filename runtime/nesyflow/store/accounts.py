@@ -35,6 +35,7 @@ def _user(row: Any) -> User:
     return User(
         name=row.name,
         roles=tuple(row.roles or ()),
+        groups=tuple(row.groups or ()),
         has_password=row.password_hash is not None,
         created_at=_utc(row.created_at),
     )
@@ -64,7 +65,13 @@ class Accounts:
         with self.store.read() as conn:
             return conn.execute(select(t.users.c.name).limit(1)).first() is not None
 
-    def add(self, name: str, roles: Sequence[str], password_hash: str | None) -> User:
+    def add(
+        self,
+        name: str,
+        roles: Sequence[str],
+        password_hash: str | None,
+        groups: Sequence[str] = (),
+    ) -> User:
         clean = check_name(name)
         if not roles:
             raise StoreError(f"account {clean!r}: give at least one role")
@@ -72,6 +79,7 @@ class Accounts:
             "name": clean,
             "roles": sorted({parse_role(r).value for r in roles}),
             "password_hash": password_hash,
+            "groups": sorted({g.strip() for g in groups if g.strip()}),
             "created_at": now(),
         }
         try:
@@ -87,6 +95,7 @@ class Accounts:
         return User(
             name=clean,
             roles=tuple(values["roles"]),
+            groups=tuple(values["groups"]),
             has_password=password_hash is not None,
             created_at=values["created_at"],
         )

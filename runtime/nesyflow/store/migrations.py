@@ -87,6 +87,23 @@ def _v8_accounts(conn: Connection) -> None:
             conn.exec_driver_sql(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
 
 
+def _v9_assignment(conn: Connection) -> None:
+    t.metadata.create_all(conn, tables=[t.review_events], checkfirst=True)
+    have = {c["name"] for c in inspect(conn).get_columns("reviews")}
+    for column, kind in (
+        ("assigned_group", "VARCHAR(200)"),
+        ("assigned_to", "VARCHAR(200)"),
+        ("due_at", "TIMESTAMP WITH TIME ZONE" if conn.dialect.name == "postgresql" else "DATETIME"),
+        ("on_expiry", "JSON"),
+    ):
+        if column not in have:
+            conn.exec_driver_sql(f"ALTER TABLE reviews ADD COLUMN {column} {kind}")
+    if "groups" not in {c["name"] for c in inspect(conn).get_columns("users")}:
+        conn.exec_driver_sql("ALTER TABLE users ADD COLUMN groups JSON")
+    index = next(i for i in t.reviews.indexes if i.name == "ix_reviews_status_due")
+    index.create(conn, checkfirst=True)
+
+
 Migration = tuple[str, Callable[[Connection], None]]
 
 MIGRATIONS: list[Migration] = [
@@ -109,6 +126,11 @@ MIGRATIONS: list[Migration] = [
     (
         "accounts: users, user_tokens, sign_ins; runs.submitted_by, reviews.required_role",
         _v8_accounts,
+    ),
+    (
+        "review assignment and deadlines: reviews.assigned_group/assigned_to/due_at/on_expiry, "
+        "review_events, users.groups",
+        _v9_assignment,
     ),
 ]
 

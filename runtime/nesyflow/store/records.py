@@ -148,6 +148,11 @@ class ReviewDraft(_Record):
     facts_hash: str = ""
     # the least role that may decide it (the node's ``review.role``, its rules' ``role``)
     required_role: str | None = None
+    # who should decide it and by when (the node's ``review:``); the store turns the seconds
+    # into ``due_at`` from the time it records the review
+    assigned_group: str | None = None
+    deadline_seconds: int | None = Field(default=None, exclude=True)
+    on_expiry: dict[str, str] | None = None
 
 
 class ReviewRecord(ReviewDraft):
@@ -160,6 +165,12 @@ class ReviewRecord(ReviewDraft):
     decided_at: dt.datetime | None = None
     action: Action | None = None
     decided_by: str | None = None
+    assigned_to: str | None = None  # a person it was reassigned to
+    due_at: dt.datetime | None = None
+
+    def overdue(self, at: dt.datetime | None = None) -> bool:
+        at = at or dt.datetime.now(dt.UTC)
+        return self.status is ReviewStatus.OPEN and self.due_at is not None and self.due_at <= at
 
     @property
     def rules(self) -> list[str]:
@@ -229,6 +240,7 @@ class User(_Record):
 
     name: str
     roles: tuple[str, ...]
+    groups: tuple[str, ...] = ()
     has_password: bool = False
     created_at: dt.datetime
 

@@ -468,8 +468,10 @@ class SqlStore(Store):
                 if done.rowcount != 1:
                     raise StoreError(f"tool effect {key} was never begun")
             if review is not None:
+                seconds = review.deadline_seconds
                 review_values = {
                     **review.model_dump(mode="json"),
+                    "due_at": None if seconds is None else stamp + dt.timedelta(seconds=seconds),
                     "id": review.id or new_id(),
                     "run_id": run_id,
                     "step_id": step_values["id"] if step_values else None,

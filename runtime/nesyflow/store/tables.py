@@ -33,6 +33,7 @@ __all__ = [
     "metadata",
     "requests",
     "retention_log",
+    "review_events",
     "reviews",
     "runs",
     "schema_version",
@@ -133,10 +134,16 @@ reviews = Table(
     Column("action", String(20)),
     Column("decided_by", String(200)),
     Column("required_role", String(20)),  # schema version 8: the least role that may decide it
+    # schema version 9: who should decide it, by when, and what happens then
+    Column("assigned_group", String(200)),
+    Column("assigned_to", String(200)),  # a person, after a reassignment
+    Column("due_at", DateTime(timezone=True)),
+    Column("on_expiry", JSON),  # {"escalate_to": role} | {"default": action}
     Index("ix_reviews_status_created", "status", "created_at"),
     Index("ix_reviews_workflow_status", "workflow", "status"),
     Index("ix_reviews_run", "run_id"),
     Index("ix_reviews_status_decided", "status", "decided_at"),
+    Index("ix_reviews_status_due", "status", "due_at"),  # schema version 9: what is overdue
 )
 
 decisions = Table(
@@ -267,6 +274,7 @@ users = Table(
     metadata,
     Column("name", String(200), primary_key=True),
     Column("roles", JSON, nullable=False),
+    Column("groups", JSON),
     # argon2id hash (argon2-cffi); None: the account signs in only through the trusted proxy
     Column("password_hash", Text),
     Column("created_at", DateTime(timezone=True), nullable=False),
@@ -292,4 +300,20 @@ sign_ins = Table(
     Column("method", String(20), nullable=False),
     Column("detail", Text, nullable=False, default=""),
     Index("ix_sign_ins_name_at", "name", "at"),
+)
+
+# --- schema version 9: assignment and deadlines (issue 12 §5) -------------------------------------
+
+review_events = Table(
+    "review_events",
+    metadata,
+    # what happened to a review besides its decision: reassigned (by whom, why), escalated or
+    # defaulted when its deadline passed, a default that could not be applied
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("review_id", String(_ID), ForeignKey("reviews.id", ondelete="CASCADE"), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("who", String(200), nullable=False),
+    Column("detail", JSON, nullable=False),
+    Index("ix_review_events_review", "review_id"),
 )
