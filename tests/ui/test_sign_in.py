@@ -138,3 +138,42 @@ def test_single_user_mode_needs_no_sign_in(console_env, page):
     assert not at.exception and [t.value for t in at.title] == [page.capitalize()]
     assert not [t for t in at.text_input if str(t.key).startswith("sign-in")]
     assert any("Single-user mode" in c.value for c in at.sidebar.caption)
+
+
+def test_the_inbox_shows_what_is_assigned_to_me_overdue_first(console_env):
+    import datetime as dt
+
+    from sqlalchemy import update
+
+    from nesyflow.store import tables as t
+
+    _, store = console_env()
+    _people(store)
+    later = start_run(FLOW, {"text": json.dumps(FAILS)}, store=store, services=services())
+    other = dict(FAILS, employee="Zed")
+    overdue = start_run(FLOW, {"text": json.dumps(other)}, store=store, services=services())
+    with store.engine.begin() as conn:
+        conn.execute(
+            update(t.reviews)
+            .where(t.reviews.c.id == overdue.review_id)
+            .values(due_at=dt.datetime.now(dt.UTC) - dt.timedelta(hours=1))
+        )
+    at = _sign_in(app("inbox").run(), "Ben", "ben's password")
+    assert "Assigned to me" in [s.value for s in at.subheader]
+    assert any("2 reviews for Ben · **1 overdue**" in c.value for c in at.caption)
+    keys = [b for b in _keys(at) if b.startswith("mine-")]
+    assert keys == [f"mine-{overdue.review_id}", f"mine-{later.review_id}"]
+
+
+def _keys(at) -> list[str]:
+    """The keys of the page's elements and containers, in page order."""
+    found: list[str] = []
+
+    def walk(node) -> None:
+        if getattr(node, "key", None):
+            found.append(str(node.key))
+        for child in getattr(node, "children", {}).values():
+            walk(child)
+
+    walk(at._tree[0])
+    return found

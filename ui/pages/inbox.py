@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 from console import charts, data, fmt, session
 
+from nesyflow.review import assigned_to_me
 from nesyflow.store import queries as q
 
 session.gate()  # with accounts, nothing shows before sign-in
@@ -33,6 +34,33 @@ tiles = [
 ]
 for column, (label, value, icon) in zip(st.columns(len(tiles)), tiles, strict=True):
     column.metric(f"{icon} {label}", f"{value:,}", border=True)
+
+me = session.signed_in()
+if me is not None:
+    mine = assigned_to_me(store, me, limit=50)
+    overdue = sum(1 for r in mine if r.overdue())
+    st.subheader("Assigned to me")
+    st.caption(
+        f"{len(mine)} review{'s' if len(mine) != 1 else ''} for {me.name}"
+        + (f" · **{overdue} overdue**" if overdue else "")
+        + " — given to you, your groups, or your role; overdue first"
+    )
+    for review in mine[:8]:
+        with st.container(border=True, key=f"mine-{review.id}"):
+            a, b, c = st.columns([1.1, 4, 1.2], vertical_alignment="center")
+            due = "no deadline" if review.due_at is None else f"due {review.due_at:%b %d %H:%M} UTC"
+            flag = fmt.badge("overdue", "red", "alarm") if review.overdue() else due
+            a.markdown(f"{flag}  \n{fmt.verdict_badge(review.verdict)}")
+            to = review.assigned_to or (
+                f"group {review.assigned_group}" if review.assigned_group else ""
+            )
+            b.markdown(f"**{review.workflow}** · {review.node}" + (f"  \n{to}" if to else ""))
+            c.page_link(
+                "pages/reviews.py",
+                label="Open",
+                icon=":material/open_in_new:",
+                query_params={"review": review.id},
+            )
 
 left, right = st.columns([3, 2], gap="large")
 with left:
