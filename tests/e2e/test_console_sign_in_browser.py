@@ -125,3 +125,63 @@ def test_sign_in_and_a_refused_own_submission_in_a_browser(tmp_path):
         except subprocess.TimeoutExpired:
             os.killpg(console.pid, signal.SIGKILL)
         store.close()
+
+
+def test_a_trusted_proxy_header_signs_in_its_account_in_a_browser(tmp_path):
+    """The operator's proxy sets X-Forwarded-User: the console signs that account in (its roles
+    shown), asks no password, and logs the sign-in once."""
+    browser_path = _chromium()
+    from playwright.sync_api import sync_playwright
+
+    from nesyflow.store import open_store
+    from nesyflow.store.accounts import Accounts
+
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    store = open_store(url)
+    accounts = Accounts(store)
+    accounts.add("Ana", ["admin"], None)
+    accounts.add("Ben", ["reviewer"], None)  # proxy-only accounts: no password at all
+    port = _free_port()
+    env = {
+        **os.environ,
+        "NESYFLOW_DB": url,
+        "NESYFLOW_AUTH_PROXY_HEADER": "X-Forwarded-User",
+        "NESYFLOW_AUTH_PROXY_TRUSTED": "1",
+    }
+    console = subprocess.Popen(
+        [str(Path(sys.executable).parent / "nesyflow"), "console", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_http(base, console)
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch_persistent_context(
+                str(tmp_path / "chromium-profile"),
+                executable_path=str(browser_path),
+                headless=True,
+                viewport={"width": 1440, "height": 1000},
+                args=_ARGS,
+                extra_http_headers={"X-Forwarded-User": "Ben"},
+            )
+            page = browser.pages[0] if browser.pages else browser.new_page()
+            page.goto(base, wait_until="networkidle")
+            _settle(page)
+            page.get_by_text("Oldest waiting reviews").wait_for(timeout=20_000)
+            sidebar = page.locator('[data-testid="stSidebar"]').inner_text()
+            assert "Signed in as Ben (reviewer)" in sidebar, sidebar
+            assert page.locator('input[aria-label="Password"]').count() == 0
+            page.screenshot(path=str(ARTIFACTS / "console-proxy.png"), full_page=True)
+            browser.close()
+        assert [(s.name, s.ok, s.method) for s in accounts.sign_ins()] == [("Ben", True, "proxy")]
+    finally:
+        os.killpg(console.pid, signal.SIGTERM)
+        try:
+            console.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(console.pid, signal.SIGKILL)
+        store.close()
