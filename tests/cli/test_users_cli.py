@@ -129,6 +129,9 @@ def test_deciding_needs_a_token_once_accounts_exist_and_is_held_to_roles_and_dut
     assert f"approve: review {review_id} decided by Ana" in res.output
     assert store.decision_for(review_id).who == "Ana"
     assert "completed" in res.output
+    res = cli("resume", run_id, USER="Ana")  # a resume is a person's act too: authenticated
+    assert res.exit_code == 2 and "to resume a run" in res.output
+    assert cli("resume", run_id, "--token", tokens["Ben"]).exit_code == 0
 
 
 def test_single_user_mode_decides_as_user_and_refuses_a_token(cli, tmp_path):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -214,18 +215,22 @@ def resume_cmd(
     who: str | None = typer.Option(
         None, "--who", help="Who resumes (named in the decision log; default: this account)."
     ),
+    token: str | None = TOKEN_OPTION,
 ) -> None:
     """Continue a run from its last checkpoint (after a decision or a crash); entered in the
-    decision log as done by ``--who`` (default: the account running it)."""
+    decision log as done by ``--who`` (default: the account running it) — with accounts in the
+    store, by the token's account."""
     from nesyflow.cli.views import run_summary
     from nesyflow.engine import resume
     from nesyflow.errors import NesyflowError
 
     as_json = _json_format(format)
     store = _store(db)
+    account = acting(store, token, who, what="resume a run", named=False).user
+    by = account.name if account is not None else _resumer(who)
     flow = _load_workflow(workflow) if workflow else None
     try:
-        result = resume(run_id, store=store, workflow=flow, by=_resumer(who))
+        result = resume(run_id, store=store, workflow=flow, by=by)
     except NesyflowError as exc:
         raise _fail(str(exc)) from None
     if as_json:
