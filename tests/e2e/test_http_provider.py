@@ -71,7 +71,16 @@ def _agent(agent: str) -> tuple[object, dict]:
         if agent == "airline_baggage"
         else (lambda r: r["request"] + r["receipt"])
     )
-    return load_workflow(folder / "model.yaml"), min(samples, key=lambda r: len(text(r)))
+    flow = load_workflow(folder / "model.yaml")
+    # The server on 127.0.0.1 is this machine's: declared local (``remote: false``), as an on-prem
+    # endpoint would be, so it may see the sensitive fields the in-process model sees and both
+    # paths must give the same outputs (a remote model gets placeholders: tests/govern/test_remote.py).
+    local = {
+        k: n.model_copy(update={"remote": False}) if n.kind == "llm" else n
+        for k, n in flow.nodes.items()
+    }
+    flow = flow.model_copy(update={"nodes": local})
+    return flow, min(samples, key=lambda r: len(text(r)))
 
 
 @dataclass(frozen=True)
