@@ -636,4 +636,7 @@ def register(app: typer.Typer) -> None:
     reviews.command("reject")(reviews_reject)
     reviews.command("reassign")(reviews_reassign)
     reviews.command("mine")(reviews_mine)
+    from nesyflow.cli.repair import repair_cmd
+
+    reviews.command("repair")(repair_cmd)
     app.add_typer(reviews, name="reviews")
