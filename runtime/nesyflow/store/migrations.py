@@ -77,6 +77,12 @@ def _v7_retention_log(conn: Connection) -> None:
     t.metadata.create_all(conn, tables=[t.retention_log], checkfirst=True)
 
 
+def _v8_run_nodes(conn: Connection) -> None:
+    # Runs stored before this keep their whole state in ``runs.state``; the store reads such a
+    # state as it is, and the engine moves its per-node part here on the run's next checkpoint.
+    t.metadata.create_all(conn, tables=[t.run_nodes], checkfirst=True)
+
+
 Migration = tuple[str, Callable[[Connection], None]]
 
 MIGRATIONS: list[Migration] = [
@@ -96,6 +102,10 @@ MIGRATIONS: list[Migration] = [
         _v6_reviews_decided_index,
     ),
     ("retention_log (what nesyflow retention apply removed and kept)", _v7_retention_log),
+    (
+        "run_nodes (checkpoints write what a step changed, not the whole state)",
+        _v8_run_nodes,
+    ),
 ]
 
 

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from sqlalchemy import (
     Connection,
@@ -25,9 +27,11 @@ from sqlalchemy import (
     delete,
     event,
     insert,
+    null,
     select,
     update,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.pool import StaticPool
@@ -54,6 +58,7 @@ from nesyflow.store.records import (
     DecisionDraft,
     Effect,
     Lease,
+    NodeState,
     ReviewDraft,
     ReviewRecord,
     ReviewStatus,
@@ -62,7 +67,9 @@ from nesyflow.store.records import (
     Step,
     StepDraft,
     ToolRecord,
+    with_nodes,
 )
+from nesyflow.store.sqlite_write import SqliteWrites
 
 __all__ = ["DEFAULT_URL", "SqlStore", "default_url", "open_store"]
 
@@ -174,6 +181,118 @@ _EFFECT_DONE = (
 )
 
 
+_NODES_OF_RUN = select(t.run_nodes).where(t.run_nodes.c.run_id == bindparam("p_run_id"))
+
+
+def _upsert_nodes(dialect: str) -> Any:
+    """INSERT … ON CONFLICT (run, node) DO UPDATE: a node's values replace its earlier ones."""
+    make = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = make(t.run_nodes)
+    keep = {c.key: stmt.excluded[c.key] for c in t.run_nodes.c if not c.primary_key}
+    return stmt.on_conflict_do_update(index_elements=["run_id", "node"], set_=keep)
+
+
+def _node_values(run_id: str, version: int, n: NodeState) -> dict[str, Any]:
+    return {
+        "run_id": run_id,
+        "node": n.node,
+        "ord": n.ord,
+        "visits": n.visits,
+        # absent values are SQL NULL; a node's present ``None`` output is JSON null
+        "output": null() if n.verdict is None else n.output,
+        "derived": null() if n.derived is None else n.derived,
+        "verdict": n.verdict,
+        "version": version,
+    }
+
+
+def _node_state(row: Any) -> NodeState:
+    return NodeState(
+        node=row.node,
+        ord=row.ord,
+        visits=row.visits,
+        output=row.output,
+        derived=row.derived,
+        verdict=row.verdict,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Move:
+    """One checkpoint's arguments, as both write paths take them."""
+
+    run_id: str
+    expect_version: int
+    state: dict[str, Any]
+    current_node: str | None
+    status: str
+    error: str | None
+    step: StepDraft | None
+    review: ReviewDraft | None
+    effect: tuple[str, Any] | None
+    lease: str | None
+    nodes: Sequence[NodeState]
+    started: float
+    stamp: dt.datetime
+
+
+class _LeaseLost(Exception):
+    """Inside the SQLite write path: the lease is not this holder's (nothing written)."""
+
+
+class _MovedOn(Exception):
+    """Inside the SQLite write path: the run is not at the expected version (nothing written)."""
+
+
+def _step_values(m: _Move, seq: int) -> dict[str, Any]:
+    assert m.step is not None
+    values = {
+        **m.step.model_dump(mode="json"),
+        "id": new_id(),
+        "run_id": m.run_id,
+        "seq": seq,
+        "created_at": m.stamp,
+    }
+    # The store's cost up to writing the step row (the row itself and the commit are not in it):
+    # measured here so that the row is written once, not written then updated with its own timing.
+    values["store_ms"] = (time.perf_counter() - m.started) * 1000
+    return values
+
+
+def _finding_values(m: _Move, step_id: str, workflow: str) -> list[dict[str, Any]]:
+    assert m.step is not None
+    return [
+        {
+            "run_id": m.run_id,
+            "step_id": step_id,
+            "workflow": workflow,
+            "node": m.step.node,
+            "pack": str(finding.get("pack", "")),
+            "rule": str(finding["rule"]),
+            "kind": str(finding.get("kind", "violation")),
+            "severity": str(finding.get("severity", "")),
+            "created_at": m.stamp,
+        }
+        for finding in m.step.findings
+    ]
+
+
+def _review_values(m: _Move, step_values: dict[str, Any] | None, workflow: str) -> dict[str, Any]:
+    assert m.review is not None
+    return {
+        **m.review.model_dump(mode="json"),
+        "id": m.review.id or new_id(),
+        "run_id": m.run_id,
+        "step_id": step_values["id"] if step_values else None,
+        "workflow": workflow,
+        "status": ReviewStatus.OPEN.value,
+        "created_at": m.stamp,
+        "decided_at": None,
+        "action": None,
+        "decided_by": None,
+    }
+
+
 def _duplicate(workflow: str, request_id: str, run_id: str) -> DuplicateRequest:
     return DuplicateRequest(
         f"request {request_id!r} of workflow {workflow!r} was already submitted: run {run_id}",
@@ -218,6 +337,8 @@ class SqlStore(Store):
         self._sqlite = parsed.get_backend_name() == "sqlite"
         self.lease_seconds = lease_seconds()
         self.engine = self._make_engine(parsed)
+        # SQLite's checkpoints run on the sqlite3 connection (see .sqlite_write); others on Core.
+        self._fast = SqliteWrites(self.engine.dialect) if self._sqlite else None
         try:
             with self.write() as conn:
                 self.schema_version = migrate(conn)
@@ -353,9 +474,16 @@ class SqlStore(Store):
             return self._request(conn, workflow, request_id)
 
     def find_run(self, run_id: str) -> Run | None:
+        """The run with its whole state: the position in ``runs.state`` with every node's values
+        from ``run_nodes`` put back (one snapshot: both read in one transaction)."""
         with self.read() as conn:
             row = conn.execute(select(t.runs).where(t.runs.c.id == run_id)).first()
-        return None if row is None else Run.model_validate(_row(row))
+            if row is None:
+                return None
+            nodes = conn.execute(_NODES_OF_RUN, {"p_run_id": run_id}).all()
+        values = _row(row)
+        values["state"] = with_nodes(values["state"] or {}, map(_node_state, nodes))
+        return Run.model_validate(values)
 
     def mark_run(
         self, run_id: str, *, expect_version: int, status: RunStatus, error: str | None = None
@@ -395,96 +523,165 @@ class SqlStore(Store):
         effect: tuple[str, Any] | None = None,
         error: str | None = None,
         lease: str | None = None,
+        nodes: Sequence[NodeState] = (),
     ) -> Checkpoint:
-        started = time.perf_counter()
-        stamp = now()
+        move = _Move(
+            run_id=run_id,
+            expect_version=expect_version,
+            state=state,
+            current_node=current_node,
+            status=status.value,
+            error=error,
+            step=step,
+            review=review,
+            effect=effect,
+            lease=lease,
+            nodes=nodes,
+            started=time.perf_counter(),
+            stamp=now(),
+        )
+        if self._fast is not None:
+            run_values, step_values, review_values = self._checkpoint_sqlite(move, self._fast)
+        else:
+            run_values, step_values, review_values = self._checkpoint_core(move)
+        crash_point("checkpoint:after_commit")
+        return Checkpoint(
+            run=Run.model_validate({**run_values, "state": state}),
+            step=None if step_values is None else Step.model_validate(step_values),
+            review=None if review_values is None else ReviewRecord.model_validate(review_values),
+        )
+
+    def _checkpoint_core(
+        self, m: _Move
+    ) -> tuple[dict[str, Any], dict[str, Any] | None, dict[str, Any] | None]:
+        """The checkpoint through SQLAlchemy Core (PostgreSQL)."""
         step_values: dict[str, Any] | None = None
         review_values: dict[str, Any] | None = None
         with self.write() as conn:
-            if lease is not None:
-                self._renew(conn, run_id, lease, stamp)
+            if m.lease is not None:
+                self._renew(conn, m.run_id, m.lease, m.stamp)
             # One UPDATE ... RETURNING moves the run on and reads it back (no second SELECT, and
             # the state just written is not decoded again: the caller's value is what was stored).
             run_row = conn.execute(
                 _CHECKPOINT_RUN,
                 {
-                    "p_run_id": run_id,
-                    "p_expect": expect_version,
+                    "p_run_id": m.run_id,
+                    "p_expect": m.expect_version,
                     "p_updated_at": now(),
-                    "p_state": state,
-                    "p_current_node": current_node,
-                    "p_status": status.value,
-                    "p_error": error,
+                    "p_state": m.state,
+                    "p_current_node": m.current_node,
+                    "p_status": m.status,
+                    "p_error": m.error,
                 },
             ).first()
             if run_row is None:
-                exists = conn.execute(_RUN_VERSION, {"p_run_id": run_id}).first()
-                if exists is None:
-                    raise NotFound(f"no run {run_id}")
-                raise Conflict(
-                    f"run {run_id} moved on (version {exists[0]}, expected {expect_version}): "
-                    "another process is running it"
+                self._moved_on(conn, m.run_id, m.expect_version)
+            run_values = _row(run_row)
+            if m.nodes:
+                conn.execute(
+                    _upsert_nodes(conn.dialect.name),
+                    [_node_values(m.run_id, run_values["version"], n) for n in m.nodes],
                 )
-            workflow = run_row.workflow
-            if step is not None:
-                seq = conn.execute(_LAST_SEQ, {"p_run_id": run_id}).scalar()
-                step_values = {
-                    **step.model_dump(mode="json"),
-                    "id": new_id(),
-                    "run_id": run_id,
-                    "seq": (seq or 0) + 1,
-                    "created_at": stamp,
-                }
-                # The store's cost up to writing the step row (the row itself and the commit are
-                # not in it): measured here so that the row is written once, not written then
-                # updated with its own timing.
-                step_values["store_ms"] = (time.perf_counter() - started) * 1000
+            if m.step is not None:
+                seq = conn.execute(_LAST_SEQ, {"p_run_id": m.run_id}).scalar()
+                step_values = _step_values(m, (seq or 0) + 1)
                 conn.execute(insert(t.steps), step_values)
-                if step.findings:
-                    conn.execute(
-                        insert(t.findings),
-                        [
-                            {
-                                "run_id": run_id,
-                                "step_id": step_values["id"],
-                                "workflow": workflow,
-                                "node": step.node,
-                                "pack": str(finding.get("pack", "")),
-                                "rule": str(finding["rule"]),
-                                "kind": str(finding.get("kind", "violation")),
-                                "severity": str(finding.get("severity", "")),
-                                "created_at": stamp,
-                            }
-                            for finding in step.findings
-                        ],
-                    )
-            if effect is not None:
-                key, result = effect
+                findings = _finding_values(m, step_values["id"], run_values["workflow"])
+                if findings:
+                    conn.execute(insert(t.findings), findings)
+            if m.effect is not None:
+                key, result = m.effect
                 done = conn.execute(
-                    _EFFECT_DONE, {"p_key": key, "p_result": result, "p_completed_at": stamp}
+                    _EFFECT_DONE, {"p_key": key, "p_result": result, "p_completed_at": m.stamp}
                 )
                 if done.rowcount != 1:
                     raise StoreError(f"tool effect {key} was never begun")
-            if review is not None:
-                review_values = {
-                    **review.model_dump(mode="json"),
-                    "id": review.id or new_id(),
-                    "run_id": run_id,
-                    "step_id": step_values["id"] if step_values else None,
-                    "workflow": workflow,
-                    "status": ReviewStatus.OPEN.value,
-                    "created_at": stamp,
-                    "decided_at": None,
-                    "action": None,
-                    "decided_by": None,
-                }
+            if m.review is not None:
+                review_values = _review_values(m, step_values, run_values["workflow"])
                 conn.execute(insert(t.reviews), review_values)
             crash_point("checkpoint:before_commit")
-        crash_point("checkpoint:after_commit")
-        return Checkpoint(
-            run=Run.model_validate({**_row(run_row), "state": state}),
-            step=None if step_values is None else Step.model_validate(step_values),
-            review=None if review_values is None else ReviewRecord.model_validate(review_values),
+        return run_values, step_values, review_values
+
+    def _checkpoint_sqlite(
+        self, m: _Move, w: SqliteWrites
+    ) -> tuple[dict[str, Any], dict[str, Any] | None, dict[str, Any] | None]:
+        """The same transaction on the sqlite3 connection (see :mod:`.sqlite_write`): same
+        statements, same rows, same errors, same crash points."""
+        step_values: dict[str, Any] | None = None
+        review_values: dict[str, Any] | None = None
+        raw = self.engine.raw_connection()
+        try:
+            cur = raw.driver_connection.cursor()
+            cur.execute("BEGIN IMMEDIATE")
+            try:
+                if m.lease is not None:
+                    until = m.stamp + dt.timedelta(seconds=self.lease_seconds)
+                    cur.execute(w.renew, (w.stamp(until), m.run_id, m.lease))
+                    if cur.rowcount != 1:
+                        raise _LeaseLost()
+                cur.execute(
+                    w.move_run,
+                    (
+                        w.stamp(now()),
+                        w.json(m.state),
+                        m.current_node,
+                        m.status,
+                        m.error,
+                        m.run_id,
+                        m.expect_version,
+                    ),
+                )
+                row = cur.fetchone()
+                if row is None:
+                    raise _MovedOn()
+                run_values = w.run_row(row)
+                if m.nodes:
+                    cur.executemany(
+                        w.node.sql, w.node_rows(m.run_id, run_values["version"], m.nodes)
+                    )
+                if m.step is not None:
+                    cur.execute(w.last_seq, (m.run_id,))
+                    seq = cur.fetchone()[0]
+                    step_values = _step_values(m, (seq or 0) + 1)
+                    cur.execute(w.step.sql, w.step.row(step_values))
+                    findings = _finding_values(m, step_values["id"], run_values["workflow"])
+                    if findings:
+                        cur.executemany(w.finding.sql, [w.finding.row(f) for f in findings])
+                if m.effect is not None:
+                    key, result = m.effect
+                    cur.execute(w.effect_done, (w.effect_result(result), w.stamp(m.stamp), key))
+                    if cur.rowcount != 1:
+                        raise StoreError(f"tool effect {key} was never begun")
+                if m.review is not None:
+                    review_values = _review_values(m, step_values, run_values["workflow"])
+                    cur.execute(w.review.sql, w.review.row(review_values))
+                crash_point("checkpoint:before_commit")
+            except BaseException:
+                cur.execute("ROLLBACK")
+                raise
+            cur.execute("COMMIT")
+        except (_LeaseLost, _MovedOn) as why:
+            # Nothing was written; say why with the store's usual reads and errors.
+            if isinstance(why, _LeaseLost):
+                current = self.get_lease(m.run_id)
+                raise _lease_held(m.run_id, current, lost=True) from None
+            with self.read() as conn:
+                self._moved_on(conn, m.run_id, m.expect_version)
+            raise AssertionError("unreachable") from None
+        except sqlite3.IntegrityError as exc:
+            raise IntegrityError(w.step.sql, None, exc) from exc
+        finally:
+            raw.close()
+        return run_values, step_values, review_values
+
+    @staticmethod
+    def _moved_on(conn: Connection, run_id: str, expect_version: int) -> NoReturn:
+        exists = conn.execute(_RUN_VERSION, {"p_run_id": run_id}).first()
+        if exists is None:
+            raise NotFound(f"no run {run_id}")
+        raise Conflict(
+            f"run {run_id} moved on (version {exists[0]}, expected {expect_version}): "
+            "another process is running it"
         )
 
     # -- effects ----------------------------------------------------------------------------

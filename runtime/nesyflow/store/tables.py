@@ -34,6 +34,7 @@ __all__ = [
     "requests",
     "retention_log",
     "reviews",
+    "run_nodes",
     "runs",
     "schema_version",
     "steps",
@@ -252,4 +253,24 @@ retention_log = Table(
     Column("kept", JSON, nullable=False),
     Column("policy", JSON, nullable=False),
     Index("ix_retention_log_run", "run_id"),
+)
+
+# --- schema version 8: the state a run's nodes leave, one row per (run, node) ------------------
+
+run_nodes = Table(
+    "run_nodes",
+    metadata,
+    # What a node left in its run (how often it ran, its output, derived values, verdict), written
+    # by the checkpoint of the step that changed it, so a checkpoint writes what changed instead of
+    # the whole state (``runs.state`` keeps only the run's position). ``ord`` is the order the run
+    # first entered the node (the state's dicts are rebuilt in that order); ``verdict`` NULL: the
+    # node was entered but has no output yet; ``derived`` NULL: none recorded.
+    Column("run_id", String(_ID), ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
+    Column("node", String(200), primary_key=True),
+    Column("ord", Integer, nullable=False),
+    Column("visits", Integer, nullable=False),
+    Column("output", JSON),
+    Column("derived", JSON),
+    Column("verdict", String(20)),
+    Column("version", Integer, nullable=False),  # the run version of the checkpoint that wrote it
 )
