@@ -63,9 +63,7 @@ def _position_only(store, run_id):
     return not ({"outputs", "derived", "verdicts", "visits"} & set(raw))
 
 
-def test_expense_runs_and_their_decisions_rebuild_the_engines_state(
-    compared, store, monkeypatch
-):
+def test_expense_runs_and_their_decisions_rebuild_the_engines_state(compared, store, monkeypatch):
     monkeypatch.setenv("NESYFLOW_EXTRACT_CHOOSER", "person")
     flow = load_workflow(ROOT / "agents/expense/workflow.yaml")
     rows = load_samples(ROOT / "agents/expense/samples.jsonl")

@@ -12,10 +12,11 @@ from __future__ import annotations
 import datetime as dt
 import os
 import sqlite3
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -236,12 +237,38 @@ class _Move:
     stamp: dt.datetime
 
 
-class _LeaseLost(Exception):
-    """Inside the SQLite write path: the lease is not this holder's (nothing written)."""
+# A move with, once planned for group commit, its step row as it will be written (else None).
+_Planned = tuple[_Move, dict[str, Any] | None]
+# What a move wrote: run values (without state), step row, review row, the run's last step seq.
+_Written = tuple[dict[str, Any], dict[str, Any] | None, dict[str, Any] | None, int]
 
 
-class _MovedOn(Exception):
-    """Inside the SQLite write path: the run is not at the expected version (nothing written)."""
+class _NotWritten(Exception):
+    """Inside the SQLite write path: the lease is not this holder's (``lease``) or the run is not
+    at the expected version; the transaction is rolled back and the usual error raised."""
+
+    def __init__(self, move: _Move, *, lease: bool) -> None:
+        super().__init__(move.run_id)
+        self.move = move
+        self.lease = lease
+
+
+@dataclass
+class _Group:
+    """One thread's group commit: the moves not yet written, and per run the values (without
+    state) and last step seq as the last write or buffered move left them."""
+
+    moves: list[_Planned] = field(default_factory=list)
+    known: dict[str, tuple[dict[str, Any], int]] = field(default_factory=dict)
+
+
+def group_commit_size() -> int:
+    """``$NESYFLOW_GROUP_COMMIT``: at most this many checkpoints per SQLite write (default 1: every
+    checkpoint is its own transaction). See :meth:`SqlStore.checkpoint` for what it risks."""
+    raw = os.environ.get("NESYFLOW_GROUP_COMMIT", "1").strip() or "1"
+    if not raw.isdigit() or int(raw) < 1:
+        raise StoreError(f"NESYFLOW_GROUP_COMMIT={raw!r} is not a positive whole number")
+    return int(raw)
 
 
 def _step_values(m: _Move, seq: int) -> dict[str, Any]:
@@ -339,6 +366,9 @@ class SqlStore(Store):
         self.engine = self._make_engine(parsed)
         # SQLite's checkpoints run on the sqlite3 connection (see .sqlite_write); others on Core.
         self._fast = SqliteWrites(self.engine.dialect) if self._sqlite else None
+        self._idle: list[Any] = []  # the fast path's sqlite3 connections, kept open
+        self._local = threading.local()
+        self.group_commit = group_commit_size() if self._sqlite else 1
         try:
             with self.write() as conn:
                 self.schema_version = migrate(conn)
@@ -392,7 +422,10 @@ class SqlStore(Store):
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
-        """A write transaction (committed on success, rolled back on any exception)."""
+        """A write transaction (committed on success, rolled back on any exception). What group
+        commit holds for this thread is written first, so every operation sees it."""
+        if self.group_commit > 1:
+            self._write_group()
         with self.engine.connect() as conn:
             conn = conn.execution_options(nesyflow_write=True)
             with conn.begin():
@@ -400,11 +433,17 @@ class SqlStore(Store):
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
-        """A read transaction (one consistent snapshot)."""
+        """A read transaction (one consistent snapshot), after writing what group commit holds
+        for this thread."""
+        if self.group_commit > 1:
+            self._write_group()
         with self.engine.connect() as conn, conn.begin():
             yield conn
 
     def close(self) -> None:
+        self.flush()
+        while self._idle:
+            self._idle.pop().close()
         self.engine.dispose()
 
     # -- runs -------------------------------------------------------------------------------
@@ -540,10 +579,22 @@ class SqlStore(Store):
             started=time.perf_counter(),
             stamp=now(),
         )
-        if self._fast is not None:
-            run_values, step_values, review_values = self._checkpoint_sqlite(move, self._fast)
-        else:
+        if self._fast is None:
             run_values, step_values, review_values = self._checkpoint_core(move)
+        else:
+            buffered = self._buffer(move)
+            if buffered is None:
+                buffered = self._write_group(move)
+                assert buffered is not None
+                crash_point("checkpoint:after_commit")
+            run_values, step_values, review_values, _seq = buffered
+            return Checkpoint(
+                run=Run.model_validate({**run_values, "state": state}),
+                step=None if step_values is None else Step.model_validate(step_values),
+                review=None
+                if review_values is None
+                else ReviewRecord.model_validate(review_values),
+            )
         crash_point("checkpoint:after_commit")
         return Checkpoint(
             run=Run.model_validate({**run_values, "state": state}),
@@ -602,77 +653,153 @@ class SqlStore(Store):
             crash_point("checkpoint:before_commit")
         return run_values, step_values, review_values
 
-    def _checkpoint_sqlite(
-        self, m: _Move, w: SqliteWrites
-    ) -> tuple[dict[str, Any], dict[str, Any] | None, dict[str, Any] | None]:
-        """The same transaction on the sqlite3 connection (see :mod:`.sqlite_write`): same
-        statements, same rows, same errors, same crash points."""
-        step_values: dict[str, Any] | None = None
-        review_values: dict[str, Any] | None = None
-        raw = self.engine.raw_connection()
+    def _checkpoint_sqlite(self, moves: list[_Planned]) -> list[_Written]:
+        """The moves in one transaction on the sqlite3 connection (see :mod:`.sqlite_write`):
+        per move the same statements, rows, errors and crash points as the Core path. One move
+        unless group commit buffered some (:meth:`checkpoint`)."""
+        w = self._fast
+        assert w is not None
+        written: list[_Written] = []
+        try:
+            raw = self._idle.pop()
+        except IndexError:
+            raw = self.engine.raw_connection()
         try:
             cur = raw.driver_connection.cursor()
             cur.execute("BEGIN IMMEDIATE")
             try:
-                if m.lease is not None:
-                    until = m.stamp + dt.timedelta(seconds=self.lease_seconds)
-                    cur.execute(w.renew, (w.stamp(until), m.run_id, m.lease))
-                    if cur.rowcount != 1:
-                        raise _LeaseLost()
-                cur.execute(
-                    w.move_run,
-                    (
-                        w.stamp(now()),
-                        w.json(m.state),
-                        m.current_node,
-                        m.status,
-                        m.error,
-                        m.run_id,
-                        m.expect_version,
-                    ),
-                )
-                row = cur.fetchone()
-                if row is None:
-                    raise _MovedOn()
-                run_values = w.run_row(row)
-                if m.nodes:
-                    cur.executemany(
-                        w.node.sql, w.node_rows(m.run_id, run_values["version"], m.nodes)
-                    )
-                if m.step is not None:
-                    cur.execute(w.last_seq, (m.run_id,))
-                    seq = cur.fetchone()[0]
-                    step_values = _step_values(m, (seq or 0) + 1)
-                    cur.execute(w.step.sql, w.step.row(step_values))
-                    findings = _finding_values(m, step_values["id"], run_values["workflow"])
-                    if findings:
-                        cur.executemany(w.finding.sql, [w.finding.row(f) for f in findings])
-                if m.effect is not None:
-                    key, result = m.effect
-                    cur.execute(w.effect_done, (w.effect_result(result), w.stamp(m.stamp), key))
-                    if cur.rowcount != 1:
-                        raise StoreError(f"tool effect {key} was never begun")
-                if m.review is not None:
-                    review_values = _review_values(m, step_values, run_values["workflow"])
-                    cur.execute(w.review.sql, w.review.row(review_values))
+                for m, planned in moves:
+                    written.append(self._move_sqlite(cur, w, m, planned))
                 crash_point("checkpoint:before_commit")
             except BaseException:
                 cur.execute("ROLLBACK")
                 raise
             cur.execute("COMMIT")
-        except (_LeaseLost, _MovedOn) as why:
+        except _NotWritten as why:
             # Nothing was written; say why with the store's usual reads and errors.
-            if isinstance(why, _LeaseLost):
-                current = self.get_lease(m.run_id)
-                raise _lease_held(m.run_id, current, lost=True) from None
+            if why.lease:
+                current = self.get_lease(why.move.run_id)
+                raise _lease_held(why.move.run_id, current, lost=True) from None
             with self.read() as conn:
-                self._moved_on(conn, m.run_id, m.expect_version)
-            raise AssertionError("unreachable") from None
+                self._moved_on(conn, why.move.run_id, why.move.expect_version)
         except sqlite3.IntegrityError as exc:
             raise IntegrityError(w.step.sql, None, exc) from exc
         finally:
-            raw.close()
-        return run_values, step_values, review_values
+            self._idle.append(raw)  # kept open for the next checkpoint (closed by close())
+        return written
+
+    def _move_sqlite(
+        self, cur: Any, w: SqliteWrites, m: _Move, planned: dict[str, Any] | None
+    ) -> _Written:
+        step_values: dict[str, Any] | None = planned
+        review_values: dict[str, Any] | None = None
+        if m.lease is not None:
+            until = m.stamp + dt.timedelta(seconds=self.lease_seconds)
+            cur.execute(w.renew, (w.stamp(until), m.run_id, m.lease))
+            if cur.rowcount != 1:
+                raise _NotWritten(m, lease=True)
+        cur.execute(
+            w.move_run,
+            (
+                w.stamp(m.stamp),
+                w.json(m.state),
+                m.current_node,
+                m.status,
+                m.error,
+                m.run_id,
+                m.expect_version,
+            ),
+        )
+        row = cur.fetchone()
+        if row is None:
+            raise _NotWritten(m, lease=False)
+        run_values = w.run_row(row)
+        if m.nodes:
+            cur.executemany(w.node.sql, w.node_rows(m.run_id, run_values["version"], m.nodes))
+        cur.execute(w.last_seq, (m.run_id,))
+        seq = cur.fetchone()[0] or 0
+        if m.step is not None:
+            if step_values is None:
+                step_values = _step_values(m, seq + 1)
+            seq = step_values["seq"]
+            cur.execute(w.step.sql, w.step.row(step_values))
+            findings = _finding_values(m, step_values["id"], run_values["workflow"])
+            if findings:
+                cur.executemany(w.finding.sql, [w.finding.row(f) for f in findings])
+        if m.effect is not None:
+            key, result = m.effect
+            cur.execute(w.effect_done, (w.effect_result(result), w.stamp(m.stamp), key))
+            if cur.rowcount != 1:
+                raise StoreError(f"tool effect {key} was never begun")
+        if m.review is not None:
+            review_values = _review_values(m, step_values, run_values["workflow"])
+            cur.execute(w.review.sql, w.review.row(review_values))
+        return run_values, step_values, review_values, seq
+
+    # -- group commit (SQLite, opt-in) ------------------------------------------------------
+    def _group(self) -> _Group:
+        group = getattr(self._local, "group", None)
+        if group is None:
+            group = self._local.group = _Group()
+        return group
+
+    def _buffer(self, m: _Move) -> _Written | None:
+        """Keep ``m`` for the next write instead of writing it now, if group commit is on and
+        the move may wait: the run stays ``running``, and the move carries no tool effect and no
+        review (those, and everything buffered before them, are written at once). The result is
+        what the write will store (same ids, seq, version, times). None: write now."""
+        if self.group_commit <= 1 or m.status != RunStatus.RUNNING.value:
+            return None
+        if m.effect is not None or m.review is not None:
+            return None
+        group = self._group()
+        known = group.known.get(m.run_id)
+        if known is None or known[0]["version"] != m.expect_version:
+            return None  # first move of this run here, or a stale caller: let the write decide
+        if len(group.moves) + 1 >= self.group_commit:
+            return None  # this one fills the group: written now, with the others
+        run_values, seq = known
+        step_values = None if m.step is None else _step_values(m, seq + 1)
+        run_values = {
+            **run_values,
+            "version": m.expect_version + 1,
+            "status": m.status,
+            "current_node": m.current_node,
+            "error": m.error,
+            "updated_at": m.stamp,
+        }
+        group.moves.append((m, step_values))
+        new_seq = seq if step_values is None else step_values["seq"]
+        group.known[m.run_id] = (run_values, new_seq)
+        return run_values, step_values, None, new_seq
+
+    def _write_group(self, last: _Move | None = None) -> _Written | None:
+        """Write the buffered moves (and ``last``) in one transaction. If it fails, none of them
+        is written — as if the process had been killed before them — and the error is raised."""
+        group = getattr(self._local, "group", None)
+        moves = [] if group is None else group.moves
+        if last is not None:
+            moves = [*moves, (last, None)]
+        if not moves:
+            return None
+        if group is not None:
+            group.moves = []
+        try:
+            written = self._checkpoint_sqlite(moves)
+        except BaseException:
+            if group is not None:
+                group.known.clear()
+            raise
+        if self.group_commit > 1:
+            group = self._group()
+            for (m, _), (run_values, _s, _r, seq) in zip(moves, written, strict=True):
+                group.known[m.run_id] = (run_values, seq)
+        return written[-1]
+
+    def flush(self) -> None:
+        """Write what group commit holds (a no-op when it is off or holds nothing)."""
+        if self.group_commit > 1:
+            self._write_group()
 
     @staticmethod
     def _moved_on(conn: Connection, run_id: str, expect_version: int) -> NoReturn:
