@@ -463,7 +463,10 @@ def measure_expense(runs: int, repeats: int, dbdir: Path) -> dict[str, Any]:
             for i in range(n_runs):
                 s = samples[i % len(samples)]
                 current["claim"] = claims[s["id"]]
-                res = start_run(flow, inputs[i % len(inputs)], store=store, services=services)
+                data = inputs[i % len(inputs)]
+                if "id" in data:  # a request id names one run: each run here is a new request
+                    data = {**data, "id": f"{data['id']}-{rep}-{i}"}
+                res = start_run(flow, data, store=store, services=services)
                 steps += res.steps_written
                 if rep == 1:
                     statuses[res.status.value] = statuses.get(res.status.value, 0) + 1
