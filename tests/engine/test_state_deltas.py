@@ -14,6 +14,7 @@ import json
 from pathlib import Path
 
 import pytest
+from flows import FakeModel, note_flow, services
 from sqlalchemy import delete, update
 
 from nesyflow._imports import load_module
@@ -111,6 +112,28 @@ def test_retail_grounded_runs_rebuild_the_engines_state(compared, store):
     assert len(runs) == len(chosen)
     # the dispatcher loops: nodes are visited again and their rows replaced, not appended
     assert any('"dispatch": 2' in held or '"dispatch": 3' in held for _, held in compared)
+
+
+def test_reasks_reviews_and_edits_rebuild_the_engines_state(compared, store, tmp_path):
+    """The paths the agents above may not take: a reask (a checkpoint between entering a node and
+    its output), retries spent → a review, an edit and an approval resumed."""
+    job = {"topic": "t", "path": str(tmp_path / "out.txt")}
+    flow = note_flow()
+    model = FakeModel(
+        [{"text": "a", "amount": 150}, {"text": "a", "amount": 10}, {"text": "s", "amount": 1}]
+    )
+    done = start_run(flow, job, store=store, services=services(model))
+    assert done.status.value == "completed"
+    assert [s.attempt for s in store.steps(done.run_id) if s.node == "draft"] == [1, 2]
+    for action in ("edit", "approve"):
+        model = FakeModel([{"text": "a", "amount": 150}] * 3 + [{"text": "s", "amount": 1}])
+        held = start_run(flow, job, store=store, services=services(model))
+        assert held.status.value == "waiting_review"
+        output = {"text": "b", "amount": 5} if action == "edit" else None
+        decide(held.review_id, action, "ops", "by hand", output=output, store=store, workflow=flow)
+        after = resume(held.run_id, store=store, services=services(model), workflow=flow)
+        assert after.status.value == "completed", (action, after.error)
+    assert len({run_id for run_id, _ in compared}) == 3
 
 
 def test_a_run_written_whole_by_an_older_nesyflow_resumes_with_every_value(store, monkeypatch):
