@@ -128,6 +128,9 @@ def _raw(out: BaseModel) -> str:
 
 ANSWER = Out(text="a mocked model answer of about eighty characters, the same for every node!", n=1)
 TOPIC = {"topic": "orchestration overhead"}
+# Group commit's size for the `nesyflow-group` contender: at most this many checkpoints per write
+# (a killed process may lose up to GROUP-1 finished steps, which then run again; see README).
+GROUP = 32
 
 
 # ---------------------------------------------------------------------------------------------
@@ -161,8 +164,13 @@ def nesyflow_services(model: MockModel) -> Services:
     return Services(generate=model, resolve_model=lambda node, wf: "mock/model")
 
 
-def open_nesyflow_store(path: Path, synchronous: str | None = None) -> Any:
-    store = open_store(f"sqlite:///{path}")
+def open_nesyflow_store(path: Path, synchronous: str | None = None, group: int = 1) -> Any:
+    """nesyflow's store on a file; ``group`` > 1 turns on group commit (NESYFLOW_GROUP_COMMIT)."""
+    os.environ["NESYFLOW_GROUP_COMMIT"] = str(group)
+    try:
+        store = open_store(f"sqlite:///{path}")
+    finally:
+        del os.environ["NESYFLOW_GROUP_COMMIT"]
     if synchronous is not None:  # override the store's PRAGMA on every new connection
         from sqlalchemy import event
 
@@ -272,10 +280,10 @@ def _sqlite_counts(path: Path, tables: list[str]) -> dict[str, Any]:
 def contenders(shape: str, n: int, settings: list[str]) -> list[Contender]:
     out: list[Contender] = []
 
-    def nf(sync: str | None) -> Callable[[Path], Any]:
+    def nf(sync: str | None, group: int = 1) -> Callable[[Path], Any]:
         def setup(dbdir: Path) -> Any:
-            path = dbdir / f"nesyflow-{sync or 'default'}.db"
-            store = open_nesyflow_store(path, sync)
+            path = dbdir / f"nesyflow-{'group' if group > 1 else sync or 'default'}.db"
+            store = open_nesyflow_store(path, sync, group)
             model = MockModel(ANSWER)
             flow = nesyflow_graph(shape, n)
             services = nesyflow_services(model)
@@ -297,6 +305,8 @@ def contenders(shape: str, n: int, settings: list[str]) -> list[Contender]:
 
     if "nesyflow" in settings:
         out.append(Contender("nesyflow (WAL, sync=NORMAL)", nf(None)))
+    if "nesyflow-group" in settings:
+        out.append(Contender(f"nesyflow group commit {GROUP} (WAL, NORMAL)", nf(None, GROUP)))
     if "nesyflow-full" in settings:
         out.append(Contender("nesyflow (WAL, sync=FULL)", nf("FULL")))
     if HAVE_LANGGRAPH and "langgraph" in settings:
@@ -346,8 +356,10 @@ def measure_shape(
     persisted: dict[str, Any] = {}
     for c in cs:
         if c.name.startswith("nesyflow"):
-            tag = "FULL" if "FULL" in c.name else "default"
-            counts = _sqlite_counts(dbdir / f"nesyflow-{tag}.db", ["runs", "steps", "findings"])
+            tag = "group" if "group" in c.name else "FULL" if "FULL" in c.name else "default"
+            counts = _sqlite_counts(
+                dbdir / f"nesyflow-{tag}.db", ["runs", "run_nodes", "steps", "findings"]
+            )
         else:
             tag = "NORMAL" if "NORMAL" in c.name else "default"
             counts = _sqlite_counts(dbdir / f"langgraph-{tag}.db", ["checkpoints", "writes"])
@@ -451,7 +463,10 @@ def measure_expense(runs: int, repeats: int, dbdir: Path) -> dict[str, Any]:
             for i in range(n_runs):
                 s = samples[i % len(samples)]
                 current["claim"] = claims[s["id"]]
-                res = start_run(flow, inputs[i % len(inputs)], store=store, services=services)
+                data = inputs[i % len(inputs)]
+                if "id" in data:  # a request id names one run: each run here is a new request
+                    data = {**data, "id": f"{data['id']}-{rep}-{i}"}
+                res = start_run(flow, data, store=store, services=services)
                 steps += res.steps_written
                 if rep == 1:
                     statuses[res.status.value] = statuses.get(res.status.value, 0) + 1
@@ -582,8 +597,8 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=0, help="0 = by size (30/15/5; quick 5/3/1)")
     ap.add_argument(
         "--settings",
-        default="nesyflow,nesyflow-full,langgraph,langgraph-normal",
-        help="contenders: nesyflow, nesyflow-full, langgraph, langgraph-normal",
+        default="nesyflow,nesyflow-group,nesyflow-full,langgraph,langgraph-normal",
+        help="contenders: nesyflow, nesyflow-group, nesyflow-full, langgraph, langgraph-normal",
     )
     ap.add_argument("--expense-runs", type=int, default=1000)
     ap.add_argument("--expense-repeats", type=int, default=3)

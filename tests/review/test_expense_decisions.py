@@ -70,14 +70,18 @@ def _approval_sample() -> dict:
 def _set_source_amounts(store, run_id: str, change):
     """Rewrite the amounts the run's reading found in the text, behind the engine's back (as if
     the evidence had said otherwise when the reviewer decided); returns the run as it was."""
-    from nesyflow.store.tables import runs
+    from nesyflow.store.tables import run_nodes
 
     run = store.get_run(run_id)
-    state = copy.deepcopy(run.state)
-    context = state["outputs"]["read"]["context"]
-    context["source_amounts"] = change(context["source_amounts"])
-    with store.engine.begin() as conn:
-        conn.execute(update(runs).where(runs.c.id == run.id).values(state=state))
+    output = copy.deepcopy(run.state["outputs"]["read"])
+    output["context"]["source_amounts"] = change(output["context"]["source_amounts"])
+    with store.engine.begin() as conn:  # a node's output is its run_nodes row
+        conn.execute(
+            update(run_nodes)
+            .where(run_nodes.c.run_id == run.id, run_nodes.c.node == "read")
+            .values(output=output)
+        )
+    assert store.get_run(run_id).state["outputs"]["read"] == output
     return run
 
 

@@ -379,7 +379,7 @@ def test_migrating_a_store_with_earlier_decisions_enters_them_first(tmp_path):
     url = f"sqlite:///{tmp_path / 'old.db'}"
     store = open_store(url)
     reviews = _three_decisions(store)
-    # as an older nesyflow left it: no log, schema version 4
+    # as an older nesyflow left it: no log, schema version 4 (later versions re-applied too)
     with store.engine.begin() as conn:
         conn.execute(delete(t.audit_log))
         conn.execute(text("DROP TABLE audit_log"))

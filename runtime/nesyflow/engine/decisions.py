@@ -179,5 +179,6 @@ def apply_decision(r: Runner) -> bool:
     verdict = bound.verdict if decision.action is Action.EDIT else review.verdict
     if summary is None and decision.action is Action.EDIT and isinstance(decision.check, dict):
         r.state.derived[node.id] = dict(decision.check.get("derived") or {})
+        r.touch(node.id)
     r.advance(node, bound.value, summary, step, verdict=verdict)
     return True

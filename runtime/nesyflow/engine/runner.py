@@ -44,13 +44,31 @@ class Runner:
         self.run = run
         self.workflow = workflow
         self.services = services
-        self.state = RunState.model_validate(run.state)
+        self.load(run)
         self.written = 0
         # One driver per run: this runner's name in the run's lease (taken in ``drive``, renewed
         # by every checkpoint, checked before a tool call begins, given up when ``drive`` ends).
         self.holder = new_holder()
 
     # -- checkpoints --------------------------------------------------------------------------
+    def load(self, run: Run) -> None:
+        """Continue from ``run`` as the store has it (its whole state). The first checkpoint after
+        a load writes every node's row once (cheap, once per drive), so a run whose state was
+        written whole by an older nesyflow moves to the per-node layout without losing a value."""
+        self.run = run
+        self.state = RunState.model_validate(run.state)
+        self.order = {node: i for i, node in enumerate(self.state.nodes())}
+        self.touched: dict[str, None] = dict.fromkeys(self.order)
+
+    def touch(self, node: str) -> None:
+        """``node``'s visits, output, derived values or verdict changed: the next checkpoint
+        writes its row. Every change to those four dicts goes through here — a change not
+        touched would be lost on resume (tests/engine/test_state_deltas.py replays the shipped
+        agents to prove the rebuilt state equals the state the engine held, step by step)."""
+        if node not in self.order:
+            self.order[node] = len(self.order)
+        self.touched[node] = None
+
     def commit(
         self,
         step: StepDraft | None,
@@ -63,10 +81,12 @@ class Runner:
         current = self.state.cursor.node if self.state.cursor else self.state.next_node
         if self.state.pending is not None:
             current = self.state.pending.node
+        nodes = [self.state.node_state(n, self.order[n]) for n in self.touched]
         saved = self.store.checkpoint(
             self.run.id,
             expect_version=self.run.version,
-            state=self.state.dump(),
+            state=self.state.position(),
+            nodes=nodes,
             current_node=current,
             status=status,
             step=step,
@@ -76,6 +96,7 @@ class Runner:
             lease=self.holder,
         )
         self.run = saved.run
+        self.touched.clear()
         self.written += 1 if step is not None else 0
         tracing.checkpointed(saved)
         return saved
@@ -89,14 +110,13 @@ class Runner:
         what the previous driver last checkpointed."""
         self.store.acquire_lease(self.run.id, self.holder)
         try:
-            self.run = self.store.get_run(self.run.id)
-            self.state = RunState.model_validate(self.run.state)
+            self.load(self.store.get_run(self.run.id))
             with tracing.segment(self):
-                if self.run.status is RunStatus.WAITING_REVIEW and not self._apply_decision():
-                    return self.run
-                while self.run.status is RunStatus.RUNNING:
-                    self.step()
-            return self.run
+                if self.run.status is not RunStatus.WAITING_REVIEW or self._apply_decision():
+                    while self.run.status is RunStatus.RUNNING:
+                        self.step()
+            # a checkpoint hands back the run row's position only; the caller gets it whole
+            return self.run.model_copy(update={"state": self.state.dump()})
         finally:
             self.store.release_lease(self.run.id, self.holder)
 
@@ -125,6 +145,7 @@ class Runner:
                 )
                 return
             self.state.visits[node_id] = visit
+            self.touch(node_id)
             self.state.cursor = Cursor(node=node_id, visit=visit)
         node = workflow.node(self.state.cursor.node)
         with tracing.step_span(self, node.id) as sp:
@@ -196,6 +217,7 @@ class Runner:
     ) -> None:
         """The node is done: record its output and move to the next node, in one checkpoint."""
         self.state.outputs[node.id] = output
+        self.touch(node.id)
         if summary is not None:
             self.state.derived[node.id] = summary.derived
         self.state.verdicts[node.id] = verdict or (summary.verdict if summary else Verdict.PASS)

@@ -1,8 +1,14 @@
-"""The checkpoint: everything the engine needs to continue a run, as plain JSON in ``runs.state``.
+"""The checkpoint: everything the engine needs to continue a run, as plain JSON.
 
 A run is resumable from this value alone (plus the workflow): which node comes next, how often each
 node ran, the outputs / derived values / verdicts later nodes read, the in-flight node's attempt and
 conversation (so a reask continues at the right attempt), and the review the run waits on.
+
+Stored in two parts so a checkpoint writes what its step changed, not the whole state: the
+*position* (:meth:`RunState.position`: next node, cursor, pending review, accepted findings,
+overrides) in ``runs.state``, and each node's visits / output / derived values / verdict
+(:meth:`RunState.node_state`) in its own ``run_nodes`` row. The store puts them back together
+(``nesyflow.store.records.with_nodes``) when a run is read.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ from pydantic_core import to_jsonable_python
 
 from nesyflow.engine.governance import Classes
 from nesyflow.logic.result import Verdict
+from nesyflow.store.records import NodeState
 from nesyflow.telemetry import SpanRef
 
 __all__ = ["Cursor", "Pending", "RunState", "RunTrace", "jsonable"]
@@ -76,3 +83,32 @@ class RunState(BaseModel):
 
     def dump(self) -> dict[str, Any]:
         return self.model_dump(mode="json")
+
+    def position(self) -> dict[str, Any]:
+        """The state without its per-node values: what ``runs.state`` keeps (its size does not
+        grow with the number of nodes the run has passed)."""
+        return self.model_dump(mode="json", exclude=_PER_NODE)
+
+    def node_state(self, node: str, ord: int) -> NodeState:
+        """What ``node`` has left in this state (its ``run_nodes`` row)."""
+        verdict = self.verdicts.get(node)
+        derived = self.derived.get(node)
+        return NodeState(
+            node=node,
+            ord=ord,
+            visits=self.visits.get(node, 0),
+            output=jsonable(self.outputs.get(node)) if verdict is not None else None,
+            derived=None if derived is None else jsonable(derived),
+            verdict=None if verdict is None else Verdict(verdict).value,
+        )
+
+    def nodes(self) -> list[str]:
+        """Every node this state holds a value for, in the order the run first entered them."""
+        seen = dict.fromkeys(self.visits)
+        for part in (self.outputs, self.verdicts, self.derived):
+            seen.update(dict.fromkeys(part))
+        return list(seen)
+
+
+# RunState's per-node fields: kept in run_nodes rows, not in runs.state.
+_PER_NODE = {"outputs", "derived", "verdicts", "visits"}

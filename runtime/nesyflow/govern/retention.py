@@ -24,7 +24,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from pydantic import BaseModel, Field
-from sqlalchemy import insert, select, update
+from sqlalchemy import delete, insert, select, update
 
 from nesyflow.engine.governance import INPUT_PLACE, Classes
 from nesyflow.engine.state import RunState
@@ -172,6 +172,8 @@ def _changes(store: SqlStore, row: Mapping[str, Any], now: dt.datetime) -> tuple
     """The plan for one run and the statements that carry it out."""
     run_id = row["id"]
     mask = RunMask(run_secrets(store, run_id))
+    # the whole state: runs.state keeps the position, each node's values are its run_nodes row
+    row = {**row, "state": store.get_run(run_id).state}
     r = _Run(row, now, mask)
     removed: list[str] = []
     statements: list[Any] = []
@@ -190,6 +192,9 @@ def _changes(store: SqlStore, row: Mapping[str, Any], now: dt.datetime) -> tuple
             .where(t.runs.c.id == run_id)
             .values(input=new_input, state=new_state, error=new_error)
         )
+        # the retained state goes back whole into runs.state (a finished run is never checkpointed
+        # again); the rows that held its per-node values before retention go with it
+        statements.append(delete(t.run_nodes).where(t.run_nodes.c.run_id == run_id))
     with store.read() as conn:
         steps = conn.execute(select(t.steps).where(t.steps.c.run_id == run_id)).mappings().all()
         reviews = conn.execute(select(t.reviews).where(t.reviews.c.run_id == run_id))

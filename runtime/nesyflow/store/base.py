@@ -8,6 +8,7 @@ today is :class:`~nesyflow.store.sql.SqlStore` (SQLite file, SQLite in memory, P
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +20,7 @@ from nesyflow.store.records import (
     DecisionDraft,
     Effect,
     Lease,
+    NodeState,
     ReviewDraft,
     ReviewRecord,
     Run,
@@ -75,7 +77,11 @@ class DuplicateRequest(Conflict):
 
 @dataclass(frozen=True)
 class Checkpoint:
-    """What one checkpoint wrote: the run as it now is, and the step / review it added."""
+    """What one checkpoint wrote: the run as it now is, and the step / review it added.
+
+    ``run.state`` is the state as the run row keeps it: the position the caller passed, without
+    the per-node values written as ``nodes`` (rebuilding the whole state per checkpoint is the
+    cost the per-node layout removes); :meth:`Store.get_run` returns the whole state."""
 
     run: Run
     step: Step | None
@@ -136,8 +142,13 @@ class Store(ABC):
         effect: tuple[str, Any] | None = None,
         error: str | None = None,
         lease: str | None = None,
+        nodes: Sequence[NodeState] = (),
     ) -> Checkpoint:
-        """Move the run on atomically. ``expect_version`` is the version the caller read; if the
+        """Move the run on atomically. ``state`` is the run's position (the whole state for a
+        caller that passes no ``nodes``); ``nodes`` are the per-node values this step changed,
+        each replacing that node's earlier ones — :meth:`find_run` hands back ``state`` with every
+        node's values put back (:func:`~nesyflow.store.records.with_nodes`).
+        ``expect_version`` is the version the caller read; if the
         run has moved since, nothing is written and :class:`Conflict` is raised. ``effect`` =
         (idempotency key, result) marks that tool effect done in the same transaction. With
         ``lease`` (the holder), the lease must still be this holder's (else :class:`LeaseHeld`,

@@ -104,6 +104,12 @@ def _v9_assignment(conn: Connection) -> None:
     index.create(conn, checkfirst=True)
 
 
+def _v10_run_nodes(conn: Connection) -> None:
+    # Runs stored before this keep their whole state in ``runs.state``; the store reads such a
+    # state as it is, and the engine moves its per-node part here on the run's next checkpoint.
+    t.metadata.create_all(conn, tables=[t.run_nodes], checkfirst=True)
+
+
 Migration = tuple[str, Callable[[Connection], None]]
 
 MIGRATIONS: list[Migration] = [
@@ -131,6 +137,10 @@ MIGRATIONS: list[Migration] = [
         "review assignment and deadlines: reviews.assigned_group/assigned_to/due_at/on_expiry, "
         "review_events, users.groups",
         _v9_assignment,
+    ),
+    (
+        "run_nodes (checkpoints write what a step changed, not the whole state)",
+        _v10_run_nodes,
     ),
 ]
 

@@ -8,6 +8,8 @@ console pass around, so none of them touches a SQL row or a nested string-keyed 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Generic, TypeVar
 
@@ -21,6 +23,7 @@ __all__ = [
     "DecisionDraft",
     "Effect",
     "Lease",
+    "NodeState",
     "Page",
     "ReviewDraft",
     "ReviewRecord",
@@ -31,6 +34,7 @@ __all__ = [
     "StepDraft",
     "ToolRecord",
     "User",
+    "with_nodes",
 ]
 
 
@@ -83,6 +87,48 @@ class Run(_Record):
     @classmethod
     def _names(cls, value: Any) -> Any:
         return () if value is None else value
+
+
+@dataclass(frozen=True, slots=True)
+class NodeState:
+    """What one node has left in its run's state: how often it ran and, once it produced one, its
+    output, derived values and verdict. A checkpoint writes the nodes its step changed (one, for a
+    step that finished a node) instead of the whole state; :func:`with_nodes` puts them back.
+
+    A dataclass, not a pydantic record: one is built per checkpoint on the hot path, and every
+    value in it is already plain JSON data the engine made."""
+
+    node: str
+    ord: int  # the order the run first entered the node: the state's dicts keep that order
+    visits: int
+    output: Any = None
+    derived: dict[str, Any] | None = None  # None: no derived values recorded for the node
+    verdict: str | None = None  # None: entered but no output yet (``output`` is then unused)
+
+
+# The four per-node parts of a run's state (``RunState``'s fields of the same names).
+_NODE_PARTS = ("outputs", "derived", "verdicts", "visits")
+
+
+def with_nodes(state: dict[str, Any], nodes: Iterable[NodeState]) -> dict[str, Any]:
+    """The run's whole state: its position (as ``runs.state`` keeps it) with the per-node values
+    put back in the order the run first entered the nodes. A state written before per-node rows
+    existed carries these dicts itself; rows overlay them (they are newer). With no rows the state
+    is returned as it is (the store does not otherwise look inside a state)."""
+    nodes = list(nodes)
+    whole = dict(state)
+    if not nodes:
+        return whole
+    parts: dict[str, dict[str, Any]] = {k: dict(state.get(k) or {}) for k in _NODE_PARTS}
+    for n in sorted(nodes, key=lambda n: n.ord):
+        parts["visits"][n.node] = n.visits
+        if n.verdict is not None:
+            parts["outputs"][n.node] = n.output
+            parts["verdicts"][n.node] = n.verdict
+        if n.derived is not None:
+            parts["derived"][n.node] = n.derived
+    whole.update(parts)
+    return whole
 
 
 class StepDraft(_Record):

@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import sqlite3
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from sqlalchemy import (
     Connection,
@@ -25,9 +28,11 @@ from sqlalchemy import (
     delete,
     event,
     insert,
+    null,
     select,
     update,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.pool import StaticPool
@@ -54,6 +59,7 @@ from nesyflow.store.records import (
     DecisionDraft,
     Effect,
     Lease,
+    NodeState,
     ReviewDraft,
     ReviewRecord,
     ReviewStatus,
@@ -62,7 +68,9 @@ from nesyflow.store.records import (
     Step,
     StepDraft,
     ToolRecord,
+    with_nodes,
 )
+from nesyflow.store.sqlite_write import SqliteWrites
 
 __all__ = ["DEFAULT_URL", "SqlStore", "default_url", "open_store"]
 
@@ -174,6 +182,147 @@ _EFFECT_DONE = (
 )
 
 
+_NODES_OF_RUN = select(t.run_nodes).where(t.run_nodes.c.run_id == bindparam("p_run_id"))
+
+
+def _upsert_nodes(dialect: str) -> Any:
+    """INSERT … ON CONFLICT (run, node) DO UPDATE: a node's values replace its earlier ones."""
+    make = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = make(t.run_nodes)
+    keep = {c.key: stmt.excluded[c.key] for c in t.run_nodes.c if not c.primary_key}
+    return stmt.on_conflict_do_update(index_elements=["run_id", "node"], set_=keep)
+
+
+def _node_values(run_id: str, version: int, n: NodeState) -> dict[str, Any]:
+    return {
+        "run_id": run_id,
+        "node": n.node,
+        "ord": n.ord,
+        "visits": n.visits,
+        # absent values are SQL NULL; a node's present ``None`` output is JSON null
+        "output": null() if n.verdict is None else n.output,
+        "derived": null() if n.derived is None else n.derived,
+        "verdict": n.verdict,
+        "version": version,
+    }
+
+
+def _node_state(row: Any) -> NodeState:
+    return NodeState(
+        node=row.node,
+        ord=row.ord,
+        visits=row.visits,
+        output=row.output,
+        derived=row.derived,
+        verdict=row.verdict,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Move:
+    """One checkpoint's arguments, as both write paths take them."""
+
+    run_id: str
+    expect_version: int
+    state: dict[str, Any]
+    current_node: str | None
+    status: str
+    error: str | None
+    step: StepDraft | None
+    review: ReviewDraft | None
+    effect: tuple[str, Any] | None
+    lease: str | None
+    nodes: Sequence[NodeState]
+    started: float
+    stamp: dt.datetime
+
+
+# A move with, once planned for group commit, its step row as it will be written (else None).
+_Planned = tuple[_Move, dict[str, Any] | None]
+# What a move wrote: run values (without state), step row, review row, the run's last step seq.
+_Written = tuple[dict[str, Any], dict[str, Any] | None, dict[str, Any] | None, int]
+
+
+class _NotWritten(Exception):
+    """Inside the SQLite write path: the lease is not this holder's (``lease``) or the run is not
+    at the expected version; the transaction is rolled back and the usual error raised."""
+
+    def __init__(self, move: _Move, *, lease: bool) -> None:
+        super().__init__(move.run_id)
+        self.move = move
+        self.lease = lease
+
+
+@dataclass
+class _Group:
+    """One thread's group commit: the moves not yet written, and per run the values (without
+    state) and last step seq as the last write or buffered move left them."""
+
+    moves: list[_Planned] = field(default_factory=list)
+    known: dict[str, tuple[dict[str, Any], int]] = field(default_factory=dict)
+
+
+def group_commit_size() -> int:
+    """``$NESYFLOW_GROUP_COMMIT``: at most this many checkpoints per SQLite write (default 1: every
+    checkpoint is its own transaction). See :meth:`SqlStore.checkpoint` for what it risks."""
+    raw = os.environ.get("NESYFLOW_GROUP_COMMIT", "1").strip() or "1"
+    if not raw.isdigit() or int(raw) < 1:
+        raise StoreError(f"NESYFLOW_GROUP_COMMIT={raw!r} is not a positive whole number")
+    return int(raw)
+
+
+def _step_values(m: _Move, seq: int) -> dict[str, Any]:
+    assert m.step is not None
+    values = {
+        **m.step.model_dump(mode="json"),
+        "id": new_id(),
+        "run_id": m.run_id,
+        "seq": seq,
+        "created_at": m.stamp,
+    }
+    # The store's cost up to writing the step row (the row itself and the commit are not in it):
+    # measured here so that the row is written once, not written then updated with its own timing.
+    values["store_ms"] = (time.perf_counter() - m.started) * 1000
+    return values
+
+
+def _finding_values(m: _Move, step_id: str, workflow: str) -> list[dict[str, Any]]:
+    assert m.step is not None
+    return [
+        {
+            "run_id": m.run_id,
+            "step_id": step_id,
+            "workflow": workflow,
+            "node": m.step.node,
+            "pack": str(finding.get("pack", "")),
+            "rule": str(finding["rule"]),
+            "kind": str(finding.get("kind", "violation")),
+            "severity": str(finding.get("severity", "")),
+            "created_at": m.stamp,
+        }
+        for finding in m.step.findings
+    ]
+
+
+def _review_values(m: _Move, step_values: dict[str, Any] | None, workflow: str) -> dict[str, Any]:
+    assert m.review is not None
+    seconds = m.review.deadline_seconds  # the node's ``review: deadline`` → due from now
+    return {
+        **m.review.model_dump(mode="json"),
+        "due_at": None if seconds is None else m.stamp + dt.timedelta(seconds=seconds),
+        "assigned_to": None,
+        "id": m.review.id or new_id(),
+        "run_id": m.run_id,
+        "step_id": step_values["id"] if step_values else None,
+        "workflow": workflow,
+        "status": ReviewStatus.OPEN.value,
+        "created_at": m.stamp,
+        "decided_at": None,
+        "action": None,
+        "decided_by": None,
+    }
+
+
 def _duplicate(workflow: str, request_id: str, run_id: str) -> DuplicateRequest:
     return DuplicateRequest(
         f"request {request_id!r} of workflow {workflow!r} was already submitted: run {run_id}",
@@ -218,6 +367,11 @@ class SqlStore(Store):
         self._sqlite = parsed.get_backend_name() == "sqlite"
         self.lease_seconds = lease_seconds()
         self.engine = self._make_engine(parsed)
+        # SQLite's checkpoints run on the sqlite3 connection (see .sqlite_write); others on Core.
+        self._fast = SqliteWrites(self.engine.dialect) if self._sqlite else None
+        self._idle: list[Any] = []  # the fast path's sqlite3 connections, kept open
+        self._local = threading.local()
+        self.group_commit = group_commit_size() if self._sqlite else 1
         try:
             with self.write() as conn:
                 self.schema_version = migrate(conn)
@@ -271,7 +425,10 @@ class SqlStore(Store):
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
-        """A write transaction (committed on success, rolled back on any exception)."""
+        """A write transaction (committed on success, rolled back on any exception). What group
+        commit holds for this thread is written first, so every operation sees it."""
+        if self.group_commit > 1:
+            self._write_group()
         with self.engine.connect() as conn:
             conn = conn.execution_options(nesyflow_write=True)
             with conn.begin():
@@ -279,11 +436,17 @@ class SqlStore(Store):
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
-        """A read transaction (one consistent snapshot)."""
+        """A read transaction (one consistent snapshot), after writing what group commit holds
+        for this thread."""
+        if self.group_commit > 1:
+            self._write_group()
         with self.engine.connect() as conn, conn.begin():
             yield conn
 
     def close(self) -> None:
+        self.flush()
+        while self._idle:
+            self._idle.pop().close()
         self.engine.dispose()
 
     # -- runs -------------------------------------------------------------------------------
@@ -355,9 +518,16 @@ class SqlStore(Store):
             return self._request(conn, workflow, request_id)
 
     def find_run(self, run_id: str) -> Run | None:
+        """The run with its whole state: the position in ``runs.state`` with every node's values
+        from ``run_nodes`` put back (one snapshot: both read in one transaction)."""
         with self.read() as conn:
             row = conn.execute(select(t.runs).where(t.runs.c.id == run_id)).first()
-        return None if row is None else Run.model_validate(_row(row))
+            if row is None:
+                return None
+            nodes = conn.execute(_NODES_OF_RUN, {"p_run_id": run_id}).all()
+        values = _row(row)
+        values["state"] = with_nodes(values["state"] or {}, map(_node_state, nodes))
+        return Run.model_validate(values)
 
     def mark_run(
         self, run_id: str, *, expect_version: int, status: RunStatus, error: str | None = None
@@ -397,98 +567,253 @@ class SqlStore(Store):
         effect: tuple[str, Any] | None = None,
         error: str | None = None,
         lease: str | None = None,
+        nodes: Sequence[NodeState] = (),
     ) -> Checkpoint:
-        started = time.perf_counter()
-        stamp = now()
+        move = _Move(
+            run_id=run_id,
+            expect_version=expect_version,
+            state=state,
+            current_node=current_node,
+            status=status.value,
+            error=error,
+            step=step,
+            review=review,
+            effect=effect,
+            lease=lease,
+            nodes=nodes,
+            started=time.perf_counter(),
+            stamp=now(),
+        )
+        if self._fast is None:
+            run_values, step_values, review_values = self._checkpoint_core(move)
+        else:
+            buffered = self._buffer(move)
+            if buffered is None:
+                buffered = self._write_group(move)
+                assert buffered is not None
+                crash_point("checkpoint:after_commit")
+            run_values, step_values, review_values, _seq = buffered
+            return Checkpoint(
+                run=Run.model_validate({**run_values, "state": state}),
+                step=None if step_values is None else Step.model_validate(step_values),
+                review=None
+                if review_values is None
+                else ReviewRecord.model_validate(review_values),
+            )
+        crash_point("checkpoint:after_commit")
+        return Checkpoint(
+            run=Run.model_validate({**run_values, "state": state}),
+            step=None if step_values is None else Step.model_validate(step_values),
+            review=None if review_values is None else ReviewRecord.model_validate(review_values),
+        )
+
+    def _checkpoint_core(
+        self, m: _Move
+    ) -> tuple[dict[str, Any], dict[str, Any] | None, dict[str, Any] | None]:
+        """The checkpoint through SQLAlchemy Core (PostgreSQL)."""
         step_values: dict[str, Any] | None = None
         review_values: dict[str, Any] | None = None
         with self.write() as conn:
-            if lease is not None:
-                self._renew(conn, run_id, lease, stamp)
+            if m.lease is not None:
+                self._renew(conn, m.run_id, m.lease, m.stamp)
             # One UPDATE ... RETURNING moves the run on and reads it back (no second SELECT, and
             # the state just written is not decoded again: the caller's value is what was stored).
             run_row = conn.execute(
                 _CHECKPOINT_RUN,
                 {
-                    "p_run_id": run_id,
-                    "p_expect": expect_version,
+                    "p_run_id": m.run_id,
+                    "p_expect": m.expect_version,
                     "p_updated_at": now(),
-                    "p_state": state,
-                    "p_current_node": current_node,
-                    "p_status": status.value,
-                    "p_error": error,
+                    "p_state": m.state,
+                    "p_current_node": m.current_node,
+                    "p_status": m.status,
+                    "p_error": m.error,
                 },
             ).first()
             if run_row is None:
-                exists = conn.execute(_RUN_VERSION, {"p_run_id": run_id}).first()
-                if exists is None:
-                    raise NotFound(f"no run {run_id}")
-                raise Conflict(
-                    f"run {run_id} moved on (version {exists[0]}, expected {expect_version}): "
-                    "another process is running it"
+                self._moved_on(conn, m.run_id, m.expect_version)
+            run_values = _row(run_row)
+            if m.nodes:
+                conn.execute(
+                    _upsert_nodes(conn.dialect.name),
+                    [_node_values(m.run_id, run_values["version"], n) for n in m.nodes],
                 )
-            workflow = run_row.workflow
-            if step is not None:
-                seq = conn.execute(_LAST_SEQ, {"p_run_id": run_id}).scalar()
-                step_values = {
-                    **step.model_dump(mode="json"),
-                    "id": new_id(),
-                    "run_id": run_id,
-                    "seq": (seq or 0) + 1,
-                    "created_at": stamp,
-                }
-                # The store's cost up to writing the step row (the row itself and the commit are
-                # not in it): measured here so that the row is written once, not written then
-                # updated with its own timing.
-                step_values["store_ms"] = (time.perf_counter() - started) * 1000
+            if m.step is not None:
+                seq = conn.execute(_LAST_SEQ, {"p_run_id": m.run_id}).scalar()
+                step_values = _step_values(m, (seq or 0) + 1)
                 conn.execute(insert(t.steps), step_values)
-                if step.findings:
-                    conn.execute(
-                        insert(t.findings),
-                        [
-                            {
-                                "run_id": run_id,
-                                "step_id": step_values["id"],
-                                "workflow": workflow,
-                                "node": step.node,
-                                "pack": str(finding.get("pack", "")),
-                                "rule": str(finding["rule"]),
-                                "kind": str(finding.get("kind", "violation")),
-                                "severity": str(finding.get("severity", "")),
-                                "created_at": stamp,
-                            }
-                            for finding in step.findings
-                        ],
-                    )
-            if effect is not None:
-                key, result = effect
+                findings = _finding_values(m, step_values["id"], run_values["workflow"])
+                if findings:
+                    conn.execute(insert(t.findings), findings)
+            if m.effect is not None:
+                key, result = m.effect
                 done = conn.execute(
-                    _EFFECT_DONE, {"p_key": key, "p_result": result, "p_completed_at": stamp}
+                    _EFFECT_DONE, {"p_key": key, "p_result": result, "p_completed_at": m.stamp}
                 )
                 if done.rowcount != 1:
                     raise StoreError(f"tool effect {key} was never begun")
-            if review is not None:
-                seconds = review.deadline_seconds
-                review_values = {
-                    **review.model_dump(mode="json"),
-                    "due_at": None if seconds is None else stamp + dt.timedelta(seconds=seconds),
-                    "id": review.id or new_id(),
-                    "run_id": run_id,
-                    "step_id": step_values["id"] if step_values else None,
-                    "workflow": workflow,
-                    "status": ReviewStatus.OPEN.value,
-                    "created_at": stamp,
-                    "decided_at": None,
-                    "action": None,
-                    "decided_by": None,
-                }
+            if m.review is not None:
+                review_values = _review_values(m, step_values, run_values["workflow"])
                 conn.execute(insert(t.reviews), review_values)
             crash_point("checkpoint:before_commit")
-        crash_point("checkpoint:after_commit")
-        return Checkpoint(
-            run=Run.model_validate({**_row(run_row), "state": state}),
-            step=None if step_values is None else Step.model_validate(step_values),
-            review=None if review_values is None else ReviewRecord.model_validate(review_values),
+        return run_values, step_values, review_values
+
+    def _checkpoint_sqlite(self, moves: list[_Planned]) -> list[_Written]:
+        """The moves in one transaction on the sqlite3 connection (see :mod:`.sqlite_write`):
+        per move the same statements, rows, errors and crash points as the Core path. One move
+        unless group commit buffered some (:meth:`checkpoint`)."""
+        w = self._fast
+        assert w is not None
+        written: list[_Written] = []
+        try:
+            raw = self._idle.pop()
+        except IndexError:
+            raw = self.engine.raw_connection()
+        try:
+            cur = raw.driver_connection.cursor()
+            cur.execute("BEGIN IMMEDIATE")
+            try:
+                for m, planned in moves:
+                    written.append(self._move_sqlite(cur, w, m, planned))
+                crash_point("checkpoint:before_commit")
+            except BaseException:
+                cur.execute("ROLLBACK")
+                raise
+            cur.execute("COMMIT")
+        except _NotWritten as why:
+            # Nothing was written; say why with the store's usual reads and errors.
+            if why.lease:
+                current = self.get_lease(why.move.run_id)
+                raise _lease_held(why.move.run_id, current, lost=True) from None
+            with self.read() as conn:
+                self._moved_on(conn, why.move.run_id, why.move.expect_version)
+        except sqlite3.IntegrityError as exc:
+            raise IntegrityError(w.step.sql, None, exc) from exc
+        finally:
+            self._idle.append(raw)  # kept open for the next checkpoint (closed by close())
+        return written
+
+    def _move_sqlite(
+        self, cur: Any, w: SqliteWrites, m: _Move, planned: dict[str, Any] | None
+    ) -> _Written:
+        step_values: dict[str, Any] | None = planned
+        review_values: dict[str, Any] | None = None
+        if m.lease is not None:
+            until = m.stamp + dt.timedelta(seconds=self.lease_seconds)
+            cur.execute(w.renew, (w.stamp(until), m.run_id, m.lease))
+            if cur.rowcount != 1:
+                raise _NotWritten(m, lease=True)
+        cur.execute(
+            w.move_run,
+            (
+                w.stamp(m.stamp),
+                w.json(m.state),
+                m.current_node,
+                m.status,
+                m.error,
+                m.run_id,
+                m.expect_version,
+            ),
+        )
+        row = cur.fetchone()
+        if row is None:
+            raise _NotWritten(m, lease=False)
+        run_values = w.run_row(row)
+        if m.nodes:
+            cur.executemany(w.node.sql, w.node_rows(m.run_id, run_values["version"], m.nodes))
+        cur.execute(w.last_seq, (m.run_id,))
+        seq = cur.fetchone()[0] or 0
+        if m.step is not None:
+            if step_values is None:
+                step_values = _step_values(m, seq + 1)
+            seq = step_values["seq"]
+            cur.execute(w.step.sql, w.step.row(step_values))
+            findings = _finding_values(m, step_values["id"], run_values["workflow"])
+            if findings:
+                cur.executemany(w.finding.sql, [w.finding.row(f) for f in findings])
+        if m.effect is not None:
+            key, result = m.effect
+            cur.execute(w.effect_done, (w.effect_result(result), w.stamp(m.stamp), key))
+            if cur.rowcount != 1:
+                raise StoreError(f"tool effect {key} was never begun")
+        if m.review is not None:
+            review_values = _review_values(m, step_values, run_values["workflow"])
+            cur.execute(w.review.sql, w.review.row(review_values))
+        return run_values, step_values, review_values, seq
+
+    # -- group commit (SQLite, opt-in) ------------------------------------------------------
+    def _group(self) -> _Group:
+        group = getattr(self._local, "group", None)
+        if group is None:
+            group = self._local.group = _Group()
+        return group
+
+    def _buffer(self, m: _Move) -> _Written | None:
+        """Keep ``m`` for the next write instead of writing it now, if group commit is on and
+        the move may wait: the run stays ``running``, and the move carries no tool effect and no
+        review (those, and everything buffered before them, are written at once). The result is
+        what the write will store (same ids, seq, version, times). None: write now."""
+        if self.group_commit <= 1 or m.status != RunStatus.RUNNING.value:
+            return None
+        if m.effect is not None or m.review is not None:
+            return None
+        group = self._group()
+        known = group.known.get(m.run_id)
+        if known is None or known[0]["version"] != m.expect_version:
+            return None  # first move of this run here, or a stale caller: let the write decide
+        if len(group.moves) + 1 >= self.group_commit:
+            return None  # this one fills the group: written now, with the others
+        run_values, seq = known
+        step_values = None if m.step is None else _step_values(m, seq + 1)
+        run_values = {
+            **run_values,
+            "version": m.expect_version + 1,
+            "status": m.status,
+            "current_node": m.current_node,
+            "error": m.error,
+            "updated_at": m.stamp,
+        }
+        group.moves.append((m, step_values))
+        new_seq = seq if step_values is None else step_values["seq"]
+        group.known[m.run_id] = (run_values, new_seq)
+        return run_values, step_values, None, new_seq
+
+    def _write_group(self, last: _Move | None = None) -> _Written | None:
+        """Write the buffered moves (and ``last``) in one transaction. If it fails, none of them
+        is written — as if the process had been killed before them — and the error is raised."""
+        group = getattr(self._local, "group", None)
+        moves = [] if group is None else group.moves
+        if last is not None:
+            moves = [*moves, (last, None)]
+        if not moves:
+            return None
+        if group is not None:
+            group.moves = []
+        try:
+            written = self._checkpoint_sqlite(moves)
+        except BaseException:
+            if group is not None:
+                group.known.clear()
+            raise
+        if self.group_commit > 1:
+            group = self._group()
+            for (m, _), (run_values, _s, _r, seq) in zip(moves, written, strict=True):
+                group.known[m.run_id] = (run_values, seq)
+        return written[-1]
+
+    def flush(self) -> None:
+        """Write what group commit holds (a no-op when it is off or holds nothing)."""
+        if self.group_commit > 1:
+            self._write_group()
+
+    @staticmethod
+    def _moved_on(conn: Connection, run_id: str, expect_version: int) -> NoReturn:
+        exists = conn.execute(_RUN_VERSION, {"p_run_id": run_id}).first()
+        if exists is None:
+            raise NotFound(f"no run {run_id}")
+        raise Conflict(
+            f"run {run_id} moved on (version {exists[0]}, expected {expect_version}): "
+            "another process is running it"
         )
 
     # -- effects ----------------------------------------------------------------------------

@@ -35,6 +35,7 @@ __all__ = [
     "retention_log",
     "review_events",
     "reviews",
+    "run_nodes",
     "runs",
     "schema_version",
     "sign_ins",
@@ -316,4 +317,24 @@ review_events = Table(
     Column("who", String(200), nullable=False),
     Column("detail", JSON, nullable=False),
     Index("ix_review_events_review", "review_id"),
+)
+
+# --- schema version 10: the state a run's nodes leave, one row per (run, node) ------------------
+
+run_nodes = Table(
+    "run_nodes",
+    metadata,
+    # What a node left in its run (how often it ran, its output, derived values, verdict), written
+    # by the checkpoint of the step that changed it, so a checkpoint writes what changed instead of
+    # the whole state (``runs.state`` keeps only the run's position). ``ord`` is the order the run
+    # first entered the node (the state's dicts are rebuilt in that order); ``verdict`` NULL: the
+    # node was entered but has no output yet; ``derived`` NULL: none recorded.
+    Column("run_id", String(_ID), ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
+    Column("node", String(200), primary_key=True),
+    Column("ord", Integer, nullable=False),
+    Column("visits", Integer, nullable=False),
+    Column("output", JSON),
+    Column("derived", JSON),
+    Column("verdict", String(20)),
+    Column("version", Integer, nullable=False),  # the run version of the checkpoint that wrote it
 )
