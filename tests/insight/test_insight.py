@@ -150,3 +150,25 @@ def test_the_commands_report_and_exit(history, tmp_path):
     assert covered.returncode == 0, covered.stdout + covered.stderr
     bad = cli("whatif", "rules/expense", "--db", url, "--since", "yesterday")
     assert bad.returncode == 2 and "--since" in bad.stderr + bad.stdout
+
+
+def test_a_change_that_removes_one_of_two_instances_of_a_rule_is_a_change(tmp_path):
+    """Found by the proposals work: what-if compared rule ids, so a pack that stops one of two
+    instances of ``meal_over_per_diem`` (the other still fires) reported 0 steps changed."""
+    from insight_history import meal, write_workflow
+
+    store = open_store(f"sqlite:///{tmp_path / 'store.db'}")
+    flow = write_workflow(tmp_path)
+    claim = meal("104.00")
+    second = {**claim["items"][0], "date": "2025-03-11", "amount": "150.00"}
+    claim["items"].append(second)
+    held = start_run(flow, claim, store=store)
+    assert store.get_review(held.review_id).rules == ["meal_over_per_diem"] * 2  # item 0 and 1
+    folder = _pack_copy(tmp_path)
+    limits = folder / "limits.lp"
+    limits.write_text(limits.read_text().replace("per_diem(1, 10000).", "per_diem(1, 12000)."))
+    report = whatif(store, load_pack(folder))
+    assert report.steps >= 1 and report.changed == 1, report.to_json()
+    assert report.rules_changed["meal_over_per_diem"] == 1
+    assert not report.rules_stopped  # the rule still fires, once
+    store.close()

@@ -56,6 +56,10 @@ def show_impact(report: dict[str, Any]) -> None:
             ),
             hide_index=True,
         )
-    for label, key in (("Start firing", "rules_started"), ("Stop firing", "rules_stopped")):
-        if report[key]:
+    for label, key in (
+        ("Start firing", "rules_started"),
+        ("Stop firing", "rules_stopped"),
+        ("Fire on other instances", "rules_changed_instances"),
+    ):
+        if report.get(key):
             st.caption(f"{label}: " + ", ".join(f"`{r}` ×{n}" for r, n in report[key].items()))

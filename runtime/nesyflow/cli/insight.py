@@ -104,6 +104,7 @@ def _print_whatif(report: Any) -> None:
     for label, counter in (
         ("start firing", report.rules_started),
         ("stop firing", report.rules_stopped),
+        ("fire on other instances", report.rules_changed),
     ):
         if counter:
             out.print(

@@ -79,6 +79,8 @@ class ImpactReport:
     decisions: dict[str, Change] = field(default_factory=dict)
     rules_started: Counter[str] = field(default_factory=Counter)
     rules_stopped: Counter[str] = field(default_factory=Counter)
+    # rules that fire before and after, but on other instances (an item more, an item fewer)
+    rules_changed: Counter[str] = field(default_factory=Counter)
     runs: set[str] = field(default_factory=set)
     from_versions: Counter[str] = field(default_factory=Counter)
     seconds: float = 0.0
@@ -104,6 +106,7 @@ class ImpactReport:
             "decisions": changes(self.decisions),
             "rules_started": dict(self.rules_started.most_common()),
             "rules_stopped": dict(self.rules_stopped.most_common()),
+            "rules_changed_instances": dict(self.rules_changed.most_common()),
             "runs_affected": len(self.runs),
             "from_versions": dict(self.from_versions),
             "seconds": round(self.seconds, 3),
@@ -151,6 +154,20 @@ def _rules(result: dict[str, Any]) -> tuple[str, ...]:
     )
 
 
+def _instances(findings: Any) -> Counter[tuple[str, str]]:
+    """Each (rule, instance) a result found, counted: ``item(0)`` and ``item(1)`` are two."""
+    return Counter((str(f["rule"]), str(f.get("detail", ""))) for f in findings if f.get("rule"))
+
+
+def _old_instances(result: dict[str, Any]) -> Counter[tuple[str, str]]:
+    return _instances(
+        f
+        for kind in ("violations", "reviews", "denials")
+        for f in result.get(kind) or ()
+        if isinstance(f, dict)
+    )
+
+
 def _key(item: PackStep) -> str:
     return json.dumps([item.subject, item.context], sort_keys=True, separators=(",", ":"))
 
@@ -193,7 +210,13 @@ def _compare(
             report.rules_started[rule] += 1
         for rule in set(rules_before) - set(rules_after):
             report.rules_stopped[rule] += 1
-        if before != after or rules_before != rules_after:
+        had = _old_instances(old)
+        has = _instances({"rule": f.rule, "detail": f.detail} for f in new.findings())
+        for rule in (
+            {r for r, _ in (had - has) + (has - had)} & set(rules_before) & set(rules_after)
+        ):
+            report.rules_changed[rule] += 1
+        if before != after or had != has:
             report.changed += 1
             report.runs.add(item.step.run_id)
         if before != after:
