@@ -5,85 +5,20 @@ approves it, and the store shows the run resumed. Screenshots go to tests/artifa
 from __future__ import annotations
 
 import os
-import shutil
-import signal
-import socket
-import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
-import pytest
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = ROOT / "tests" / "artifacts"
+from console_browser import ARTIFACTS, ROOT, chromium, chromium_page, running_console, settle
+
 sys.path.insert(0, str(ROOT / "tests" / "ui"))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 
-def _chromium() -> Path:
-    """Debian's chromium (``make test`` installs it), else installed here if apt can.
-
-    No browser is a failure, not a skip: this is the console's only real-browser test, and a suite
-    that quietly skipped it would look green without it. Where no browser can exist, say so
-    explicitly with ``NESYFLOW_NO_BROWSER=1`` (the test is then skipped with that reason)."""
-    if CHROMIUM.exists():
-        return CHROMIUM
-    if shutil.which("apt-get") and os.geteuid() == 0:
-        subprocess.run(["apt-get", "update"], capture_output=True, timeout=300)
-        subprocess.run(["apt-get", "install", "-y", "chromium"], capture_output=True, timeout=600)
-    if CHROMIUM.exists():
-        return CHROMIUM
-    if os.environ.get("NESYFLOW_NO_BROWSER") == "1":
-        pytest.skip("NESYFLOW_NO_BROWSER=1: the console's browser test was turned off on purpose")
-    pytest.fail(
-        "no /usr/bin/chromium and apt-get could not install it (not root or no apt); install "
-        "Debian's chromium, or set NESYFLOW_NO_BROWSER=1 to skip this test on purpose"
-    )
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_http(url: str, proc: subprocess.Popen, timeout: float = 40) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise AssertionError(f"nesyflow console exited with {proc.returncode}")
-        try:
-            with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as r:
-                if r.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.3)
-    raise AssertionError("the console did not come up")
-
-
-def _settle(page) -> None:
-    """Wait until Streamlit has finished running the script (its 'running' indicator is gone)."""
-    page.wait_for_selector('[data-testid="stApp"]', timeout=20_000)
-    page.wait_for_function(
-        """() => {
-            const w = document.querySelector('[data-testid="stStatusWidget"]');
-            return !w || !/running|connecting/i.test(w.innerText || '');
-        }""",
-        timeout=30_000,
-    )
-    charts = page.locator('[data-testid="stVegaLiteChart"]')
-    for index in range(charts.count()):  # charts draw after the script: wait for their marks
-        charts.nth(index).locator("canvas, svg").first.wait_for(timeout=15_000)
-    page.wait_for_timeout(600)  # let the last delta paint
-
-
 def test_review_and_approve_in_a_browser(tmp_path):
-    browser_path = _chromium()
+    chromium()
     from console_support import REVIEWS, start
-    from playwright.sync_api import sync_playwright
     from seed_store import seed_store
 
     from nesyflow.store import open_store
@@ -95,45 +30,15 @@ def test_review_and_approve_in_a_browser(tmp_path):
     result = start(store, REVIEWS)
     assert result.status.value == "waiting_review"
 
-    port = _free_port()
     env = {
-        **os.environ,
         "NESYFLOW_DB": url,
         "NESYFLOW_RULES": f"{ROOT / 'rules'}{os.pathsep}{ROOT / 'tests/ui/fixtures/claims/packs'}",
         "NESYFLOW_WORKFLOWS": str(ROOT / "tests/ui/fixtures"),
     }
-    console = subprocess.Popen(
-        [str(Path(sys.executable).parent / "nesyflow"), "console", "--port", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     try:
-        _wait_http(base, console)
-        with sync_playwright() as pw:
-            # a fresh profile per test: launch_persistent_context owns --user-data-dir
-            browser = pw.chromium.launch_persistent_context(
-                str(tmp_path / "chromium-profile"),
-                executable_path=str(browser_path),
-                headless=True,
-                viewport={"width": 1440, "height": 1600},
-                args=[
-                    "--headless",
-                    "--no-sandbox",
-                    "--disable-gpu",
-                    "--disable-background-networking",
-                    "--disable-component-update",
-                    "--no-first-run",
-                    "--disable-sync",
-                ],
-            )
-            page = browser.pages[0] if browser.pages else browser.new_page()
+        with running_console(env) as base, chromium_page(tmp_path / "chromium-profile") as page:
             page.goto(base, wait_until="networkidle")
-            _settle(page)
+            settle(page)
             page.get_by_text("Oldest waiting reviews").wait_for()
             page.wait_for_function(  # the two charts (lazy-loaded components) have drawn
                 """() => document.querySelectorAll(
@@ -146,15 +51,15 @@ def test_review_and_approve_in_a_browser(tmp_path):
 
             # find the review in the queue by its id and open it
             page.goto(base + "/reviews", wait_until="networkidle")
-            _settle(page)
+            settle(page)
             search = page.locator('input[aria-label="Search"]')
             search.wait_for(timeout=20_000)
             search.fill(result.review_id)
             search.press("Enter")
-            _settle(page)
+            settle(page)
             page.get_by_text("1 open review").wait_for()
             page.locator(f".st-key-open-{result.review_id} button").click()
-            _settle(page)
+            settle(page)
             try:
                 page.get_by_text("Why it is here").wait_for()
             except Exception:
@@ -164,12 +69,12 @@ def test_review_and_approve_in_a_browser(tmp_path):
             # who is reviewing: asked once, then the decision
             page.locator('input[aria-label="Your name"]').fill("Rita Reviewer")
             page.locator("button", has_text="Start reviewing").click()
-            _settle(page)
+            settle(page)
             comment = page.locator('textarea[aria-label^="Comment"]')
             comment.fill("receipt seen on the shared drive")
             page.screenshot(path=str(ARTIFACTS / "console-review.png"), full_page=True)
             page.locator(".st-key-approve-btn button").click()
-            _settle(page)
+            settle(page)
             page.get_by_text("What happened next").wait_for(timeout=20_000)
             page.screenshot(path=str(ARTIFACTS / "console-decided.png"), full_page=True)
 
@@ -182,16 +87,10 @@ def test_review_and_approve_in_a_browser(tmp_path):
             assert [s.kind for s in store.steps(result.run_id)] == ["llm", "decision", "tool"]
 
             page.goto(f"{base}/runs?run={result.run_id}&step=1", wait_until="networkidle")
-            _settle(page)
+            settle(page)
             page.get_by_text("Timeline", exact=True).wait_for()
             page.screenshot(path=str(ARTIFACTS / "console-run.png"), full_page=True)
-            browser.close()
     finally:
-        os.killpg(console.pid, signal.SIGTERM)
-        try:
-            console.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(console.pid, signal.SIGKILL)
         store.close()
 
 
@@ -199,10 +98,9 @@ def test_a_sensitive_value_never_reaches_the_page_html(tmp_path, monkeypatch):
     """The payout run (an IBAN and a name, classified sensitive) waits for a person: the inbox,
     the queue, the review, the run list and every tab of its trace are loaded in chromium and
     the HTML the browser holds never contains either value, however spaced — only placeholders."""
-    browser_path = _chromium()
+    chromium()
     sys.path.insert(0, str(ROOT / "tests" / "govern"))
     from payout_support import IBAN, leaks, run_payout
-    from playwright.sync_api import sync_playwright
 
     from nesyflow.schema.redact import placeholder
     from nesyflow.store import open_store
@@ -211,30 +109,10 @@ def test_a_sensitive_value_never_reaches_the_page_html(tmp_path, monkeypatch):
     store = open_store(url)
     result, _ = run_payout(store, tmp_path, monkeypatch)
     assert result.status.value == "waiting_review"
-    port = _free_port()
-    env = {**os.environ, "NESYFLOW_DB": url, "NESYFLOW_WORKFLOWS": str(tmp_path)}
-    console = subprocess.Popen(
-        [str(Path(sys.executable).parent / "nesyflow"), "console", "--port", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    env = {"NESYFLOW_DB": url, "NESYFLOW_WORKFLOWS": str(tmp_path)}
     seen: dict[str, str] = {}
     try:
-        _wait_http(base, console)
-        with sync_playwright() as pw:
-            browser = pw.chromium.launch_persistent_context(
-                str(tmp_path / "chromium-profile"),
-                executable_path=str(browser_path),
-                headless=True,
-                viewport={"width": 1440, "height": 1600},
-                args=["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"],
-            )
-            page = browser.pages[0] if browser.pages else browser.new_page()
+        with running_console(env) as base, chromium_page(tmp_path / "chromium-profile") as page:
             for name, path, wait in (
                 ("inbox", "", "Oldest waiting reviews"),
                 ("queue", "/reviews", "1 open review"),
@@ -244,7 +122,7 @@ def test_a_sensitive_value_never_reaches_the_page_html(tmp_path, monkeypatch):
                 ("run-step-2", f"/runs?run={result.run_id}&step=2", "Timeline"),
             ):
                 page.goto(base + path, wait_until="networkidle")
-                _settle(page)
+                settle(page)
                 page.get_by_text(wait).first.wait_for(timeout=20_000)
                 if name == "review":  # the JSON views draw after the script: wait for the output's
                     page.wait_for_function(
@@ -259,13 +137,7 @@ def test_a_sensitive_value_never_reaches_the_page_html(tmp_path, monkeypatch):
                         page.wait_for_timeout(300)
                         seen[f"{name}-{tab}"] = page.content()
             page.screenshot(path=str(ARTIFACTS / "console-masked-run.png"), full_page=True)
-            browser.close()
     finally:
-        os.killpg(console.pid, signal.SIGTERM)
-        try:
-            console.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(console.pid, signal.SIGKILL)
         store.close()
     for name, html in seen.items():
         assert leaks(html) == [], name
