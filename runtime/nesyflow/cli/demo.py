@@ -40,6 +40,7 @@ __all__ = [
     "SCORED_FIELDS",
     "SampleOutcome",
     "Score",
+    "agent_dir",
     "default_subset",
     "expense_agent_dir",
     "field_tally",
@@ -85,17 +86,21 @@ def register(app: typer.Typer) -> None:
 # --------------------------------------------------------------------------------------- samples
 
 
-def expense_agent_dir() -> Path:
-    """``agents/expense`` of this checkout (found from this file, so any working folder works)."""
-    here = Path(__file__).resolve()
-    for parent in here.parents:
-        candidate = parent / "agents" / "expense"
+def agent_dir(name: str) -> Path:
+    """``agents/<name>`` of this checkout (found from this file, so any working folder works)."""
+    for parent in Path(__file__).resolve().parents:
+        candidate = parent / "agents" / name
         if (candidate / "workflow.yaml").is_file():
             return candidate
-    candidate = Path.cwd() / "agents" / "expense"
+    candidate = Path.cwd() / "agents" / name
     if (candidate / "workflow.yaml").is_file():
         return candidate
-    raise FileNotFoundError("agents/expense/workflow.yaml not found (run from the project folder)")
+    raise FileNotFoundError(f"agents/{name}/workflow.yaml not found (run from the project folder)")
+
+
+def expense_agent_dir() -> Path:
+    """``agents/expense`` of this checkout."""
+    return agent_dir("expense")
 
 
 def load_samples(path: Path) -> list[dict[str, Any]]:

@@ -65,15 +65,10 @@ def register(app: typer.Typer) -> None:
 
 
 def invoice_agent_dir() -> Path:
-    """``agents/invoice`` of this checkout (found from this file, so any working folder works)."""
-    for parent in Path(__file__).resolve().parents:
-        candidate = parent / "agents" / "invoice"
-        if (candidate / "workflow.yaml").is_file():
-            return candidate
-    candidate = Path.cwd() / "agents" / "invoice"
-    if (candidate / "workflow.yaml").is_file():
-        return candidate
-    raise FileNotFoundError("agents/invoice/workflow.yaml not found (run from the project folder)")
+    """``agents/invoice`` of this checkout."""
+    from nesyflow.cli.demo import agent_dir
+
+    return agent_dir("invoice")
 
 
 # --------------------------------------------------------------------------------------- scoring
