@@ -29,6 +29,8 @@ AGENT = ROOT / "agents" / "expense"
 SAMPLES = {row["id"]: row for row in load_samples(AGENT / "samples.jsonl")}
 HELDOUT = {row["id"]: row for row in load_samples(AGENT / "heldout.jsonl")}
 UNSEEN = {row["id"]: row for row in load_samples(AGENT / "unseen.jsonl")}
+# A second author's 30, written after the first set's fixes and never read by the reader's engineers.
+UNSEEN2 = {row["id"]: row for row in load_samples(AGENT / "unseen2.jsonl")}
 reader = load_module(AGENT / "reader.py")
 evidence = load_module(AGENT / "evidence.py")
 
@@ -233,18 +235,26 @@ def test_heldout_requests_are_read_right():
     assert len(HELDOUT) >= 20 and right >= 0.8 * len(HELDOUT), right
 
 
-def test_unseen_requests_are_never_paid_wrongly_end_to_end(flow, store):
-    """The 30 requests of agents/expense/unseen.jsonl (written by a separate author who saw only
-    the format, the policy and the schema), each run through the engine into the store's ledger
-    as the benchmark runs them: nothing is paid unless the claim a careful person would extract
-    passes, with the same amounts, currency and rate; and at least the 15 wholly right claims
-    measured (benchmarks/results/agents_accuracy_unseen.json) are read wholly right. No model:
-    a field the evidence leaves open goes to a person (with the model it may be confirmed)."""
+@pytest.mark.parametrize(
+    ("rows", "at_least_right", "at_least_paid"),
+    [(UNSEEN, 15, 10), (UNSEEN2, 15, 7)],
+    ids=["unseen", "unseen2"],
+)
+def test_unseen_requests_are_never_paid_wrongly_end_to_end(
+    flow, store, rows, at_least_right, at_least_paid
+):
+    """The 30 requests of agents/expense/unseen.jsonl and the 30 of unseen2.jsonl (each written by
+    a separate author who saw only the format, the policy and the schema), each run through the
+    engine into the store's ledger as the benchmark runs them: nothing is paid unless the claim a
+    careful person would extract passes, with the same amounts, currency and rate; and at least
+    the wholly right claims and payments measured (benchmarks/results/agents_accuracy_unseen*.json)
+    are reached. No model: a field the evidence leaves
+    open goes to a person (with the model it may be confirmed)."""
     from nesyflow.cli.demo import run_sample
 
-    assert len(UNSEEN) == 30
+    assert len(rows) == 30
     paid = right = 0
-    for row in UNSEEN.values():
+    for row in rows.values():
         o = run_sample(flow, row, store, None)
         right += o.score.claim_right
         if not o.paid:
@@ -256,8 +266,8 @@ def test_unseen_requests_are_never_paid_wrongly_end_to_end(flow, store):
         for name in ("amount", "currency", "fx_rate"):
             got, total = o.score.per_field.get(name, [0, 0])
             assert got == total, (row["id"], name)
-    assert right >= 15, right
-    assert paid >= 10, paid  # and the agent does pay: 12 of the 18 (with the model), 10+ without
+    assert right >= at_least_right, right
+    assert paid >= at_least_paid, paid
 
 
 def test_decision_resumes_the_run_and_pays_exactly_once(flow, store, tmp_path):
