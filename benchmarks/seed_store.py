@@ -240,35 +240,14 @@ class _Writer:
 
 def _log_decisions(url: str) -> None:
     """Enter every seeded decision in the audit log (``store/audit.py``'s hash chain), in the
-    order they were made, the way the product does: read back as the store reads a decision row,
-    so ``nesyflow audit verify`` compares each row with an entry of the same body."""
-    from sqlalchemy import select
-
+    order they were made, the way the product does, so ``nesyflow audit verify`` passes."""
     from nesyflow.store import open_store
-    from nesyflow.store import tables as t
-    from nesyflow.store.audit import append_entry, decision_body
+    from nesyflow.store.audit import log_every_decision
 
     store = open_store(url)
     try:
         with store.write() as conn:
-            rows = conn.execute(
-                select(t.decisions, t.reviews.c.run_id)
-                .join(t.reviews, t.reviews.c.id == t.decisions.c.review_id)
-                .order_by(t.decisions.c.at, t.decisions.c.id)
-            ).all()
-            for row in rows:
-                values = dict(row._mapping)
-                at = values["at"] if values["at"].tzinfo else values["at"].replace(tzinfo=dt.UTC)
-                append_entry(
-                    conn,
-                    kind="decision",
-                    who=values["who"],
-                    data=decision_body(values),
-                    at=at,
-                    run_id=values["run_id"],
-                    review_id=values["review_id"],
-                    ref=values["id"],
-                )
+            log_every_decision(conn, backfilled=False)
     finally:
         store.close()
 

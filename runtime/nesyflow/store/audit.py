@@ -33,6 +33,7 @@ __all__ = [
     "chain_hash",
     "decision_body",
     "entry_of",
+    "log_every_decision",
     "stamp_text",
 ]
 
@@ -160,6 +161,34 @@ def append_entry(
         prev_hash=prev,
         hash=digest,
     )
+
+
+def log_every_decision(conn: Connection, *, backfilled: bool) -> int:
+    """Enter every decision row in the log, in the order they were made; returns how many.
+
+    For a store whose decisions have no entries yet: migration v5 (decisions made before the log
+    existed, marked ``backfilled`` — the chain proves nothing about them before that day) and the
+    benchmark's seeder (which writes decisions directly, then logs them as the product would)."""
+    rows = conn.execute(
+        select(t.decisions, t.reviews.c.run_id)
+        .join(t.reviews, t.reviews.c.id == t.decisions.c.review_id)
+        .order_by(t.decisions.c.at, t.decisions.c.id)
+    ).all()
+    for row in rows:
+        values = dict(row._mapping)
+        at = values["at"] if values["at"].tzinfo else values["at"].replace(tzinfo=dt.UTC)
+        body = decision_body(values)
+        append_entry(
+            conn,
+            kind="decision",
+            who=values["who"],
+            data={**body, "backfilled": True} if backfilled else body,
+            at=at,
+            run_id=values["run_id"],
+            review_id=values["review_id"],
+            ref=values["id"],
+        )
+    return len(rows)
 
 
 def entry_of(row: Any) -> AuditEntry:

@@ -45,27 +45,10 @@ def _v4_decision_overrides(conn: Connection) -> None:
 def _v5_audit_log(conn: Connection) -> None:
     # The decision log starts here; decisions made before it are entered first, in the order they
     # were made, marked ``backfilled`` (the chain proves nothing about them before today).
-    from nesyflow.store.audit import append_entry, decision_body
+    from nesyflow.store.audit import log_every_decision
 
     t.metadata.create_all(conn, tables=[t.audit_log], checkfirst=True)
-    earlier = conn.execute(
-        select(t.decisions, t.reviews.c.run_id)
-        .join(t.reviews, t.reviews.c.id == t.decisions.c.review_id)
-        .order_by(t.decisions.c.at, t.decisions.c.id)
-    ).all()
-    for row in earlier:
-        values = dict(row._mapping)
-        at = values["at"] if values["at"].tzinfo else values["at"].replace(tzinfo=dt.UTC)
-        append_entry(
-            conn,
-            kind="decision",
-            who=values["who"],
-            data={**decision_body(values), "backfilled": True},
-            at=at,
-            run_id=values["run_id"],
-            review_id=values["review_id"],
-            ref=values["id"],
-        )
+    log_every_decision(conn, backfilled=True)
 
 
 def _v6_reviews_decided_index(conn: Connection) -> None:
