@@ -24,6 +24,8 @@ from typing import Any
 
 import yaml
 
+from nesyflow.store.replay_keys import replay_columns
+
 ROOT = Path(__file__).resolve().parents[1]
 
 __all__ = ["SeedReport", "seed_store"]
@@ -168,6 +170,7 @@ class _Writer:
             verdict = summary.verdict
         if kind == "tool":
             tool_ms = rng.lognormvariate(4.0, 0.6)
+        check = summary.json() if summary else None
         self.steps.append(
             (
                 step_id,
@@ -182,7 +185,7 @@ class _Writer:
                 raw,
                 _j(output),
                 summary.facts if summary else None,
-                _j(summary.json()) if summary else _j(None),
+                _j(check),
                 verdict,
                 model_ms,
                 rules_ms,
@@ -196,6 +199,7 @@ class _Writer:
                 _j(summary.findings if summary else []),
                 None,
                 _stamp(at),
+                *replay_columns(check).values(),
             )
         )
         for f in summary.findings if summary else []:
@@ -218,7 +222,7 @@ class _Writer:
         # the first columns by position; columns later schema versions add stay NULL
         for table, rows, width in (
             ("runs", self.runs, 11),
-            ("steps", self.steps, 26),
+            ("steps", self.steps, 28),
             ("reviews", self.reviews, 18),
         ):
             names = [r[1] for r in conn.execute(f"PRAGMA table_info({table})")][:width]

@@ -31,6 +31,7 @@ from nesyflow.engine.state import RunState
 from nesyflow.govern.masking import RunMask, run_secrets
 from nesyflow.store import RunStatus, SqlStore
 from nesyflow.store import tables as t
+from nesyflow.store.replay_keys import replay_columns
 
 __all__ = ["KeptField", "RetentionReport", "RunPlan", "apply_retention", "plan_retention"]
 
@@ -223,6 +224,7 @@ def _changes(store: SqlStore, row: Mapping[str, Any], now: dt.datetime) -> tuple
             "facts": None,
             "check": check,
             "error": mask.text(s["error"]),
+            **replay_columns(check),
         }
         if any(new[k] != s[k] for k in new):
             count += 1

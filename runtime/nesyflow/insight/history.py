@@ -36,14 +36,11 @@ def pack_history(
     workflow: str | None = None,
 ) -> Iterator[PackStep]:
     """Every stored step that ``pack_name`` (any version) checked, oldest first."""
-    # the SQL prefilter matches the name as JSON text; only a plain name is written the same way
-    # by every JSON encoder (no escapes), so any other name is matched in Python alone
-    plain = pack_name.isascii() and pack_name.replace("-", "_").replace(".", "_").isidentifier()
     steps = checked_steps(
         store,  # type: ignore[arg-type]
         since=since,
         workflow=workflow,
-        pack=pack_name if plain else None,
+        pack=pack_name,
     )
     for step in steps:
         for result in step.check.get("results") or ():

@@ -15,16 +15,16 @@ its result; ``checked`` counts the distinct ones next to ``steps``.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import time
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from nesyflow.insight.history import PackStep, pack_history
 from nesyflow.logic import Pack, check_many
 from nesyflow.logic.result import OVERRIDES, CheckResult, Verdict
 from nesyflow.store import Store
+from nesyflow.store.queries import ReplayStep, replay_steps, step_inputs
+from nesyflow.store.replay_keys import Outcome
 
 __all__ = ["Change", "ImpactReport", "whatif"]
 
@@ -124,120 +124,150 @@ def whatif(
 ) -> ImpactReport:
     """Re-check every stored step that a pack named ``pack.name`` checked with ``pack``."""
     started = time.perf_counter()
-    report = ImpactReport(pack=str(pack.identity))
-    chunk: list[PackStep] = []
-    seen: dict[str, CheckResult] = {}
-    for item in pack_history(store, pack.name, since=since, workflow=workflow):
-        if not item.replayable:
-            report.skipped += 1
+    replay = _Replay(pack, ImpactReport(pack=str(pack.identity)), examples)
+    chunk: list[ReplayStep] = []
+    for item in replay_steps(store, pack.name, since=since, workflow=workflow):  # type: ignore[arg-type]
+        if not item.input_hash:
+            replay.report.skipped += 1
             continue
         chunk.append(item)
         if len(chunk) >= _CHUNK:
-            _compare(pack, chunk, report, examples, seen)
+            replay.chunk(store, chunk)
             chunk = []
     if chunk:
-        _compare(pack, chunk, report, examples, seen)
-    report.seconds = time.perf_counter() - started
-    return report
+        replay.chunk(store, chunk)
+    replay.flush()
+    replay.report.seconds = time.perf_counter() - started
+    return replay.report
 
 
-def _rules(result: dict[str, Any]) -> tuple[str, ...]:
-    return tuple(
-        sorted(
-            {
-                str(f.get("rule"))
-                for kind in ("violations", "reviews", "denials")
-                for f in result.get(kind) or ()
-                if isinstance(f, dict) and f.get("rule")
-            }
-        )
+@dataclass(frozen=True)
+class _Comparison:
+    """One old outcome against one new result: what every step that had both adds to the
+    report (steps sharing an input, an old outcome and a decision share one comparison)."""
+
+    before: str
+    after: str
+    rules_before: tuple[str, ...]
+    rules_after: tuple[str, ...]
+    started: frozenset[str]
+    stopped: frozenset[str]
+    instances_changed: frozenset[str]  # rules firing before and after, on other instances
+    changed: bool
+    transition: str | None
+    decisions: tuple[str, ...]
+
+
+class _Replay:
+    """A what-if in progress: the new results by input, the comparisons made, and how many steps
+    had each (added to the report by :meth:`flush`, not step by step)."""
+
+    def __init__(self, pack: Pack, report: ImpactReport, keep: int) -> None:
+        self.pack, self.report, self.keep = pack, report, keep
+        self.seen: dict[str, CheckResult] = {}
+        self.compared: dict[tuple[str, Outcome, str | None], int] = {}
+        self.comparisons: list[_Comparison] = []
+        self.counts: list[int] = []
+
+    def chunk(self, store: Store, chunk: list[ReplayStep]) -> None:
+        """Re-check a chunk: each distinct input once per replay (a check is a function of it
+        and the pack), the rest answered from ``seen``."""
+        todo: dict[str, ReplayStep] = {}
+        for item in chunk:
+            if item.input_hash not in self.seen:
+                todo.setdefault(item.input_hash, item)
+        if todo:
+            stored = step_inputs(store, [i.step_id for i in todo.values() if i.inputs is None])  # type: ignore[arg-type]
+            inputs = [i.inputs or stored[i.step_id] for i in todo.values()]
+            fresh = check_many(self.pack, [s for s, _ in inputs], [c for _, c in inputs])
+            if len(self.seen) + len(todo) > _SEEN_LIMIT:  # memory stays bounded: start afresh
+                self.flush()
+                needed = {i.input_hash for i in chunk}
+                self.seen = {k: v for k, v in self.seen.items() if k in needed}
+            self.seen.update(zip(todo, fresh, strict=True))
+            self.report.checked += len(todo)
+        report, keep, counts = self.report, self.keep, self.counts
+        for item in chunk:
+            key = (item.input_hash, item.outcome, item.action)
+            index = self.compared.get(key)
+            if index is None:
+                index = self.compared[key] = len(self.comparisons)
+                self.comparisons.append(
+                    _compare(item.outcome, self.seen[item.input_hash], item.action)
+                )
+                counts.append(0)
+            counts[index] += 1
+            report.from_versions[item.outcome[0]] += 1
+            comparison = self.comparisons[index]
+            if not comparison.changed:
+                continue
+            report.runs.add(item.run_id)
+            kinds = [(report.transitions, comparison.transition)] if comparison.transition else []
+            kinds += [(report.decisions, kind) for kind in comparison.decisions]
+            for into, kind in kinds:
+                change = into.get(kind) or into.setdefault(kind, Change(kind))
+                change.count += 1
+                if len(change.examples) < keep:
+                    change.examples.append(
+                        Example(
+                            item.run_id,
+                            item.step_id,
+                            item.node,
+                            comparison.before,
+                            comparison.after,
+                            comparison.rules_before,
+                            comparison.rules_after,
+                        )
+                    )
+
+    def flush(self) -> None:
+        """Add each comparison's counts to the report, times the steps that had it, and forget
+        the comparisons."""
+        report = self.report
+        for comparison, steps in zip(self.comparisons, self.counts, strict=True):
+            report.steps += steps
+            report.changed += steps if comparison.changed else 0
+            for rule in comparison.started:
+                report.rules_started[rule] += steps
+            for rule in comparison.stopped:
+                report.rules_stopped[rule] += steps
+            for rule in comparison.instances_changed:
+                report.rules_changed[rule] += steps
+        self.compared.clear()
+        self.comparisons.clear()
+        self.counts.clear()
+
+
+def _compare(old: Outcome, new: CheckResult, action: str | None) -> _Comparison:
+    _, before, found = old
+    after = new.verdict.value
+    had = Counter(found)
+    has = Counter((f.rule, str(f.detail)) for f in new.findings() if f.rule)
+    rules_before = tuple(sorted({r for r, _ in had}))
+    rules_after = tuple(sorted(set(new.rule_ids())))
+    gone = frozenset(rules_before) - frozenset(rules_after)
+    moved = {r for r, _ in (had - has) + (has - had)} & set(rules_before) & set(rules_after)
+    return _Comparison(
+        before=before,
+        after=after,
+        rules_before=rules_before,
+        rules_after=rules_after,
+        started=frozenset(rules_after) - frozenset(rules_before),
+        stopped=gone,
+        instances_changed=frozenset(moved),
+        changed=before != after or had != has,
+        transition=f"{before}→{after}" if before != after else None,
+        decisions=tuple(_disagreements(action, before, new.verdict, gone)),
     )
-
-
-def _instances(findings: Any) -> Counter[tuple[str, str]]:
-    """Each (rule, instance) a result found, counted: ``item(0)`` and ``item(1)`` are two."""
-    return Counter((str(f["rule"]), str(f.get("detail", ""))) for f in findings if f.get("rule"))
-
-
-def _old_instances(result: dict[str, Any]) -> Counter[tuple[str, str]]:
-    return _instances(
-        f
-        for kind in ("violations", "reviews", "denials")
-        for f in result.get(kind) or ()
-        if isinstance(f, dict)
-    )
-
-
-def _key(item: PackStep) -> str:
-    return json.dumps([item.subject, item.context], sort_keys=True, separators=(",", ":"))
-
-
-def _compare(
-    pack: Pack,
-    chunk: list[PackStep],
-    report: ImpactReport,
-    keep: int,
-    seen: dict[str, CheckResult],
-) -> None:
-    """Re-check a chunk: each distinct (value, context) once per replay (a check is a function
-    of them and the pack), the rest answered from ``seen``."""
-    keys = [_key(i) for i in chunk]
-    todo = list({k: i for k, i in zip(keys, chunk, strict=True) if k not in seen}.items())
-    if todo:
-        fresh = check_many(pack, [i.subject for _, i in todo], [i.context for _, i in todo])
-        if len(seen) + len(todo) > _SEEN_LIMIT:
-            seen.clear()
-        seen.update({k: r for (k, _), r in zip(todo, fresh, strict=True)})
-        report.checked += len(todo)
-    results = [seen[k] for k in keys]
-    for item, new in zip(chunk, results, strict=True):
-        report.steps += 1
-        old = item.result
-        version = (old.get("pack") or {}).get("version", "?")
-        report.from_versions[str(version)] += 1
-        before, after = str(old.get("verdict")), new.verdict.value
-        rules_before, rules_after = _rules(old), tuple(sorted(set(new.rule_ids())))
-        example = Example(
-            item.step.run_id,
-            item.step.step_id,
-            item.step.node,
-            before,
-            after,
-            rules_before,
-            rules_after,
-        )
-        for rule in set(rules_after) - set(rules_before):
-            report.rules_started[rule] += 1
-        for rule in set(rules_before) - set(rules_after):
-            report.rules_stopped[rule] += 1
-        had = _old_instances(old)
-        has = _instances({"rule": f.rule, "detail": f.detail} for f in new.findings())
-        for rule in (
-            {r for r, _ in (had - has) + (has - had)} & set(rules_before) & set(rules_after)
-        ):
-            report.rules_changed[rule] += 1
-        if before != after or had != has:
-            report.changed += 1
-            report.runs.add(item.step.run_id)
-        if before != after:
-            kind = f"{before}→{after}"
-            report.transitions.setdefault(kind, Change(kind)).add(example, keep)
-        for kind in _disagreements(item, before, new.verdict, rules_before, rules_after):
-            report.decisions.setdefault(kind, Change(kind)).add(example, keep)
 
 
 def _disagreements(
-    item: PackStep,
-    before: str,
-    after: Verdict,
-    rules_before: tuple[str, ...],
-    rules_after: tuple[str, ...],
+    action: str | None, before: str, after: Verdict, gone: frozenset[str]
 ) -> list[str]:
     """The human decisions (or their absence) the new rules would disagree with."""
-    action = item.step.action
     out: list[str] = []
     overridden = action == "approve" and before in {v.value for v in OVERRIDES}
-    if overridden and set(rules_before) - set(rules_after):
+    if overridden and gone:
         out.append("approval_over_rule_gone")  # the person overrode a rule that is gone now
     if action == "reject" and after is Verdict.PASS:
         out.append("rejection_now_passes")

@@ -12,11 +12,13 @@ must keep their first shape — copy the old definitions in when ``tables.py`` m
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Callable
 
-from sqlalchemy import Connection, func, insert, inspect, select
+from sqlalchemy import Connection, bindparam, func, insert, inspect, select, update
 
 from nesyflow.store import tables as t
+from nesyflow.store.replay_keys import replay_columns
 
 __all__ = ["MIGRATIONS", "current_version", "migrate"]
 
@@ -93,6 +95,41 @@ def _v10_run_nodes(conn: Connection) -> None:
     t.metadata.create_all(conn, tables=[t.run_nodes], checkfirst=True)
 
 
+def _v11_replay_keys(conn: Connection) -> None:
+    # v1 creates ``steps`` from today's definition (which has the columns); an older store gets
+    # them here, filled in from each step's check so a replay never needs the slow path for it.
+    have = {c["name"] for c in inspect(conn).get_columns("steps")}
+    for column, kind in (("input_hash", "VARCHAR(64)"), ("outcomes", "TEXT")):
+        if column not in have:
+            conn.exec_driver_sql(f"ALTER TABLE steps ADD COLUMN {column} {kind}")
+    fill_replay_columns(conn)
+
+
+def fill_replay_columns(conn: Connection, batch: int = 2000) -> int:
+    """Compute ``input_hash`` and ``outcomes`` for every step that lacks them; returns how many
+    steps were filled in."""
+    s = t.steps
+    todo = select(s.c.id, s.c.check).where(s.c.input_hash.is_(None))
+    fill = (
+        update(s)
+        .where(s.c.id == bindparam("p_id"))
+        .values(input_hash=bindparam("p_hash"), outcomes=bindparam("p_outcomes"))
+    )
+    done = 0
+    while rows := conn.execute(todo.limit(batch)).all():
+        params = []
+        for step_id, check in rows:
+            if isinstance(check, str):
+                check = json.loads(check)
+            keys = replay_columns(check)
+            params.append(
+                {"p_id": step_id, "p_hash": keys["input_hash"], "p_outcomes": keys["outcomes"]}
+            )
+        conn.execute(fill, params)
+        done += len(params)
+    return done
+
+
 Migration = tuple[str, Callable[[Connection], None]]
 
 MIGRATIONS: list[Migration] = [
@@ -124,6 +161,10 @@ MIGRATIONS: list[Migration] = [
     (
         "run_nodes (checkpoints write what a step changed, not the whole state)",
         _v10_run_nodes,
+    ),
+    (
+        "steps.input_hash/outcomes (what a what-if replay groups checks by), filled in",
+        _v11_replay_keys,
     ),
 ]
 

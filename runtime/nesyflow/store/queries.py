@@ -9,14 +9,15 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import Text, cast, func, or_, select
+from sqlalchemy import Text, case, cast, func, null, or_, select, true
 
 from nesyflow.logic.result import OVERRIDES
 from nesyflow.store import tables as t
 from nesyflow.store.records import Decision, Page, ReviewRecord, Run, RunStatus, Step
+from nesyflow.store.replay_keys import Outcome, parse_outcomes, replay_columns
 from nesyflow.store.sql import SqlStore, _row
 
 __all__ = [
@@ -25,6 +26,7 @@ __all__ = [
     "DecidedReview",
     "NodeStat",
     "PackIdentityCount",
+    "ReplayStep",
     "RuleCount",
     "StatusCounts",
     "TrendRow",
@@ -37,12 +39,14 @@ __all__ = [
     "node_stats",
     "pack_identities",
     "pack_labels",
+    "replay_steps",
     "review_queue",
     "rule_firing_counts",
     "rule_firing_recent",
     "rule_names",
     "run_steps",
     "status_counts",
+    "step_inputs",
     "verdict_trend",
     "workflow_files",
     "workflow_names",
@@ -467,6 +471,16 @@ def _like_escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+def _names_pack(packs: Any, name: str) -> Any:
+    """A text prefilter in SQL on a ``packs`` JSON column: the steps whose packs may name
+    ``name`` (the caller still matches it exactly). It matches the name as JSON text, and only a
+    plain name is written the same way by every JSON encoder (no escapes): any other is not
+    prefiltered (``true``)."""
+    if not (name.isascii() and name.replace("-", "_").replace(".", "_").isidentifier()):
+        return true()
+    return cast(packs, Text).like(f'%"{_like_escape(name)}"%', escape="\\")
+
+
 class CheckedStep(BaseModel):
     """A stored step some pack checked, with what the rules were given and what a person decided
     on the review it opened (if any): the unit of ``nesyflow whatif`` and ``coverage``."""
@@ -525,7 +539,7 @@ def checked_steps(
         .order_by(s.c.created_at, s.c.id)
     )
     if pack:
-        query = query.where(cast(s.c.packs, Text).like(f'%"{_like_escape(pack)}"%', escape="\\"))
+        query = query.where(_names_pack(s.c.packs, pack))
     if since is not None:
         query = query.where(s.c.created_at >= since)
     if workflow:
@@ -550,6 +564,92 @@ def checked_steps(
                 decided_by=row[8],
                 comment=row[9],
             )
+
+
+class ReplayStep(NamedTuple):
+    """A stored check of one pack, as a replay of history needs it (``replay_keys.py``): a
+    tuple, not a record, because a replay reads one per stored step."""
+
+    step_id: str
+    run_id: str
+    node: str
+    input_hash: str  # "" when the check kept no subject (it cannot be replayed)
+    outcome: Outcome  # that pack's version, verdict and rule instances then
+    action: str | None  # what a person decided on the review the step opened, if any
+    inputs: tuple[Any, Any] | None  # (subject, context), when the row had to be decoded anyway
+
+
+def replay_steps(
+    store: SqlStore,
+    pack: str,
+    *,
+    since: dt.datetime | None = None,
+    workflow: str | None = None,
+    batch: int = 5000,
+) -> Iterator[ReplayStep]:
+    """Every stored step that a pack named ``pack`` (any version) checked, oldest first, read
+    from the steps' ``input_hash`` and ``outcomes`` columns; the ``check`` JSON is decoded only
+    for a row written without them."""
+    s, r, runs = t.steps, t.reviews, t.runs
+    query = (
+        select(
+            s.c.id,
+            s.c.run_id,
+            s.c.node,
+            s.c.input_hash,
+            s.c.outcomes,
+            r.c.action,
+            case((s.c.input_hash.is_(None), s.c.check), else_=null()),
+        )
+        .outerjoin(r, r.c.step_id == s.c.id)
+        .where(
+            s.c.check.is_not(None),
+            s.c.verdict.is_not(None),
+            s.c.kind.not_in(_UNCHECKED_KINDS),
+            _names_pack(s.c.packs, pack),
+        )
+        .order_by(s.c.created_at, s.c.id)
+    )
+    if since is not None:
+        query = query.where(s.c.created_at >= since)
+    if workflow:
+        query = query.join(runs, runs.c.id == s.c.run_id).where(runs.c.workflow == workflow)
+    parsed: dict[str, dict[str, Outcome]] = {}
+    with store.read() as conn:
+        for row in conn.execution_options(yield_per=batch).execute(query):
+            step_id, run_id, node, key, text, action, check = row
+            inputs = None
+            if key is None:  # written without the columns: the slow path, from the check
+                if isinstance(check, str):
+                    check = json.loads(check)
+                columns = replay_columns(check)
+                key, text = columns["input_hash"], columns["outcomes"]
+                if key:
+                    inputs = (check.get("subject"), check.get("context"))
+            found = parsed.get(text)
+            if found is None:
+                if len(parsed) > 100_000:
+                    parsed.clear()
+                found = parsed[text] = parse_outcomes(text)
+            outcome = found.get(pack)
+            if outcome is not None:
+                yield ReplayStep(step_id, run_id, node, key, outcome, action, inputs)
+
+
+def step_inputs(store: SqlStore, step_ids: list[str]) -> dict[str, tuple[Any, Any]]:
+    """What the rules were given at each of these steps: ``(subject, context)`` by step id."""
+    out: dict[str, tuple[Any, Any]] = {}
+    with store.read() as conn:
+        for start in range(0, len(step_ids), 500):
+            ids = step_ids[start : start + 500]
+            for step_id, check in conn.execute(
+                select(t.steps.c.id, t.steps.c.check).where(t.steps.c.id.in_(ids))
+            ):
+                if isinstance(check, str):
+                    check = json.loads(check)
+                if isinstance(check, dict):
+                    out[step_id] = (check.get("subject"), check.get("context"))
+    return out
 
 
 class DecidedEdit(BaseModel):
@@ -699,7 +799,7 @@ def pack_identities(store: SqlStore, name: str, *, last: int = 500) -> list[Pack
         .where(
             s.c.verdict.is_not(None),
             s.c.kind.not_in(_UNCHECKED_KINDS),
-            cast(s.c.packs, Text).like(f'%"{_like_escape(name)}"%', escape="\\"),
+            _names_pack(s.c.packs, name),
         )
         .order_by(s.c.created_at.desc())
         .limit(max(1, last))

@@ -70,6 +70,7 @@ from nesyflow.store.records import (
     ToolRecord,
     with_nodes,
 )
+from nesyflow.store.replay_keys import replay_columns
 from nesyflow.store.sqlite_write import SqliteWrites
 
 __all__ = ["DEFAULT_URL", "SqlStore", "default_url", "open_store"]
@@ -279,6 +280,7 @@ def _step_values(m: _Move, seq: int) -> dict[str, Any]:
         "run_id": m.run_id,
         "seq": seq,
         "created_at": m.stamp,
+        **replay_columns(m.step.check),
     }
     # The store's cost up to writing the step row (the row itself and the commit are not in it):
     # measured here so that the row is written once, not written then updated with its own timing.

@@ -107,6 +107,9 @@ steps = Table(
     Column("findings", JSON, nullable=False),
     Column("error", Text),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    # What a replay of history groups checks by (``replay_keys.py``; schema version 11)
+    Column("input_hash", String(64)),
+    Column("outcomes", Text),
     # One row per place in the run: a second process replaying the same step cannot insert it.
     UniqueConstraint("run_id", "seq", name="uq_steps_run_seq"),
     # The console's verdict trend reads the steps of the last days (schema version 2).
