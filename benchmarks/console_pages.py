@@ -2,7 +2,8 @@
 
 Seeds the store with ``seed_store.py`` (unless ``--db`` names one already seeded), then per page:
 the page's store queries (median of 5 warm runs), and the whole page rendered by Streamlit's AppTest
-(a new session each time, the console's caches cleared first, median of 3). Writes
+(a new session each time, the console's cached data cleared first, median of 3; and cold, as a
+console process's first screen: its cached resources and the logic layer's caches cleared too). Writes
 benchmarks/results/console_pages.json. Budget: every page ≤ 1 s.
 
     .venv/bin/python benchmarks/console_pages.py [--db sqlite:///path.db] [--steps 100000 --open 10000]
@@ -123,7 +124,10 @@ def page_renders(ids: dict[str, str]) -> dict[str, tuple[str, dict[str, str]]]:
     }
 
 
-def _render(page: str, params: dict[str, str]) -> None:
+def _render(page: str, params: dict[str, str], *, cold: bool = False) -> None:
+    """One first screen in a new session. ``cold``: as the first screen of a console process just
+    started — its resources too (the open store, loaded packs and workflows, the precedent index,
+    the logic layer's loaded packs and decided checks) are gone, not only its cached data."""
     import logging
 
     import streamlit as st
@@ -131,6 +135,12 @@ def _render(page: str, params: dict[str, str]) -> None:
 
     logging.getLogger("streamlit").setLevel(logging.ERROR)
     st.cache_data.clear()
+    if cold:
+        from nesyflow.logic import _cache, pack
+
+        st.cache_resource.clear()
+        pack._LOADED.clear()
+        _cache.results.clear()
     at = AppTest.from_file(str(ROOT / "ui" / "app.py"), default_timeout=60)
     at.switch_page(f"pages/{page}.py")
     for key, value in params.items():
@@ -247,12 +257,14 @@ def _measure(args: argparse.Namespace) -> None:
         query_ms[name] = _median_ms(fn, 5)
         print(f"queries  {name:36s} {query_ms[name]:8.1f} ms")
     _render("inbox", {})  # imports (streamlit, altair, pandas, the packs) once, as a server does
-    render_ms = {}
+    render_ms, cold_ms = {}, {}
     for name, (page, params) in page_renders(ids).items():
         render_ms[name] = _median_ms(lambda p=page, a=params: _render(p, a), 3)
-        print(f"render   {name:36s} {render_ms[name]:8.1f} ms")
+        cold_ms[name] = _median_ms(lambda p=page, a=params: _render(p, a, cold=True), 3)
+        print(f"render   {name:36s} {render_ms[name]:8.1f} ms   cold {cold_ms[name]:8.1f} ms")
 
     worst = max(render_ms.values()) / 1000
+    worst_cold = max(cold_ms.values()) / 1000
     result = {
         "benchmark": "console_pages",
         "when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
@@ -271,13 +283,19 @@ def _measure(args: argparse.Namespace) -> None:
         "budget_s": BUDGET_S,
         "queries_ms": query_ms,
         "first_screen_render_ms": render_ms,
+        "cold_first_screen_render_ms": cold_ms,
         "within_budget": worst <= BUDGET_S,
+        "within_budget_cold": worst_cold <= BUDGET_S,
         "notes": "queries: median of 5 warm calls; render: Streamlit AppTest, a new session per "
-        "run with st.cache_data cleared (the browser's drawing time is not included), median of 3",
+        "run with st.cache_data cleared (the browser's drawing time is not included), median of 3; "
+        "cold: st.cache_resource and the logic layer's pack and result caches cleared too (a "
+        "console process's first screen, imports excepted)",
     }
     Path(out).parent.mkdir(parents=True, exist_ok=True)
     Path(out).write_text(json.dumps(result, indent=2) + "\n")
-    print(f"worst first screen {worst:.2f} s (budget {BUDGET_S} s) -> {out}")
+    print(
+        f"worst first screen {worst:.2f} s, cold {worst_cold:.2f} s (budget {BUDGET_S} s) -> {out}"
+    )
     store.close()
 
 

@@ -254,3 +254,28 @@ def test_workflows_page_colours_nodes_by_recent_outcomes(console_env):
     dot = at.get("graphviz_chart")[0].proto.spec
     assert '"extract"' in dot and '"pay"' in dot and "fillcolor" in dot
     assert "50% fail" in dot
+
+
+def test_workflows_lists_files_by_name_and_says_which_does_not_load(
+    console_env, tmp_path, monkeypatch
+):
+    """The list reads each file's ``name:`` only (loading every workflow's packs made a console's
+    first Workflows screen 1.3 s); a file that is listed but does not load says so when chosen."""
+    broken = tmp_path / "flows" / "broken"
+    broken.mkdir(parents=True)
+    (broken / "workflow.yaml").write_text("name: broken_flow\nstart: nowhere\nnodes: {}\n")
+    (tmp_path / "flows" / "good").symlink_to(ROOT / "agents" / "expense")
+    _, _store = console_env()
+    monkeypatch.setenv("NESYFLOW_WORKFLOWS", str(tmp_path / "flows"))
+    at = app("workflows").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert set(at.selectbox(key="workflow").options) == {"broken_flow", "expense"}
+    at.selectbox(key="workflow").select("expense").run()
+    _ok(at)
+    assert '"extract"' in at.get("graphviz_chart")[0].proto.spec
+    at.selectbox(key="workflow").select("broken_flow").run()
+    assert not at.exception
+    assert [e.value for e in at.error] == [
+        f"`{(broken / 'workflow.yaml').resolve()}` does not load: "
+        f"`nesyflow validate {(broken / 'workflow.yaml').resolve()}` says why."
+    ]

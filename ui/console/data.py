@@ -79,10 +79,26 @@ def workflow_files(url: str) -> dict[str, str | None]:
     found = dict(q.workflow_files(_open(url)))
     for folder in _paths("NESYFLOW_WORKFLOWS", "agents"):
         for path in sorted(folder.glob("*/workflow.yaml")) if folder.is_dir() else []:
-            flow = load_workflow_file(str(path.resolve()))
-            if flow is not None and not found.get(flow.name):
-                found[flow.name] = str(path.resolve())
+            file = str(path.resolve())
+            name = _workflow_name(file, _mtime(file))
+            if name is not None and not found.get(name):
+                found[name] = file
     return dict(sorted(found.items()))
+
+
+@st.cache_resource(show_spinner=False, max_entries=256)
+def _workflow_name(path: str, stamp: float) -> str | None:
+    """The ``name:`` of a workflow file, read without loading its packs and schemas: listing the
+    workflows used to load every one of them, 2.3 s of a console process's first Workflows screen
+    (the page loads only the one chosen)."""
+    from nesyflow._yamlguard import load_bounded
+
+    try:
+        doc = load_bounded(Path(path).read_text(encoding="utf-8"))
+    except Exception:  # not a readable workflow file: not listed
+        return None
+    name = doc.get("name") if isinstance(doc, dict) else None
+    return name if isinstance(name, str) and name else None
 
 
 def _mtime(path: str) -> float:
@@ -98,7 +114,7 @@ def _load_workflow(path: str, stamp: float) -> Any:
 
     try:
         return load_workflow(path)
-    except Exception:  # shown as "file not loadable" by the caller
+    except Exception:  # the page says the file does not load
         return None
 
 

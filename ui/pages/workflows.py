@@ -28,14 +28,18 @@ flow = data.load_workflow_file(files.get(name))
 if flow is not None:
     st.caption(f"{flow.description or ''} · `{files[name]}`")
     st.graphviz_chart(graph.workflow_dot(flow, by_node), width="stretch")
-elif stats:
-    st.caption(
-        "The workflow file is not known here (built in Python, or moved): nodes are shown in the "
-        "order runs reach them."
-    )
-    st.graphviz_chart(graph.observed_dot(stats), width="stretch")
 else:
-    st.info("No runs of this workflow yet.")
+    if files.get(name):
+        st.error(f"`{files[name]}` does not load: `nesyflow validate {files[name]}` says why.")
+    if stats:
+        if not files.get(name):
+            st.caption(
+                "The workflow file is not known here (built in Python, or moved): nodes are shown "
+                "in the order runs reach them."
+            )
+        st.graphviz_chart(graph.observed_dot(stats), width="stretch")
+    elif not files.get(name):
+        st.info("No runs of this workflow yet.")
 
 if flow is not None:
     from nesyflow.engine.governance import workflow_classes
