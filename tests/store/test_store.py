@@ -85,6 +85,14 @@ def test_checkpoint_writes_step_state_review_together(store):
     assert review.step_id == saved.step.id and review.rules == ["too_big"]
 
 
+def test_write_seconds_count_the_whole_transaction_commit_included(store):
+    """The demo's store figure: a step's ``store_ms`` stops before its row and the commit; the
+    store's ``write_seconds`` counts every write transaction whole."""
+    before = store.write_seconds
+    saved = _paused(store)
+    assert store.write_seconds - before > saved.step.store_ms / 1000 > 0
+
+
 def test_checkpoint_with_a_stale_version_writes_nothing(store):
     run = store.create_run("wf", {}, current_node="a")
     store.checkpoint(

@@ -374,6 +374,9 @@ class SqlStore(Store):
         self._idle: list[Any] = []  # the fast path's sqlite3 connections, kept open
         self._local = threading.local()
         self.group_commit = group_commit_size() if self._sqlite else 1
+        # Seconds spent in this store's write transactions, commits included (what a run's
+        # steps' ``store_ms`` leaves out: the step row itself and the commit).
+        self.write_seconds = 0.0
         try:
             with self.write() as conn:
                 self.schema_version = migrate(conn)
@@ -431,10 +434,14 @@ class SqlStore(Store):
         commit holds for this thread is written first, so every operation sees it."""
         if self.group_commit > 1:
             self._write_group()
-        with self.engine.connect() as conn:
-            conn = conn.execution_options(nesyflow_write=True)
-            with conn.begin():
-                yield conn
+        started = time.perf_counter()
+        try:
+            with self.engine.connect() as conn:
+                conn = conn.execution_options(nesyflow_write=True)
+                with conn.begin():
+                    yield conn
+        finally:
+            self.write_seconds += time.perf_counter() - started
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
@@ -664,6 +671,13 @@ class SqlStore(Store):
         """The moves in one transaction on the sqlite3 connection (see :mod:`.sqlite_write`):
         per move the same statements, rows, errors and crash points as the Core path. One move
         unless group commit buffered some (:meth:`checkpoint`)."""
+        started = time.perf_counter()
+        try:
+            return self._write_moves_sqlite(moves)
+        finally:
+            self.write_seconds += time.perf_counter() - started
+
+    def _write_moves_sqlite(self, moves: list[_Planned]) -> list[_Written]:
         w = self._fast
         assert w is not None
         written: list[_Written] = []
