@@ -11,6 +11,7 @@ from typing import Any, NoReturn
 import typer
 from pydantic import BaseModel, ValidationError
 from rich.console import Console
+from rich.markup import escape
 
 __all__ = [
     "EXECUTOR_HELP",
@@ -79,9 +80,8 @@ def executor(value: str) -> str:
         from nesyflow.logic import ray_executor
 
         if not ray_executor.available():
-            bad_input(
-                f"--executor ray needs Ray, which is not installed: {ray_executor.INSTALL_HINT}"
-            )
+            hint = escape(ray_executor.INSTALL_HINT)  # rich would read [ray] as markup
+            bad_input(f"--executor ray needs Ray, which is not installed: {hint}")
     return value
 
 
