@@ -5,13 +5,14 @@ each copy's first item's amount raised by a cent per copy, so no input repeats a
 batch's dedupe nor the result cache answers any): locally with 1 worker process, then on a local
 Ray cluster with 1 and 2 actors (and, for reference, locally with 2 worker processes). Each mode
 is warmed first (worker / actors started, pack loaded) on inputs the timed run does not contain;
-the result cache is cleared before every run. Reports cases/s and whether every mode's results
-equal the local ones (timings aside).
+the result cache is cleared before every run. The modes take turns over ``--rounds`` rounds (a
+shared machine's load then falls on all of them); reports each mode's median cases/s, every round,
+and whether every mode's results equal the local ones (timings aside).
 
 Writes benchmarks/results/ray_batch.json.
 
-    .venv/bin/python benchmarks/ray_batch.py             # N = 20,000 (under a minute on 2 cores)
-    .venv/bin/python benchmarks/ray_batch.py --n 2000    # a smoke run
+    .venv/bin/python benchmarks/ray_batch.py                       # N = 10,000, 3 rounds: ≈ 2 min
+    .venv/bin/python benchmarks/ray_batch.py --n 2000 --rounds 1   # a smoke run
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import argparse
 import json
 import os
 import platform
+import statistics
 import sys
 import time
 from decimal import Decimal
@@ -74,7 +76,8 @@ def timed(pack, inputs: list[tuple], **kw) -> tuple[float, list]:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--n", type=int, default=20_000)
+    parser.add_argument("--n", type=int, default=10_000)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument(
         "--out", type=Path, default=ROOT / "benchmarks" / "results" / "ray_batch.json"
     )
@@ -104,19 +107,23 @@ def main() -> None:
         "ray_2_actors": {"executor": "ray", "workers": 2},
         "local_2_workers": {"workers": 2},  # for reference: the same two cores, no Ray
     }
-    warm_s, rates, same = {}, {}, {}
+    load_before = os.getloadavg()[0]  # the machine may be shared: rounds interleave the modes
+    warm_s = {name: timed(pack, warm, **kw)[0] for name, kw in modes.items()}
+    rounds: dict[str, list[float]] = {name: [] for name in modes}
+    same = dict.fromkeys(modes, True)
     reference = None
-    for name, kw in modes.items():
-        warm_s[name] = timed(pack, warm, **kw)[0]
-        seconds, results = timed(pack, inputs, **kw)
-        rates[name] = args.n / seconds
-        flat = [plain(r) for r in results]
-        if reference is None:
-            reference = flat
-        same[name] = flat == reference
-        print(
-            f"{name:16} {rates[name]:8.1f} cases/s  (warm-up {warm_s[name]:.2f} s)  same: {same[name]}"
-        )
+    for round_no in range(args.rounds):
+        for name, kw in modes.items():
+            seconds, results = timed(pack, inputs, **kw)
+            rounds[name].append(args.n / seconds)
+            flat = [plain(r) for r in results]
+            if reference is None:
+                reference = flat
+            same[name] &= flat == reference
+            print(
+                f"round {round_no + 1} {name:16} {args.n / seconds:8.1f} cases/s  same: {same[name]}"
+            )
+    rates = {name: statistics.median(values) for name, values in rounds.items()}
     ray.shutdown()
 
     out = {
@@ -130,9 +137,13 @@ def main() -> None:
         },
         "ray_init_s": round(ray_start, 2),
         "warm_up_s_200_cases": {k: round(v, 2) for k, v in warm_s.items()},
-        "cases_per_s": {k: round(v, 1) for k, v in rates.items()},
+        "load_average_before": round(load_before, 2),
+        "rounds": args.rounds,
+        "cases_per_s_median": {k: round(v, 1) for k, v in rates.items()},
+        "cases_per_s_rounds": {k: [round(x, 1) for x in v] for k, v in rounds.items()},
         "ray_2_over_ray_1": round(rates["ray_2_actors"] / rates["ray_1_actor"], 2),
         "ray_1_over_local_1": round(rates["ray_1_actor"] / rates["local_1_worker"], 2),
+        "local_2_over_local_1": round(rates["local_2_workers"] / rates["local_1_worker"], 2),
         "results_equal_local": same,
         "verdicts": {
             v: sum(1 for r in reference or [] if r["verdict"] == v)
