@@ -168,3 +168,9 @@ def test_whatif_on_ray_reports_what_the_local_path_does(seeded, tmp_path):
         report.pop("seconds"), report.pop("steps_per_second")
     assert local["changed"] > 0 and local["distinct_inputs_checked"] > 0
     assert on_ray == local
+
+
+def test_more_workers_than_cluster_cpus_use_every_cpu_and_finish():
+    local, on_ray = _both(PACKS[1], workers=8)  # the cluster has 2 CPUs: 2 actors, not 8 pending
+    assert [_plain(r) for r in on_ray] == [_plain(r) for r in local]
+    assert rx._connect().count <= 2

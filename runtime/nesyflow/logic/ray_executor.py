@@ -216,11 +216,11 @@ def _connect() -> _Actors:
     ray = require()
     with _POOL_LOCK:
         if not ray.is_initialized():
-            ray.init(
-                address=os.environ.get(ADDRESS_ENV) or None,
-                log_to_driver=False,
-                include_dashboard=False,
-            )
+            address = os.environ.get(ADDRESS_ENV) or None
+            if address:  # a cluster's own settings are its own (Ray Client refuses some options)
+                ray.init(address=address)
+            else:  # a local cluster for this process: quiet, no dashboard
+                ray.init(log_to_driver=False, include_dashboard=False)
         if _POOL is None or _POOL.session != _session(ray):
             _POOL = _Actors(ray)
         return _POOL
@@ -244,8 +244,9 @@ def check_distinct(
     from nesyflow.logic import checker
 
     pool = _connect()
-    if workers is None:
-        workers = max(1, int(pool.ray.cluster_resources().get("CPU", 1)))
+    cpus = max(1, int(pool.ray.cluster_resources().get("CPU", 1)))
+    # an actor holds one CPU while it lives: more actors than CPUs would never be scheduled
+    workers = cpus if workers is None else max(1, min(workers, cpus))
     spans = checker._spans(len(instances), workers)
     pool.grow(min(workers, len(spans)))
     files: dict[str, bytes] | None = None
