@@ -11,8 +11,18 @@ from typing import Any, NoReturn
 import typer
 from pydantic import BaseModel, ValidationError
 from rich.console import Console
+from rich.markup import escape
 
-__all__ = ["MAX_JSON_DEPTH", "TooDeep", "bad_input", "loads", "read_cases", "validate_case"]
+__all__ = [
+    "EXECUTOR_HELP",
+    "MAX_JSON_DEPTH",
+    "TooDeep",
+    "bad_input",
+    "executor",
+    "loads",
+    "read_cases",
+    "validate_case",
+]
 
 err = Console(stderr=True, highlight=False)
 
@@ -54,6 +64,25 @@ def bad_input(message: str) -> NoReturn:
     """Print a bad-input message (no traceback) and exit with status 2."""
     err.print(f"[bold red]error:[/] {message}", soft_wrap=True)
     raise typer.Exit(2)
+
+
+EXECUTOR_HELP = (
+    "Where the checks run: local (worker processes here) or ray (actors on the Ray cluster "
+    "NESYFLOW_RAY_ADDRESS names, else a local one; needs pip install 'nesyflow[ray]')."
+)
+
+
+def executor(value: str) -> str:
+    """``--executor``, checked before any work: a known name, and for ``ray`` Ray installed."""
+    if value not in ("local", "ray"):
+        bad_input(f"--executor must be local or ray, not {value!r}")
+    if value == "ray":
+        from nesyflow.logic import ray_executor
+
+        if not ray_executor.available():
+            hint = escape(ray_executor.INSTALL_HINT)  # rich would read [ray] as markup
+            bad_input(f"--executor ray needs Ray, which is not installed: {hint}")
+    return value
 
 
 def read_cases(path: Path) -> Iterator[tuple[int, Any]]:

@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from nesyflow.cli._io import bad_input
+from nesyflow.cli._io import EXECUTOR_HELP, bad_input, executor
 
 __all__ = ["register"]
 
@@ -52,6 +52,7 @@ def whatif_cmd(
     ] = None,
     workflow: Annotated[str | None, typer.Option(help="Only this workflow's runs.")] = None,
     format: Annotated[str, typer.Option("--format", "-f", help="text or json")] = "text",
+    executor_name: Annotated[str, typer.Option("--executor", help=EXECUTOR_HELP)] = "local",
 ) -> None:
     """Re-check every stored step a pack of this name checked with this version, and report what
     would change. Exit 0 if nothing changes, 1 if some verdict or firing would, 2 on bad input."""
@@ -59,13 +60,14 @@ def whatif_cmd(
 
     if format not in ("text", "json"):
         bad_input(f"--format must be text or json, not {format!r}")
+    executor(executor_name)
     after = None
     if since:
         try:
             after = dt.datetime.fromisoformat(since).replace(tzinfo=dt.UTC)
         except ValueError:
             bad_input(f"--since must be a date like 2026-11-30, not {since!r}")
-    report = whatif(_open(db), _pack(pack), since=after, workflow=workflow)
+    report = whatif(_open(db), _pack(pack), since=after, workflow=workflow, executor=executor_name)
     if format == "json":
         print(json.dumps(report.to_json(), indent=2, ensure_ascii=False))
     else:

@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from nesyflow.cli._io import bad_input, read_cases, validate_case
+from nesyflow.cli._io import EXECUTOR_HELP, bad_input, executor, read_cases, validate_case
 from nesyflow.errors import InputError, NesyflowError, ProblemsError
 from nesyflow.logic.result import Verdict
 
@@ -58,6 +58,7 @@ def check_cmd(
             "worker that is killed). Default: 2 s per 100 cases, at least 2 s."
         ),
     ] = None,
+    executor_name: Annotated[str, typer.Option("--executor", help=EXECUTOR_HELP)] = "local",
 ) -> None:
     """Check cases against a pack. Exit 0 if every case passes, 1 if any does not, 2 on bad input.
 
@@ -69,6 +70,7 @@ def check_cmd(
         bad_input(f"--format must be text or json, not {format!r}")
     if timeout is not None and not timeout > 0:
         bad_input(f"--timeout must be a positive number of seconds, not {timeout}")
+    executor(executor_name)
     loaded = _load(pack)
     ctx = None
     if context is not None:
@@ -81,7 +83,13 @@ def check_cmd(
         for line, data in read_cases(input)
     ]
     all_pass = True
-    results = check_many(loaded, [c for _, c in cases], [ctx] * len(cases), timeout=timeout)
+    results = check_many(
+        loaded,
+        [c for _, c in cases],
+        [ctx] * len(cases),
+        timeout=timeout,
+        executor=executor_name,
+    )
     for (line, _), result in zip(cases, results, strict=True):
         all_pass &= result.ok
         if format == "json":

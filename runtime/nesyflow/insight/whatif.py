@@ -121,10 +121,14 @@ def whatif(
     since: dt.datetime | None = None,
     workflow: str | None = None,
     examples: int = 3,
+    executor: str = "local",
 ) -> ImpactReport:
-    """Re-check every stored step that a pack named ``pack.name`` checked with ``pack``."""
+    """Re-check every stored step that a pack named ``pack.name`` checked with ``pack``.
+
+    ``executor``: where the re-checks run (``check_many``'s: ``local`` worker processes or ``ray``).
+    """
     started = time.perf_counter()
-    replay = _Replay(pack, ImpactReport(pack=str(pack.identity)), examples)
+    replay = _Replay(pack, ImpactReport(pack=str(pack.identity)), examples, executor)
     chunk: list[ReplayStep] = []
     for item in replay_steps(store, pack.name, since=since, workflow=workflow):  # type: ignore[arg-type]
         if not item.input_hash:
@@ -162,8 +166,10 @@ class _Replay:
     """A what-if in progress: the new results by input, the comparisons made, and how many steps
     had each (added to the report by :meth:`flush`, not step by step)."""
 
-    def __init__(self, pack: Pack, report: ImpactReport, keep: int) -> None:
-        self.pack, self.report, self.keep = pack, report, keep
+    def __init__(
+        self, pack: Pack, report: ImpactReport, keep: int, executor: str = "local"
+    ) -> None:
+        self.pack, self.report, self.keep, self.executor = pack, report, keep, executor
         self.seen: dict[str, CheckResult] = {}
         self.compared: dict[tuple[str, Outcome, str | None], int] = {}
         self.comparisons: list[_Comparison] = []
@@ -179,7 +185,12 @@ class _Replay:
         if todo:
             stored = step_inputs(store, [i.step_id for i in todo.values() if i.inputs is None])  # type: ignore[arg-type]
             inputs = [i.inputs or stored[i.step_id] for i in todo.values()]
-            fresh = check_many(self.pack, [s for s, _ in inputs], [c for _, c in inputs])
+            fresh = check_many(
+                self.pack,
+                [s for s, _ in inputs],
+                [c for _, c in inputs],
+                executor=self.executor,
+            )
             if len(self.seen) + len(todo) > _SEEN_LIMIT:  # memory stays bounded: start afresh
                 self.flush()
                 needed = {i.input_hash for i in chunk}

@@ -41,7 +41,7 @@ from nesyflow.logic.result import (
 )
 from nesyflow.schema import FactSet, to_facts
 
-__all__ = ["DEFAULT_MAX_GROUND_RULES", "DEFAULT_TIMEOUT", "check", "check_many"]
+__all__ = ["DEFAULT_MAX_GROUND_RULES", "DEFAULT_TIMEOUT", "EXECUTORS", "check", "check_many"]
 
 DEFAULT_TIMEOUT = 2.0
 DEFAULT_MAX_GROUND_RULES = 1_000_000
@@ -65,6 +65,7 @@ def _shows(extra_arity: int, optimizing: bool = False) -> tuple[ast.AST, ...]:
 
 
 _BATCH_CHUNK = 1000
+EXECUTORS = ("local", "ray")  # where check_many's chunks run: worker processes here, or Ray actors
 
 
 def _coerce(model: type[BaseModel], value: Any) -> BaseModel:
@@ -467,7 +468,8 @@ def check_many(
     timeout: float | None = None,
     max_ground_rules: int = DEFAULT_MAX_GROUND_RULES,
     isolated: bool | None = None,
-    workers: int = 1,
+    workers: int | None = None,
+    executor: str = "local",
 ) -> list[CheckResult]:
     """Check many instances, grounding and solving them together in chunks (facts tagged by case).
 
@@ -475,11 +477,17 @@ def check_many(
     be solved together (a case with no answer set would make the whole chunk unsatisfiable) is
     checked case by case, so one bad case never decides another's verdict. ``timeout`` bounds each
     chunk (default: 2 s per 100 cases). Chunks run in worker processes (see :func:`check`),
-    ``workers`` of them at once.
+    ``workers`` of them at once (default 1).
+
+    ``executor="ray"`` sends the chunks to Ray actors instead (:mod:`nesyflow.logic.ray_executor`,
+    the optional ``ray`` extra): ``workers`` actors (default the cluster's CPUs, at most one per
+    chunk), each bounded by the chunk's time limit as a local worker is.
 
     Each distinct input is solved once: cases whose facts hash equals an earlier case's (or a
     decided result still in the result cache) take that answer, as :func:`check` would give it.
     """
+    if executor not in EXECUTORS:
+        raise ValueError(f"executor must be one of {', '.join(EXECUTORS)}, not {executor!r}")
     contexts = list(contexts) if contexts is not None else [None] * len(instances)
     if len(contexts) != len(instances):
         raise ValueError(f"{len(instances)} instances but {len(contexts)} contexts")
@@ -510,6 +518,7 @@ def check_many(
         max_ground_rules,
         isolated,
         workers,
+        executor,
     )
     for (i, _, _), result in zip(todo, solved, strict=True):
         out[i] = result
@@ -528,11 +537,19 @@ def _check_distinct(
     timeout: float | None,
     max_ground_rules: int,
     isolated: bool | None,
-    workers: int,
+    workers: int | None,
+    executor: str = "local",
 ) -> list[CheckResult]:
     """The chunked batch check of :func:`check_many`, on inputs already made distinct."""
     if not instances:
         return []
+    if executor == "ray":  # imported here: the default path never imports ray
+        from nesyflow.logic import ray_executor
+
+        return ray_executor.check_distinct(
+            pack, instances, contexts, timeout, max_ground_rules, workers
+        )
+    workers = 1 if workers is None else workers
     if not bounded.isolation_enabled(isolated):
         results: list[CheckResult] = []
         for start in range(0, len(instances), _BATCH_CHUNK):
@@ -540,8 +557,7 @@ def _check_distinct(
             ctx = contexts[start : start + _BATCH_CHUNK]
             results.extend(_check_chunk(pack, chunk, ctx, timeout, max_ground_rules, True) or [])
         return results
-    size = max(1, min(_BATCH_CHUNK, math.ceil(len(instances) / max(1, workers))))
-    spans = [(i, min(i + size, len(instances))) for i in range(0, len(instances), size)]
+    spans = _spans(len(instances), workers)
 
     def run(span: tuple[int, int]) -> list[CheckResult]:
         lo, hi = span
@@ -553,6 +569,12 @@ def _check_distinct(
         return [r for span in spans for r in run(span)]
     with ThreadPoolExecutor(max_workers=workers) as executor:
         return [r for chunk in executor.map(run, spans) for r in chunk]
+
+
+def _spans(cases: int, workers: int) -> list[tuple[int, int]]:
+    """``[lo, hi)`` chunks of ``cases``: one per worker, at most :data:`_BATCH_CHUNK` each."""
+    size = max(1, min(_BATCH_CHUNK, math.ceil(cases / max(1, workers))))
+    return [(i, min(i + size, cases)) for i in range(0, cases, size)]
 
 
 def _chunk_timeout(timeout: float | None, cases: int) -> float:
