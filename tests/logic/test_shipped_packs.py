@@ -4,7 +4,7 @@ decides, case by case."""
 
 import pytest
 
-from nesyflow.logic import check, check_many
+from nesyflow.logic import _cache, check, check_many
 from nesyflow.logic.testing import run_pack_tests
 
 from .shipped import PACK_DIRS, PACK_IDS, cases, pack
@@ -51,3 +51,37 @@ def test_check_many_equals_check_on_every_case_of_the_pack(folder):
         assert batched == alone, case.name
     # not vacuous: the cases reach every verdict the pack can give
     assert len({d["verdict"] for d in one_by_one}) >= 2
+
+
+@pytest.fixture
+def no_result_cache(monkeypatch):
+    """Without the result cache: a batch must decode every case itself, not take check's answer."""
+    monkeypatch.setattr(_cache.results, "size", 0)
+
+
+@pytest.mark.parametrize("isolated", [False, None], ids=["here", "isolated"])
+@pytest.mark.parametrize("folder", PACK_DIRS, ids=PACK_IDS)
+def test_batch_decoding_equals_check_with_explanations(folder, isolated, no_result_cache):
+    """The batch decoder (one read per untagged atom, remembered per pack) gives every field
+    ``check`` gives, explanations included, on the first batch and on a repeat that decodes from
+    what the first remembered."""
+    loaded, all_cases = pack(folder), cases(folder)
+    inputs = [c.input for c in all_cases]
+    contexts = [c.context for c in all_cases]
+    alone = [
+        check(loaded, c.input, c.context, isolated=False).model_dump(exclude={"timings"})
+        for c in all_cases
+    ]
+    for _ in range(2):
+        batched = check_many(loaded, inputs, contexts if any(contexts) else None, isolated=isolated)
+        assert len(batched) == len(alone)
+        for case, one, result in zip(all_cases, alone, batched, strict=True):
+            assert result.model_dump(exclude={"timings"}) == one, case.name
+    explained = [
+        e
+        for r in alone
+        for k in ("violations", "reviews", "denials")
+        for f in r[k]
+        for e in f["explanations"]
+    ]
+    assert explained or not any(r["violations"] or r["reviews"] or r["denials"] for r in alone)
