@@ -85,3 +85,39 @@ def test_batch_decoding_equals_check_with_explanations(folder, isolated, no_resu
         for e in f["explanations"]
     ]
     assert explained or not any(r["violations"] or r["reviews"] or r["denials"] for r in alone)
+
+
+def test_batch_decoding_is_the_same_when_its_table_fills(monkeypatch, no_result_cache):
+    """A full table of untagged atoms is emptied and refilled; the answers do not change."""
+    from nesyflow.logic import checker
+
+    folder = next(p for p in PACK_DIRS if p.name == "expense")
+    loaded, all_cases = pack(folder), cases(folder)
+    contexts = [c.context for c in all_cases]
+    alone = [
+        check(loaded, c.input, c.context, isolated=False).model_dump(exclude={"timings"})
+        for c in all_cases
+    ]
+    monkeypatch.setattr(checker, "_PIECES_MAX", 3)
+    batched = check_many(
+        loaded, [c.input for c in all_cases], contexts if any(contexts) else None, isolated=False
+    )
+    assert [r.model_dump(exclude={"timings"}) for r in batched] == alone
+    assert len(checker._decoder(loaded).pieces) <= 3
+
+
+def test_a_batch_decoder_does_not_keep_its_pack_alive(no_result_cache):
+    import gc
+    import weakref
+
+    from nesyflow.logic import checker
+    from nesyflow.logic.pack import without_guard
+
+    folder = next(p for p in PACK_DIRS if p.name == "expense")
+    variant = without_guard(pack(folder))  # a pack object no loader cache holds
+    check_many(variant, [cases(folder)[0].input], isolated=False)
+    assert variant in checker._decoders
+    gone = weakref.ref(variant)
+    del variant
+    gc.collect()
+    assert gone() is None

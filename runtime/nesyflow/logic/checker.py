@@ -715,8 +715,14 @@ class _Decoder:
     """A pack's table of untagged atoms (see above); kept as long as the pack lives."""
 
     def __init__(self, pack: Pack) -> None:
-        self.pack = pack
+        self._pack = weakref.ref(pack)  # not the pack itself: the table must not keep it alive
         self.pieces: dict[str, _Piece] = {}
+
+    @property
+    def pack(self) -> Pack:
+        pack = self._pack()
+        assert pack is not None  # a decoder is reached only through its live pack
+        return pack
 
     def split(self, symbols: Iterable[Symbol]) -> dict[int, list[_Piece]]:
         """The model's atoms by case, untagged and decoded, in the solver's order."""
