@@ -15,9 +15,12 @@ import functools
 import hashlib
 import math
 import sys
+import threading
 import time
+import weakref
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -313,19 +316,7 @@ def _result(
             missing.append(_text(sym.arguments[0]))
         elif name == "derived":
             key, value = sym.arguments
-            text, decoded = _text(key), _decode_derived(pack, key, value)
-            if text in derived:  # several values for one key: a list, in the solver's order
-                previous = derived[text]
-                derived[text] = (
-                    [*previous, decoded]
-                    if isinstance(previous, list)
-                    else [
-                        previous,
-                        decoded,
-                    ]
-                )
-            else:
-                derived[text] = decoded
+            _add_derived(derived, _text(key), _decode_derived(pack, key, value))
     if too_large:
         reason = _arith.sum_overflow(pack.arith.sites, too_large)
         return CheckResult(
@@ -354,6 +345,33 @@ def _result(
         return tuple(out)
 
     violations, reviews, denials = findings("violation"), findings("review"), findings("deny")
+    return _verdict(
+        pack, violations, reviews, denials, missing, derived, atoms, facts_hash, timings
+    )
+
+
+def _add_derived(derived: dict[str, Any], text: str, decoded: Any) -> None:
+    """Several values for one key make a list, in the solver's order."""
+    if text in derived:
+        previous = derived[text]
+        derived[text] = [*previous, decoded] if isinstance(previous, list) else [previous, decoded]
+    else:
+        derived[text] = decoded
+
+
+def _verdict(
+    pack: Pack,
+    violations: tuple[Finding, ...],
+    reviews: tuple[Finding, ...],
+    denials: tuple[Finding, ...],
+    missing: list[str],
+    derived: dict[str, Any],
+    atoms: list[str],
+    facts_hash: str,
+    timings: Timings,
+) -> CheckResult:
+    """The result of a check that found these (shared by :func:`_result` and the batch decoder,
+    so the two cannot drift apart)."""
     # one precedence for every layer (nesyflow.logic.result.worst); a check that ran and found
     # nothing is a pass
     fired = ((Verdict.FAIL, violations), (Verdict.DENY, denials), (Verdict.UNKNOWN, missing))
@@ -662,10 +680,8 @@ def _check_chunk(
             ]
         return [early.get(i) or _unknown(pack, outcome, started) for i in range(len(instances))]
     symbols, ground_s, solve_s = outcome
-    per_case: dict[int, list[Symbol]] = {}
-    for sym in symbols:
-        case, *rest = sym.arguments
-        per_case.setdefault(case.number, []).append(Function(sym.name, rest, sym.positive))
+    decoder = _decoder(pack)
+    per_case = decoder.split(symbols)
     n = max(1, len(encoded))
     timings = Timings(
         ground_ms=ground_s * 1000 / n,
@@ -678,6 +694,225 @@ def _check_chunk(
             out.append(early[i])
             continue
         facts, digest = encoded[i]
-        inputs = set(facts.symbols)
-        out.append(_result(pack, per_case.get(i, []), inputs, digest, timings, Number(i)))
+        out.append(decoder.result(per_case.get(i, []), facts, digest, timings, i))
+    return out
+
+
+# --- decoding a batch model -------------------------------------------------------------------
+#
+# A batch model holds every case's shown atoms, tagged by case number. Decoding them as _result does
+# (rebuild each atom without its tag, then ask clingo for its name, arguments and text) costs a
+# dozen cffi calls per atom and was most of a batch check's Python time. Most atoms repeat from
+# case to case (``derived(total,…)``, a fired rule instance with the same bindings), so each atom is
+# read once per pack, by its untagged text, into a _Piece that holds everything _result would have
+# computed from it; a case then costs one ``str`` per atom. Only whether a fired rule's ground body
+# atom is one of the case's input facts differs by case, and that is still asked of clingo.
+
+_PIECES_MAX = 50_000  # untagged atoms remembered per pack (a full table is emptied, not grown)
+_FINDINGS = frozenset({"violation", "review", "deny"})
+
+
+@dataclass(frozen=True, slots=True)
+class _Pattern:
+    """One fired rule instance, read once: all of its explanation but the input/derived split."""
+
+    head: Symbol
+    rule: SourceRule
+    bindings: dict[str, str]
+    body: tuple[tuple[str, str, tuple[Symbol, ...]], ...]  # (text, name, arguments), deduplicated
+    built: dict[tuple[bool, ...], Explanation]  # by which body atoms are inputs
+
+
+@dataclass(frozen=True, slots=True)
+class _Piece:
+    """One untagged shown atom and what :func:`_result` reads from it."""
+
+    name: str
+    text: str  # str() of the untagged atom, as ``CheckResult.atoms`` lists it
+    symbol: Symbol  # the untagged atom: findings and fired atoms sort by it, as _result does
+    value: Any  # by name: (rule, detail) text, missing text, (key, decoded) or a _Pattern
+
+
+class _Decoder:
+    """A pack's table of untagged atoms (see above); kept as long as the pack lives."""
+
+    def __init__(self, pack: Pack) -> None:
+        self._pack = weakref.ref(pack)  # not the pack itself: the table must not keep it alive
+        self.pieces: dict[str, _Piece] = {}
+
+    @property
+    def pack(self) -> Pack:
+        pack = self._pack()
+        assert pack is not None  # a decoder is reached only through its live pack
+        return pack
+
+    def split(self, symbols: Iterable[Symbol]) -> dict[int, list[_Piece]]:
+        """The model's atoms by case, untagged and decoded, in the solver's order."""
+        per_case: dict[int, list[_Piece]] = {}
+        pieces = self.pieces
+        for sym in symbols:
+            text = str(sym)  # name(Case,Rest…): the tag is the first argument, a number
+            head, comma, rest = text.partition(",")
+            opened = head.find("(")
+            key = head[: opened + 1] + rest
+            piece = pieces.get(key) if comma and opened > 0 else None
+            if piece is None:
+                case, piece = self._read(sym, key)
+            else:
+                case = int(head[opened + 1 :])
+            per_case.setdefault(case, []).append(piece)
+        return per_case
+
+    def _read(self, sym: Symbol, key: str) -> tuple[int, _Piece]:
+        """An atom not seen yet: untag it as clingo symbols and decode it as _result would."""
+        tag, *rest = sym.arguments
+        untagged = Function(sym.name, rest, sym.positive)
+        piece = self._piece(untagged)
+        if piece.text == key and len(self.pieces) < _PIECES_MAX:
+            self.pieces[key] = piece
+        elif piece.text == key:
+            self.pieces.clear()
+        return tag.number, piece
+
+    def _piece(self, sym: Symbol) -> _Piece:
+        pack, name = self.pack, sym.name
+        value: Any = None
+        if name == _program.FIRED:
+            value = _pattern(pack, sym)
+        elif name in _FINDINGS:
+            rule, detail = sym.arguments
+            value = (_text(rule), _text(detail))
+        elif name == "missing":
+            value = _text(sym.arguments[0])
+        elif name == "derived":
+            key, found = sym.arguments
+            value = (_text(key), _decode_derived(pack, key, found))
+        return _Piece(name, str(sym), sym, value)
+
+    def result(
+        self, pieces: Sequence[_Piece], facts: FactSet, digest: str, timings: Timings, case: int
+    ) -> CheckResult:
+        """One case's :class:`CheckResult`, the same as :func:`_result` gives on its atoms."""
+        pack = self.pack
+        found: dict[str, list[_Piece]] = {"violation": [], "review": [], "deny": []}
+        missing: list[str] = []
+        derived: dict[str, Any] = {}
+        fired: list[_Piece] = []
+        too_large: list[Symbol] = []
+        atoms: list[str] = []
+        for piece in pieces:
+            name = piece.name
+            if name == _program.FIRED:
+                fired.append(piece)
+                continue
+            if name == _arith.SUM:
+                too_large.append(piece.symbol)
+                continue
+            atoms.append(piece.text)
+            if name in found:
+                found[name].append(piece)
+            elif name == "missing":
+                missing.append(piece.value)
+            elif name == "derived":
+                _add_derived(derived, *piece.value)
+        if too_large:
+            return CheckResult(
+                verdict=Verdict.UNKNOWN,
+                pack=pack.identity,
+                reason=_arith.sum_overflow(pack.arith.sites, too_large),
+                facts_hash=digest,
+                timings=timings,
+            )
+        explanations = _batch_explanations(fired, facts, case)
+
+        def findings(kind: str) -> tuple[Finding, ...]:
+            out = []
+            for piece in sorted(found[kind], key=_by_symbol):
+                rule, detail = piece.value
+                entry = pack.catalogue.get(rule)
+                out.append(
+                    Finding(
+                        rule=rule,
+                        message=entry.message if entry else rule,
+                        detail=detail,
+                        severity=entry.severity if entry else "medium",
+                        explanations=tuple(explanations.get(piece.symbol, ())),
+                    )
+                )
+            return tuple(out)
+
+        violations, reviews, denials = findings("violation"), findings("review"), findings("deny")
+        return _verdict(
+            pack, violations, reviews, denials, missing, derived, atoms, digest, timings
+        )
+
+
+def _by_symbol(piece: _Piece) -> Symbol:
+    return piece.symbol
+
+
+_decoders: weakref.WeakKeyDictionary[Pack, _Decoder] = weakref.WeakKeyDictionary()
+_decoders_lock = threading.Lock()
+
+
+def _decoder(pack: Pack) -> _Decoder:
+    """The pack's decoder (by the pack object: a pack variant with the same content hash, as
+    ``without_guard`` makes, numbers its fired rules differently)."""
+    with _decoders_lock:
+        found = _decoders.get(pack)
+        if found is None:
+            found = _decoders[pack] = _Decoder(pack)
+        return found
+
+
+def _pattern(pack: Pack, atom: Symbol) -> _Pattern | None:
+    """A fired atom's explanation parts, as :func:`_explanations` builds them (None: no head)."""
+    index, values = atom.arguments
+    spec = pack.supports[index.number]
+    binding = dict(zip(spec.variables, values.arguments, strict=False))
+    head = spec.head_fn(binding)
+    if head is None:
+        return None
+    body: dict[str, tuple[str, str, tuple[Symbol, ...]]] = {}
+    for term in spec.body_fns:
+        ground = term(binding)
+        if ground is None:
+            continue
+        text = str(ground)
+        if text not in body:
+            body[text] = (text, ground.name, tuple(ground.arguments))
+    return _Pattern(
+        head=head,
+        rule=_source(pack, spec),
+        bindings={k: str(v) for k, v in binding.items() if not k.startswith("NfAnon")},
+        body=tuple(body.values()),
+        built={},
+    )
+
+
+def _batch_explanations(
+    fired: Sequence[_Piece], facts: FactSet, case: int
+) -> dict[Symbol, list[Explanation]]:
+    """Explanations by finding atom, as :func:`_explanations` gives them for case ``case``."""
+    out: dict[Symbol, list[Explanation]] = {}
+    if not fired:
+        return out
+    inputs = set(facts.symbols)
+    tag = Number(case)
+    for piece in sorted(fired, key=_by_symbol):
+        pattern: _Pattern | None = piece.value
+        if pattern is None:
+            continue
+        mask = tuple(Function(name, [tag, *args]) in inputs for _, name, args in pattern.body)
+        explanation = pattern.built.get(mask)
+        if explanation is None:
+            explanation = pattern.built[mask] = Explanation(
+                rule=pattern.rule,
+                bindings=pattern.bindings,
+                input_facts=tuple(t for (t, _, _), m in zip(pattern.body, mask, strict=True) if m),
+                derived_facts=tuple(
+                    t for (t, _, _), m in zip(pattern.body, mask, strict=True) if not m
+                ),
+            )
+        out.setdefault(pattern.head, []).append(explanation)
     return out

@@ -41,6 +41,26 @@ class OutOfRange(EncodingError):
 
 _TRUE = Function("true")
 _FALSE = Function("false")
+_NUMBERS_MAX = 16_384  # numbers kept (ids, list indexes, common values); past it, made each time
+_numbers: dict[int, Symbol] = {}
+
+
+def _num(value: int) -> Symbol:
+    """``Number(value)``, made once for a value seen before: every fact carries an id and many a
+    small number, and a batch of thousands of cases makes the same ones over and over (each a few
+    cffi calls). Symbols are immutable values, so sharing one changes nothing."""
+    found = _numbers.get(value)
+    if found is None:
+        found = Number(value)
+        if len(_numbers) < _NUMBERS_MAX:
+            _numbers[value] = found
+    return found
+
+
+@functools.lru_cache(maxsize=4096)
+def _constant(name: str) -> Symbol:
+    """A constant's symbol, made once (an enum value is encoded once per fact that holds it)."""
+    return Function(name)
 
 
 class FactSet:
@@ -146,7 +166,7 @@ def _encode_model(
     read: Signatures = None,
 ) -> Number:
     plan = plan_for(type(instance))
-    ident = Number(counter[0])
+    ident = _num(counter[0])
     counter[0] += 1
     if read is None or (plan.entity, 1) in read:
         out.append(Function(plan.entity, [*pre, ident]))
@@ -180,7 +200,7 @@ def _encode_model(
                         continue
                     raise
                 if wanted:
-                    out.append(Function(f.predicate, [*pre, ident, Number(index), sym]))
+                    out.append(Function(f.predicate, [*pre, ident, _num(index), sym]))
         else:
             for key in sorted(value):
                 item = value[key]
@@ -233,7 +253,7 @@ def encode_value(value: Any, vt: ValueType, path: str = "value") -> Symbol:
         if kind is ValueKind.CONST:
             for name, member in vt.constants:
                 if member == value or getattr(member, "value", member) == value:
-                    return Function(name)
+                    return _constant(name)
             raise EncodingError(path, f"{value!r} is not one of the allowed values")
         if kind is ValueKind.DATETIME:
             if value.tzinfo is None:
@@ -258,7 +278,7 @@ def _number(value: int, path: str) -> Symbol:
     # clingo numbers are 32-bit; a silent wrap-around would change what the rules see.
     if not _INT_MIN <= value <= _INT_MAX:
         raise OutOfRange(path, f"{value} is too large for the rule engine's 32-bit integers")
-    return Number(value)
+    return _num(value)
 
 
 def _scaled(value: Any, scale: int, path: str) -> int:
