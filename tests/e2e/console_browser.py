@@ -4,6 +4,7 @@ package, and waiting for Streamlit to finish a run."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -95,9 +96,11 @@ def running_console(env: Mapping[str, str]) -> Iterator[str]:
         yield base
     finally:
         os.killpg(console.pid, signal.SIGTERM)
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             console.wait(timeout=10)
-        except subprocess.TimeoutExpired:
+        # streamlit (a child in the group) can outlive the SIGTERM that ended nesyflow console:
+        # one was found still serving half an hour after its test; whatever is left goes now
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(console.pid, signal.SIGKILL)
 
 

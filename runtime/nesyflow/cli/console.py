@@ -7,6 +7,7 @@ Bound to 127.0.0.1 by default, headless, no usage statistics. The store comes fr
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -108,8 +109,24 @@ def console_command(
         env["NESYFLOW_RULES"] = str(rules.resolve())
     env.setdefault("STREAMLIT_BROWSER_GATHER_USAGE_STATS", "false")
     typer.echo(f"nesyflow console on http://{address}:{port}  (store {url})")
+    raise typer.Exit(serve(streamlit_args(app_path, address, port), env))
+
+
+def serve(args: list[str], env: dict[str, str]) -> int:
+    """Run the console's server until it ends, or until this process is asked to stop (SIGTERM,
+    Ctrl-C): then the server is stopped too, never left serving as an orphan (killed if it has not
+    stopped within 10 s)."""
+    server = subprocess.Popen(args, env=env)
+    previous = signal.signal(signal.SIGTERM, lambda *_: server.terminate())
     try:
-        code = subprocess.call(streamlit_args(app_path, address, port), env=env)
+        return server.wait()
     except KeyboardInterrupt:
-        code = 0
-    raise typer.Exit(code)
+        server.terminate()
+        return 0
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
