@@ -43,7 +43,15 @@ from nesyflow.logic import bounded
 from nesyflow.logic.pack import Pack
 from nesyflow.logic.result import CheckResult
 
-__all__ = ["ADDRESS_ENV", "FAULT_ENV", "available", "check_distinct", "pack_files", "require"]
+__all__ = [
+    "ADDRESS_ENV",
+    "FAULT_ENV",
+    "available",
+    "check_distinct",
+    "connect",
+    "pack_files",
+    "require",
+]
 
 ADDRESS_ENV = "NESYFLOW_RAY_ADDRESS"
 FAULT_ENV = "NESYFLOW_RAY_FAULT"
@@ -210,9 +218,10 @@ def _session(ray: Any) -> str:
     return str(ray.get_runtime_context().get_job_id())
 
 
-def _connect() -> _Actors:
-    """Join (or start) the cluster once, and the actor pool of this Ray session."""
-    global _POOL
+def connect() -> ModuleType:
+    """The ray module, joined to the cluster ``NESYFLOW_RAY_ADDRESS`` names (once per process),
+    else to a local one started for this process. Shared by every part of nesyflow that uses Ray
+    (batch checks here, whole runs in :mod:`nesyflow.engine.ray_runs`)."""
     ray = require()
     with _POOL_LOCK:
         if not ray.is_initialized():
@@ -221,6 +230,14 @@ def _connect() -> _Actors:
                 ray.init(address=address)
             else:  # a local cluster for this process: quiet, no dashboard
                 ray.init(log_to_driver=False, include_dashboard=False)
+    return ray
+
+
+def _connect() -> _Actors:
+    """Join (or start) the cluster once, and the actor pool of this Ray session."""
+    global _POOL
+    ray = connect()
+    with _POOL_LOCK:
         if _POOL is None or _POOL.session != _session(ray):
             _POOL = _Actors(ray)
         return _POOL
