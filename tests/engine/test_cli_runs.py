@@ -85,3 +85,17 @@ def test_bad_input_exits_2_without_a_traceback(tmp_path):
     wrong.write_text('{"text": "a"}')
     res = _run("run", str(FLOW), "--input", str(wrong), env=env)
     assert res.exit_code == 2 and "amount" in res.output and "Traceback" not in res.output
+
+
+def test_run_on_ray_without_ray_says_how_to_install(tmp_path, monkeypatch):
+    from nesyflow.logic import ray_executor
+
+    monkeypatch.setattr(ray_executor, "available", lambda: False)
+    job = tmp_path / "job.json"
+    job.write_text(json.dumps({"text": "ok", "amount": 5, "path": str(tmp_path / "out")}))
+    env = {"NESYFLOW_DB": f"sqlite:///{tmp_path / 'db.sqlite'}"}
+    res = _run("run", str(FLOW), "--input", str(job), "--executor", "ray", env=env)
+    assert res.exit_code == 2
+    assert "pip install 'nesyflow[ray]'" in res.output and "Traceback" not in res.output
+    res = _run("run", str(FLOW), "--input", str(job), "--executor", "spark", env=env)
+    assert res.exit_code == 2 and "local or ray" in res.output

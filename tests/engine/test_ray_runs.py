@@ -159,9 +159,42 @@ def test_killed_workers_lose_no_run_and_repeat_nothing(postgres_server, tmp_path
     )
 
 
+def test_cli_run_executor_ray(postgres_server, tmp_path):
+    import json
+
+    from typer.testing import CliRunner
+
+    from nesyflow.cli import app
+
+    url = postgres_server.new_database()
+    inputs = tmp_path / "in.jsonl"
+    items = _inputs(tmp_path, 6)
+    inputs.write_text("".join(json.dumps(i) + "\n" for i in items) + '{"text": "no amount"}\n')
+    args = ["run", str(FLOW), "--input", str(inputs), "--executor", "ray", "--workers", "2"]
+    res = CliRunner().invoke(app, [*args, "--db", url])
+    assert res.exit_code == 2, res.output  # the bad last line is named; the others ran
+    lines = res.output.strip().splitlines()
+    assert [line.split()[1] for line in lines[:6]] == [
+        _shape(open_store(url), line.split()[0])[0].value for line in lines[:6]
+    ]
+    assert f"{inputs}:7:" in res.output and "amount" in res.output
+    assert _runs(url) == 6
+    res = CliRunner().invoke(app, [*args, "--db", url, "--format", "json"])
+    assert _runs(url) == 6  # submitted again: the same runs
+    assert len([line for line in res.output.splitlines() if line.startswith("{")]) == 6
+
+
 def test_sqlite_refused_for_workers_elsewhere_and_schema_without_id(tmp_path, monkeypatch):
     monkeypatch.setenv("NESYFLOW_RAY_ADDRESS", "ray://head.example:10001")
     with pytest.raises(InputError, match="PostgreSQL"):
         run_on_ray(FLOW, [], f"sqlite:///{tmp_path / 's.db'}")
     monkeypatch.delenv("NESYFLOW_RAY_ADDRESS")
     assert run_on_ray(FLOW, [], f"sqlite:///{tmp_path / 's.db'}") == []  # a local cluster: fine
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parents[1] / "insight"))
+    from insight_history import write_workflow  # a check workflow whose input has no `id`
+
+    write_workflow(tmp_path)
+    with pytest.raises(InputError, match="no `id`"):
+        run_on_ray(tmp_path / "workflow.yaml", [], f"sqlite:///{tmp_path / 's.db'}")

@@ -177,20 +177,38 @@ def run_cmd(
     db: str | None = _DB,
     format: str = _FORMAT,
     token: str | None = TOKEN_OPTION,
+    executor_name: str = typer.Option(
+        "local",
+        "--executor",
+        help="Where the runs go: local (one after another here) or ray (one Ray task each, on "
+        "the cluster NESYFLOW_RAY_ADDRESS names, else a local one; a shared PostgreSQL --db for "
+        "workers on other machines; needs pip install 'nesyflow[ray]').",
+    ),
+    workers: int | None = typer.Option(
+        None,
+        "--workers",
+        min=1,
+        help="--executor ray: runs at a time (default: the cluster's CPUs).",
+    ),
 ) -> None:
     """Start a run per input; each goes until it finishes or waits for a review.
 
     ``--format json``: one object per input (``run``, ``status``, ``outputs``, ``derived``,
     ``reviews``…), one a line."""
+    from nesyflow.cli._io import executor
     from nesyflow.cli.views import run_summary
     from nesyflow.engine import start_run
     from nesyflow.errors import NesyflowError
 
     as_json = _json_format(format)
+    executor(executor_name)
     items = _read_inputs(input)
     flow = _load_workflow(workflow)
     store = _store(db)
     starter = acting(store, token, None, what="start a run", named=False).user
+    if executor_name == "ray":
+        _run_on_ray(workflow, input, items, db, store, starter, workers, as_json)
+        return
     for number, item in enumerate(items, start=1):
         try:
             result = start_run(
@@ -203,6 +221,46 @@ def run_cmd(
             _emit(run_summary(store, result.run_id))
         else:
             _print_result(result, store)
+
+
+def _run_on_ray(
+    workflow: Path,
+    input: Path,
+    items: list[Any],
+    db: str | None,
+    store: Any,
+    starter: Any,
+    workers: int | None,
+    as_json: bool,
+) -> None:
+    """``nesyflow run --executor ray``: every input runs; the refused ones are named at the end
+    (exit 2), since the others' runs are already in the store."""
+    from nesyflow.cli.views import run_summary
+    from nesyflow.engine.ray_runs import run_on_ray
+    from nesyflow.errors import NesyflowError
+    from nesyflow.store.sql import default_url
+
+    try:
+        outcomes = run_on_ray(
+            workflow,
+            items,
+            db or default_url(),
+            workers=workers,
+            submitted_by=starter.name if starter else None,
+        )
+    except NesyflowError as exc:
+        raise _fail(str(exc)) from None
+    failed = []
+    for outcome in outcomes:
+        if outcome.result is None:
+            where = f"{input}:{outcome.index + 1}" if input.suffix == ".jsonl" else str(input)
+            failed.append(f"{where}: {outcome.error}")
+        elif as_json:
+            _emit(run_summary(store, outcome.result.run_id))
+        else:
+            _print_result(outcome.result, store)
+    if failed:
+        raise _fail("; ".join(failed))
 
 
 def resume_cmd(
