@@ -148,7 +148,9 @@ def test_killed_workers_lose_no_run_and_repeat_nothing(postgres_server, tmp_path
     kills = (markers / "kills.log").read_text().split()
     assert lost == 0
     assert len(list(markers.glob("[0-9a-f]*"))) == n  # every input had a first attempt (armed)
-    assert len(kills) >= n // 2 and len(set(kills)) >= 3  # killed at several kinds of point
+    # every paying run (a third) passes more than 6 points, so its first attempt is killed; the
+    # point is picked from the request id, which holds tmp_path: which kinds varies per session
+    assert len(kills) >= n // 3 and len(set(kills)) >= 2, kills
     assert _runs(url) == n
     assert _duplicates(url) == (0, 0, 0)
     payments = store.tool_records("crash_test.payment")

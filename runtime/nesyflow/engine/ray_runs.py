@@ -186,7 +186,7 @@ def run_on_ray(
 ) -> list[RayRun]:
     """Run each input of ``workflow_path`` as one Ray task against the store at ``store_url``.
 
-    At most ``workers`` tasks at a time (default: the cluster's CPUs; one CPU each). The cluster is
+    ``workers`` tasks run at a time (default: the cluster's CPUs; each asks for its share of them). The cluster is
     ``NESYFLOW_RAY_ADDRESS``'s, else a local one. Outcomes come back in input order. A SQLite URL
     is refused unless every worker is on this machine (see :func:`_shared_url`); the workflow's
     input schema must have a top-level ``id`` field, the request id that keeps retries to one run.
@@ -211,7 +211,11 @@ def run_on_ray(
     items = [_with_id(item, rid) for item, rid in zip(inputs, ids, strict=True)]
     cpus = max(1, int(ray.cluster_resources().get("CPU", 1)))
     workers = cpus if workers is None else max(1, workers)
-    task = ray.remote(num_cpus=1, max_retries=MAX_RETRIES)(drive_one)
+    # ``workers`` tasks run at once: each asks for its share of the CPUs (never more than one
+    # node has), and twice as many are in flight, so a worker finds its next task already queued
+    largest = max((n["Resources"].get("CPU", 0) for n in ray.nodes() if n.get("Alive")), default=1)
+    share = min(max(1.0, float(largest)), cpus / workers)
+    task = ray.remote(num_cpus=share, max_retries=MAX_RETRIES)(drive_one)
     crash = os.environ.get(CRASH_ENV) or None
     out: list[RayRun | None] = [None] * len(items)
     pending: dict[Any, int] = {}
@@ -224,7 +228,7 @@ def run_on_ray(
         pending[task.remote(path, items[index], url, submitted_by, crash)] = index
         return True
 
-    for _ in range(workers):
+    for _ in range(2 * workers):
         if not submit():
             break
     while pending:
