@@ -13,6 +13,7 @@ Writes benchmarks/results/bounded_check.json.
 
     .venv/bin/python benchmarks/bounded_check.py             # ≈ 5 min on 2 shared cores
     .venv/bin/python benchmarks/bounded_check.py --quick     # a smoke run
+    .venv/bin/python benchmarks/bounded_check.py --batch-memory 1000000   # RSS over 1M batch checks
 """
 
 from __future__ import annotations
@@ -71,11 +72,69 @@ def batch(pack, pool, n: int, **kw) -> float:
     return n / (time.perf_counter() - t)
 
 
+def batch_memory(n: int, chunk: int = 10_000) -> None:
+    """One long-lived checker over ``n`` distinct inputs through ``check_many`` (workers recycled
+    every ``RECYCLE_AFTER`` cases): this process's RSS and its workers' every tenth of the way, for
+    the +25 MB target. Distinct: the employee's name differs per case (no rule reads it), so no
+    case is answered from the result cache or the batch's dedupe."""
+    pack = load_pack(ROOT / "rules" / "expense")
+    pool = expense_cases(pack)
+    check_many(pack, [c for c, _ in pool], [x for _, x in pool])  # warm: workers, batch program
+    start, started = rss_mb(), bounded.pool().started
+    curve: list[tuple[int, float, list[float]]] = [(0, start, workers_rss_mb())]
+    t = time.perf_counter()
+    done = 0
+    while done < n:
+        size = min(chunk, n - done)
+        cases = []
+        for i in range(done, done + size):
+            claim, ctx = pool[i % len(pool)]
+            cases.append((claim.model_copy(update={"employee_name": f"E {i}"}), ctx))
+        check_many(pack, [c for c, _ in cases], [x for _, x in cases])
+        done += size
+        if done % max(chunk, n // 10) == 0 or done == n:
+            curve.append((done, rss_mb(), workers_rss_mb()))
+            print(f"  {done:>9,} checks  RSS {curve[-1][1]:.1f} MB  workers {curve[-1][2]} MB")
+    elapsed = time.perf_counter() - t
+    result = {
+        "pack": str(pack.identity),
+        "checks": n,
+        "seconds": round(elapsed, 1),
+        "cases_per_s": round(n / elapsed),
+        "recycle_after": bounded.RECYCLE_AFTER,
+        "rss_mb_start": start,
+        "rss_mb_end": curve[-1][1],
+        "rss_growth_mb": round(curve[-1][1] - start, 1),
+        "target_growth_mb": 25,
+        "curve_checks_rss_workers": curve,
+        "workers_started": bounded.pool().started - started,
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+        "load_average_before": os.getloadavg()[0],
+    }
+    out = ROOT / "benchmarks" / "results" / "bounded_check_batch_memory.json"
+    out.write_text(json.dumps(result, indent=2) + "\n")
+    print(
+        f"{n:,} batch checks in {elapsed:.0f} s: RSS {start:.1f} → {curve[-1][1]:.1f} MB "
+        f"({result['rss_growth_mb']:+.1f}, target +25), {result['workers_started']} workers "
+        f"started; wrote {out.relative_to(ROOT)}"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--memory-checks", type=int, default=None)
+    parser.add_argument(
+        "--batch-memory",
+        type=int,
+        default=None,
+        metavar="N",
+        help="only: RSS of this process and its workers over N distinct batch checks",
+    )
     args = parser.parse_args()
+    if args.batch_memory:
+        batch_memory(args.batch_memory)
+        return
     n_single = 300 if args.quick else 2000
     n_batch = 2000 if args.quick else 20000
     n_memory = args.memory_checks or (2000 if args.quick else 60000)
