@@ -254,3 +254,22 @@ def test_postgresql_gives_the_report_sqlite_gives(postgres_server, tmp_path):
     # the added review of every claim: the three passes would now wait for a person
     assert sqlite_report["decisions"]["pass_now_needs_a_person"]["count"] == 3
     assert postgres_report == sqlite_report
+
+
+def test_a_replay_past_its_memory_bound_gives_the_same_report(seeded, tmp_path, monkeypatch):
+    """More distinct inputs than the replay keeps (``_SEEN_LIMIT``, 200,000 in production; 7 here,
+    with chunks of 50 steps) makes it add up and forget its comparisons part way: the report must
+    not change (an earlier version raised KeyError there)."""
+    import importlib
+
+    module = importlib.import_module("nesyflow.insight.whatif")
+
+    store = open_store(f"sqlite:///{seeded}")
+    pack = load_pack(_changed("expense", tmp_path))
+    whole = _without_timings(whatif(store, pack))
+    monkeypatch.setattr(module, "_SEEN_LIMIT", 7)
+    monkeypatch.setattr(module, "_CHUNK", 50)
+    bounded = _without_timings(whatif(store, pack))
+    store.close()
+    assert bounded.pop("distinct_inputs_checked") > whole.pop("distinct_inputs_checked")
+    assert bounded == whole

@@ -74,8 +74,10 @@ EXECUTOR_HELP = (
 
 def executor(value: str) -> str:
     """``--executor``, checked before any work: a known name, and for ``ray`` Ray installed."""
-    if value not in ("local", "ray"):
-        bad_input(f"--executor must be local or ray, not {value!r}")
+    from nesyflow.logic.checker import EXECUTORS
+
+    if value not in EXECUTORS:
+        bad_input(f"--executor must be {' or '.join(EXECUTORS)}, not {value!r}")
     if value == "ray":
         from nesyflow.logic import ray_executor
 

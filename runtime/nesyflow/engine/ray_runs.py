@@ -238,15 +238,10 @@ def run_on_ray(
             try:
                 out[index] = RayRun(index=index, request_id=ids[index], result=ray.get(ref))
             except Exception as exc:  # refused input, or the task died past its retries
-                out[index] = RayRun(index=index, request_id=ids[index], error=_reason(exc))
+                out[index] = RayRun(
+                    index=index,
+                    request_id=ids[index],
+                    error=ray_executor.error_line(exc, named=False),
+                )
             submit()
     return [r for r in out if r is not None]
-
-
-def _reason(exc: BaseException) -> str:
-    """The first line of a Ray error: the engine's own message when the task raised one."""
-    cause = getattr(exc, "cause", None)
-    if isinstance(cause, BaseException):
-        return f"{cause}".splitlines()[0] if str(cause) else type(cause).__name__
-    text = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {text[0] if text else ''}"

@@ -213,23 +213,19 @@ class _Replay:
             if not comparison.changed:
                 continue
             report.runs.add(item.run_id)
+            example = Example(
+                item.run_id,
+                item.step_id,
+                item.node,
+                comparison.before,
+                comparison.after,
+                comparison.rules_before,
+                comparison.rules_after,
+            )
             kinds = [(report.transitions, comparison.transition)] if comparison.transition else []
             kinds += [(report.decisions, kind) for kind in comparison.decisions]
             for into, kind in kinds:
-                change = into.get(kind) or into.setdefault(kind, Change(kind))
-                change.count += 1
-                if len(change.examples) < keep:
-                    change.examples.append(
-                        Example(
-                            item.run_id,
-                            item.step_id,
-                            item.node,
-                            comparison.before,
-                            comparison.after,
-                            comparison.rules_before,
-                            comparison.rules_after,
-                        )
-                    )
+                into.setdefault(kind, Change(kind)).add(example, keep)
 
     def flush(self) -> None:
         """Add each comparison's counts to the report, times the steps that had it, and forget

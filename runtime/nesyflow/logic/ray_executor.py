@@ -49,6 +49,7 @@ __all__ = [
     "available",
     "check_distinct",
     "connect",
+    "error_line",
     "pack_files",
     "require",
 ]
@@ -379,17 +380,21 @@ def _call(
             )
         return ray.get(ref), actor
     except Exception as exc:  # the call raised, or the actor died: an answer, not a crash
-        return _failed(pool, actor, f"the check on Ray failed: {_cause(exc)}")
+        return _failed(pool, actor, f"the check on Ray failed: {error_line(exc)}")
 
 
 def _failed(pool: _Actors, actor: _Actor, reason: str) -> tuple[bounded.Failure, _Actor]:
     return bounded.Failure(reason), pool.replace(actor)
 
 
-def _cause(exc: BaseException) -> str:
-    """The first line of a Ray error (its tracebacks run to dozens of lines)."""
+def error_line(exc: BaseException, *, named: bool = True) -> str:
+    """The first line of a Ray error (its tracebacks run to dozens of lines): the error the task
+    raised, as ``Type: message`` (``named=False``: its message alone, for errors whose message
+    says everything, such as the engine's refusals)."""
     cause = getattr(exc, "cause", None)
     if isinstance(cause, BaseException):
+        if not named:
+            return str(cause).splitlines()[0] if str(cause) else type(cause).__name__
         return f"{type(cause).__name__}: {cause}".splitlines()[0]
     text = str(exc).strip().splitlines()
     return f"{type(exc).__name__}: {text[0] if text else ''}"
