@@ -15,6 +15,7 @@ always checked against the true level and date.
 from __future__ import annotations
 
 import datetime as dt
+import typing
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -28,6 +29,7 @@ from nesyflow.extract.sources import (
     Keywords,
     Lookup,
     Neighbours,
+    Place,
     Present,
     Span,
     When,
@@ -79,6 +81,10 @@ class ExpenseRequest(BaseModel):
     history: ClaimContext = Field(default_factory=ClaimContext)  # type: ignore[valid-type]
 
 
+_MONTH_FIRST = ("USD", "CAD", "JPY")
+"""Currencies whose receipts write ``05/03`` as the 3rd of May; every other (EUR, GBP...) is
+day-first, as the policy's conventions say."""
+_CATEGORIES = typing.get_args(Category)
 _FOREIGN = ("EUR", "GBP", "CAD", "AUD", "JPY", "CHF", "MXN", "INR", "SGD")
 _PURPOSE = (
     (
@@ -117,14 +123,20 @@ class ExtractedItem(BaseModel):
     merchant: Annotated[str, Default("personal car", "category", ("mileage",)), Span("name")] = (
         Field(min_length=1, max_length=60)
     )
-    date: Annotated[dt.date | None, Span("date")] = None
-    receipt_attached: Annotated[bool | None, Keywords(), Present("receipt", True)] = None
+    date: Annotated[dt.date | None, Span("date", dayfirst_unless=("currency", _MONTH_FIRST))] = None
+    receipt_attached: Annotated[
+        bool | None,
+        When("category", *(c for c in _CATEGORIES if c != "mileage")),
+        Keywords(),
+        Present("receipt", True),
+    ] = None
     description: Annotated[str, Written(80)] = Field("", max_length=80)
     fx_rate: Annotated[Rate | None, When("currency", *_FOREIGN), Span("rate")] = None  # type: ignore[valid-type]
     city_tier: Annotated[
         Literal[1, 2, 3] | None,
         When("category", "meals", "lodging"),
         Lookup("cities", "city", "tier"),
+        Place("places", "tier"),
     ] = None
     nights: Annotated[
         int | None,
@@ -140,7 +152,11 @@ class ExtractedItem(BaseModel):
             (
                 ("{n} of us", 3.0),
                 ("{n} attendees", 3.0),
-                (r"guests:\s*{n}", 2.0),
+                (r"guests:?\s*{n}", 2.5),
+                (
+                    r"to (?:our |my |the )?{n} (?:\w+ ){0,2}(?:contacts|clients|customers|people)",
+                    2.0,
+                ),
                 ("party of {n}", 2.0),
                 ("for {n}", 1.0),
                 ("{n} people", 1.0),

@@ -315,3 +315,78 @@ def test_an_amount_past_the_rules_integers_is_never_paid(flow, store, tmp_path, 
     result = start_run(flow, row, store=store)
     assert result.status.value == "waiting_review"
     assert ledger(store) == []
+
+
+@pytest.mark.parametrize(
+    ("request_text", "receipt", "category", "tier", "row"),
+    [
+        (
+            "dinner in Boise tuesday, $37.80",
+            "BARDENAY\n610 W Grove St, Boise ID\nTOTAL 37.80",
+            "meals",
+            2,
+            "Boise,US,ID",
+        ),
+        (
+            "Lodging for the survey near Moab, 2 nights, $262.32",
+            "Red Cliffs Lodge\nMile 14 Hwy "
+            "128, Moab UT 84532\nArr: 08/11/25 Dep: 08/13/25\nBalance paid 262.32",
+            "lodging",
+            3,
+            "Moab,US,UT",
+        ),
+        (
+            "Lunch in Graz, €27,50",
+            "Gasthaus Stainzerbauer\nBürgergasse 4, 8010 Graz\nGesamt EUR 27,50",
+            "meals",
+            2,
+            "Graz,AT,",
+        ),
+    ],
+)
+def test_a_city_the_short_list_lacks_gets_its_tier_from_the_packs_gazetteer(
+    request_text, receipt, category, tier, row
+):
+    """City tiers by the policy's rule (population, tier-1 neighbours) from the pack's
+    ``places.csv`` (GeoNames), with the row the reviewer can open as provenance."""
+    got = read(
+        {
+            "request": request_text,
+            "receipt": receipt,
+            "submitted_on": "2025-11-01",
+            "employee": {"name": "A B", "level": "staff"},
+        }
+    )
+    (item,) = got.claim.items
+    assert (item.category, item.city_tier) == (category, tier)
+    (reading,) = [r for r in got.readings if r.field == "items.0.city_tier"]
+    assert reading.detail.startswith("places.csv:")
+    line = int(reading.detail.split(":", 1)[1].split()[0])
+    places = (ROOT / "rules" / "expense" / "data" / "places.csv").read_text().splitlines()
+    assert places[line - 1].startswith(row) and reading.origin == "lookup"
+
+
+def test_a_town_the_gazetteer_does_not_know_is_left_for_a_person():
+    got = read(
+        {
+            "request": "Dinner at the diner, $22.10",
+            "receipt": "ROADSIDE DINER\nMain St, Nowhereville ZZ\nTOTAL 22.10",
+            "submitted_on": "2025-11-01",
+            "employee": {"name": "A B", "level": "staff"},
+        }
+    )
+    assert got.claim.items[0].city_tier is None  # the rules then report missing(item_city_tier)
+
+
+def test_a_meal_for_one_scores_the_same_with_or_without_attendees():
+    """The pack reads a meal without attendees as one person, so the scorer does too; a client
+    dinner without attendees is missing a fact, so there the two differ."""
+    meal = {"category": "meals", "amount": "12.00", "merchant": "Cafe"}
+    want = {"employee_name": "A", "employee_level": "staff", "submitted_on": "2025-01-02"}
+    one = {**want, "items": [{**meal, "attendees": 1}]}
+    none = {**want, "items": [meal]}
+    assert score_claim(one, none).claim_right and score_claim(none, one).claim_right
+    ent = {**meal, "category": "client_entertainment"}
+    assert not score_claim(
+        {**want, "items": [{**ent, "attendees": 1}]}, {**want, "items": [ent]}
+    ).claim_right

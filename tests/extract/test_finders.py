@@ -279,3 +279,105 @@ def test_day_first_dates_for_european_invoices():
     seg = Segment("invoice", "Invoice Date: 05/03/2025 · Factuurdatum: 12-03-2025")
     assert [o.value.isoformat() for o in dates(seg, dayfirst=True)] == ["2025-03-05", "2025-03-12"]
     assert dates(seg)[0].value.isoformat() == "2025-05-03"  # month first, as before
+
+
+# ---------------------------------------------------------------- the policy's date conventions
+
+
+@pytest.mark.parametrize(
+    ("text", "submitted", "days"),
+    [
+        ("Mileage for last tue - drove to Fresno", "2025-09-12", ["2025-09-09"]),
+        ("dinner in Boise tuesday (site visit)", "2025-10-24", ["2025-10-21"]),
+        ("cab home yesterday", "2025-10-24", ["2025-10-23"]),
+        ("lunch on Friday", "2025-10-24", ["2025-10-17"]),  # the last Friday before, not today
+        ("checked in Mon 6/2 and out Thu 6/5", "2025-06-09", ["2025-06-02", "2025-06-05"]),
+        ("Wed, Apr 2, 2025", "2025-04-09", ["2025-04-02"]),  # a weekday labels its date
+        ("Mon-Wed (2 nights)", "2025-08-15", []),  # a range of weekdays is no date
+        ("I sat in traffic for an hour", "2025-08-15", []),
+    ],
+)
+def test_a_weekday_the_employee_writes_is_the_last_one_before_submission(text, submitted, days):
+    found = dates(Segment("request", text), dt.date.fromisoformat(submitted))
+    assert [o.value.isoformat() for o in found] == days
+    assert all(o.weight == 1.0 for o in found if "weekday" in o.why)
+
+
+def test_a_relative_weekday_never_outweighs_a_dated_receipt():
+    seg = Segment("request", "dinner tuesday")
+    receipt = Segment("receipt", "BARDENAY\n10/20/25  7:58 PM\nTOTAL 31.80", 20)
+    ranked = rank(
+        dates(seg, dt.date(2025, 10, 24)) + dates(receipt, dt.date(2025, 10, 24))
+    )
+    assert ranked[0].value == dt.date(2025, 10, 20)
+
+
+@pytest.mark.parametrize(
+    ("receipt", "day"),
+    [
+        ("AMTRAK\nPurchased: 05/01/2025\nDepart Wed May 14, 2025 7:00 AM", "2025-05-01"),
+        ("JetBlue\nBooked: 09/12/2025\nB6 23 JFK-LAX Mon 22 Sep 2025", "2025-09-12"),
+        ("AMERICAN AIRLINES\nIssued 06OCT2025\nAA 2417 DFW-BNA 20OCT", "2025-10-06"),
+        ("amazon.com\nOrder Placed: September 15, 2025", "2025-09-15"),
+    ],
+)
+def test_a_ticket_or_order_is_dated_by_its_purchase_not_the_travel_date(receipt, day):
+    """The conventions: a ticket's date is its issue / purchase date, even when the employee
+    writes the travel date: the printed purchase date is decisive over both."""
+    request = Segment("request", "Amtrak to DC on 2025-05-14 and JetBlue on Sept 22")
+    seg = Segment("receipt", receipt, len(request.text) + 1)
+    ranked = rank(dates(request, dt.date(2025, 10, 24)) + dates(seg, dt.date(2025, 10, 24)))
+    top = next(c for c in ranked if c.source == "receipt")
+    assert top.value.isoformat() == day and top is ranked[0]
+    assert ranked[0].score >= 2 * ranked[1].score  # decisive: no model call, no ambiguity
+
+
+def test_day_first_dates_where_the_receipt_is_not_american():
+    seg = Segment("receipt", "LICENSED LONDON TAXI\n04/11/2025  08:52\nTotal  £42.00")
+    assert [o.value for o in dates(seg, dt.date(2025, 11, 7), dayfirst=True)] == [
+        dt.date(2025, 11, 4)
+    ]
+
+
+# ---------------------------------------------------------------- the total that was paid
+
+
+def test_the_last_total_line_is_what_was_paid():
+    seg = Segment(
+        "receipt",
+        "BARDENAY\nSUBTOTAL 30.00\nTAX 1.80\nTOTAL 31.80\nTIP 6.00\n\nGRAND TOTAL 37.80",
+    )
+    ranked = rank(money(seg))
+    assert ranked[0].value == Decimal("37.80") and ranked[0].score >= 2 * ranked[1].score
+    (earlier,) = [c for c in ranked if c.value == Decimal("31.80")]
+    assert "earlier total line" in earlier.why
+
+
+@pytest.mark.parametrize(
+    ("text", "value", "currency"),
+    [
+        ("Total  CA$24.75", "24.75", "CAD"),
+        ("AU$18.00 fare", "18.00", "AUD"),
+    ],
+)
+def test_dollar_prefixes_of_other_countries(text, value, currency):
+    (o,) = money(Segment("receipt", text))
+    assert (o.value, o.attrs["currency"]) == (Decimal(value), currency)
+
+
+def test_a_number_with_cents_the_employee_writes_is_an_amount_unless_it_is_a_rate():
+    (o,) = money(Segment("request", "dinner in Boise. 37.80 w/ tip"))
+    assert o.value == Decimal("37.80") and o.weight == 2.0
+    assert money(Segment("request", "converted at 1.31 per pound")) == []
+    assert money(Segment("request", "the card rate was 1.27")) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "rate"),
+    [
+        ("Card rate was 1.0842.", "1.0842"),
+        ("CA$24.75, USD rate on my statement 0.7215", "0.7215"),
+    ],
+)
+def test_rates_written_in_a_sentence(text, rate):
+    assert [o.value for o in rates(Segment("request", text))] == [Decimal(rate)]

@@ -156,6 +156,14 @@ def _same(name: str, got: Any, want: Any) -> bool:
     return str(got) == str(want)
 
 
+def _as_pack_reads(item: dict[str, Any]) -> dict[str, Any]:
+    """``item`` with a meal's ``attendees: 1`` left out: the pack reads a meal without attendees
+    as one person (its default), so the two are the same claim, as ``currency`` left out is USD."""
+    if item.get("category") == "meals" and item.get("attendees") == 1:
+        return {k: v for k, v in item.items() if k != "attendees"}
+    return item
+
+
 @dataclass
 class Score:
     """How one extracted claim compares with the expected one."""
@@ -183,8 +191,8 @@ def score_claim(got: dict[str, Any] | None, want: dict[str, Any]) -> Score:
         str(got.get(k)) == str(want.get(k)) for k in _EMPLOYEE_FIELDS
     )
     for index in range(max(len(got_items), len(want_items))):
-        g = got_items[index] if index < len(got_items) else {}
-        w = want_items[index] if index < len(want_items) else {}
+        g = _as_pack_reads(got_items[index] if index < len(got_items) else {})
+        w = _as_pack_reads(want_items[index] if index < len(want_items) else {})
         for name in SCORED_FIELDS:
             gv, wv = g.get(name), w.get(name)
             if name != "currency" and gv is None and wv is None:

@@ -23,7 +23,7 @@ import datetime as dt
 import itertools
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
@@ -80,6 +80,8 @@ _SYMBOL = {
     "$": "USD",
     "US$": "USD",
     "C$": "CAD",
+    "CA$": "CAD",
+    "AU$": "AUD",
     "A$": "AUD",
     "S$": "SGD",
     "€": "EUR",
@@ -96,7 +98,9 @@ _WORD = {
     "yen": "JPY",
 }
 _MONEY = re.compile(
-    r"(?<![\w.,$])(?P<pre>C\$|US\$|A\$|S\$|\$|€|£|¥|(?:" + _CUR_CODES + r")\b)?[ \t]{0,12}"
+    r"(?<![\w.,$])(?P<pre>CA\$|AU\$|C\$|US\$|A\$|S\$|\$|€|£|¥|(?:"
+    + _CUR_CODES
+    + r")\b)?[ \t]{0,12}"
     r"(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d{1,2})?|\d{1,3}(?:\.\d{3})+,\d{2}"
     r"|\d{1,3}(?:[\u00a0\u202f']\d{3})+(?:[.,]\d{2})?|\d{1,3}(?: \d{3})+,\d{2}"
     r"|\d+(?:[.,]\d{1,2})?)(?![\d%x\"])"
@@ -109,6 +113,8 @@ _TOTAL = re.compile(
     r"total charges|order total)\b|合計",
     re.IGNORECASE,
 )
+_RATE_BEFORE = re.compile(r"(?:\brate\b[^.\n]{0,20}|\bat|@|\bx)\s*$", re.IGNORECASE)
+"""Words before an unmarked number of the employee's that make it a rate or a factor, not money."""
 _MINOR = re.compile(
     r"\b(subtotal|tax|tip|fee|fees|vat|hst|gratuity|service|tolls?|deposit)\b|@", re.IGNORECASE
 )
@@ -123,12 +129,28 @@ def _number(text: str) -> Decimal:
     return Decimal(text.replace(",", "")).quantize(Decimal("0.01"))
 
 
+_MINOR_BEFORE = re.compile(
+    r"\b(?:tip|tax|fee|vat|gratuity|tolls?|deposit)\s*(?:of\s*)?:?\s*$", re.I
+)
+_MINOR_AFTER = re.compile(r"^\s*(?:tip|tax|fee|vat|gratuity|tolls?|deposit)\b", re.I)
+
+
+def _minor_beside(text: str, m: re.Match[str]) -> bool:
+    """In a message, an amount is a tip or a tax only when the word is next to it ("a $5 tip",
+    "tip of $5"): "$37.80 w/ tip" is the total with the tip in it."""
+    return bool(
+        _MINOR_BEFORE.search(text[max(0, m.start() - 12) : m.start()])
+        or _MINOR_AFTER.match(text[m.end() : m.end() + 12])
+    )
+
+
 def money(seg: Segment) -> list[Occurrence]:
     """Amounts: marked by a currency (``$27.40``, ``EUR 42,50``, ``64 dollars``) anywhere, or
     unmarked with two decimals on a receipt line. Weight: a total line or the employee's own
     marked amount 3, an item line 1, tax/tip/subtotal/per-unit lines 0.3. Rates ("1.08 USD per
     euro") and numbers inside dates, times, ids and sizes are not amounts."""
     out: list[Occurrence] = []
+    totals: list[int] = []  # indexes of the total lines' amounts, in text order
     for m in _MONEY.finditer(seg.text):
         pre, num, post = m.group("pre"), m.group("num"), m.group("post") or m.group("sym")
         if post and post.upper() == "USD" and _RATE_AFTER.match(seg.text, m.end()):
@@ -142,7 +164,11 @@ def money(seg: Segment) -> list[Occurrence]:
         if re.match(r"[./:]\d", seg.text[m.end() : m.end() + 2]):
             continue  # 13.05.2025
         marked = bool(pre or post)
-        if not marked and (seg.source not in DOCUMENTS or not re.search(r"[.,]\d{2}$", num)):
+        cents = re.search(r"[.,]\d{2}$", num) is not None
+        if not marked and (
+            not cents
+            or (seg.source not in DOCUMENTS and _RATE_BEFORE.search(seg.text[: m.start()]))
+        ):
             continue  # "42 miles", "converted at 1.13": not money unless written as money
         code = None
         if pre:
@@ -152,12 +178,14 @@ def money(seg: Segment) -> list[Occurrence]:
         line = _line_of(seg.text, m.start())
         if _TOTAL.search(line) and not re.search(r"subtotal", line, re.IGNORECASE):
             weight, why = 3.0, "total line"
-        elif _MINOR.search(line):
+        elif _MINOR.search(line) if seg.source in DOCUMENTS else _minor_beside(seg.text, m):
             weight, why = 0.3, "tax, tip, fee or per-unit line"
         elif seg.source in DOCUMENTS:
             weight, why = 1.0, "item line"
-        else:
+        elif marked:
             weight, why = 3.0, "amount the employee wrote"
+        else:
+            weight, why = 2.0, "number with cents the employee wrote"
         # a line with several amounts: on a total line only the last one is the total
         if weight == 3.0 and seg.source in DOCUMENTS:
             rest = seg.text[m.end() : m.end() + len(line)]
@@ -169,6 +197,8 @@ def money(seg: Segment) -> list[Occurrence]:
                 weight, why = 0.3, "not the last amount on its line"
         m_text = m.group(0).strip()
         start = m.start() + (len(m.group(0)) - len(m.group(0).lstrip()))
+        if why == "total line":
+            totals.append(len(out))
         out.append(
             Occurrence(
                 _number(num),
@@ -180,6 +210,10 @@ def money(seg: Segment) -> list[Occurrence]:
                 why,
                 {"currency": code},
             )
+        )
+    for earlier in totals[:-1]:  # "Total 31.80 / Tip 6.00 / Grand Total 37.80": the last was paid
+        out[earlier] = replace(
+            out[earlier], weight=1.0, why="earlier total line (a later one is what was paid)"
         )
     return out
 
@@ -208,7 +242,7 @@ _DATE_PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"\b(?P<d>\d{1,2})\.(?P<m>\d{1,2})\.(?P<y>20\d\d)\b"), "dmy"),
     (re.compile(r"\b(?P<d>\d{1,2})-(?P<m>\d{1,2})-(?P<y>20\d\d)\b"), "dmy"),  # Dutch 12-03-2025
     (re.compile(r"\b(?P<a>\d{1,2})/(?P<b>\d{1,2})/(?P<y>20\d\d|\d\d)\b"), "slash"),
-    (re.compile(r"\b(?P<d>\d{1,2})" + _MON + r"(?P<y>\d\d)?\b", re.IGNORECASE), "dmonY"),
+    (re.compile(r"\b(?P<d>\d{1,2})" + _MON + r"(?P<y>(?:20)?\d\d)?\b", re.IGNORECASE), "dmonY"),
     (
         re.compile(
             r"\b(?P<d>\d{1,2})(?:st|nd|rd|th)?(?:\s+|-)"  # 9 Apr, 02-Sep-2025
@@ -229,8 +263,21 @@ _DATE_PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"(?<![\d/.$])\b(?P<a>\d{1,2})/(?P<b>\d{1,2})\b(?![/\d])"), "md"),
 ]
 _DATE_LABEL = re.compile(
-    r"\b(issued|date of issue|arrival|check-in|entry|pickup|statement date|bill date|"
-    r"order date|date)\b",
+    r"\b(arrival|arrive|check-in|entry|pickup|statement date|bill date|date)\b", re.IGNORECASE
+)
+_PURCHASE_LABEL = re.compile(
+    r"\b(issued|issue date|date of issue|purchased|purchase date|date of purchase|booked|"
+    r"booking date|order placed|order date|ordered)\b",
+    re.IGNORECASE,
+)
+"""A ticket's or an order's own date: the date the charge was made (the policy's conventions),
+which outweighs a travel date the employee wrote."""
+_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_RELATIVE_DAY = re.compile(
+    r"(?<![-/])\b(?P<last>(?:last|this past|past)\s+)?(?P<wd>monday|tuesday|wednesday|thursday|friday|"
+    r"saturday|sunday|mon|tues?|wed|thu(?:rs?)?|fri|sat|sun)s?\b\.?"
+    r"(?![-/]|,?\s*(?:\d|" + _MON[8:-1] + r"))"
+    r"|\b(?P<rel>yesterday|today|tonight)\b",
     re.IGNORECASE,
 )
 
@@ -287,6 +334,8 @@ def dates(
         head = seg.text[max(line_start, m.start() - 20) : m.start()]
         if seg.source not in DOCUMENTS:
             weight, why = 2.0, "date the employee wrote"
+        elif _PURCHASE_LABEL.search(head):
+            weight, why = 6.0, "purchase or issue date printed on the ticket or order"
         elif _DATE_LABEL.search(head):
             weight, why = 2.5, "labelled receipt date"
         elif not has_year:
@@ -296,6 +345,32 @@ def dates(
         else:
             weight, why = 0.5, "later receipt date"
         out.append(_occ(seg, m, day, weight, why))
+    if seg.source not in DOCUMENTS and submitted is not None:
+        out += _relative_days(seg, submitted, taken)
+    return out
+
+
+def _relative_days(
+    seg: Segment, submitted: dt.date, taken: list[tuple[int, int]]
+) -> list[Occurrence]:
+    """``last tue``, ``Tuesday``, ``yesterday`` in the employee's message: the last such day
+    before the submission (weight 1: a dated receipt outweighs it). A weekday written next to a
+    date (``Mon 6/2``) is that date's label, not a date of its own."""
+    out = []
+    for m in _RELATIVE_DAY.finditer(seg.text):
+        if any(m.start() < e and s < m.end() for s, e in taken):
+            continue
+        if m.group("wd") and m.group("wd").lower() in ("sat", "sun") and not m.group("last"):
+            continue  # "sat in traffic", "the sun"
+        if m.group("rel"):
+            back = {"yesterday": 1, "today": 0, "tonight": 0}[m.group("rel").lower()]
+        else:
+            wanted = _WEEKDAYS.index(m.group("wd")[:3].lower())
+            back = (submitted.weekday() - wanted) % 7 or 7
+        day = submitted - dt.timedelta(days=back)
+        out.append(
+            _occ(seg, m, day, 1.0, "weekday the employee wrote (the last before submission)")
+        )
     return out
 
 
@@ -349,7 +424,8 @@ _RATE = [
     ),
     (
         re.compile(
-            r"\b(?:rate|conversion|converted at|at)\s*(?:of\s*)?(?P<r>\d+\.\d{1,6})\b",
+            r"\b(?:rate|conversion|converted at|at)\b(?:\s+(?:was|is|of|on (?:my|the) \w+))?"
+            r"\s*:?\s*(?P<r>\d+\.\d{1,6})\b",
             re.IGNORECASE,
         ),
         2.0,
@@ -429,6 +505,15 @@ _NOT_NAMES = {
     "friday",
     "saturday",
     "sunday",
+    "mon",
+    "tue",
+    "tues",
+    "wed",
+    "thu",
+    "thurs",
+    "fri",
+    "sat",
+    "sun",
     "extended",
     "train",
     "car",
@@ -517,6 +602,122 @@ def names(seg: Segment, exclude: Callable[[str], bool] = lambda _s: False) -> li
             )
         )
         rank += 1
+    return out
+
+
+# ------------------------------------------------------------------------------------ places
+_US_STATES = [
+    "AL",
+    "AK",
+    "AZ",
+    "AR",
+    "CA",
+    "CO",
+    "CT",
+    "DE",
+    "DC",
+    "FL",
+    "GA",
+    "HI",
+    "ID",
+    "IL",
+    "IN",
+    "IA",
+    "KS",
+    "KY",
+    "LA",
+    "ME",
+    "MD",
+    "MA",
+    "MI",
+    "MN",
+    "MS",
+    "MO",
+    "MT",
+    "NE",
+    "NV",
+    "NH",
+    "NJ",
+    "NM",
+    "NY",
+    "NC",
+    "ND",
+    "OH",
+    "OK",
+    "OR",
+    "PA",
+    "RI",
+    "SC",
+    "SD",
+    "TN",
+    "TX",
+    "UT",
+    "VT",
+    "VA",
+    "WA",
+    "WV",
+    "WI",
+    "WY",
+]
+_STATE_AFTER_CITY = re.compile(
+    r"(?P<before>[^\n]{0,60}?)[,\s]\s*(?P<st>"
+    + "|".join(_US_STATES)
+    + r")\b(?=\s+\d{5}|\s*[,.()\n]|\s*$)"
+)
+_POSTCODE_CITY = re.compile(r"\b\d{4,5}\s+(?P<city>[A-ZÄÖÜÉ][\w'-]+(?:[ -][A-ZÄÖÜÉ][\w'-]+)?)")
+_PREPOSITION_CITY = re.compile(
+    r"\b(?:in|near|outside|around|to|from)\s+(?:downtown\s+)?"
+    r"(?P<city>[A-Z][\w'.-]+(?:\s+[A-Z][\w'.-]+){0,2})"
+)
+
+
+def place_names(seg: Segment, known: Callable[[str, str | None], bool]) -> list[Occurrence]:
+    """Places a text names, as ``(name, US state or None)``, for a gazetteer lookup: a US
+    address's city before its state code (``Boise ID``, ``Moab UT 84532``: weight 3), a city
+    after a postcode (``10179 Berlin``: 2.5), a capitalised name after "in", "near", "to"...
+    (``dinner in Dallas``: 1.5). ``known(name, state)`` says whether the gazetteer has it: the
+    longest run of words before a state code that it knows is the city."""
+    out: list[Occurrence] = []
+    for m in _STATE_AFTER_CITY.finditer(seg.text):
+        words = re.split(r"[\s,]+", m.group("before").strip(" ,"))
+        state = m.group("st")
+        for n in range(min(4, len(words)), 0, -1):
+            name = " ".join(words[-n:])
+            if name[:1].isupper() and known(name, state):
+                start = seg.offset + m.start("before") + m.group("before").rfind(name)
+                out.append(
+                    Occurrence(
+                        (name, state),
+                        seg.source,
+                        start,
+                        seg.offset + m.end("st"),
+                        seg.text[start - seg.offset : m.end("st")],
+                        3.0,
+                        "city and state",
+                    )
+                )
+                break
+    for pattern, weight, why in (
+        (_POSTCODE_CITY, 2.5, "city after a postcode"),
+        (_PREPOSITION_CITY, 1.5, "place named after 'in' / 'near'"),
+    ):
+        for m in pattern.finditer(seg.text):
+            words = m.group("city").split()
+            for n in range(len(words), 0, -1):
+                name = " ".join(words[:n]).rstrip(".,'")
+                if known(name, None):
+                    out.append(
+                        Occurrence(
+                            (name, None),
+                            seg.source,
+                            seg.offset + m.start("city"),
+                            seg.offset + m.start("city") + len(name),
+                            name,
+                            weight,
+                            why,
+                        )
+                    )
+                    break
     return out
 
 

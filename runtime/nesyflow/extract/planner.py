@@ -40,6 +40,7 @@ from nesyflow.extract.finders import (
     money,
     names,
     phrases,
+    place_names,
     rank,
     rates,
     references,
@@ -54,6 +55,7 @@ from nesyflow.extract.sources import (
     Keywords,
     Lookup,
     Neighbours,
+    Place,
     Present,
     Span,
     Written,
@@ -228,6 +230,45 @@ def _coerce(text: str) -> Any:
     if re.fullmatch(r"-?\d+", low):
         return int(low)
     return text.strip()
+
+
+@dataclass(frozen=True)
+class _Gazetteer:
+    """A place table indexed for :func:`~nesyflow.extract.finders.place_names`: US rows by name and
+    state, every row by name (the most populous of a name)."""
+
+    by_state: dict[tuple[str, str], tuple[int, dict[str, str]]]
+    by_name: dict[str, tuple[int, dict[str, str]]]
+
+    def known(self, name: str, state: str | None) -> bool:
+        key = name.lower()
+        return (key, state) in self.by_state if state else key in self.by_name
+
+    def row(self, name: str, state: str | None) -> tuple[int, dict[str, str]]:
+        key = name.lower()
+        return self.by_state[(key, state)] if state else self.by_name[key]
+
+
+_GAZETTEERS: dict[int, tuple[Table, _Gazetteer]] = {}
+
+
+def _gazetteer(table: Table) -> _Gazetteer:
+    """The index of ``table``, built once per loaded table (51k rows: ≈0.1 s)."""
+    held = _GAZETTEERS.get(id(table))
+    if held is not None and held[0] is table:
+        return held[1]
+    by_state: dict[tuple[str, str], tuple[int, dict[str, str]]] = {}
+    by_name: dict[str, tuple[int, dict[str, str]]] = {}
+    for line, row in table.rows:
+        key = row["city"].lower()
+        if row["country"] == "US" and row["region"]:
+            by_state[(key, row["region"])] = (line, row)
+        old = by_name.get(key)
+        if old is None or int(old[1]["population"]) < int(row["population"]):
+            by_name[key] = (line, row)
+    index = _Gazetteer(by_state, by_name)
+    _GAZETTEERS[id(table)] = (table, index)
+    return index
 
 
 def _occurrences(
@@ -604,6 +645,43 @@ class _Reader:
                         end=seg.offset + m.end(),
                         candidates=cands,
                     )
+            return None
+        if isinstance(source, Place):
+            index = _gazetteer(self.tables[source.table])
+            own, rest = text.places()
+            for segs in (own, rest):
+                occs = [o for seg in segs for o in place_names(seg, index.known)]
+                if not occs:
+                    continue
+                best = max(occs, key=lambda o: (o.weight, -o.start))
+                line, row = index.row(*best.value)
+                cands = []
+                for o in sorted(occs, key=lambda o: (-o.weight, o.start)):
+                    ln, r = index.row(*o.value)
+                    cands.append(
+                        Candidate(
+                            value=_coerce(r[source.value]),
+                            score=o.weight,
+                            source=o.source,
+                            start=o.start,
+                            end=o.end,
+                            text=o.text,
+                            why=f"{source.table}.csv:{ln} {r['city']} {r['region'] or r['country']}"
+                            f" (population {r['population']}), {o.why}",
+                        )
+                    )
+                return Reading(
+                    field=path,
+                    value=_coerce(row[source.value]),
+                    origin="lookup",
+                    detail=f"{source.table}.csv:{line} {row['city']} "
+                    f"{row['region'] or row['country']} (population {row['population']}) → "
+                    f"{source.value} {row[source.value]}",
+                    source=best.source,
+                    start=best.start,
+                    end=best.end,
+                    candidates=cands,
+                )
             return None
         if isinstance(source, Derived):
             base = readings.get(source.field)

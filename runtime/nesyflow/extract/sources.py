@@ -31,6 +31,7 @@ __all__ = [
     "Keywords",
     "Lookup",
     "Neighbours",
+    "Place",
     "Present",
     "Source",
     "Span",
@@ -97,6 +98,21 @@ class Lookup(Source):
 
     def describe(self) -> str:
         return f"a lookup: {self.key} written in the text → {self.value} (pack table {self.table})"
+
+
+@dataclass(frozen=True)
+class Place(Source):
+    """A place the text names (a US address's city and state, a city after a postcode or after
+    "in" / "near") looked up in a gazetteer the rule pack owns (``rules/<pack>/data/<table>.csv``
+    with columns ``city``, ``country``, ``region``, ``population`` and ``value``): the city →
+    tier knowledge of a whole country, where :class:`Lookup` holds a short hand-kept list. A name
+    in several places without a state is the most populous one."""
+
+    table: str
+    value: str = "value"
+
+    def describe(self) -> str:
+        return f"a place named in the text → {self.value} (pack gazetteer {self.table})"
 
 
 @dataclass(frozen=True)
