@@ -159,7 +159,7 @@ class ExtractedItem(BaseModel):
                 ),
                 ("party of {n}", 2.0),
                 ("for {n}", 1.0),
-                ("{n} people", 1.0),
+                ("{n} (?:people|folks|recipients|contacts)", 1.0),
             ),
         ),
         Default(1, "category", ("gifts",)),
@@ -169,7 +169,9 @@ class ExtractedItem(BaseModel):
     ] = None
     fare_class: Annotated[FareClass | None, When("category", "airfare"), Keywords()] = None  # type: ignore[valid-type]
     miles: Annotated[
-        int | None, When("category", "mileage"), Span("count", (("{n} miles", 2.0),))
+        int | None,
+        When("category", "mileage"),
+        Span("count", (("{n} miles", 2.0), (r"{n} mi\b", 2.0))),
     ] = None
     justification: Annotated[str | None, Span("phrase", _PURPOSE, ("request",))] = Field(
         None, max_length=120

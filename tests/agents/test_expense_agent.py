@@ -31,6 +31,7 @@ HELDOUT = {row["id"]: row for row in load_samples(AGENT / "heldout.jsonl")}
 UNSEEN = {row["id"]: row for row in load_samples(AGENT / "unseen.jsonl")}
 # A second author's 30, written after the first set's fixes and never read by the reader's engineers.
 UNSEEN2 = {row["id"]: row for row in load_samples(AGENT / "unseen2.jsonl")}
+UNSEEN3 = {row["id"]: row for row in load_samples(AGENT / "unseen3.jsonl")}
 reader = load_module(AGENT / "reader.py")
 evidence = load_module(AGENT / "evidence.py")
 
@@ -237,14 +238,15 @@ def test_heldout_requests_are_read_right():
 
 @pytest.mark.parametrize(
     ("rows", "at_least_right", "at_least_paid"),
-    [(UNSEEN, 15, 10), (UNSEEN2, 15, 7)],
-    ids=["unseen", "unseen2"],
+    [(UNSEEN, 29, 15), (UNSEEN2, 29, 14), (UNSEEN3, 18, 13)],
+    ids=["unseen", "unseen2", "unseen3"],
 )
 def test_unseen_requests_are_never_paid_wrongly_end_to_end(
     flow, store, rows, at_least_right, at_least_paid
 ):
-    """The 30 requests of agents/expense/unseen.jsonl and the 30 of unseen2.jsonl (each written by
-    a separate author who saw only the format, the policy and the schema), each run through the
+    """The 30 requests of each of agents/expense/unseen.jsonl, unseen2.jsonl and unseen3.jsonl
+    (each written by a separate author who saw only the format, the policy and the schema;
+    unseen3 after the policy's conventions were adopted), each run through the
     engine into the store's ledger as the benchmark runs them: nothing is paid unless the claim a
     careful person would extract passes, with the same amounts, currency and rate; and at least
     the wholly right claims and payments measured (benchmarks/results/agents_accuracy_unseen*.json)

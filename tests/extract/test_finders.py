@@ -306,9 +306,7 @@ def test_a_weekday_the_employee_writes_is_the_last_one_before_submission(text, s
 def test_a_relative_weekday_never_outweighs_a_dated_receipt():
     seg = Segment("request", "dinner tuesday")
     receipt = Segment("receipt", "BARDENAY\n10/20/25  7:58 PM\nTOTAL 31.80", 20)
-    ranked = rank(
-        dates(seg, dt.date(2025, 10, 24)) + dates(receipt, dt.date(2025, 10, 24))
-    )
+    ranked = rank(dates(seg, dt.date(2025, 10, 24)) + dates(receipt, dt.date(2025, 10, 24)))
     assert ranked[0].value == dt.date(2025, 10, 20)
 
 

@@ -122,12 +122,30 @@ _ITEM_WORDS = re.compile(
 _JOINS = re.compile(r"\)?\s*(?:,\s*)?\b(?:and|plus)\b|;")
 
 
+_SEPARATOR = re.compile(r"^\s*(?:-{3,}|={3,}|_{3,})\s*$", re.MULTILINE)
+_TOTAL_LINE = re.compile(r"\btotal\b|\bbalance due\b|\bamount paid\b", re.IGNORECASE)
+
+
+def _separate_receipts(receipt: str) -> int:
+    """How many receipts a text of receipts holds: the blocks between rules of dashes, when
+    each is a receipt of its own (a few lines with a total line); else 1 (a rule inside one
+    receipt sets off its total)."""
+    blocks = [b for b in _SEPARATOR.split(receipt) if b.strip()]
+    if len(blocks) > 1 and all(
+        _TOTAL_LINE.search(b) and len(b.strip().splitlines()) >= 3 for b in blocks
+    ):
+        return len(blocks)
+    return 1
+
+
 def _receipt_blocks(receipt: str, want: int) -> list[Segment]:
     seg = Segment("receipt", receipt)
     if not seg:
         return []
+    if want == 1:  # one item: a rule of dashes inside its receipt sets off lines, not receipts
+        return [seg]
     blocks, start = [], 0
-    for m in re.finditer(r"^\s*-{3,}\s*$", receipt, re.MULTILINE):
+    for m in _SEPARATOR.finditer(receipt):
         blocks.append(seg.part(start, m.start()))
         start = m.end()
     blocks.append(seg.part(start, len(receipt)))
@@ -163,7 +181,8 @@ def _without_conversions(amounts: list[Occurrence], rates: list[Any]) -> list[Oc
 
 def split_items(request: str, receipt: str) -> list[ItemText]:
     """The items a request claims, from its structure: as many as the distinct amounts the
-    employee wrote (or "two rides"), at least one. The request is cut at the last "and" / "plus"
+    employee wrote (or "two rides"; when it writes none, the receipts set off by rules of
+    dashes), at least one. The request is cut at the last "and" / "plus"
     / ";" between consecutive amounts; each receipt block (blocks are separated by a line of
     dashes) goes to the item whose amount it contains, else in order."""
     whole = Segment("request", request)
@@ -180,6 +199,8 @@ def split_items(request: str, receipt: str) -> list[ItemText]:
         for m in _ITEM_WORDS.finditer(request)
     ]
     count = max([len(distinct), *words, 1])
+    if not distinct and not words:  # "hotel and one dinner, receipts below": one per receipt
+        count = _separate_receipts(receipt)
     # request segments
     if len(distinct) == count and count > 1:
         cuts = [0]
