@@ -236,3 +236,27 @@ def test_a_broken_keyword_regex_names_the_table_line(tmp_path):
     tables = {"keywords": load_table(tmp_path, "keywords", ("field", "value", "phrase"))}
     with pytest.raises(ValueError, match=r"keywords.csv:3: phrase 're:\(unclosed' is not a valid"):
         extract_items(Item, split_items("Lunch, $12.00.", ""), tables, FirstChooser())
+
+
+def test_a_rule_of_dashes_inside_one_receipt_keeps_its_total_with_the_item():
+    """One item: the whole receipt is its text, so the total below a rule of dashes is still
+    among its amounts (it was cut off once, and the fare above it was paid)."""
+    from nesyflow.extract import split_items
+
+    receipt = "Lyft\nJune 17\nLyft fare   $27.94\nTip   $6.00\n-----------\nTotal charged   $41.62"
+    (item,) = split_items("lyft from ohare to the office. receipt below", receipt)
+    assert "$41.62" in item.receipt.text
+
+
+def test_receipts_set_off_by_rules_are_one_item_each_when_the_request_writes_no_amount():
+    from nesyflow.extract import split_items
+
+    receipt = (
+        "CHELSEA HOTEL\nArrival 2025-07-15\nRoom 179.00\nTotal CAD 428.82\n\n-----\n\n"
+        "TERRONI\n16/07/2025\nSpaghetti 26.00\nTotal 41.23"
+    )
+    items = split_items("Hotel (2 nts) and one dinner by myself.", receipt)
+    assert [("428.82" in i.receipt.text, "41.23" in i.receipt.text) for i in items] == [
+        (True, False),
+        (False, True),
+    ]
