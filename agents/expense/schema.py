@@ -118,7 +118,9 @@ class ExtractedItem(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     amount: Annotated[Money, Span("money")]  # type: ignore[valid-type]
-    currency: Annotated[Currency, Derived("amount", "currency", default="USD")] = "USD"  # type: ignore[valid-type]
+    currency: Annotated[
+        Currency, Derived("amount", "currency", default="USD", or_rate_unit=True)
+    ] = "USD"  # type: ignore[valid-type]
     category: Annotated[Category, Keywords(), Neighbours("categories"), Default("other")]  # type: ignore[valid-type]
     merchant: Annotated[str, Default("personal car", "category", ("mileage",)), Span("name")] = (
         Field(min_length=1, max_length=60)
@@ -151,6 +153,8 @@ class ExtractedItem(BaseModel):
             "count",
             (
                 ("{n} of us", 3.0),
+                (r"me \+ {n+1}", 3.0),
+                ("me and {n+1} (?:colleagues|teammates|coworkers|others)", 3.0),
                 ("{n} attendees", 3.0),
                 (r"guests:?\s*{n}", 2.5),
                 (

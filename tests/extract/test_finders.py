@@ -379,3 +379,46 @@ def test_a_number_with_cents_the_employee_writes_is_an_amount_unless_it_is_a_rat
 )
 def test_rates_written_in_a_sentence(text, rate):
     assert [o.value for o in rates(Segment("request", text))] == [Decimal(rate)]
+
+
+def test_a_zero_balance_after_payment_is_not_the_total():
+    seg = Segment(
+        "receipt",
+        "HOLIDAY INN\nRoom 1,984.00\nTotal   2,241.92\nVisa  -2,241.92\nBalance Due  0.00",
+    )
+    ranked = rank([o for o in money(seg) if o.weight > 0])
+    assert ranked[0].value == Decimal("2241.92")
+    assert all(c.value != 0 for c in ranked)
+
+
+def test_a_code_far_along_the_total_line_still_marks_the_currency():
+    (o,) = money(Segment("receipt", "Total CAD                        428.82"))
+    assert (o.value, o.attrs["currency"]) == (Decimal("428.82"), "CAD")
+
+
+def test_an_amount_after_a_label_and_blanks_is_found():
+    found = money(Segment("receipt", "Precio: 87,40 €\nTotal: 87,40 €"))
+    assert [o.value for o in found] == [Decimal("87.40")] * 2
+
+
+def test_of_two_scripts_the_header_is_the_latin_line():
+    (o,) = names(Segment("receipt", "一蘭 六本木店\nICHIRAN ROPPONGI\n2025/07/10 12:48"))
+    assert o.value == "Ichiran Roppongi"
+
+
+def test_me_plus_others_counts_the_employee():
+    found = counts([(r"me \+ {n+1}", 3.0)])(Segment("request", "lunch for me + 2 teammates"))
+    assert [o.value for o in found] == [3]
+
+
+@pytest.mark.parametrize(
+    ("submitted", "day"), [("2025-07-28", "2025-07-23"), ("2025-08-05", "2025-07-23")]
+)
+def test_the_nth_is_this_months_else_last_months(submitted, day):
+    found = dates(Segment("request", "meeting on the 23rd"), dt.date.fromisoformat(submitted))
+    assert [o.value.isoformat() for o in found] == [day]
+
+
+def test_a_rate_per_unit_names_its_currency():
+    (o,) = rates(Segment("request", "Amex converted both at 0.7305 USD per CAD."))
+    assert (o.value, o.attrs["unit"]) == (Decimal("0.7305"), "CAD")

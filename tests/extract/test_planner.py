@@ -260,3 +260,41 @@ def test_receipts_set_off_by_rules_are_one_item_each_when_the_request_writes_no_
         (True, False),
         (False, True),
     ]
+
+
+def test_a_currency_left_at_usd_beside_an_item_marked_cad_goes_to_a_person():
+    """One receipt says CAD, the other is unmarked and no rate names a unit: USD for the second
+    is a guess the text argues against (it would pay 41.23 USD for 41.23 CAD)."""
+    import datetime as dt
+    from pathlib import Path
+
+    from nesyflow._imports import load_module
+    from nesyflow.extract import PersonChooser, extract_items, split_items
+
+    root = Path(__file__).resolve().parents[2]
+    reader = load_module(root / "agents" / "expense" / "reader.py")
+    receipt = (
+        "CHELSEA HOTEL\nArrival 2025-07-15\nRoom 179.00\nTotal CAD       428.82\n\n-----\n\n"
+        "TERRONI\n16/07/2025\nSpaghetti 26.00\nTotal 41.23"
+    )
+    texts = split_items("Hotel (2 nts) and one dinner by myself. Rate 0.7305.", receipt)
+    got = extract_items(
+        reader.ExtractedItem,
+        texts,
+        reader._tables(),
+        PersonChooser(),
+        submitted=dt.date(2025, 7, 22),
+    )
+    assert [i["currency"] for i in got.items] == ["CAD", "USD"]
+    assert any(a.field == "items.1.currency" for a in got.ambiguities)
+    # with the rate's unit written, the unmarked amount is CAD and nothing is in doubt
+    texts = split_items("Hotel (2 nts) and one dinner. Converted at 0.7305 USD per CAD.", receipt)
+    got = extract_items(
+        reader.ExtractedItem,
+        texts,
+        reader._tables(),
+        PersonChooser(),
+        submitted=dt.date(2025, 7, 22),
+    )
+    assert [i["currency"] for i in got.items] == ["CAD", "CAD"]
+    assert not any(a.field.endswith("currency") for a in got.ambiguities)

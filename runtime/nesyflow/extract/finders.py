@@ -100,7 +100,7 @@ _WORD = {
 _MONEY = re.compile(
     r"(?<![\w.,$])(?P<pre>CA\$|AU\$|C\$|US\$|A\$|S\$|\$|€|£|¥|(?:"
     + _CUR_CODES
-    + r")\b)?[ \t]{0,12}"
+    + r")\b)?[ \t]{0,40}"
     r"(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d{1,2})?|\d{1,3}(?:\.\d{3})+,\d{2}"
     r"|\d{1,3}(?:[\u00a0\u202f']\d{3})+(?:[.,]\d{2})?|\d{1,3}(?: \d{3})+,\d{2}"
     r"|\d+(?:[.,]\d{1,2})?)(?![\d%x\"])"
@@ -157,7 +157,8 @@ def money(seg: Segment) -> list[Occurrence]:
             continue  # "1.08 USD per euro": a rate
         if _RATE_AFTER.match(seg.text, m.end()) and not pre:
             continue
-        before = seg.text[max(0, m.start() - 1) : m.start()]
+        first = m.start("pre") if pre else m.start("num")  # not the blanks the match began with
+        before = seg.text[max(0, first - 1) : first]
         after = seg.text[m.end() : m.end() + 1]
         if (before in "#:/-" and before) or after in (":", "/"):
             continue  # ids, times, dates
@@ -178,6 +179,8 @@ def money(seg: Segment) -> list[Occurrence]:
         line = _line_of(seg.text, m.start())
         if _TOTAL.search(line) and not re.search(r"subtotal", line, re.IGNORECASE):
             weight, why = 3.0, "total line"
+            if _number(num) == 0:
+                weight, why = 0.0, "nothing left to pay (a balance after payment)"
         elif _MINOR.search(line) if seg.source in DOCUMENTS else _minor_beside(seg.text, m):
             weight, why = 0.3, "tax, tip, fee or per-unit line"
         elif seg.source in DOCUMENTS:
@@ -261,6 +264,7 @@ _DATE_PATTERNS: list[tuple[re.Pattern[str], str]] = [
         "mond",
     ),
     (re.compile(r"(?<![\d/.$])\b(?P<a>\d{1,2})/(?P<b>\d{1,2})\b(?![/\d])"), "md"),
+    (re.compile(r"\bthe\s+(?P<d>\d{1,2})(?:st|nd|rd|th)\b", re.IGNORECASE), "day"),
 ]
 _DATE_LABEL = re.compile(
     r"\b(arrival|arrive|check-in|entry|pickup|statement date|bill date|date)\b", re.IGNORECASE
@@ -313,6 +317,10 @@ def dates(
                     a, b = int(g["a"]), int(g["b"])
                     month, dd = (b, a) if a > 12 or (dayfirst and b <= 12) else (a, b)
                     day = dt.date(_year(g["y"], base.year), month, dd)
+                elif kind == "day":  # "on the 23rd": this month's, else the month before's
+                    day = dt.date(base.year, base.month, int(g["d"]))
+                    if day > base:
+                        day = (base.replace(day=1) - dt.timedelta(days=1)).replace(day=day.day)
                 elif kind == "md":
                     a, b = int(g["a"]), int(g["b"])
                     month, dd = (b, a) if dayfirst and b <= 12 else (a, b)
@@ -398,17 +406,25 @@ def _count_value(text: str) -> int:
 
 def counts(patterns: Iterable[tuple[str, float]]) -> Callable[[Segment], list[Occurrence]]:
     """A finder for a whole number in context: each ``(pattern, weight)`` has ``{n}`` where the
-    number (digits or a word up to twelve) stands, e.g. ``("{n} nights?", 2)``."""
+    number (digits or a word up to twelve) stands, e.g. ``("{n} nights?", 2)``; ``{n+1}`` counts
+    one more than written (``"me \\+ {n+1}"``: the employee and the others)."""
     compiled = [
-        (re.compile(r"\b" + p.replace("{n}", _NUM) + r"\b", re.IGNORECASE), w, p)
+        (
+            re.compile(
+                r"\b" + p.replace("{n+1}", _NUM).replace("{n}", _NUM) + r"\b", re.IGNORECASE
+            ),
+            w,
+            p,
+            int("{n+1}" in p),
+        )
         for p, w in patterns
     ]
 
     def finder(seg: Segment) -> list[Occurrence]:
         out = []
-        for pattern, weight, text in compiled:
+        for pattern, weight, text, plus in compiled:
             for m in pattern.finditer(seg.text):
-                value = _count_value(m.group("n"))
+                value = _count_value(m.group("n")) + plus
                 out.append(_occ(seg, m, value, weight, f"'{text}'"))
         return out
 
@@ -418,7 +434,7 @@ def counts(patterns: Iterable[tuple[str, float]]) -> Callable[[Segment], list[Oc
 # ------------------------------------------------------------------------------------ rates
 _RATE = [
     (
-        re.compile(r"(?P<r>\d+\.\d{1,6})\s*USD\s*(?:per|/)\s*\w+", re.IGNORECASE),
+        re.compile(r"(?P<r>\d+\.\d{1,6})\s*USD\s*(?:per|/)\s*(?P<unit>\w+)", re.IGNORECASE),
         3.0,
         "rate written as USD per unit",
     ),
@@ -444,7 +460,11 @@ def rates(seg: Segment) -> list[Occurrence]:
             if any(m.start() < e and s < m.end() for s, e in taken):
                 continue
             taken.append(m.span())
-            out.append(_occ(seg, m, Decimal(m.group("r")), weight, why))
+            unit = (m.groupdict().get("unit") or "").lower()
+            code = _WORD.get(unit) or (
+                unit.upper() if unit.upper() in _CUR_CODES.split("|") else None
+            )
+            out.append(_occ(seg, m, Decimal(m.group("r")), weight, why, unit=code))
     return out
 
 
@@ -543,6 +563,13 @@ def names(seg: Segment, exclude: Callable[[str], bool] = lambda _s: False) -> li
     out: list[Occurrence] = []
     if seg.source in DOCUMENTS:
         first = re.match(r"\s*([^\n]+)", seg.text)
+        if first and not re.search(r"[A-Za-z]", first.group(1)):  # of two scripts, the Latin
+            first = (
+                re.compile(r"^[ \t]*([^\n]*[A-Za-z][^\n]*)", re.MULTILINE).search(
+                    seg.text, first.end()
+                )
+                or first
+            )
         if first:
             line = first.group(1)
             cut = re.search(

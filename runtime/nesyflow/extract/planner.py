@@ -119,7 +119,7 @@ _ITEM_WORDS = re.compile(
     r"purchases|taxis|receipts|meals)\b",
     re.IGNORECASE,
 )
-_JOINS = re.compile(r"\)?\s*(?:,\s*)?\b(?:and|plus)\b|;")
+_JOINS = re.compile(r"\)?\s*(?:,\s*)?\b(?:and|plus)\b|;|\s\+\s")
 
 
 _SEPARATOR = re.compile(r"^\s*(?:-{3,}|={3,}|_{3,})\s*$", re.MULTILINE)
@@ -181,10 +181,13 @@ def _without_conversions(amounts: list[Occurrence], rates: list[Any]) -> list[Oc
 
 def split_items(request: str, receipt: str) -> list[ItemText]:
     """The items a request claims, from its structure: as many as the distinct amounts the
-    employee wrote (or "two rides"; when it writes none, the receipts set off by rules of
-    dashes), at least one. The request is cut at the last "and" / "plus"
-    / ";" between consecutive amounts; each receipt block (blocks are separated by a line of
-    dashes) goes to the item whose amount it contains, else in order."""
+    employee wrote (or "two rides"), at least one; when it writes none, one per receipt set off
+    by rules of dashes. A receipt that lacks the amount written is never another item: an
+    employee's "$45" beside a receipt's 45.20 is one expense the reading is unsure of (it goes to
+    a person as ambiguous), not two to pay. The request is cut at the last "and" /
+    "plus" / "+" / ";" between consecutive amounts (or, for items counted from receipts, at its
+    joins when there is one fewer than items); each receipt block goes to the item whose amount
+    it contains, the rest in order — never to an item whose written amount it lacks."""
     whole = Segment("request", request)
     amounts = [o for o in money(whole)]
     distinct: list[Occurrence] = []
@@ -210,24 +213,31 @@ def split_items(request: str, receipt: str) -> list[ItemText]:
         cuts.append(len(request))
         parts = [whole.part(a, b) for a, b in itertools.pairwise(cuts)]
     else:
-        parts = [whole] * count
-        distinct = []
+        joins = list(_JOINS.finditer(request))
+        if count > 1 and len(joins) == count - 1 and len(distinct) <= 1:
+            cuts = [0, *(j.start() for j in joins), len(request)]
+            parts = [whole.part(a, b) for a, b in itertools.pairwise(cuts)]
+            if distinct and not any(
+                p.offset <= distinct[0].start < p.offset + len(p.text) for p in parts[:1]
+            ):
+                parts = [whole] * count  # the written amount is not the first item's
+        else:
+            parts = [whole] * count
+        distinct = distinct if len(parts) > 1 and parts[0] is not whole else []
     blocks = _receipt_blocks(receipt, count)
     assigned: list[Segment | None] = [None] * count
     free = list(blocks)
-    if distinct:
-        for i, o in enumerate(distinct):
-            for b in free:
-                if any(x.value == o.value for x in money(b)):
-                    assigned[i] = b
-                    free.remove(b)
-                    break
-    if not distinct or (len(blocks) == count and all(a is None for a in assigned)):
-        for i in range(min(count, len(free))):
-            if assigned[i] is None:
-                assigned[i] = free[i]
-    elif len(blocks) == 1 and count == 1:
-        assigned[0] = blocks[0]
+    for i, o in enumerate(distinct):
+        for b in free:
+            if any(x.value == o.value for x in money(b)):
+                assigned[i] = b
+                free.remove(b)
+                break
+    for i in range(count):  # the others in order, to items that wrote no amount of their own
+        if assigned[i] is None and free and (i >= len(distinct)):
+            assigned[i] = free.pop(0)
+    if not any(assigned) and len(blocks) == count:
+        assigned = list(blocks)  # the amounts are written once, in the receipts only
     return [ItemText(parts[i], assigned[i], whole) for i in range(count)]
 
 
@@ -710,6 +720,27 @@ class _Reader:
             if base is not None and base.candidates:
                 chosen = next((c for c in base.candidates if c.value == base.value), None)
                 got = chosen.attrs.get(source.attr) if chosen else None
+            if got is None and source.or_rate_unit:
+                own, rest = text.places()
+                units = [
+                    o
+                    for segs in (own, rest)
+                    for seg in segs
+                    for o in rates(seg)
+                    if o.attrs.get("unit") not in (None, source.default)
+                ]
+                if units:  # "converted both at 0.7305 USD per CAD": the amounts are in CAD
+                    o = units[0]
+                    return Reading(
+                        field=path,
+                        value=o.attrs["unit"],
+                        origin="span",
+                        source=o.source,
+                        start=o.start,
+                        end=o.end,
+                        detail=f"no {source.attr} written with {source.field}; the rate the "
+                        f"text states is per {o.attrs['unit']}",
+                    )
             if got is None:
                 if source.default is None:
                     return None
@@ -771,6 +802,35 @@ class _Reader:
         return None
 
 
+def _defaults_that_disagree(
+    readings: list[Reading], prefix: str, names: set[str]
+) -> list[Ambiguity]:
+    """A :class:`Derived` field (``names``) one item read from the text and another item only
+    defaulted, to different values (one item's amount marked CAD, the other's unmarked and taken
+    as USD): the default is a guess the text argues against, so a person reads it."""
+    if not prefix:
+        return []
+    found: dict[str, list[Reading]] = {}
+    for r in readings:
+        parts = r.field.split(".")
+        if len(parts) == 3 and parts[0] == prefix and parts[2] in names:
+            found.setdefault(parts[2], []).append(r)
+    out = []
+    for name, rs in found.items():
+        read = {str(r.value) for r in rs if r.origin != "default"}
+        for r in rs:
+            if r.origin == "default" and read and str(r.value) not in read:
+                out.append(
+                    Ambiguity(
+                        field=r.field,
+                        values=[str(r.value), *sorted(read)],
+                        why=f"{name} defaulted to {r.value} while another item's reads "
+                        f"{', '.join(sorted(read))}",
+                    )
+                )
+    return out
+
+
 def extract_items(
     item_model: type[BaseModel],
     texts: list[ItemText],
@@ -801,6 +861,8 @@ def extract_items(
             by_name[plan.name] = reading
             reader.readings.append(reading)
         items.append(values)
+    derived = {plan.name for plan in plans if any(isinstance(x, Derived) for x in plan.sources)}
+    reader.ambiguities += _defaults_that_disagree(reader.readings, prefix, derived)
     return Extraction(
         items=items,
         readings=reader.readings,

@@ -151,14 +151,18 @@ class Neighbours(Source):
 
 @dataclass(frozen=True)
 class Derived(Source):
-    """An attribute of another field's chosen span (the currency written next to the amount)."""
+    """An attribute of another field's chosen span (the currency written next to the amount).
+    ``or_rate_unit``: when the span has none, the unit of an exchange rate the text states
+    ("converted at 0.7305 USD per CAD": the unmarked amounts are CAD), before ``default``."""
 
     field: str
     attr: str
     default: Any = None
+    or_rate_unit: bool = False
 
     def describe(self) -> str:
-        return f"the {self.attr} written with {self.field} (else {self.default!r})"
+        unit = ", else the unit of a rate the text states" if self.or_rate_unit else ""
+        return f"the {self.attr} written with {self.field}{unit} (else {self.default!r})"
 
 
 @dataclass(frozen=True)
