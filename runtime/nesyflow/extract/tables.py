@@ -35,8 +35,8 @@ def load_table(data_dir: Path, name: str, columns: tuple[str, ...]) -> Table:
             [Problem(Location(str(path)), "table_missing", f"lookup table '{name}' not found")],
         )
     with path.open(encoding="utf-8", newline="") as fh:
-        reader = csv.DictReader(fh)
-        header = tuple(reader.fieldnames or ())
+        reader = csv.reader(fh)
+        header = tuple(c.strip() for c in next(reader, ()))
         problems = [
             Problem(
                 Location(str(path), 1),
@@ -46,10 +46,14 @@ def load_table(data_dir: Path, name: str, columns: tuple[str, ...]) -> Table:
             for c in columns
             if c not in header
         ]
+        needed = [header.index(c) for c in columns if c in header]
         rows: list[tuple[int, dict[str, str]]] = []
-        for row in reader:
+        for cells in reader:
+            if not cells:
+                continue  # a blank line
             line = reader.line_num
-            if any(not (row.get(c) or "").strip() for c in columns if c in header):
+            cells = [c.strip() for c in cells] + [""] * (len(header) - len(cells))
+            if any(not cells[i] for i in needed):
                 problems.append(
                     Problem(
                         Location(str(path), line),
@@ -58,7 +62,7 @@ def load_table(data_dir: Path, name: str, columns: tuple[str, ...]) -> Table:
                     )
                 )
                 continue
-            rows.append((line, {k: (v or "").strip() for k, v in row.items() if k}))
+            rows.append((line, dict(zip(header, cells, strict=False))))
     if problems:
         raise ProblemsError(f"lookup table '{name}'", problems)
     if not rows:
