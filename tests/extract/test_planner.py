@@ -119,7 +119,7 @@ def test_the_model_is_not_asked_when_the_evidence_is_decisive(tables):
 def test_a_model_that_disagrees_makes_the_field_ambiguous_and_keeps_the_ranked_value(tables):
     chooser = Picky()
     texts = split_items(
-        "Uber to the hotel after the hotel shuttle broke down, $27.40.", "UBER\nTotal $27.40"
+        "Uber to the hotel after the hotel van broke down, $27.40.", "Total $27.40"
     )
     got = extract_items(Item, texts, tables, chooser)
     assert chooser.calls == 1
@@ -132,7 +132,7 @@ def test_a_model_that_disagrees_makes_the_field_ambiguous_and_keeps_the_ranked_v
 
 def test_none_of_these_sends_the_field_to_a_person(tables):
     texts = split_items(
-        "Uber to the hotel after the hotel shuttle broke down, $27.40.", "UBER\nTotal $27.40"
+        "Uber to the hotel after the hotel van broke down, $27.40.", "Total $27.40"
     )
     got = extract_items(Item, texts, tables, PersonChooser())
     assert [a.field for a in got.ambiguities] == ["items.0.category"]
@@ -298,3 +298,37 @@ def test_a_currency_left_at_usd_beside_an_item_marked_cad_goes_to_a_person():
     )
     assert [i["currency"] for i in got.items] == ["CAD", "CAD"]
     assert not any(a.field.endswith("currency") for a in got.ambiguities)
+
+
+def test_receipts_pasted_one_after_another_are_told_apart():
+    """Rules of stars or tildes, or just a blank line after a total, set receipts apart; an
+    indented rule under a column and a blank line inside a receipt do not."""
+    from nesyflow.extract.planner import receipts
+
+    two = [
+        "LODGE\nRoom 189.00\n          ----------\nTotal Charges 656.30\n\n-----\n\n"
+        "SHUTTLE\nFare 34.00\nTotal paid $40.00",
+        "MOTEL\nRoom 100.00\nBalance due $403.41\n\n********\n\nRENTAL\nDays 3\nTOTAL $286.74",
+        "TABERNA\nMenu 14,50\nTOTAL 18,30 €\n\n--\n\nTELE TAXI\nLicencia 07713\nImporte: 27,45 EUR",
+        "PIZZA\nSlice 12.00\nTotal $27.33\n\nBAZBEAUX\n11/17/2025\nPizza 13.95\nTOTAL 17.21",
+    ]
+    for text in two:
+        assert len(receipts(text)) == 2, text
+    one = "LYFT\nFare $27.94\n\nTip $6.00\n-----------\nTotal charged $41.62"
+    assert len(receipts(one)) == 1
+
+
+def test_one_item_holding_two_receipts_is_ambiguous_not_the_last_total():
+    """Two totals on one item's text, the last smaller: not a tip added, another receipt; the
+    amount goes to a person (unseen4-001 paid a 3-night stay at the shuttle's $40 before)."""
+    from decimal import Decimal
+
+    from nesyflow.extract.finders import money, rank
+    from nesyflow.extract.text import Segment
+
+    seg = Segment(
+        "receipt", "LODGE\nTotal Charges 656.30\nBalance Due 0.00\n\nSHUTTLE\nTotal paid $40.00"
+    )
+    ranked = rank([o for o in money(seg) if o.weight > 0])
+    assert {c.value for c in ranked[:2]} == {Decimal("656.30"), Decimal("40.00")}
+    assert ranked[1].score >= 3.0  # two strong totals: the planner's ambiguity

@@ -172,9 +172,9 @@ def money(seg: Segment) -> list[Occurrence]:
         ):
             continue  # "42 miles", "converted at 1.13": not money unless written as money
         code = None
-        if pre:
+        if pre and not (pre == "$" and post and post.upper() in _CUR_CODES.split("|")):
             code = _SYMBOL.get(pre.upper() if pre[0].isalpha() else pre, pre.upper())
-        elif post:
+        elif post:  # "$28.60 CAD": the code names which dollar
             code = _SYMBOL.get(post) or _WORD.get(post.lower(), post.upper())
         line = _line_of(seg.text, m.start())
         if _TOTAL.search(line) and not re.search(r"subtotal", line, re.IGNORECASE):
@@ -215,9 +215,10 @@ def money(seg: Segment) -> list[Occurrence]:
             )
         )
     for earlier in totals[:-1]:  # "Total 31.80 / Tip 6.00 / Grand Total 37.80": the last was paid
-        out[earlier] = replace(
-            out[earlier], weight=1.0, why="earlier total line (a later one is what was paid)"
-        )
+        if out[earlier].value < out[totals[-1]].value:  # a smaller last total is another receipt's
+            out[earlier] = replace(
+                out[earlier], weight=1.0, why="earlier total line (a later one is what was paid)"
+            )
     return out
 
 

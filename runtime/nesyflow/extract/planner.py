@@ -32,6 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from nesyflow.extract.choosers import Chooser
 from nesyflow.extract.finders import (
+    DOCUMENTS,
     FINDERS,
     Occurrence,
     counts,
@@ -115,42 +116,78 @@ class Extraction(BaseModel):
 
 # ------------------------------------------------------------------------------ structure
 _ITEM_WORDS = re.compile(
-    r"\b(?P<n>two|three|four|2|3|4)\s+(?:\w+\s+)?(?:rides|runs|things|items|expenses|trips|"
+    r"\b(?P<n>two|three|four|both|2|3|4)\s+(?:\w+\s+)?(?:rides|runs|things|items|expenses|trips|"
     r"purchases|taxis|receipts|meals)\b",
     re.IGNORECASE,
 )
 _JOINS = re.compile(r"\)?\s*(?:,\s*)?\b(?:and|plus)\b|;|\s\+\s")
 
 
-_SEPARATOR = re.compile(r"^\s*(?:-{3,}|={3,}|_{3,})\s*$", re.MULTILINE)
-_TOTAL_LINE = re.compile(r"\btotal\b|\bbalance due\b|\bamount paid\b", re.IGNORECASE)
+_SEPARATOR = re.compile(r"^[ \t]{0,2}(?:-{2,}|={3,}|_{3,}|\*{3,}|~{3,}|#{3,})[ \t]*$", re.MULTILINE)
+"""A rule between two receipts, at the margin (an indented one underlines a column)."""
+_TOTAL_LINE = re.compile(
+    r"\btotal\b|\bbalance due\b|\bamount\b|\bgesamt\b|\btotale\b|\bimporte\b|"
+    r"\bmontant\b|\bbetrag\b|合計",
+    re.IGNORECASE,
+)
+_BLANK_LINES = re.compile(r"\n[ \t]*\n(?:[ \t]*\n)*")
 
 
-def _separate_receipts(receipt: str) -> int:
-    """How many receipts a text of receipts holds: the blocks between rules of dashes, when
-    each is a receipt of its own (a few lines with a total line); else 1 (a rule inside one
-    receipt sets off its total)."""
-    blocks = [b for b in _SEPARATOR.split(receipt) if b.strip()]
-    if len(blocks) > 1 and all(
-        _TOTAL_LINE.search(b) and len(b.strip().splitlines()) >= 3 for b in blocks
-    ):
-        return len(blocks)
-    return 1
+def _is_receipt(seg: Segment) -> bool:
+    """A receipt of its own: a few lines, one of them a total line."""
+    return bool(_TOTAL_LINE.search(seg.text)) and len(seg.text.strip().splitlines()) >= 3
+
+
+def _ruled_blocks(seg: Segment) -> list[Segment]:
+    """``seg`` cut at every rule at the margin."""
+    cuts = [0]
+    for m in _SEPARATOR.finditer(seg.text):
+        cuts += [m.start(), m.end()]
+    cuts.append(len(seg.text))
+    return [b for b in (seg.part(x, y) for x, y in zip(cuts[::2], cuts[1::2], strict=True)) if b]
+
+
+def receipts(receipt: str) -> list[Segment]:
+    """The receipts a text of pasted receipts holds, in order: the blocks between rules (dashes,
+    equals, stars, tildes) when each is a receipt of its own, and within a block, a part after a
+    blank line that starts a new receipt (the part before ends with its total line, the part
+    after has a header and its own total). One receipt when nothing sets one off: a rule or a
+    blank line inside a receipt sets off lines, not receipts."""
+    seg = Segment("receipt", receipt)
+    if not seg:
+        return []
+    blocks = _ruled_blocks(seg)
+    if len(blocks) > 1 and not all(_is_receipt(b) for b in blocks):
+        blocks = [seg]
+    out: list[Segment] = []
+    for block in blocks:
+        start = 0
+        for m in _BLANK_LINES.finditer(block.text):
+            before, after = block.part(start, m.start()), block.part(m.end(), len(block.text))
+            first = after.text.strip().split("\n", 1)[0]
+            tail = "\n".join(before.text.strip().splitlines()[-3:])  # the total, then payment
+            if (
+                _is_receipt(before)
+                and _TOTAL_LINE.search(tail)
+                and _is_receipt(after)
+                and not money(Segment("receipt", first))
+            ):
+                out.append(before)
+                start = m.end()
+        out.append(block.part(start, len(block.text)))
+    return [b for b in out if b]
 
 
 def _receipt_blocks(receipt: str, want: int) -> list[Segment]:
     seg = Segment("receipt", receipt)
     if not seg:
         return []
-    if want == 1:  # one item: a rule of dashes inside its receipt sets off lines, not receipts
+    if want == 1:  # one item: the whole text is its receipt
         return [seg]
-    blocks, start = [], 0
-    for m in _SEPARATOR.finditer(receipt):
-        blocks.append(seg.part(start, m.start()))
-        start = m.end()
-    blocks.append(seg.part(start, len(receipt)))
-    blocks = [b for b in blocks if b]
-    if len(blocks) == 1 and want > 1:
+    blocks = _ruled_blocks(seg)  # the request names several items: every rule sets one off
+    if len(blocks) == 1:
+        blocks = receipts(receipt)
+    if len(blocks) == 1:
         ends = [
             m.end() for m in re.finditer(r"^.*\btotal\b.*$", receipt, re.IGNORECASE | re.MULTILINE)
         ]
@@ -198,12 +235,20 @@ def split_items(request: str, receipt: str) -> list[ItemText]:
     words = [
         int(m.group("n"))
         if m.group("n").isdigit()
-        else {"two": 2, "three": 3, "four": 4}[m.group("n").lower()]
+        else {"two": 2, "both": 2, "three": 3, "four": 4}[m.group("n").lower()]
         for m in _ITEM_WORDS.finditer(request)
     ]
     count = max([len(distinct), *words, 1])
+    found = receipts(receipt)
     if not distinct and not words:  # "hotel and one dinner, receipts below": one per receipt
-        count = _separate_receipts(receipt)
+        count = len(found) or 1
+    elif distinct and not words and len(found) > count:
+        # "$495 for the registration and the garage on day 1": every written amount is on a
+        # receipt of its own and the request joins on more items than it wrote amounts for
+        claimed = [b for b in found if any(o.value == x.value for o in distinct for x in money(b))]
+        joins_after = list(_JOINS.finditer(request, distinct[-1].end))
+        if len(claimed) == len(distinct) and len(joins_after) >= len(found) - count:
+            count = len(found)
     # request segments
     if len(distinct) == count and count > 1:
         cuts = [0]
@@ -338,6 +383,7 @@ def _keyword_occurrences(
     found: list[Occurrence] = []
     for seg in segs:
         low = seg.text.lower()
+        head = re.search(r"\S[^\n]*", seg.text) if seg.source in DOCUMENTS else None
         for line, row in rows:
             phrase = row["phrase"]
             if phrase.startswith("re:"):  # a regular expression (case-insensitive)
@@ -351,6 +397,7 @@ def _keyword_occurrences(
             else:
                 pattern = re.compile(r"(?<![a-z])" + re.escape(phrase.lower()) + r"(?![a-z])")
             for m in pattern.finditer(low if not phrase.startswith("re:") else seg.text):
+                on_head = head is not None and head.start() <= m.start() < head.end()
                 found.append(
                     Occurrence(
                         _coerce(row["value"]),
@@ -358,8 +405,10 @@ def _keyword_occurrences(
                         seg.offset + m.start(),
                         seg.offset + m.end(),
                         seg.text[m.start() : m.end()],
-                        float(row.get("weight") or 1),
-                        f"keyword '{row['phrase']}' ({table}.csv:{line})",
+                        # the issuer's name says what was bought (AMERICAN AIRLINES, AMTRAK)
+                        float(row.get("weight") or 1) * (3 if on_head else 1),
+                        f"keyword '{row['phrase']}' ({table}.csv:{line})"
+                        + (" on the receipt's header" if on_head else ""),
                     )
                 )
     # a phrase inside a longer phrase that matched (e.g. "uber" in "uber eats") does not vote
