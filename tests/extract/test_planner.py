@@ -118,9 +118,7 @@ def test_the_model_is_not_asked_when_the_evidence_is_decisive(tables):
 
 def test_a_model_that_disagrees_makes_the_field_ambiguous_and_keeps_the_ranked_value(tables):
     chooser = Picky()
-    texts = split_items(
-        "Uber to the hotel after the hotel van broke down, $27.40.", "Total $27.40"
-    )
+    texts = split_items("Uber to the hotel after the hotel van broke down, $27.40.", "Total $27.40")
     got = extract_items(Item, texts, tables, chooser)
     assert chooser.calls == 1
     (amb,) = got.ambiguities
@@ -131,9 +129,7 @@ def test_a_model_that_disagrees_makes_the_field_ambiguous_and_keeps_the_ranked_v
 
 
 def test_none_of_these_sends_the_field_to_a_person(tables):
-    texts = split_items(
-        "Uber to the hotel after the hotel van broke down, $27.40.", "Total $27.40"
-    )
+    texts = split_items("Uber to the hotel after the hotel van broke down, $27.40.", "Total $27.40")
     got = extract_items(Item, texts, tables, PersonChooser())
     assert [a.field for a in got.ambiguities] == ["items.0.category"]
     assert "none of these" in got.ambiguities[0].why
