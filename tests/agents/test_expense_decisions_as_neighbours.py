@@ -24,17 +24,19 @@ READER = load_module(AGENT / "reader.py")
 EMPLOYEE = {"name": "Priya Raman", "level": "staff"}
 # keywords: "wireless" (telecom, the first phrase, counts double) against "udemy" + "course"
 # (training): left open, so the nearest labelled examples are asked
+# the carrier is a made-up name: a keyword on the receipt's header (T-MOBILE) weighs triple and
+# would settle the category, and these tests need one the keywords leave open
 DECIDED = {
     "id": "hotspot-june",
     "request": "Monthly wireless hotspot for the Udemy course I am taking, $30.00 on June 9.",
-    "receipt": "T-MOBILE\n06/09/2025\nTotal 30.00",
+    "receipt": "CONNECTWAVE\n06/09/2025\nTotal 30.00",
     "submitted_on": "2025-06-12",
     "employee": EMPLOYEE,
 }
 LATER = {
     "id": "hotspot-july",
     "request": "Monthly wireless hotspot for my Udemy course, $30.00 on July 9. Receipt attached.",
-    "receipt": "T-MOBILE\n07/09/2025\nTotal 30.00",
+    "receipt": "CONNECTWAVE\n07/09/2025\nTotal 30.00",
     "submitted_on": "2025-07-11",
     "employee": EMPLOYEE,
 }

@@ -328,3 +328,16 @@ def test_one_item_holding_two_receipts_is_ambiguous_not_the_last_total():
     ranked = rank([o for o in money(seg) if o.weight > 0])
     assert {c.value for c in ranked[:2]} == {Decimal("656.30"), Decimal("40.00")}
     assert ranked[1].score >= 3.0  # two strong totals: the planner's ambiguity
+
+
+def test_a_list_is_one_item_per_line_even_at_the_same_amount():
+    from nesyflow.extract import split_items
+
+    request = (
+        "Sac -> SMF for the trip:\n- drove to the airport Mon 12/1, 18 mi = $12.06\n"
+        "- airport parking 12/1-12/4, $52.80 (receipt below)\n- drove home Thu 12/4, 18 mi = $12.06"
+    )
+    items = split_items(request, "FLYAWAY PARK\nTOTAL PAID $52.80")
+    assert len(items) == 3
+    assert [("$52.80" in i.request.text) for i in items] == [False, True, False]
+    assert items[1].receipt is not None and items[0].receipt is None and items[2].receipt is None

@@ -216,6 +216,22 @@ def _without_conversions(amounts: list[Occurrence], rates: list[Any]) -> list[Oc
     return [o for o in amounts if id(o) not in converted]
 
 
+_LIST_LINE = re.compile(r"^[ \t]*(?:[-*•]|\d{1,2}[.)])[ \t]+.*$", re.MULTILINE)
+
+
+def _listed_amounts(whole: Segment) -> list[Occurrence]:
+    """The first amount of each line of a list (``- drove ... $12.06``), when every line of the
+    list has one: a list is one item per line, even where two lines cost the same."""
+    lines = list(_LIST_LINE.finditer(whole.text))
+    firsts = []
+    for m in lines:
+        found = money(whole.part(m.start(), m.end()))
+        if not found:
+            return []
+        firsts.append(found[0])
+    return firsts
+
+
 def split_items(request: str, receipt: str) -> list[ItemText]:
     """The items a request claims, from its structure: as many as the distinct amounts the
     employee wrote (or "two rides"), at least one; when it writes none, one per receipt set off
@@ -232,6 +248,9 @@ def split_items(request: str, receipt: str) -> list[ItemText]:
         if all(o.value != d.value for d in distinct):
             distinct.append(o)
     distinct = _without_conversions(distinct, [r.value for r in rates(whole)])
+    listed = _listed_amounts(whole)
+    if len(listed) >= 2 and len(listed) > len(distinct):  # two drives of $12.06 are two items
+        distinct = listed
     words = [
         int(m.group("n"))
         if m.group("n").isdigit()
@@ -378,8 +397,14 @@ def _occurrences(
 
 
 def _keyword_occurrences(
-    rows: list[tuple[int, dict[str, str]]], segs: list[Segment], table: str
+    rows: list[tuple[int, dict[str, str]]],
+    segs: list[Segment],
+    table: str,
+    header: float | None = 1.0,
 ) -> list[Occurrence]:
+    """Every phrase of ``rows`` in ``segs``. A phrase on a receipt's header (the issuer's name)
+    weighs ``header`` times its weight (None: does not count): AMERICAN AIRLINES says what was
+    bought, the "bar" of NOODLE BAR says nothing about what was drunk."""
     found: list[Occurrence] = []
     for seg in segs:
         low = seg.text.lower()
@@ -398,6 +423,8 @@ def _keyword_occurrences(
                 pattern = re.compile(r"(?<![a-z])" + re.escape(phrase.lower()) + r"(?![a-z])")
             for m in pattern.finditer(low if not phrase.startswith("re:") else seg.text):
                 on_head = head is not None and head.start() <= m.start() < head.end()
+                if on_head and header is None:
+                    continue
                 found.append(
                     Occurrence(
                         _coerce(row["value"]),
@@ -406,7 +433,7 @@ def _keyword_occurrences(
                         seg.offset + m.end(),
                         seg.text[m.start() : m.end()],
                         # the issuer's name says what was bought (AMERICAN AIRLINES, AMTRAK)
-                        float(row.get("weight") or 1) * (3 if on_head else 1),
+                        float(row.get("weight") or 1) * (header if on_head and header else 1),
                         f"keyword '{row['phrase']}' ({table}.csv:{line})"
                         + (" on the receipt's header" if on_head else ""),
                     )
@@ -659,8 +686,9 @@ class _Reader:
             table = self.tables[source.table]
             rows = [(ln, r) for ln, r in table.rows if r["field"] == name]
             own, rest = text.places()
-            occs = _keyword_occurrences(rows, own, table.name) or _keyword_occurrences(
-                rows, rest, table.name
+            header = 3.0 if name == "category" else None  # the issuer names what was bought
+            occs = _keyword_occurrences(rows, own, table.name, header) or _keyword_occurrences(
+                rows, rest, table.name, header
             )
             if occs:
                 cands = rank(occs)
