@@ -169,7 +169,9 @@ class ExtractedItem(BaseModel):
         Default(1, "category", ("gifts",)),
     ] = None
     alcohol: Annotated[
-        bool | None, When("category", "meals", "client_entertainment"), Keywords(itemised=False)
+        bool | None,
+        When("category", "meals", "client_entertainment"),
+        Keywords(itemised=False, itemised_unless=("receipt_attached", False)),
     ] = None
     fare_class: Annotated[FareClass | None, When("category", "airfare"), Keywords()] = None  # type: ignore[valid-type]
     miles: Annotated[

@@ -422,3 +422,22 @@ def test_the_nth_is_this_months_else_last_months(submitted, day):
 def test_a_rate_per_unit_names_its_currency():
     (o,) = rates(Segment("request", "Amex converted both at 0.7305 USD per CAD."))
     assert (o.value, o.attrs["unit"]) == (Decimal("0.7305"), "CAD")
+
+
+def test_a_rate_written_as_one_unit_equals_dollars_is_a_rate_not_an_amount():
+    seg = Segment("request", "Total C$420.72 - the rate that week was 1 CAD = 0.7215 USD.")
+    assert [o.value for o in money(seg)] == [Decimal("420.72")]
+    (o,) = rates(seg)
+    assert (o.value, o.attrs["unit"]) == (Decimal("0.7215"), "CAD")
+    (o,) = rates(Segment("request", "shows the rate as 1 EUR = 1.1712 USD"))
+    assert (o.value, o.attrs["unit"]) == (Decimal("1.1712"), "EUR")
+
+
+def test_a_card_line_left_from_the_receipt_before_is_not_the_next_ones_header():
+    (o,) = names(Segment("receipt", "Visa ****0913\nUber\nSat, Nov 15, 2025\nTotal $16.92"))
+    assert o.value == "Uber"
+
+
+def test_of_a_header_in_two_scripts_on_one_line_the_latin_part():
+    (o,) = names(Segment("receipt", "日本交通  Nihon Kotsu\n領収書  RECEIPT"))
+    assert o.value == "Nihon Kotsu"

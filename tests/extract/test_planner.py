@@ -341,3 +341,44 @@ def test_a_list_is_one_item_per_line_even_at_the_same_amount():
     assert len(items) == 3
     assert [("$52.80" in i.request.text) for i in items] == [False, True, False]
     assert items[1].receipt is not None and items[0].receipt is None and items[2].receipt is None
+
+
+def test_receipts_run_together_or_set_off_by_a_labelled_rule():
+    from nesyflow.extract import split_items
+
+    glued = (
+        "FLOUR BAKERY\n09/09/2025\nSandwich 12.95\nTotal                      16.26SANTARPIO'S PIZZA\n"
+        "111 Chelsea St, East Boston MA\nPizza 14.00\nTotal Charged 32.82"
+    )
+    items = split_items("lunch at Flour ($16.26) and dinner at Santarpio's ($32.82)", glued)
+    assert [i.receipt.text.lstrip().split("\n", 1)[0][:13] for i in items] == [
+        "FLOUR BAKERY",
+        "SANTARPIO'S P",
+    ]
+    labelled = "HOTEL\nTotal 80.00\n\n== next ==\n\nTAXI\nFare 12.00\nTotal 12.00"
+    items = split_items("- hotel: $80.00\n- taxi: $12.00", labelled)
+    assert [i.receipt.text.strip().split("\n", 1)[0] for i in items] == ["HOTEL", "TAXI"]
+
+
+def test_a_card_slip_cannot_say_no_alcohol_was_bought():
+    """A slip's SALE / TIP / TOTAL lines are the charge, not items: alcohol stays unknown, so the
+    rules ask (unseen5-007 was paid as 'no alcohol' on a card slip)."""
+    import datetime as dt
+    from pathlib import Path
+
+    from nesyflow._imports import load_module
+    from nesyflow.extract import PersonChooser, extract_items, split_items
+
+    root = Path(__file__).resolve().parents[2]
+    reader = load_module(root / "agents" / "expense" / "reader.py")
+    slip = "ANDOLINI'S PIZZERIA\nTulsa, OK\n10/08/2025\nSALE  $35.10\nTIP  $7.00\nTOTAL  $42.10"
+    texts = split_items("Dinner in Tulsa 10/8, $42.10. Only have the card slip, sorry.", slip)
+    got = extract_items(
+        reader.ExtractedItem,
+        texts,
+        reader._tables(),
+        PersonChooser(),
+        submitted=dt.date(2025, 10, 12),
+    )
+    (item,) = got.items
+    assert item["receipt_attached"] is False and "alcohol" not in item

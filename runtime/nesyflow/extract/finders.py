@@ -162,6 +162,8 @@ def money(seg: Segment) -> list[Occurrence]:
         after = seg.text[m.end() : m.end() + 1]
         if (before in "#:/-" and before) or after in (":", "/"):
             continue  # ids, times, dates
+        if re.match(r"\s*=\s*\d", seg.text[m.end() : m.end() + 4]):
+            continue  # "1 CAD = 0.7215 USD": a rate's unit, not an amount
         if re.match(r"[./:]\d", seg.text[m.end() : m.end() + 2]):
             continue  # 13.05.2025
         marked = bool(pre or post)
@@ -435,6 +437,15 @@ def counts(patterns: Iterable[tuple[str, float]]) -> Callable[[Segment], list[Oc
 # ------------------------------------------------------------------------------------ rates
 _RATE = [
     (
+        re.compile(
+            r"\b1(?:[.,]0+)?\s*(?P<unit>" + _CUR_CODES + r"|euros?|pounds?|yen|€|£|¥)\s*=\s*"
+            r"(?:US\$|\$)?\s*(?P<r>\d+\.\d{1,6})\s*(?:USD|dollars?)?",
+            re.IGNORECASE,
+        ),
+        3.0,
+        "rate written as 1 unit = USD",
+    ),
+    (
         re.compile(r"(?P<r>\d+\.\d{1,6})\s*USD\s*(?:per|/)\s*(?P<unit>\w+)", re.IGNORECASE),
         3.0,
         "rate written as USD per unit",
@@ -462,8 +473,10 @@ def rates(seg: Segment) -> list[Occurrence]:
                 continue
             taken.append(m.span())
             unit = (m.groupdict().get("unit") or "").lower()
-            code = _WORD.get(unit) or (
-                unit.upper() if unit.upper() in _CUR_CODES.split("|") else None
+            code = (
+                _SYMBOL.get(unit)
+                or _WORD.get(unit)
+                or (unit.upper() if unit.upper() in _CUR_CODES.split("|") else None)
             )
             out.append(_occ(seg, m, Decimal(m.group("r")), weight, why, unit=code))
     return out
@@ -475,6 +488,12 @@ _HEADER_NOISE = re.compile(
     r"statement|trip receipt)\s*$",
     re.IGNORECASE,
 )
+_PAYMENT_LINE = re.compile(
+    r"\s*(?:visa|mastercard|mc|amex|american express|discover|debit|credit|cash|card|paid|"
+    r"payment|change|auth)\b|.*\*{3,}\d",
+    re.IGNORECASE,
+)
+"""A card or payment line: where two receipts run together, it ends the first, not heads the next."""
 _CAP_SPAN = re.compile(r"\b[A-Z][\w'&.-]*(?:\s+(?:de\s+|of\s+)?[A-Z][\w'&.-]*)*")
 _NOT_NAMES = {
     "i",
@@ -564,6 +583,8 @@ def names(seg: Segment, exclude: Callable[[str], bool] = lambda _s: False) -> li
     out: list[Occurrence] = []
     if seg.source in DOCUMENTS:
         first = re.match(r"\s*([^\n]+)", seg.text)
+        while first and _PAYMENT_LINE.match(first.group(1)):  # the last receipt's card line
+            first = re.compile(r"^[ \t]*(\S[^\n]*)", re.MULTILINE).search(seg.text, first.end())
         if first and not re.search(r"[A-Za-z]", first.group(1)):  # of two scripts, the Latin
             first = (
                 re.compile(r"^[ \t]*([^\n]*[A-Za-z][^\n]*)", re.MULTILINE).search(
@@ -573,6 +594,8 @@ def names(seg: Segment, exclude: Callable[[str], bool] = lambda _s: False) -> li
             )
         if first:
             line = first.group(1)
+            if re.search(r"[A-Za-z]", line) and re.search(r"[^\x00-\u024f\s]", line):
+                line = re.sub(r"[^\x00-\u024f]+", " ", line).strip(" /|-")  # 日本交通 Nihon Kotsu
             cut = re.search(
                 r"\s{2,}|\s[|·]\s|\s+\d{1,2}/\d{1,2}/|\s+(?:mon|tue|wed|thu|fri|sat|"
                 r"sun)\b,?",

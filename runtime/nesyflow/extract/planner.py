@@ -123,7 +123,11 @@ _ITEM_WORDS = re.compile(
 _JOINS = re.compile(r"\)?\s*(?:,\s*)?\b(?:and|plus)\b|;|\s\+\s")
 
 
-_SEPARATOR = re.compile(r"^[ \t]{0,2}(?:-{2,}|={3,}|_{3,}|\*{3,}|~{3,}|#{3,})[ \t]*$", re.MULTILINE)
+_SEPARATOR = re.compile(
+    r"^[ \t]{0,2}(?:-{2,}|={3,}|_{3,}|\*{3,}|~{3,}|#{3,}|([-=*~#])\1+[ \t]*\w[\w ]{0,20}\1{2,})"
+    r"[ \t]*$",
+    re.MULTILINE,
+)
 """A rule between two receipts, at the margin (an indented one underlines a column)."""
 _TOTAL_LINE = re.compile(
     r"\btotal\b|\bbalance due\b|\bamount\b|\bgesamt\b|\btotale\b|\bimporte\b|"
@@ -178,6 +182,12 @@ def receipts(receipt: str) -> list[Segment]:
     return [b for b in out if b]
 
 
+def _amount_end(line: str) -> int:
+    """Where a total line's last amount ends (its whole length when it has none)."""
+    found = list(re.finditer(r"\d[\d,.]*[.,]\d{2}", line))
+    return found[-1].end() if found else len(line)
+
+
 def _receipt_blocks(receipt: str, want: int) -> list[Segment]:
     seg = Segment("receipt", receipt)
     if not seg:
@@ -188,8 +198,9 @@ def _receipt_blocks(receipt: str, want: int) -> list[Segment]:
     if len(blocks) == 1:
         blocks = receipts(receipt)
     if len(blocks) == 1:
-        ends = [
-            m.end() for m in re.finditer(r"^.*\btotal\b.*$", receipt, re.IGNORECASE | re.MULTILINE)
+        ends = [  # after the total's amount: "Total 16.26SANTARPIO'S" runs into the next one
+            m.start() + _amount_end(m.group(0))
+            for m in re.finditer(r"^.*\btotal\b.*$", receipt, re.IGNORECASE | re.MULTILINE)
         ]
         if len(ends) == want:
             blocks, start = [], 0
@@ -483,7 +494,8 @@ def _itemised(receipt: Segment | None) -> bool:
             if re.search(r"[^\W\d_]{2,}", label) and not re.search(
                 # a card slip's "AMOUNT" / "Charged" line is the charge, not an item
                 r"total|tax|tip|fee|paid|due|subtotal|balance|vat|hst|service|fare|amount|"
-                r"charged?|合計",
+                r"charged?|sale|purchase|payment|gratuity|cash|change|card|visa|mastercard|"
+                r"amex|debit|credit|auth|合計",
                 label,
                 re.IGNORECASE,
             ):
@@ -700,7 +712,9 @@ class _Reader:
                 return self.decide(
                     path, cands, text, f"Which {name.replace('_', ' ')} is it?", "keywords"
                 )
-            if source.itemised is not None and _itemised(text.receipt):
+            unless = source.itemised_unless
+            settled = unless is not None and values.get(unless[0]) == unless[1]
+            if source.itemised is not None and not settled and _itemised(text.receipt):
                 return Reading(
                     field=path,
                     value=source.itemised,

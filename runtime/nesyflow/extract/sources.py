@@ -124,6 +124,9 @@ class Keywords(Source):
 
     table: str = "keywords"
     itemised: Any = None
+    itemised_unless: tuple[str, Any] | None = None
+    """``(field, value)``: no ``itemised`` value when that earlier field has it (a receipt read
+    as not itemised — a card slip — cannot say what was not bought)."""
 
     def describe(self) -> str:
         extra = (
@@ -243,14 +246,22 @@ def field_sources(model: type[BaseModel], known_kinds: set[str] | None = None) -
         sources = tuple(m for m in markers if not isinstance(m, When))
         if len(whens) > 1:
             problems.append(Problem(where, "source_when", f"field '{name}' has two When markers"))
-        depends = tuple(
-            m.field
-            for m in [*whens, *sources]
-            if isinstance(m, When | Derived | Default) and m.field is not None
-        ) + tuple(
-            m.dayfirst_unless[0]
-            for m in sources
-            if isinstance(m, Span) and m.dayfirst_unless is not None
+        depends = (
+            tuple(
+                m.field
+                for m in [*whens, *sources]
+                if isinstance(m, When | Derived | Default) and m.field is not None
+            )
+            + tuple(
+                m.dayfirst_unless[0]
+                for m in sources
+                if isinstance(m, Span) and m.dayfirst_unless is not None
+            )
+            + tuple(
+                m.itemised_unless[0]
+                for m in sources
+                if isinstance(m, Keywords) and m.itemised_unless is not None
+            )
         )
         for dep in depends:
             if dep not in seen:
