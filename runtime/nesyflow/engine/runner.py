@@ -7,6 +7,13 @@ tool call, which is guarded by its idempotency key (run, node, visit — the sam
 every process): a call whose result was recorded is never made again, and a call that may have
 happened before the crash is made again with the same key, so the tool can recognise it.
 
+Supersteps: the independent branches of a fan-out (consecutive llm/check nodes that read nothing
+produced among them, :meth:`Workflow.joins_superstep`) are each run and checked as any step, but
+a passing one is held in memory and written with the superstep's last step — or with the first
+step that does not pass — in ONE checkpoint. A crash before that write loses the whole superstep,
+which runs again on resume (its model calls are made again: the price of one write instead of one
+per branch); nothing of it was counted, so nothing counts twice.
+
 What each node kind does is in :mod:`nesyflow.engine.nodes`; how a decision continues a run in
 :mod:`nesyflow.engine.decisions`; this module keeps the loop, the checkpoint and the routing of a
 step that did not pass.
@@ -14,6 +21,7 @@ step that did not pass.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from nesyflow.engine import decisions, nodes, tracing
@@ -46,6 +54,11 @@ class Runner:
         self.services = services
         self.load(run)
         self.written = 0
+        # The superstep in progress: its passing steps, not yet written (``advance``), and the
+        # time of the last write (a superstep is written before it outlasts half the lease).
+        self.held: list[StepDraft] = []
+        self.held_nodes: set[str] = set()
+        self.wrote_at = time.monotonic()
         # One driver per run: this runner's name in the run's lease (taken in ``drive``, renewed
         # by every checkpoint, checked before a tool call begins, given up when ``drive`` ends).
         self.holder = new_holder()
@@ -81,7 +94,10 @@ class Runner:
         current = self.state.cursor.node if self.state.cursor else self.state.next_node
         if self.state.pending is not None:
             current = self.state.pending.node
+        """Write ``step`` — after the superstep's held steps, if any — with the run's position and
+        the nodes changed since the last write, in one checkpoint."""
         nodes = [self.state.node_state(n, self.order[n]) for n in self.touched]
+        held, self.held, self.held_nodes = self.held, [], set()
         saved = self.store.checkpoint(
             self.run.id,
             expect_version=self.run.version,
@@ -90,6 +106,7 @@ class Runner:
             current_node=current,
             status=status,
             step=step,
+            steps=held,
             review=review,
             effect=effect,
             error=error,
@@ -97,7 +114,8 @@ class Runner:
         )
         self.run = saved.run
         self.touched.clear()
-        self.written += 1 if step is not None else 0
+        self.written += len(saved.steps)
+        self.wrote_at = time.monotonic()
         tracing.checkpointed(saved)
         return saved
 
@@ -215,7 +233,8 @@ class Runner:
         to: str | None = None,
         verdict: Verdict | None = None,
     ) -> None:
-        """The node is done: record its output and move to the next node, in one checkpoint."""
+        """The node is done: record its output and move to the next node, in one checkpoint — or,
+        when the next node joins this node's superstep, held for that superstep's checkpoint."""
         self.state.outputs[node.id] = output
         self.touch(node.id)
         if summary is not None:
@@ -223,7 +242,27 @@ class Runner:
         self.state.verdicts[node.id] = verdict or (summary.verdict if summary else Verdict.PASS)
         self.state.cursor = None
         self.state.next_node = to if isinstance(node, BranchNode) else node.next
+        if effect is None and self._holds(node, step):
+            self.held.append(step)
+            return
         self.commit(step, effect=effect)
+
+    def _holds(self, node: Any, step: StepDraft) -> bool:
+        """Whether the step just passed waits for its superstep's write: it is the node's own
+        passing step (not a person's decision), the next node joins the superstep, and the
+        superstep has been held less than half the run's lease (a live driver renews its lease
+        only by writing, and must never lose the run to a takeover while it holds steps).
+        The node joins ``held_nodes`` either way: if not held, ``commit`` clears them."""
+        flow = self.flow()
+        if step.kind != node.kind or self.state.verdicts[node.id] is not Verdict.PASS:
+            return False
+        if not self.held and not flow.joins_superstep(node.id, ()):
+            return False  # a superstep is made of member kinds only
+        self.held_nodes.add(node.id)
+        if not flow.joins_superstep(self.state.next_node, self.held_nodes):
+            return False
+        lease = getattr(self.store, "lease_seconds", 0.0)
+        return time.monotonic() - self.wrote_at < lease / 2
 
     def fail_run(self, node_id: str, message: str) -> None:
         self.state.cursor = None
