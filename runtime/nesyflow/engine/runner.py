@@ -26,6 +26,7 @@ from typing import Any
 
 from nesyflow.engine import decisions, nodes, tracing
 from nesyflow.engine.checking import CheckSummary
+from nesyflow.engine.governance import Classes, workflow_classes
 from nesyflow.engine.nodes import StepFailed
 from nesyflow.engine.reask import feedback
 from nesyflow.engine.roles import required_role
@@ -59,6 +60,7 @@ class Runner:
         self.held: list[StepDraft] = []
         self.held_nodes: set[str] = set()
         self.wrote_at = time.monotonic()
+        self._classes: Classes | None = None
         # One driver per run: this runner's name in the run's lease (taken in ``drive``, renewed
         # by every checkpoint, checked before a tool call begins, given up when ``drive`` ends).
         self.holder = new_holder()
@@ -172,6 +174,14 @@ class Runner:
                 nodes.run_node(self, node)
             except StepFailed as exc:
                 self.fail_run(node.id, str(exc))
+
+    def classes(self) -> Classes:
+        """What is sensitive / must be kept in this run: as recorded when it started, or — for a
+        run recorded before classes were, or a workflow that declares none — computed from the
+        workflow once per driver (per step, it made each remote model call walk every node)."""
+        if self._classes is None:
+            self._classes = self.state.classes or workflow_classes(self.flow())
+        return self._classes
 
     def flow(self) -> Workflow:
         """The run's workflow (loaded from the file the run names when none was given)."""
