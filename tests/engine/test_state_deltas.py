@@ -164,10 +164,10 @@ def test_fanout_supersteps_rebuild_the_engines_state(compared, store, tmp_path):
     decide(held.review_id, "approve", "ops", "fine", store=store, workflow=flow)
     after = resume(held.run_id, store=store, services=services(FakeModel(large)), workflow=flow)
     assert after.status.value == "completed"
-    # writes: the plain run 4 (root, the superstep, the tool, the end); with the reask 5 (root,
-    # b1 + b2's failed attempt, b2 + b3, the tool, the end); until the review 2 (root, b1 + b2
-    # with its review) and after it 4 (the decision, b3, the tool, the end) — each compared
-    assert len(compared) == 4 + 5 + 2 + 4
+    # writes: the plain run 3 (root, the superstep, the tool with the run's end); with the reask
+    # 4 (root, b1 + b2's failed attempt, b2 + b3, the tool); until the review 2 (root, b1 + b2
+    # with its review) and after it 3 (the decision, b3, the tool) — each compared
+    assert len(compared) == 3 + 4 + 2 + 3
 
 
 def test_a_run_written_whole_by_an_older_nesyflow_resumes_with_every_value(store, monkeypatch):

@@ -123,13 +123,13 @@ def test_a_kill_before_the_supersteps_write_loses_nothing_and_counts_nothing_twi
 
 
 def test_a_fanout_writes_its_branches_in_one_checkpoint(store, tmp_path):
-    """root, the superstep of the branches, the tool, the run's end: 4 checkpoints (not 6), the
-    branches' steps in branch order, each with its own check."""
+    """root, the superstep of the branches, the tool (with the run's end): 3 checkpoints (not 5),
+    the branches' steps in branch order, each with its own check."""
     flow = fanout_flow()
     job = {"topic": "t", "path": str(tmp_path / "out.txt")}
     result = start_run(flow, job, store=store, services=services(FakeModel(fanout_answer)))
     assert result.status is RunStatus.COMPLETED and result.steps_written == len(PLACES)
-    assert store.get_run(result.run_id).version == 4
+    assert store.get_run(result.run_id).version == 3
     steps = store.steps(result.run_id)
     assert _places(store, result.run_id) == PLACES
     assert all(s.packs and s.packs[0]["name"] == "test_note" for s in steps[:-1])
@@ -189,8 +189,8 @@ def test_a_branch_reasked_ends_the_superstep_and_the_next_one_starts_after_it(st
         ("b2", 1, 2, "llm", "pass"),
         *PLACES[3:],
     ]
-    # root; b1 + b2's failed attempt; b2's second attempt + b3; the tool; the end
-    assert store.get_run(result.run_id).version == 5
+    # root; b1 + b2's failed attempt; b2's second attempt + b3; the tool and the end
+    assert store.get_run(result.run_id).version == 4
 
 
 def test_a_branch_rejected_ends_the_run_with_the_passing_branches_recorded(store, tmp_path):
@@ -222,7 +222,7 @@ def test_a_node_reading_a_branch_of_the_superstep_starts_a_new_one(store, tmp_pa
         b.build(start="a"), {"topic": "t", "path": "-"}, store=store, services=services(model)
     )
     assert result.status is RunStatus.COMPLETED
-    assert store.get_run(result.run_id).version == 4  # a, b, c, the end
+    assert store.get_run(result.run_id).version == 3  # a, b, c (with the end)
 
 
 def test_what_a_superstep_holds_is_never_written_by_a_runner_that_stops(store, tmp_path):

@@ -255,7 +255,9 @@ class Runner:
         if effect is None and self._holds(node, step):
             self.held.append(step)
             return
-        self.commit(step, effect=effect)
+        # After the last node the run ends in this same checkpoint (not in a second one).
+        done = self.state.next_node is None
+        self.commit(step, effect=effect, status=RunStatus.COMPLETED if done else RunStatus.RUNNING)
 
     def _holds(self, node: Any, step: StepDraft) -> bool:
         """Whether the step just passed waits for its superstep's write: it is the node's own
