@@ -543,6 +543,8 @@ def machine() -> dict[str, Any]:
         "python": sys.version.split()[0],
         "interpreter": sys.executable,
         "sqlite": sqlite3.sqlite_version,
+        # at the end of the run: on a shared machine the medians follow the load
+        "load_average": list(os.getloadavg()),
         "versions": {
             d: _version(d)
             for d in (

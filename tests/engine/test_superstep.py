@@ -245,3 +245,17 @@ def test_what_a_superstep_holds_is_never_written_by_a_runner_that_stops(store, t
     assert _places(store, run_id) == PLACES[:1]
     done = resume(run_id, store=store, services=services(FakeModel(fanout_answer)), workflow=flow)
     assert done.status is RunStatus.COMPLETED and _places(store, run_id) == PLACES
+
+
+def test_a_superstep_is_written_before_it_outlasts_half_the_lease(store, tmp_path):
+    """A driver renews its run's lease only by writing: a superstep held past half the lease is
+    written at once (here the lease is 0 s, so every branch is its own checkpoint, as before)."""
+    store.lease_seconds = 0.0
+    result = start_run(
+        fanout_flow(),
+        {"topic": "t", "path": str(tmp_path / "out.txt")},
+        store=store,
+        services=services(FakeModel(fanout_answer)),
+    )
+    assert result.status is RunStatus.COMPLETED and _places(store, result.run_id) == PLACES
+    assert store.get_run(result.run_id).version == len(PLACES)  # one checkpoint per step
