@@ -259,3 +259,44 @@ def test_a_superstep_is_written_before_it_outlasts_half_the_lease(store, tmp_pat
     )
     assert result.status is RunStatus.COMPLETED and _places(store, result.run_id) == PLACES
     assert store.get_run(result.run_id).version == len(PLACES)  # one checkpoint per step
+
+
+def test_a_superstep_under_group_commit_is_recorded_once(monkeypatch, tmp_path):
+    """Group commit buffers a superstep's checkpoint like any other: root, the branches' three
+    steps in one buffered move, then two more buffered steps numbered after them (a node reading
+    b3, one reading it), then the end; each step stored once, in order, seqs consecutive."""
+    from flows import NOTE_PACK, Note, Request
+
+    from nesyflow.graph.builder import WorkflowBuilder
+
+    monkeypatch.setenv("NESYFLOW_GROUP_COMMIT", "8")
+    b = WorkflowBuilder("fanout_then_chain", Request, model="scripted/test")
+    note = {"output": Note, "packs": [NOTE_PACK]}
+    b.llm(
+        "root", prompt="Write a note about {{ t }}", input={"t": "input.topic"}, next="b1", **note
+    )
+    for i in (1, 2, 3):
+        nxt = f"b{i + 1}" if i < 3 else "c"
+        b.llm(
+            f"b{i}",
+            prompt=f"Branch {i} of {{{{ t }}}}",
+            input={"t": "root.output.text"},
+            next=nxt,
+            **note,
+        )
+    b.llm("c", prompt="C {{ t }}", input={"t": "b3.output.text"}, next="d", **note)
+    b.llm("d", prompt="D {{ t }}", input={"t": "c.output.text"}, **note)
+    flow = b.build(start="root")
+    store = open_store(f"sqlite:///{tmp_path / 'group.db'}")
+    try:
+        assert store.group_commit == 8
+        model = FakeModel(fanout_answer)
+        job = {"topic": "t", "path": "-"}
+        ids = [start_run(flow, job, store=store, services=services(model)).run_id for _ in "ab"]
+        for run_id in ids:
+            places = [p[0] for p in _places(store, run_id)]
+            assert places == ["root", "b1", "b2", "b3", "c", "d"]
+            assert [s.seq for s in store.steps(run_id)] == [1, 2, 3, 4, 5, 6]
+            assert store.get_run(run_id).status is RunStatus.COMPLETED
+    finally:
+        store.close()

@@ -93,11 +93,11 @@ class Runner:
         effect: tuple[str, Any] | None = None,
         error: str | None = None,
     ) -> Checkpoint:
+        """Write ``step`` — after the superstep's held steps, if any — with the run's position and
+        the nodes changed since the last write, in one checkpoint."""
         current = self.state.cursor.node if self.state.cursor else self.state.next_node
         if self.state.pending is not None:
             current = self.state.pending.node
-        """Write ``step`` — after the superstep's held steps, if any — with the run's position and
-        the nodes changed since the last write, in one checkpoint."""
         nodes = [self.state.node_state(n, self.order[n]) for n in self.touched]
         held, self.held, self.held_nodes = self.held, [], set()
         saved = self.store.checkpoint(
