@@ -96,6 +96,53 @@ def note_flow(*, on_fail: Any = None, second_tool: bool = True) -> Any:
     return b.build(start="draft")
 
 
+def fanout_flow(*, branches: int = 3, on_fail: Any = None, tool: bool = True) -> Any:
+    """root (llm) → b1 … bN (llm, each reading only root's text: one superstep) → write (tool).
+
+    Every llm node is checked by the note pack (amount ≤ 100, above 50 a person looks); the tool
+    appends one line under its idempotency key, so a repeated effect shows in the file."""
+    b = WorkflowBuilder("fanout", Request, model="scripted/test")
+    ids = [f"b{i}" for i in range(1, branches + 1)]
+    b.llm(
+        "root",
+        prompt="Write a note about {{ topic }}",
+        input={"topic": "input.topic"},
+        output=Note,
+        packs=[NOTE_PACK],
+        next=ids[0],
+    )
+    for i, nid in enumerate(ids):
+        last = i + 1 == len(ids)
+        b.llm(
+            nid,
+            prompt=f"Branch {i + 1} of {{{{ text }}}}",
+            input={"text": "root.output.text"},
+            output=Note,
+            packs=[NOTE_PACK],
+            on_fail=on_fail,
+            next=("write" if tool else None) if last else ids[i + 1],
+        )
+    if tool:
+        b.tool(
+            "write",
+            append_line,
+            input={"path": "input.path", "text": f"{ids[-1]}.output.text"},
+            output=Appended,
+            packs=[GUARD_PACK],
+        )
+    return b.build(start="root")
+
+
+def fanout_answer(messages: list[dict[str, Any]]) -> dict[str, Any]:
+    """The fan-out's model, a function of the prompt (every process answers alike): branch i
+    says ``branch i`` with amount i."""
+    first = messages[0]["content"]
+    if first.startswith("Branch "):
+        number = int(first.split()[1])
+        return {"text": f"branch {number}", "amount": number}
+    return {"text": "root", "amount": 5}
+
+
 class FakeCall(BaseModel):
     model: str
     output: Any = None

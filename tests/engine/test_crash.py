@@ -26,7 +26,7 @@ from nesyflow.store import RunStatus, new_id, open_store
 
 WORKER = Path(__file__).parent / "crash_worker.py"
 RUNS = int(os.environ.get("NESYFLOW_CRASH_RUNS", "30"))
-POINTS_PER_RUN = 24  # crash points one full run passes (counted from the note workflow)
+POINTS_PER_RUN = 22  # crash points one full run passes (counted from the note workflow)
 
 
 def _worker(url: str, run_id: str, out: Path, crash_after: int | None, log: Path) -> int:

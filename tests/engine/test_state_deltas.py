@@ -14,7 +14,7 @@ import json
 from pathlib import Path
 
 import pytest
-from flows import FakeModel, note_flow, services
+from flows import FakeModel, fanout_answer, fanout_flow, note_flow, services
 from sqlalchemy import delete, update
 
 from nesyflow._imports import load_module
@@ -134,6 +134,40 @@ def test_reasks_reviews_and_edits_rebuild_the_engines_state(compared, store, tmp
         after = resume(held.run_id, store=store, services=services(model), workflow=flow)
         assert after.status.value == "completed", (action, after.error)
     assert len({run_id for run_id, _ in compared}) == 3
+
+
+def test_fanout_supersteps_rebuild_the_engines_state(compared, store, tmp_path):
+    """A fan-out's branches are written in one checkpoint (a superstep): after each write the
+    rebuilt state equals the engine's, with every branch held in between — uncrashed, with a
+    branch reasked, and with a branch that waits for a person and is approved."""
+    job = {"topic": "t", "path": str(tmp_path / "out.txt")}
+    flow = fanout_flow()
+    tries = {"b2": 0}
+
+    def reasked(messages):
+        if messages[0]["content"].startswith("Branch 2 "):
+            tries["b2"] += 1
+            if tries["b2"] == 1:
+                return {"text": "b2", "amount": 150}
+        return fanout_answer(messages)
+
+    def large(messages):
+        if messages[0]["content"].startswith("Branch 2 "):
+            return {"text": "b2", "amount": 60}
+        return fanout_answer(messages)
+
+    for answers in (fanout_answer, reasked):
+        done = start_run(flow, job, store=store, services=services(FakeModel(answers)))
+        assert done.status.value == "completed"
+    held = start_run(flow, job, store=store, services=services(FakeModel(large)))
+    assert held.status.value == "waiting_review"
+    decide(held.review_id, "approve", "ops", "fine", store=store, workflow=flow)
+    after = resume(held.run_id, store=store, services=services(FakeModel(large)), workflow=flow)
+    assert after.status.value == "completed"
+    # writes: the plain run 3 (root, the superstep, the tool with the run's end); with the reask
+    # 4 (root, b1 + b2's failed attempt, b2 + b3, the tool); until the review 2 (root, b1 + b2
+    # with its review) and after it 3 (the decision, b3, the tool) — each compared
+    assert len(compared) == 3 + 4 + 2 + 3
 
 
 def test_a_run_written_whole_by_an_older_nesyflow_resumes_with_every_value(store, monkeypatch):

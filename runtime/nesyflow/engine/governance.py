@@ -80,10 +80,13 @@ def workflow_classes(flow: Workflow) -> Classes:
 def known_secrets(
     classes: Classes, run_input: Any, outputs: Mapping[str, Any], extra: Iterable[Secret] = ()
 ) -> list[Secret]:
-    """Every sensitive value a run holds so far: its input's and its nodes' outputs'."""
+    """Every sensitive value a run holds so far: its input's and its nodes' outputs'. Only the
+    places with a sensitive field are looked at (a remote model's every step asks this: walking
+    every output made a step's cost grow with the run)."""
     found = list(classes.secrets(INPUT_PLACE, run_input))
-    for node_id, output in outputs.items():
-        found.extend(classes.secrets(node_id, output))
+    for place in classes.sensitive:
+        if place != INPUT_PLACE and place in outputs:
+            found.extend(classes.secrets(place, outputs[place]))
     found.extend(extra)
     return found
 

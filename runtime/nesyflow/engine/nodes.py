@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from nesyflow.engine import tracing
 from nesyflow.engine.checking import CheckSummary, check_subject
 from nesyflow.engine.decided import accepted_already
-from nesyflow.engine.governance import known_secrets, masked_text, workflow_classes
+from nesyflow.engine.governance import known_secrets, masked_text
 from nesyflow.engine.run_view import RunView, call_tool, effect_key
 from nesyflow.engine.state import jsonable
 from nesyflow.errors import format_validation_error
@@ -183,13 +183,12 @@ def _llm(r: Runner, node: LlmNode) -> None:
 
 def _redactor(r: Runner) -> Redactor:
     """The run's sensitive values so far (its input's, earlier outputs'), for a remote model."""
-    classes = r.state.classes or workflow_classes(r.flow())
-    return Redactor(known_secrets(classes, r.run.input, r.state.outputs))
+    return Redactor(known_secrets(r.classes(), r.run.input, r.state.outputs))
 
 
 def _not_given(r: Runner, node: LlmNode, data: Any, redactor: Redactor) -> list[str]:
     """The kinds of the sensitive values in a remote model's answer it was not given."""
-    classes = r.state.classes or workflow_classes(r.flow())
+    classes = r.classes()
     given = {str(v) for v in redactor.placeholders.values()}
     return [s.kind for s in classes.secrets(node.id, data) if str(s.value) not in given]
 

@@ -7,6 +7,13 @@ tool call, which is guarded by its idempotency key (run, node, visit — the sam
 every process): a call whose result was recorded is never made again, and a call that may have
 happened before the crash is made again with the same key, so the tool can recognise it.
 
+Supersteps: the independent branches of a fan-out (consecutive llm/check nodes that read nothing
+produced among them, :meth:`Workflow.joins_superstep`) are each run and checked as any step, but
+a passing one is held in memory and written with the superstep's last step — or with the first
+step that does not pass — in ONE checkpoint. A crash before that write loses the whole superstep,
+which runs again on resume (its model calls are made again: the price of one write instead of one
+per branch); nothing of it was counted, so nothing counts twice.
+
 What each node kind does is in :mod:`nesyflow.engine.nodes`; how a decision continues a run in
 :mod:`nesyflow.engine.decisions`; this module keeps the loop, the checkpoint and the routing of a
 step that did not pass.
@@ -14,10 +21,12 @@ step that did not pass.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from nesyflow.engine import decisions, nodes, tracing
 from nesyflow.engine.checking import CheckSummary
+from nesyflow.engine.governance import Classes, workflow_classes
 from nesyflow.engine.nodes import StepFailed
 from nesyflow.engine.reask import feedback
 from nesyflow.engine.roles import required_role
@@ -46,6 +55,12 @@ class Runner:
         self.services = services
         self.load(run)
         self.written = 0
+        # The superstep in progress: its passing steps, not yet written (``advance``), and the
+        # time of the last write (a superstep is written before it outlasts half the lease).
+        self.held: list[StepDraft] = []
+        self.held_nodes: set[str] = set()
+        self.wrote_at = time.monotonic()
+        self._classes: Classes | None = None
         # One driver per run: this runner's name in the run's lease (taken in ``drive``, renewed
         # by every checkpoint, checked before a tool call begins, given up when ``drive`` ends).
         self.holder = new_holder()
@@ -78,10 +93,13 @@ class Runner:
         effect: tuple[str, Any] | None = None,
         error: str | None = None,
     ) -> Checkpoint:
+        """Write ``step`` — after the superstep's held steps, if any — with the run's position and
+        the nodes changed since the last write, in one checkpoint."""
         current = self.state.cursor.node if self.state.cursor else self.state.next_node
         if self.state.pending is not None:
             current = self.state.pending.node
         nodes = [self.state.node_state(n, self.order[n]) for n in self.touched]
+        held, self.held, self.held_nodes = self.held, [], set()
         saved = self.store.checkpoint(
             self.run.id,
             expect_version=self.run.version,
@@ -90,6 +108,7 @@ class Runner:
             current_node=current,
             status=status,
             step=step,
+            steps=held,
             review=review,
             effect=effect,
             error=error,
@@ -97,7 +116,8 @@ class Runner:
         )
         self.run = saved.run
         self.touched.clear()
-        self.written += 1 if step is not None else 0
+        self.written += len(saved.steps)
+        self.wrote_at = time.monotonic()
         tracing.checkpointed(saved)
         return saved
 
@@ -154,6 +174,14 @@ class Runner:
                 nodes.run_node(self, node)
             except StepFailed as exc:
                 self.fail_run(node.id, str(exc))
+
+    def classes(self) -> Classes:
+        """What is sensitive / must be kept in this run: as recorded when it started, or — for a
+        run recorded before classes were, or a workflow that declares none — computed from the
+        workflow once per driver (per step, it made each remote model call walk every node)."""
+        if self._classes is None:
+            self._classes = self.state.classes or workflow_classes(self.flow())
+        return self._classes
 
     def flow(self) -> Workflow:
         """The run's workflow (loaded from the file the run names when none was given)."""
@@ -215,7 +243,8 @@ class Runner:
         to: str | None = None,
         verdict: Verdict | None = None,
     ) -> None:
-        """The node is done: record its output and move to the next node, in one checkpoint."""
+        """The node is done: record its output and move to the next node, in one checkpoint — or,
+        when the next node joins this node's superstep, held for that superstep's checkpoint."""
         self.state.outputs[node.id] = output
         self.touch(node.id)
         if summary is not None:
@@ -223,7 +252,29 @@ class Runner:
         self.state.verdicts[node.id] = verdict or (summary.verdict if summary else Verdict.PASS)
         self.state.cursor = None
         self.state.next_node = to if isinstance(node, BranchNode) else node.next
-        self.commit(step, effect=effect)
+        if effect is None and self._holds(node, step):
+            self.held.append(step)
+            return
+        # After the last node the run ends in this same checkpoint (not in a second one).
+        done = self.state.next_node is None
+        self.commit(step, effect=effect, status=RunStatus.COMPLETED if done else RunStatus.RUNNING)
+
+    def _holds(self, node: Any, step: StepDraft) -> bool:
+        """Whether the step just passed waits for its superstep's write: it is the node's own
+        passing step (not a person's decision), the next node joins the superstep, and the
+        superstep has been held less than half the run's lease (a live driver renews its lease
+        only by writing, and must never lose the run to a takeover while it holds steps).
+        The node joins ``held_nodes`` either way: if not held, ``commit`` clears them."""
+        flow = self.flow()
+        if step.kind != node.kind or self.state.verdicts[node.id] is not Verdict.PASS:
+            return False
+        if not self.held and not flow.joins_superstep(node.id, ()):
+            return False  # a superstep is made of member kinds only
+        self.held_nodes.add(node.id)
+        if not flow.joins_superstep(self.state.next_node, self.held_nodes):
+            return False
+        lease = getattr(self.store, "lease_seconds", 0.0)
+        return time.monotonic() - self.wrote_at < lease / 2
 
     def fail_run(self, node_id: str, message: str) -> None:
         self.state.cursor = None

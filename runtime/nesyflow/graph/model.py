@@ -17,7 +17,7 @@ Data paths (:class:`Ref`) name where a node's inputs come from::
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -39,6 +39,7 @@ from nesyflow.roles import Role
 __all__ = [
     "INPUT",
     "LLM_MODES",
+    "SUPERSTEP_KINDS",
     "VERDICTS",
     "BranchNode",
     "CheckNode",
@@ -65,6 +66,9 @@ NodeKind = Literal["llm", "tool", "check", "human", "branch"]
 #: Structured-output modes an llm node may name (the same as ``nesyflow.llm.Mode``'s values).
 LLM_MODES = ("json_schema", "grammar", "json", "tools", "md_json")
 Part = Literal["input", "output", "derived", "verdict"]
+#: The kinds a superstep is made of (:meth:`Workflow.joins_superstep`): a model call and its check,
+#: or a rule gate — steps with no effect outside the run, so running one again is harmless.
+SUPERSTEP_KINDS: frozenset[str] = frozenset({"llm", "check"})
 
 
 def _class_name(cls: type | None) -> str | None:
@@ -285,6 +289,15 @@ class _NodeBase(_Frozen):
         """The class of the value the packs check (the output, unless a kind says otherwise)."""
         return self.output
 
+    def refs(self) -> tuple[Ref, ...]:
+        """Every data path this node reads (its ``input``, ``context`` and a kind's own)."""
+        own = () if self.context is None else (self.context,)
+        return (*self.input.values(), *own)
+
+    def reads(self) -> frozenset[str]:
+        """The nodes whose output, derived values or verdict this node reads."""
+        return frozenset(r.node for r in self.refs() if r.node is not None)
+
 
 class LlmNode(_NodeBase):
     """Prompt template (Jinja2, variables = ``input`` names) → a pydantic ``output`` via the model.
@@ -326,6 +339,9 @@ class CheckNode(_NodeBase):
     kind: Literal["check"] = "check"
     value: Ref
 
+    def refs(self) -> tuple[Ref, ...]:
+        return (*super().refs(), self.value)
+
 
 class HumanNode(_NodeBase):
     """Always ask a person: show ``question`` and ``value`` (if any); the person approves, edits
@@ -334,6 +350,9 @@ class HumanNode(_NodeBase):
     kind: Literal["human"] = "human"
     question: str = ""
     value: Ref | None = None
+
+    def refs(self) -> tuple[Ref, ...]:
+        return super().refs() if self.value is None else (*super().refs(), self.value)
 
 
 class BranchNode(_NodeBase):
@@ -388,6 +407,23 @@ class Workflow(_Frozen):
         if isinstance(node, BranchNode):
             return node.targets()
         return [] if node.next is None else [node.next]
+
+    def joins_superstep(self, node_id: str | None, held: Collection[str]) -> bool:
+        """Whether ``node_id`` runs in the superstep of the nodes ``held`` (the llm/check nodes the
+        run has just passed, in a row, not yet written).
+
+        A superstep is a run of consecutive llm/check nodes none of which reads a value produced
+        inside the run: the independent branches of a fan-out (each reading what came before
+        them). Its steps are each checked as usual but written in one checkpoint, so a fan-out
+        costs one write, as in LangGraph's superstep, not one per branch. A node that reads a held
+        node, or a kind with effects or people (tool, human) or routing (branch), starts anew:
+        what it reads or does then rests on steps already in the store. One place decides this,
+        from the workflow's structure (``Node.reads``); the runner holds and writes
+        (``Runner.advance``/``Runner.commit``)."""
+        node = self.nodes.get(node_id) if node_id is not None else None
+        if node is None or node.kind not in SUPERSTEP_KINDS or node_id in held:
+            return False
+        return node.reads().isdisjoint(held)
 
     def model_for(self, node_id: str) -> str | None:
         """The model string an ``llm`` node uses: its own, else the workflow's default."""

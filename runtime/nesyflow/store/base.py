@@ -77,15 +77,17 @@ class DuplicateRequest(Conflict):
 
 @dataclass(frozen=True)
 class Checkpoint:
-    """What one checkpoint wrote: the run as it now is, and the step / review it added.
+    """What one checkpoint wrote: the run as it now is, and the steps / review it added.
 
     ``run.state`` is the state as the run row keeps it: the position the caller passed, without
     the per-node values written as ``nodes`` (rebuilding the whole state per checkpoint is the
-    cost the per-node layout removes); :meth:`Store.get_run` returns the whole state."""
+    cost the per-node layout removes); :meth:`Store.get_run` returns the whole state. ``steps``
+    are every step it wrote, in order (a superstep writes several); ``step`` is the last."""
 
     run: Run
     step: Step | None
     review: ReviewRecord | None
+    steps: tuple[Step, ...] = ()
 
 
 class Store(ABC):
@@ -143,6 +145,7 @@ class Store(ABC):
         error: str | None = None,
         lease: str | None = None,
         nodes: Sequence[NodeState] = (),
+        steps: Sequence[StepDraft] = (),
     ) -> Checkpoint:
         """Move the run on atomically. ``state`` is the run's position (the whole state for a
         caller that passes no ``nodes``); ``nodes`` are the per-node values this step changed,
@@ -152,7 +155,9 @@ class Store(ABC):
         run has moved since, nothing is written and :class:`Conflict` is raised. ``effect`` =
         (idempotency key, result) marks that tool effect done in the same transaction. With
         ``lease`` (the holder), the lease must still be this holder's (else :class:`LeaseHeld`,
-        nothing written) and is renewed in the same transaction."""
+        nothing written) and is renewed in the same transaction. ``steps`` are steps written
+        before ``step``, in order, with consecutive seqs (a superstep's held steps: all of them
+        or none); a ``review`` belongs to the last step written."""
 
     @abstractmethod
     def begin_effect(

@@ -229,7 +229,7 @@ class _Move:
     current_node: str | None
     status: str
     error: str | None
-    step: StepDraft | None
+    steps: tuple[StepDraft, ...]  # in order; a review belongs to the last
     review: ReviewDraft | None
     effect: tuple[str, Any] | None
     lease: str | None
@@ -238,10 +238,10 @@ class _Move:
     stamp: dt.datetime
 
 
-# A move with, once planned for group commit, its step row as it will be written (else None).
-_Planned = tuple[_Move, dict[str, Any] | None]
-# What a move wrote: run values (without state), step row, review row, the run's last step seq.
-_Written = tuple[dict[str, Any], dict[str, Any] | None, dict[str, Any] | None, int]
+# A move with, once planned for group commit, its step rows as they will be written (else None).
+_Planned = tuple[_Move, list[dict[str, Any]] | None]
+# What a move wrote: run values (without state), step rows, review row, the run's last step seq.
+_Written = tuple[dict[str, Any], list[dict[str, Any]], dict[str, Any] | None, int]
 
 
 class _NotWritten(Exception):
@@ -272,15 +272,14 @@ def group_commit_size() -> int:
     return int(raw)
 
 
-def _step_values(m: _Move, seq: int) -> dict[str, Any]:
-    assert m.step is not None
+def _step_values(m: _Move, step: StepDraft, seq: int) -> dict[str, Any]:
     values = {
-        **m.step.model_dump(mode="json"),
+        **step.model_dump(mode="json"),
         "id": new_id(),
         "run_id": m.run_id,
         "seq": seq,
         "created_at": m.stamp,
-        **replay_columns(m.step.check),
+        **replay_columns(step.check),
     }
     # The store's cost up to writing the step row (the row itself and the commit are not in it):
     # measured here so that the row is written once, not written then updated with its own timing.
@@ -288,25 +287,31 @@ def _step_values(m: _Move, seq: int) -> dict[str, Any]:
     return values
 
 
-def _finding_values(m: _Move, step_id: str, workflow: str) -> list[dict[str, Any]]:
-    assert m.step is not None
+def _step_rows(m: _Move, last_seq: int) -> list[dict[str, Any]]:
+    """The move's step rows, numbered on from the run's last seq."""
+    return [_step_values(m, step, last_seq + i) for i, step in enumerate(m.steps, start=1)]
+
+
+def _finding_values(m: _Move, step: StepDraft, step_id: str, workflow: str) -> list[dict[str, Any]]:
     return [
         {
             "run_id": m.run_id,
             "step_id": step_id,
             "workflow": workflow,
-            "node": m.step.node,
+            "node": step.node,
             "pack": str(finding.get("pack", "")),
             "rule": str(finding["rule"]),
             "kind": str(finding.get("kind", "violation")),
             "severity": str(finding.get("severity", "")),
             "created_at": m.stamp,
         }
-        for finding in m.step.findings
+        for finding in step.findings
     ]
 
 
-def _review_values(m: _Move, step_values: dict[str, Any] | None, workflow: str) -> dict[str, Any]:
+def _review_values(
+    m: _Move, step_values: Sequence[dict[str, Any]], workflow: str
+) -> dict[str, Any]:
     assert m.review is not None
     seconds = m.review.deadline_seconds  # the node's ``review: deadline`` → due from now
     return {
@@ -315,7 +320,7 @@ def _review_values(m: _Move, step_values: dict[str, Any] | None, workflow: str) 
         "assigned_to": None,
         "id": m.review.id or new_id(),
         "run_id": m.run_id,
-        "step_id": step_values["id"] if step_values else None,
+        "step_id": step_values[-1]["id"] if step_values else None,
         "workflow": workflow,
         "status": ReviewStatus.OPEN.value,
         "created_at": m.stamp,
@@ -577,6 +582,7 @@ class SqlStore(Store):
         error: str | None = None,
         lease: str | None = None,
         nodes: Sequence[NodeState] = (),
+        steps: Sequence[StepDraft] = (),
     ) -> Checkpoint:
         move = _Move(
             run_id=run_id,
@@ -585,7 +591,7 @@ class SqlStore(Store):
             current_node=current_node,
             status=status.value,
             error=error,
-            step=step,
+            steps=(*steps, step) if step is not None else tuple(steps),
             review=review,
             effect=effect,
             lease=lease,
@@ -594,33 +600,28 @@ class SqlStore(Store):
             stamp=now(),
         )
         if self._fast is None:
-            run_values, step_values, review_values = self._checkpoint_core(move)
+            run_values, step_rows, review_values = self._checkpoint_core(move)
+            crash_point("checkpoint:after_commit")
         else:
             buffered = self._buffer(move)
             if buffered is None:
                 buffered = self._write_group(move)
                 assert buffered is not None
                 crash_point("checkpoint:after_commit")
-            run_values, step_values, review_values, _seq = buffered
-            return Checkpoint(
-                run=Run.model_validate({**run_values, "state": state}),
-                step=None if step_values is None else Step.model_validate(step_values),
-                review=None
-                if review_values is None
-                else ReviewRecord.model_validate(review_values),
-            )
-        crash_point("checkpoint:after_commit")
+            run_values, step_rows, review_values, _seq = buffered
+        written = tuple(Step.model_validate(v) for v in step_rows)
         return Checkpoint(
             run=Run.model_validate({**run_values, "state": state}),
-            step=None if step_values is None else Step.model_validate(step_values),
+            step=written[-1] if written else None,
             review=None if review_values is None else ReviewRecord.model_validate(review_values),
+            steps=written,
         )
 
     def _checkpoint_core(
         self, m: _Move
-    ) -> tuple[dict[str, Any], dict[str, Any] | None, dict[str, Any] | None]:
+    ) -> tuple[dict[str, Any], list[dict[str, Any]], dict[str, Any] | None]:
         """The checkpoint through SQLAlchemy Core (PostgreSQL)."""
-        step_values: dict[str, Any] | None = None
+        step_rows: list[dict[str, Any]] = []
         review_values: dict[str, Any] | None = None
         with self.write() as conn:
             if m.lease is not None:
@@ -647,11 +648,15 @@ class SqlStore(Store):
                     _upsert_nodes(conn.dialect.name),
                     [_node_values(m.run_id, run_values["version"], n) for n in m.nodes],
                 )
-            if m.step is not None:
+            if m.steps:
                 seq = conn.execute(_LAST_SEQ, {"p_run_id": m.run_id}).scalar()
-                step_values = _step_values(m, (seq or 0) + 1)
-                conn.execute(insert(t.steps), step_values)
-                findings = _finding_values(m, step_values["id"], run_values["workflow"])
+                step_rows = _step_rows(m, seq or 0)
+                conn.execute(insert(t.steps), step_rows)
+                findings = [
+                    f
+                    for step, row in zip(m.steps, step_rows, strict=True)
+                    for f in _finding_values(m, step, row["id"], run_values["workflow"])
+                ]
                 if findings:
                     conn.execute(insert(t.findings), findings)
             if m.effect is not None:
@@ -662,10 +667,10 @@ class SqlStore(Store):
                 if done.rowcount != 1:
                     raise StoreError(f"tool effect {key} was never begun")
             if m.review is not None:
-                review_values = _review_values(m, step_values, run_values["workflow"])
+                review_values = _review_values(m, step_rows, run_values["workflow"])
                 conn.execute(insert(t.reviews), review_values)
             crash_point("checkpoint:before_commit")
-        return run_values, step_values, review_values
+        return run_values, step_rows, review_values
 
     def _checkpoint_sqlite(self, moves: list[_Planned]) -> list[_Written]:
         """The moves in one transaction on the sqlite3 connection (see :mod:`.sqlite_write`):
@@ -710,9 +715,8 @@ class SqlStore(Store):
         return written
 
     def _move_sqlite(
-        self, cur: Any, w: SqliteWrites, m: _Move, planned: dict[str, Any] | None
+        self, cur: Any, w: SqliteWrites, m: _Move, planned: list[dict[str, Any]] | None
     ) -> _Written:
-        step_values: dict[str, Any] | None = planned
         review_values: dict[str, Any] | None = None
         if m.lease is not None:
             until = m.stamp + dt.timedelta(seconds=self.lease_seconds)
@@ -739,23 +743,26 @@ class SqlStore(Store):
             cur.executemany(w.node.sql, w.node_rows(m.run_id, run_values["version"], m.nodes))
         cur.execute(w.last_seq, (m.run_id,))
         seq = cur.fetchone()[0] or 0
-        if m.step is not None:
-            if step_values is None:
-                step_values = _step_values(m, seq + 1)
-            seq = step_values["seq"]
-            cur.execute(w.step.sql, w.step.row(step_values))
-            findings = _finding_values(m, step_values["id"], run_values["workflow"])
+        step_rows = _step_rows(m, seq) if planned is None else planned
+        if step_rows:
+            seq = step_rows[-1]["seq"]
+            cur.executemany(w.step.sql, [w.step.row(v) for v in step_rows])
+            findings = [
+                w.finding.row(f)
+                for step, row in zip(m.steps, step_rows, strict=True)
+                for f in _finding_values(m, step, row["id"], run_values["workflow"])
+            ]
             if findings:
-                cur.executemany(w.finding.sql, [w.finding.row(f) for f in findings])
+                cur.executemany(w.finding.sql, findings)
         if m.effect is not None:
             key, result = m.effect
             cur.execute(w.effect_done, (w.effect_result(result), w.stamp(m.stamp), key))
             if cur.rowcount != 1:
                 raise StoreError(f"tool effect {key} was never begun")
         if m.review is not None:
-            review_values = _review_values(m, step_values, run_values["workflow"])
+            review_values = _review_values(m, step_rows, run_values["workflow"])
             cur.execute(w.review.sql, w.review.row(review_values))
-        return run_values, step_values, review_values, seq
+        return run_values, step_rows, review_values, seq
 
     # -- group commit (SQLite, opt-in) ------------------------------------------------------
     def _group(self) -> _Group:
@@ -780,7 +787,7 @@ class SqlStore(Store):
         if len(group.moves) + 1 >= self.group_commit:
             return None  # this one fills the group: written now, with the others
         run_values, seq = known
-        step_values = None if m.step is None else _step_values(m, seq + 1)
+        step_rows = _step_rows(m, seq)
         run_values = {
             **run_values,
             "version": m.expect_version + 1,
@@ -789,10 +796,10 @@ class SqlStore(Store):
             "error": m.error,
             "updated_at": m.stamp,
         }
-        group.moves.append((m, step_values))
-        new_seq = seq if step_values is None else step_values["seq"]
+        group.moves.append((m, step_rows))
+        new_seq = step_rows[-1]["seq"] if step_rows else seq
         group.known[m.run_id] = (run_values, new_seq)
-        return run_values, step_values, None, new_seq
+        return run_values, step_rows, None, new_seq
 
     def _write_group(self, last: _Move | None = None) -> _Written | None:
         """Write the buffered moves (and ``last``) in one transaction. If it fails, none of them
