@@ -245,13 +245,13 @@ def _listed_amounts(whole: Segment) -> list[Occurrence]:
 
 def split_items(request: str, receipt: str) -> list[ItemText]:
     """The items a request claims, from its structure: as many as the distinct amounts the
-    employee wrote (or "two rides"), at least one; when it writes none, one per receipt set off
-    by rules of dashes. A receipt that lacks the amount written is never another item: an
-    employee's "$45" beside a receipt's 45.20 is one expense the reading is unsure of (it goes to
-    a person as ambiguous), not two to pay. The request is cut at the last "and" /
-    "plus" / "+" / ";" between consecutive amounts (or, for items counted from receipts, at its
-    joins when there is one fewer than items); each receipt block goes to the item whose amount
-    it contains, the rest in order — never to an item whose written amount it lacks."""
+    employee wrote (or "two rides", or the lines of a list), at least one; when it writes none,
+    one per receipt (:func:`receipts`). A receipt that lacks the amount written is never another
+    item: an employee's "$45" beside a receipt's 45.20 is one expense the reading is unsure of
+    (the one receipt stays with it and the two amounts make it ambiguous), not two to pay. The
+    request is cut at the last "and" / "plus" / "+" / ";" between consecutive amounts (or, for
+    items counted from receipts, at its joins when there is one fewer than items); each receipt
+    goes to the item whose amount it contains, the rest in order to items that wrote none."""
     whole = Segment("request", request)
     amounts = [o for o in money(whole)]
     distinct: list[Occurrence] = []
