@@ -494,6 +494,8 @@ _PAYMENT_LINE = re.compile(
     re.IGNORECASE,
 )
 """A card or payment line: where two receipts run together, it ends the first, not heads the next."""
+_NEXT_LINE = re.compile(r"^[ \t]*(\S[^\n]*)", re.MULTILINE)
+_LATIN_LINE = re.compile(r"^[ \t]*([^\n]*[A-Za-z][^\n]*)", re.MULTILINE)
 _CAP_SPAN = re.compile(r"\b[A-Z][\w'&.-]*(?:\s+(?:de\s+|of\s+)?[A-Z][\w'&.-]*)*")
 _NOT_NAMES = {
     "i",
@@ -584,14 +586,9 @@ def names(seg: Segment, exclude: Callable[[str], bool] = lambda _s: False) -> li
     if seg.source in DOCUMENTS:
         first = re.match(r"\s*([^\n]+)", seg.text)
         while first and _PAYMENT_LINE.match(first.group(1)):  # the last receipt's card line
-            first = re.compile(r"^[ \t]*(\S[^\n]*)", re.MULTILINE).search(seg.text, first.end())
+            first = _NEXT_LINE.search(seg.text, first.end())
         if first and not re.search(r"[A-Za-z]", first.group(1)):  # of two scripts, the Latin
-            first = (
-                re.compile(r"^[ \t]*([^\n]*[A-Za-z][^\n]*)", re.MULTILINE).search(
-                    seg.text, first.end()
-                )
-                or first
-            )
+            first = _LATIN_LINE.search(seg.text, first.end()) or first
         if first:
             line = first.group(1)
             if re.search(r"[A-Za-z]", line) and re.search(r"[^\x00-\u024f\s]", line):
