@@ -366,3 +366,22 @@ def _read_expense(request, receipt, submitted):
         PersonChooser(),
         submitted=dt.date.fromisoformat(submitted),
     )
+
+
+def test_a_list_is_cut_where_its_next_line_starts_and_keeps_its_lines_to_their_items(tables):
+    """Each line of a list is one item's own: the text after the first line's amount belongs to
+    it, not to the next, and the USB mic on the second line is not the first line's category —
+    while the preamble ("for the client project") and a request cut at "and" stay shared."""
+    request = (
+        "Two things for the client onboarding video project:\n"
+        "1. Loom Business monthly seat, $18.00 - we use it to record the walkthroughs\n"
+        "2. USB mic from Glazer's so the recordings sound right, $77.16\n"
+    )
+    items = split_items(request, "")
+    assert len(items) == 2
+    assert "walkthroughs" in items[0].request.text and "walkthroughs" not in items[1].request.text
+    got = extract_items(Item, items, tables, FirstChooser())
+    assert [i["category"] for i in got.items] == ["other", "office_supplies"]
+    runs = split_items("Two Walgreens runs for first-aid supplies, $45 and $40.", "")
+    got = extract_items(Item, runs, tables, FirstChooser())
+    assert [i["category"] for i in got.items] == ["office_supplies", "office_supplies"]

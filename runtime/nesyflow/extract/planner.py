@@ -90,6 +90,19 @@ class ItemText:
     request: Segment
     receipt: Segment | None
     whole_request: Segment
+    others: tuple[tuple[int, int], ...] = ()
+    """The lines of a request's list that are other items' own: what they name (a USB mic on the
+    next line) says nothing about this item's category. Empty unless the request is a list of one
+    line an item (parts cut at "and" share their context: "two runs for supplies, $45 and $40")."""
+
+    def not_others(self, occurrences: list[Occurrence]) -> list[Occurrence]:
+        """``occurrences`` without those inside another item's own part of the request."""
+        return [
+            o
+            for o in occurrences
+            if o.source != self.whole_request.source
+            or not any(a <= o.start < b for a, b in self.others)
+        ]
 
     def places(self, sources: tuple[str, ...] | None = None) -> tuple[list[Segment], list[Segment]]:
         """(own segments, fallback segments), restricted to the named source fields if given."""
@@ -249,9 +262,10 @@ def split_items(request: str, receipt: str) -> list[ItemText]:
     one per receipt (:func:`receipts`). A receipt that lacks the amount written is never another
     item: an employee's "$45" beside a receipt's 45.20 is one expense the reading is unsure of
     (the one receipt stays with it and the two amounts make it ambiguous), not two to pay. The
-    request is cut at the last "and" / "plus" / "+" / ";" between consecutive amounts (or, for
-    items counted from receipts, at its joins when there is one fewer than items); each receipt
-    goes to the item whose amount it contains, the rest in order to items that wrote none."""
+    request is cut where a list's next line starts, else at the last "and" / "plus" / "+" / ";"
+    between consecutive amounts (or, for items counted from receipts, at its joins when there is
+    one fewer than items); each receipt goes to the item whose amount it contains, the rest in
+    order to items that wrote none."""
     whole = Segment("request", request)
     amounts = [o for o in money(whole)]
     distinct: list[Occurrence] = []
@@ -282,9 +296,12 @@ def split_items(request: str, receipt: str) -> list[ItemText]:
     # request segments
     if len(distinct) == count and count > 1:
         cuts = [0]
+        line_starts = [m.start() for m in _LIST_LINE.finditer(request)]
         for left, right in itertools.pairwise(distinct):
+            # a list's next line starts the next item; else the last join between the amounts
+            listed = [a for a in line_starts if left.end <= a <= right.start]
             between = list(_JOINS.finditer(request, left.end, right.start))
-            cuts.append(between[-1].start() if between else left.end)
+            cuts.append(listed[-1] if listed else between[-1].start() if between else left.end)
         cuts.append(len(request))
         parts = [whole.part(a, b) for a, b in itertools.pairwise(cuts)]
     else:
@@ -313,7 +330,19 @@ def split_items(request: str, receipt: str) -> list[ItemText]:
             assigned[i] = free.pop(0)
     if not any(assigned) and len(blocks) == count:
         assigned = list(blocks)  # the amounts are written once, in the receipts only
-    return [ItemText(parts[i], assigned[i], whole) for i in range(count)]
+    lines = [(m.start(), m.end()) for m in _LIST_LINE.finditer(request)]
+    own: list[tuple[int, int] | None] = [None] * count
+    if count > 1 and len(lines) == count and parts[0] is not whole:  # a list: a line an item
+        own = [
+            next((ln for ln in lines if p.offset <= ln[0] < p.offset + len(p.text)), None)
+            for p in parts
+        ]
+    return [
+        ItemText(
+            parts[i], assigned[i], whole, tuple(sp for j, sp in enumerate(own) if j != i and sp)
+        )
+        for i in range(count)
+    ]
 
 
 def numbered_lines(text: str, source: str) -> list[ItemText]:
@@ -699,8 +728,8 @@ class _Reader:
             rows = [(ln, r) for ln, r in table.rows if r["field"] == name]
             own, rest = text.places()
             header = 3.0 if name == "category" else None  # the issuer names what was bought
-            occs = _keyword_occurrences(rows, own, table.name, header) or _keyword_occurrences(
-                rows, rest, table.name, header
+            occs = _keyword_occurrences(rows, own, table.name, header) or text.not_others(
+                _keyword_occurrences(rows, rest, table.name, header)
             )
             if occs:
                 cands = rank(occs)
