@@ -156,6 +156,8 @@ class ExtractedItem(BaseModel):
                 (r"me \+ {n+1}", 3.0),
                 ("me and {n+1} (?:colleagues|teammates|coworkers|others)", 3.0),
                 ("{n} attendees", 3.0),
+                (r"(?:so |for a total of |that's )?{n} (?:total|in total|all together)", 3.0),
+                (r"(?:took|with|hosted) {n+1} (?:\w+ ){0,2}(?:folks|people|guests) from", 2.5),
                 (r"guests:?\s*{n}", 2.5),
                 (
                     r"to (?:our |my |the )?{n} (?:\w+ ){0,2}(?:contacts|clients|customers|people)",

@@ -411,6 +411,14 @@ def test_me_plus_others_counts_the_employee():
     assert [o.value for o in found] == [3]
 
 
+def test_a_count_is_never_part_of_an_amount():
+    """ "$268.40 total" holds no count of 40 (the shipped attendee pattern "{n} total" read one)."""
+    find_total = counts([("{n} total", 3.0)])
+    assert find_total(Segment("request", "Dinner, $268.40 total, card slip only")) == []
+    assert find_total(Segment("request", "1,130 total")) == []
+    assert [o.value for o in find_total(Segment("request", "so 12 total"))] == [12]
+
+
 @pytest.mark.parametrize(
     ("submitted", "day"), [("2025-07-28", "2025-07-23"), ("2025-08-05", "2025-07-23")]
 )
