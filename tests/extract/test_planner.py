@@ -385,3 +385,23 @@ def test_a_list_is_cut_where_its_next_line_starts_and_keeps_its_lines_to_their_i
     runs = split_items("Two Walgreens runs for first-aid supplies, $45 and $40.", "")
     got = extract_items(Item, runs, tables, FirstChooser())
     assert [i["category"] for i in got.items] == ["office_supplies", "office_supplies"]
+
+
+def test_a_count_of_people_is_never_borrowed_from_another_items_amount(tables):
+    """ "(3 of us)" beside the lunch's amount is the lunch's; the dinner before it was solo. A
+    loose borrow would raise the dinner's per-person limit threefold."""
+
+    class Meal(BaseModel):
+        amount: Annotated[float | None, Span("money")] = None
+        attendees: Annotated[int | None, Span("count", (("{n} of us", 3.0),))] = None
+
+    texts = split_items(
+        "Flew in Sunday. Sunday dinner at Primanti's $21.76. Monday lunch w/ our two "
+        "engineers (3 of us) at Pamela's, $59.56.",
+        "",
+    )
+    got = extract_items(Meal, texts, tables, FirstChooser())
+    assert [i.get("attendees") for i in got.items] == [None, 3]
+    shared = split_items("Team offsite, 4 of us: lunch $60.00 and dinner $120.00.", "")
+    got = extract_items(Meal, shared, tables, FirstChooser())
+    assert [i.get("attendees") for i in got.items] == [4, 4]  # the preamble speaks for both

@@ -95,13 +95,19 @@ class ItemText:
     next line) says nothing about this item's category. Empty unless the request is a list of one
     line an item (parts cut at "and" share their context: "two runs for supplies, $45 and $40")."""
 
-    def not_others(self, occurrences: list[Occurrence]) -> list[Occurrence]:
-        """``occurrences`` without those inside another item's own part of the request."""
+    other_parts: tuple[tuple[int, int], ...] = ()
+    """The other items' parts of a request cut between its written amounts, the shared preamble
+    left out (the text before the first amount's sentence): a count of people written beside another item's amount
+    ("lunch w/ our two engineers (3 of us), $59.56") is that item's, never this one's."""
+
+    def not_others(self, occurrences: list[Occurrence], *, parts: bool = False) -> list[Occurrence]:
+        """``occurrences`` without those on another item's line of a list (``parts``: also those
+        in another item's part of the request)."""
+        spans = self.others + self.other_parts if parts else self.others
         return [
             o
             for o in occurrences
-            if o.source != self.whole_request.source
-            or not any(a <= o.start < b for a, b in self.others)
+            if o.source != self.whole_request.source or not any(a <= o.start < b for a, b in spans)
         ]
 
     def places(self, sources: tuple[str, ...] | None = None) -> tuple[list[Segment], list[Segment]]:
@@ -337,9 +343,19 @@ def split_items(request: str, receipt: str) -> list[ItemText]:
             next((ln for ln in lines if p.offset <= ln[0] < p.offset + len(p.text)), None)
             for p in parts
         ]
+    spans = []  # only parts cut between written amounts are each item's own
+    if count > 1 and len(distinct) == count and parts[0] is not whole:
+        spans = [(p.offset, p.offset + len(p.text)) for p in parts]
+        # the first part's preamble speaks for every item
+        preamble = max(request.rfind(c, 0, distinct[0].start) for c in ".:\n") + 1
+        spans[0] = (min(max(spans[0][0], preamble), spans[0][1]), spans[0][1])
     return [
         ItemText(
-            parts[i], assigned[i], whole, tuple(sp for j, sp in enumerate(own) if j != i and sp)
+            parts[i],
+            assigned[i],
+            whole,
+            tuple(sp for j, sp in enumerate(own) if j != i and sp),
+            tuple(sp for j, sp in enumerate(spans) if j != i),
         )
         for i in range(count)
     ]
@@ -712,6 +728,7 @@ class _Reader:
                 occs = [occs[source.nth]] if -len(occs) <= source.nth < len(occs) else []
             elif not occs:
                 occs = _occurrences(source, rest, self.submitted, self.exclude, dayfirst)
+                occs = text.not_others(occs, parts=source.kind == "count")
             occs = [o for o in occs if o.weight > 0]
             if not occs:
                 return None
