@@ -130,7 +130,16 @@ class ExtractedItem(BaseModel):
         bool | None,
         When("category", *(c for c in _CATEGORIES if c != "mileage")),
         Keywords(),
-        Present("receipt", True),
+        Present(
+            "receipt",
+            True,
+            slip=False,
+            total_only=(
+                False,
+                "category",
+                ("meals", "client_entertainment", "office_supplies", "gifts"),
+            ),
+        ),
     ] = None
     description: Annotated[str, Written(80)] = Field("", max_length=80)
     fx_rate: Annotated[Rate | None, When("currency", *_FOREIGN), Span("rate")] = None  # type: ignore[valid-type]
@@ -143,7 +152,7 @@ class ExtractedItem(BaseModel):
     nights: Annotated[
         int | None,
         When("category", "lodging"),
-        Span("count", (("{n} nights?", 2.0),)),
+        Span("count", (("{n} (?:nights?|nuits?|noches?|nächte|notti|noites)", 2.0),)),
         Span("stay"),
     ] = None
     attendees: Annotated[
@@ -158,7 +167,8 @@ class ExtractedItem(BaseModel):
                 ("{n} attendees", 3.0),
                 (r"(?:so |for a total of |that's )?{n} (?:total|in total|all together)", 3.0),
                 (r"(?:took|with|hosted) {n+1} (?:\w+ ){0,2}(?:folks|people|guests) from", 2.5),
-                (r"guests:?\s*{n}", 2.5),
+                (r"(?:guests|covers|pax|pers|personas|personnes|couverts|gäste)\.?:?\s*{n}", 2.5),
+                (r"= {n}\)", 3.0),
                 (
                     r"to (?:our |my |the )?{n} (?:\w+ ){0,2}(?:contacts|clients|customers|people)",
                     2.0,

@@ -15,7 +15,9 @@ from nesyflow.extract import (
     FirstChooser,
     Keywords,
     Lookup,
+    Neighbours,
     PersonChooser,
+    Present,
     Span,
     When,
     describe_sources,
@@ -405,3 +407,70 @@ def test_a_count_of_people_is_never_borrowed_from_another_items_amount(tables):
     shared = split_items("Team offsite, 4 of us: lunch $60.00 and dinner $120.00.", "")
     got = extract_items(Meal, shared, tables, FirstChooser())
     assert [i.get("attendees") for i in got.items] == [4, 4]  # the preamble speaks for both
+
+
+class Bought(BaseModel):
+    category: Annotated[str, Keywords(), Default("other")]
+    receipt_attached: Annotated[
+        bool | None,
+        Present("receipt", True, slip=False, total_only=(False, "category", ("meals",))),
+    ] = None
+
+
+@pytest.mark.parametrize(
+    ("request_text", "receipt", "attached"),
+    [
+        # a card terminal's slip is no receipt, whatever was bought
+        (
+            "Staples run, $48.99.",
+            "STAPLES\n08/19/2025 11:02\nVISA ****5518\nPURCHASE\nTOTAL $48.99",
+            False,
+        ),
+        # a meal's receipt showing only its total is no itemised receipt
+        ("Lunch in Lisbon, 23.40.", "CAFE A BRASILEIRA\nLisboa\nTOTAL EUR 23.40", False),
+        # a ride's one fare line is what it sold, masked card or not
+        (
+            "Uber to the client, $22.47.",
+            "Uber\nTrip fare $16.22\nTotal $22.47\nVisa ****0442",
+            True,
+        ),
+        # the item's name on the line above its quantity and price is an item line
+        (
+            "Toner for the printer, 188.30.",
+            "STAPLES\nHP 58A Toner\n   2 @ 87.99   175.98\nTax 12.32\nTotal 188.30\nAMEX ****1005",
+            True,
+        ),
+    ],
+)
+def test_a_receipt_block_is_attached_only_when_it_shows_what_was_bought(
+    tables, request_text, receipt, attached
+):
+    (item,) = extract_items(
+        Bought, split_items(request_text, receipt), tables, FirstChooser()
+    ).items
+    assert item["receipt_attached"] is attached
+
+
+def test_a_default_the_nearest_examples_disagree_with_goes_to_a_person(tables):
+    """No keyword names the category, so "other" would stand; the labelled examples say client
+    entertainment: the reading keeps the default but is ambiguous (a person decides)."""
+
+    class Index:
+        def query(self, text, k):
+            from nesyflow.extract.neighbours import Neighbour
+
+            return [Neighbour("ex-1", "client_entertainment", 0.8), Neighbour("ex-2", "other", 0.3)]
+
+        def vote(self, text, options, k):
+            return "client_entertainment", self.query(text, k)
+
+    class Claimed(BaseModel):
+        category: Annotated[str, Keywords(), Neighbours("categories"), Default("other")]
+
+    texts = split_items("Took the Globex team out to celebrate the MSA, $1,180.00.", "")
+    got = extract_items(Claimed, texts, tables, FirstChooser(), indexes={"categories": Index()})
+    assert got.items[0]["category"] == "other"
+    (amb,) = got.ambiguities
+    assert amb.field == "items.0.category" and amb.values == ["client_entertainment", "other"]
+    alone = extract_items(Claimed, texts, tables, FirstChooser())  # no index: the default stands
+    assert alone.items[0]["category"] == "other" and not alone.ambiguities

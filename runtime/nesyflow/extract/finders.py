@@ -400,7 +400,7 @@ _NUMBER_WORDS = {
     "eleven": 11,
     "twelve": 12,
 }
-_NUM = r"(?P<n>(?<![\d.,$€£¥])\d{1,6}(?![.,]\d)|" + "|".join(_NUMBER_WORDS) + r")"
+_NUM = r"(?P<n>(?<![\d.,])\d{1,6}(?![.,]\d)|" + "|".join(_NUMBER_WORDS) + r")"
 """A count: a word up to twelve or a whole number that is not part of an amount ("$268.40 total"
 holds no count of 40)."""
 

@@ -185,13 +185,29 @@ class Default(Source):
 @dataclass(frozen=True)
 class Present(Source):
     """``value`` when the item has its own block of the source text (a receipt block → a
-    receipt is attached)."""
+    receipt is attached). ``slip``: the value instead when the block is only a card slip (a
+    masked card number and a charge, nothing bought named). ``total_only``: ``(value, field,
+    values)``, the value instead when the block lists nothing bought and ``field`` is one of
+    ``values`` (a meal's or goods' receipt that shows just a total is no itemised receipt; a
+    ride's or a fare's one service line is)."""
 
     source: str
     value: Any
+    slip: Any = None
+    total_only: tuple[Any, str, tuple[Any, ...]] | None = None
+
+    @property
+    def field(self) -> str | None:
+        return self.total_only[1] if self.total_only else None
 
     def describe(self) -> str:
-        return f"{self.value!r} when the item has its own {self.source} text"
+        out = f"{self.value!r} when the item has its own {self.source} text"
+        if self.slip is not None:
+            out += f", {self.slip!r} when it is only a card slip"
+        if self.total_only:
+            v, f, vs = self.total_only
+            out += f", {v!r} when it shows only a total and {f} is {' or '.join(map(str, vs))}"
+        return out
 
 
 @dataclass(frozen=True)
@@ -250,7 +266,7 @@ def field_sources(model: type[BaseModel], known_kinds: set[str] | None = None) -
             tuple(
                 m.field
                 for m in [*whens, *sources]
-                if isinstance(m, When | Derived | Default) and m.field is not None
+                if isinstance(m, When | Derived | Default | Present) and m.field is not None
             )
             + tuple(
                 m.dayfirst_unless[0]
