@@ -449,3 +449,31 @@ def test_a_card_line_left_from_the_receipt_before_is_not_the_next_ones_header():
 def test_of_a_header_in_two_scripts_on_one_line_the_latin_part():
     (o,) = names(Segment("receipt", "日本交通  Nihon Kotsu\n領収書  RECEIPT"))
     assert o.value == "Nihon Kotsu"
+
+
+@pytest.mark.parametrize(
+    ("text", "day"),
+    [
+        ("2025年7月9日 15:22", "2025-07-09"),  # a Japanese receipt
+        ("his Boston stay, 3-19 March, 16 nights", "2025-03-03"),  # a range: its first day
+        ("Paris, 14-16 avril (board prep)", "2025-04-14"),
+        ("cena el 3 de marzo de 2025", "2025-03-03"),
+        ("Abendessen am 7 Oktober", "2025-10-07"),
+    ],
+)
+def test_dates_in_other_languages_and_ranges(text, day):
+    found = dates(Segment("request", text), dt.date(2025, 11, 20))
+    assert found and found[0].value.isoformat() == day
+
+
+@pytest.mark.parametrize(
+    ("text", "rate", "unit"),
+    [
+        ("AUD/USD 0.6550.", "0.6550", "AUD"),
+        ("JPY->USD 0.0067", "0.0067", "JPY"),
+        ("Tipo de cambio: 0.0520", "0.0520", None),
+    ],
+)
+def test_a_rate_quoted_as_a_pair_in_usd(text, rate, unit):
+    (o,) = rates(Segment("request", text))
+    assert o.value == Decimal(rate) and o.attrs.get("unit") == unit

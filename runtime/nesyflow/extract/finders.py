@@ -239,21 +239,99 @@ _MONTHS = {
     "nov": 11,
     "dec": 12,
 }
+_FOREIGN_MONTHS = {
+    "janvier": 1,
+    "enero": 1,
+    "januar": 1,
+    "gennaio": 1,
+    "janeiro": 1,
+    "février": 2,
+    "fevrier": 2,
+    "febrero": 2,
+    "februar": 2,
+    "febbraio": 2,
+    "fevereiro": 2,
+    "mars": 3,
+    "marzo": 3,
+    "märz": 3,
+    "maerz": 3,
+    "março": 3,
+    "marco": 3,
+    "avril": 4,
+    "abril": 4,
+    "aprile": 4,
+    "mai": 5,
+    "mayo": 5,
+    "maggio": 5,
+    "maio": 5,
+    "juin": 6,
+    "junio": 6,
+    "juni": 6,
+    "giugno": 6,
+    "junho": 6,
+    "juillet": 7,
+    "julio": 7,
+    "juli": 7,
+    "luglio": 7,
+    "julho": 7,
+    "août": 8,
+    "aout": 8,
+    "agosto": 8,
+    "septembre": 9,
+    "septiembre": 9,
+    "setiembre": 9,
+    "settembre": 9,
+    "setembro": 9,
+    "octobre": 10,
+    "octubre": 10,
+    "oktober": 10,
+    "ottobre": 10,
+    "outubro": 10,
+    "novembre": 11,
+    "noviembre": 11,
+    "novembro": 11,
+    "décembre": 12,
+    "decembre": 12,
+    "diciembre": 12,
+    "dezember": 12,
+    "dicembre": 12,
+    "dezembro": 12,
+}
+"""French, Spanish, German, Italian and Portuguese month names ("14-16 avril", "3 de marzo")."""
 _MON = (
     r"(?P<mon>jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
-    r"sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
+    r"sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?|"
+    + "|".join(sorted(_FOREIGN_MONTHS, key=len, reverse=True))
+    + r")"
 )
+
+
+def _month(name: str) -> int:
+    low = name.lower()
+    return _FOREIGN_MONTHS.get(low) or _MONTHS[low[:3]]
+
+
 _DATE_PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"\b(?P<y>20\d\d)[-/](?P<m>\d{1,2})[-/](?P<d>\d{1,2})\b"), "ymd"),
     (re.compile(r"\b(?P<d>\d{1,2})\.(?P<m>\d{1,2})\.(?P<y>20\d\d)\b"), "dmy"),
     (re.compile(r"\b(?P<d>\d{1,2})-(?P<m>\d{1,2})-(?P<y>20\d\d)\b"), "dmy"),  # Dutch 12-03-2025
     (re.compile(r"\b(?P<a>\d{1,2})/(?P<b>\d{1,2})/(?P<y>20\d\d|\d\d)\b"), "slash"),
+    (re.compile(r"(?P<y>20\d\d)年\s*(?P<m>\d{1,2})月\s*(?P<d>\d{1,2})日"), "ymd"),  # 2025年7月9日
     (re.compile(r"\b(?P<d>\d{1,2})" + _MON + r"(?P<y>(?:20)?\d\d)?\b", re.IGNORECASE), "dmonY"),
     (
-        re.compile(
-            r"\b(?P<d>\d{1,2})(?:st|nd|rd|th)?(?:\s+|-)"  # 9 Apr, 02-Sep-2025
+        re.compile(  # a range, "3-19 March", "14-16 avril": its first day
+            r"\b(?P<d>\d{1,2})(?:st|nd|rd|th)?\s*[-–]\s*\d{1,2}(?:st|nd|rd|th)?\s+(?:de\s+)?"
             + _MON
-            + r"\.?(?:(?:\s+|-)(?P<y>20\d\d))?\b",
+            + r"\.?(?:\s+(?:de\s+)?(?P<y>20\d\d))?\b",
+            re.IGNORECASE,
+        ),
+        "dmon",
+    ),
+    (
+        re.compile(
+            r"\b(?P<d>\d{1,2})(?:st|nd|rd|th)?(?:\s+(?:de\s+)?|-)"  # 9 Apr, 02-Sep-2025
+            + _MON
+            + r"\.?(?:(?:\s+(?:de\s+)?|-)(?P<y>20\d\d))?\b",
             re.IGNORECASE,
         ),
         "dmon",
@@ -329,7 +407,7 @@ def dates(
                     month, dd = (b, a) if dayfirst and b <= 12 else (a, b)
                     day = dt.date(base.year, month, dd)
                 else:
-                    month = _MONTHS[g["mon"][:3].lower()]
+                    month = _month(g["mon"])
                     day = dt.date(_year(g.get("y"), base.year), month, int(g["d"]))
             except ValueError:
                 continue
@@ -454,7 +532,17 @@ _RATE = [
     ),
     (
         re.compile(
-            r"\b(?:rate|conversion|converted at|at)\b(?:\s+(?:was|is|of|on (?:my|the) \w+))?"
+            r"\b(?P<unit>" + _CUR_CODES + r")\s*(?:/|->|→|to)\s*USD\b\s*(?:rate)?\s*[:=@]?\s*"
+            r"(?P<r>\d+\.\d{1,6})\b",
+            re.IGNORECASE,
+        ),
+        3.0,
+        "rate written as a currency pair quoted in USD (EUR/USD 1.0850)",
+    ),
+    (
+        re.compile(
+            r"\b(?:rate|conversion|converted at|at|tipo de cambio|cambio|taux(?: de change)?|"
+            r"wechselkurs|kurs|c[aâ]mbio)\b(?:\s+(?:was|is|of|on (?:my|the) \w+))?"
             r"\s*:?\s*(?P<r>\d+\.\d{1,6})\b",
             re.IGNORECASE,
         ),
