@@ -34,6 +34,7 @@ UNSEEN2 = {row["id"]: row for row in load_samples(AGENT / "unseen2.jsonl")}
 UNSEEN3 = {row["id"]: row for row in load_samples(AGENT / "unseen3.jsonl")}
 UNSEEN4 = {row["id"]: row for row in load_samples(AGENT / "unseen4.jsonl")}
 UNSEEN5 = {row["id"]: row for row in load_samples(AGENT / "unseen5.jsonl")}
+UNSEEN7 = {row["id"]: row for row in load_samples(AGENT / "unseen7.jsonl")}
 reader = load_module(AGENT / "reader.py")
 evidence = load_module(AGENT / "evidence.py")
 
@@ -240,13 +241,20 @@ def test_heldout_requests_are_read_right():
 
 @pytest.mark.parametrize(
     ("rows", "at_least_right", "at_least_paid"),
-    [(UNSEEN, 29, 15), (UNSEEN2, 29, 14), (UNSEEN3, 28, 15), (UNSEEN4, 27, 13), (UNSEEN5, 24, 16)],
-    ids=["unseen", "unseen2", "unseen3", "unseen4", "unseen5"],
+    [
+        (UNSEEN, 29, 14),
+        (UNSEEN2, 29, 14),
+        (UNSEEN3, 28, 16),
+        (UNSEEN4, 27, 13),
+        (UNSEEN5, 30, 16),
+        (UNSEEN7, 28, 15),
+    ],
+    ids=["unseen", "unseen2", "unseen3", "unseen4", "unseen5", "unseen7"],
 )
 def test_unseen_requests_are_never_paid_wrongly_end_to_end(
     flow, store, rows, at_least_right, at_least_paid
 ):
-    """The 30 requests of each of agents/expense/unseen.jsonl ... unseen5.jsonl
+    """The 30 requests of each of agents/expense/unseen.jsonl ... unseen7.jsonl
     (each written by a separate author who saw only the format, the policy and the schema;
     unseen3 after the policy's conventions were adopted), each run through the
     engine into the store's ledger as the benchmark runs them: nothing is paid unless the claim a

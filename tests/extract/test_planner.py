@@ -467,7 +467,7 @@ def test_a_default_the_nearest_examples_disagree_with_goes_to_a_person(tables):
     class Claimed(BaseModel):
         category: Annotated[str, Keywords(), Neighbours("categories"), Default("other")]
 
-    texts = split_items("Took the Globex team out to celebrate the MSA, $1,180.00.", "")
+    texts = split_items("Celebrated signing the MSA with Globex, $1,180.00.", "")
     got = extract_items(Claimed, texts, tables, FirstChooser(), indexes={"categories": Index()})
     assert got.items[0]["category"] == "other"
     (amb,) = got.ambiguities
