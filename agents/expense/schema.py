@@ -161,11 +161,17 @@ class ExtractedItem(BaseModel):
         Span(
             "count",
             (
-                ("{n} of us", 3.0),
+                (r"(?<!plus )(?<!and )(?<!\+ ){n} of us", 3.0),  # "9 customers plus 3 of us"
+                ("zu {n}", 3.0),  # "wir waren zu dritt"
+                ("(?:nous étions|éramos|wir waren) {n}", 3.0),
                 (r"me \+ {n+1}", 3.0),
                 ("me and {n+1} (?:colleagues|teammates|coworkers|others)", 3.0),
                 ("{n} attendees", 3.0),
-                (r"(?:so |for a total of |that's )?{n} (?:total|in total|all together)", 3.0),
+                (
+                    r"(?:so |for a total of |that's )?{n} (?:people |guests |persons )?"
+                    r"(?:total|in total|all together)",
+                    3.0,
+                ),
                 (r"(?:took|with|hosted) {n+1} (?:\w+ ){0,2}(?:folks|people|guests) from", 2.5),
                 (r"(?:guests|covers|pax|pers|personas|personnes|couverts|gäste)\.?:?\s*{n}", 2.5),
                 (r"= {n}\)", 3.0),

@@ -477,3 +477,48 @@ def test_dates_in_other_languages_and_ranges(text, day):
 def test_a_rate_quoted_as_a_pair_in_usd(text, rate, unit):
     (o,) = rates(Segment("request", text))
     assert o.value == Decimal(rate) and o.attrs.get("unit") == unit
+
+
+@pytest.mark.parametrize(
+    ("text", "rate", "unit"),
+    [
+        ("Kurs laut Kreditkartenabrechnung: 1 EUR = 1,1180 USD.", "1.1180", "EUR"),  # a comma
+        ("Card statement shows A$1 = US$0.6520.", "0.6520", "AUD"),  # the unit first
+        ("Taux de ma carte : 1 EUR = 1,17 USD.", "1.17", "EUR"),
+    ],
+)
+def test_a_rate_with_a_decimal_comma_or_its_unit_first_is_a_rate_not_an_amount(text, rate, unit):
+    """unseen8-003/-010/-014: the rate went unread and its "1,17 USD" or "A$1" became a second
+    item; "hotel at 1,450.00 EUR" stays money, never a rate of 1.450."""
+    seg = Segment("request", text)
+    (o,) = rates(seg)
+    assert o.value == Decimal(rate) and o.attrs.get("unit") == unit
+    assert money(seg) == []
+    assert rates(Segment("request", "hotel at 1,450.00 EUR")) == []
+
+
+def test_a_day_and_month_after_am_or_le_is_a_date_not_an_amount():
+    """unseen8-003/-030: "am 14.05." was read as 14.05 and cut the request into an extra item."""
+    seg = Segment("request", "Dienstreise Frankfurt am 14.05. (Kundentermin). ICE 67,90 EUR")
+    assert [o.value for o in money(seg)] == [Decimal("67.90")]
+    assert [o.value for o in money(Segment("request", "The taxi was 14.05. Thanks"))] == [
+        Decimal("14.05")
+    ]
+
+
+def test_the_tax_in_brackets_on_a_total_line_is_not_the_total():
+    """unseen8-008: "合計 ¥4,200 (内消費税 ¥381)" made ¥381 a rival total and the dinner ambiguous."""
+    found = money(Segment("receipt", "ロースかつ定食  ¥2,400\n合計   ¥4,200 (内消費税 ¥381)"))
+    assert rank(found)[0].value == Decimal("4200.00")
+    assert next(o for o in found if o.value == Decimal("381.00")).weight < 1
+    found = money(Segment("receipt", "Total (incl GST 18.00)     198.00"))
+    assert rank(found)[0].value == Decimal("198.00")
+
+
+def test_a_city_after_a_preposition_in_another_language():
+    from nesyflow.extract.finders import place_names
+
+    found = place_names(
+        Segment("request", "Cena sola en Monterrey el 10/12"), lambda n, s: n == "Monterrey"
+    )
+    assert [o.value for o in found] == [("Monterrey", None)]

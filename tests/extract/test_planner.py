@@ -474,3 +474,53 @@ def test_a_default_the_nearest_examples_disagree_with_goes_to_a_person(tables):
     assert amb.field == "items.0.category" and amb.values == ["client_entertainment", "other"]
     alone = extract_items(Claimed, texts, tables, FirstChooser())  # no index: the default stands
     assert alone.items[0]["category"] == "other" and not alone.ambiguities
+
+
+def test_unseen8_misreadings_stay_fixed():
+    """Each one of unseen8's first-measurement misses, through the shipped reader: a plural
+    keyword ("lunches"), a French "formation", a wireless keyboard that is no phone bill, a
+    Spanish card slip, "plus 3 of us" beside "12 people total", "zu dritt", and a capitalised
+    "Plus" that cuts the request and names no merchant."""
+    lunches = _read_expense(
+        "Two solo lunches in Sacramento: June 24 ($26.32) and July 29 ($19.85). No alcohol.",
+        "",
+        "2025-08-05",
+    ).items
+    assert [i["category"] for i in lunches] == ["meals", "meals"]
+    assert all(i["alcohol"] is False for i in lunches)
+    (course,) = _read_expense(
+        "Remboursement de la formation en ligne, 349,00 EUR TTC. 1 EUR = 1,17 USD.",
+        "",
+        "2025-09-12",
+    ).items
+    assert course["category"] == "training" and str(course["fx_rate"]) == "1.17"
+    (keyboard,) = _read_expense(
+        "Replacement wireless keyboard for my desk, bought Feb 11, $70.35.", "", "2025-02-14"
+    ).items
+    assert keyboard["category"] == "office_supplies"
+    slip = "EL CABRITO\nVENTA\n10/12/2025  21:14\nVISA ************2290\nIMPORTE  $612.00 MXN\nAPROBADA"
+    (dinner,) = _read_expense(
+        "Cena sola en Monterrey el 10/12, MXN 612.00.", slip, "2025-10-15"
+    ).items
+    assert dinner["receipt_attached"] is False and "alcohol" not in dinner
+    assert dinner["city_tier"] == 2
+    (board,) = _read_expense(
+        "Customer advisory board dinner: 9 customers plus 3 of us, 12 people total. $1,652.40.",
+        "",
+        "2025-10-15",
+    ).items
+    assert board["attendees"] == 12
+    (lunch,) = _read_expense(
+        "Mittagessen mit zwei Kollegen (wir waren zu dritt) am 05.11., CHF 118.50.",
+        "",
+        "2025-11-07",
+    ).items
+    assert lunch["attendees"] == 3 and str(lunch["amount"]) == "118.50"
+    parking, tolls = _read_expense(
+        "Airport parking 3/17-3/20, $72.00 (receipt attached). Plus $8.50 E-ZPass tolls, "
+        "no receipt for those.",
+        "",
+        "2025-03-24",
+    ).items
+    assert parking["receipt_attached"] is True and tolls["receipt_attached"] is False
+    assert tolls["merchant"] == "E-ZPass"

@@ -107,6 +107,10 @@ _MONEY = re.compile(
     r"(?:\s?(?:(?P<post>dollars?|euros?|pounds?|yen|" + _CUR_CODES + r")\b|(?P<sym>€|£)))?",
     re.IGNORECASE,
 )
+_RATE_UNIT_BEFORE = re.compile(
+    r"\b1(?:[.,]0+)?\s*(?:" + _CUR_CODES + r"|[€£¥])\s*=\s*$|(?:A|AU|C|CA|S)\$\s*1\s*=\s*$",
+    re.IGNORECASE,
+)
 _RATE_AFTER = re.compile(r"\s*(?:USD\s*)?(?:per\b|/)", re.IGNORECASE)
 _TOTAL = re.compile(
     r"\b(total|balance due|amount due|amount paid|total paid|paid by card|total due|"
@@ -144,6 +148,26 @@ def _minor_beside(text: str, m: re.Match[str]) -> bool:
     )
 
 
+_TAX_WORD = r"(?:内消費税|消費税|税|tax|vat|gst|hst|mwst|tva|iva|incl\.?|inkl\.?|enth\.?)"
+_BRACKETED_TAX = re.compile(r"\([^()\n]*" + _TAX_WORD + r"[^()\n]*$", re.IGNORECASE)
+"""An amount in brackets after a tax word ("合計 ¥4,200 (内消費税 ¥381)"): the tax in a total."""
+_BRACKETED_TAX_PART = re.compile(r"\([^()\n]*" + _TAX_WORD + r"[^()\n]*\)", re.IGNORECASE)
+_DAY_MONTH = re.compile(r"(?P<d>\d{1,2})\.(?P<m>\d{2})")
+_ON_DAY = re.compile(r"\b(?:am|vom|bis|ab|den|le|du|au|el|del|il|dal|on)\s+$", re.IGNORECASE)
+
+
+def _day_month_here(text: str, m: re.Match[str]) -> bool:
+    """``am 14.05.`` / ``le 05.11.``: a day and month written with a closing dot after a word
+    that introduces a date, as German, French, Spanish and Italian write them without a year."""
+    day, month = (int(x) for x in _DAY_MONTH.fullmatch(m.group("num")).groups())  # type: ignore[union-attr]
+    return (
+        1 <= day <= 31
+        and 1 <= month <= 12
+        and re.match(r"\.(?!\d)", text[m.end() : m.end() + 2]) is not None
+        and _ON_DAY.search(text[max(0, m.start("num") - 8) : m.start("num")]) is not None
+    )
+
+
 def money(seg: Segment) -> list[Occurrence]:
     """Amounts: marked by a currency (``$27.40``, ``EUR 42,50``, ``64 dollars``) anywhere, or
     unmarked with two decimals on a receipt line. Weight: a total line or the employee's own
@@ -162,10 +186,14 @@ def money(seg: Segment) -> list[Occurrence]:
         after = seg.text[m.end() : m.end() + 1]
         if (before in "#:/-" and before) or after in (":", "/"):
             continue  # ids, times, dates
-        if re.match(r"\s*=\s*\d", seg.text[m.end() : m.end() + 4]):
+        if re.match(r"\s*=\s*(?:US\$|USD|\$)?\s*\d", seg.text[m.end() : m.end() + 10]):
             continue  # "1 CAD = 0.7215 USD": a rate's unit, not an amount
         if re.match(r"[./:]\d", seg.text[m.end() : m.end() + 2]):
             continue  # 13.05.2025
+        if _RATE_UNIT_BEFORE.search(seg.text[max(0, first - 24) : first]):
+            continue  # "1 EUR = 1,17 USD": the rate's value, not an amount
+        if not (pre or post) and _DAY_MONTH.fullmatch(num) and _day_month_here(seg.text, m):
+            continue  # "am 14.05.": a day and a month, not money
         marked = bool(pre or post)
         cents = re.search(r"[.,]\d{2}$", num) is not None
         if not marked and (
@@ -179,7 +207,9 @@ def money(seg: Segment) -> list[Occurrence]:
         elif post:  # "$28.60 CAD": the code names which dollar
             code = _SYMBOL.get(post) or _WORD.get(post.lower(), post.upper())
         line = _line_of(seg.text, m.start())
-        if _TOTAL.search(line) and not re.search(r"subtotal", line, re.IGNORECASE):
+        if _BRACKETED_TAX.search(seg.text[max(0, m.start() - 40) : m.start() + 1]):
+            weight, why = 0.3, "tax in brackets beside a total"
+        elif _TOTAL.search(line) and not re.search(r"subtotal", line, re.IGNORECASE):
             weight, why = 3.0, "total line"
             if _number(num) == 0:
                 weight, why = 0.0, "nothing left to pay (a balance after payment)"
@@ -194,7 +224,7 @@ def money(seg: Segment) -> list[Occurrence]:
         # a line with several amounts: on a total line only the last one is the total
         if weight == 3.0 and seg.source in DOCUMENTS:
             rest = seg.text[m.end() : m.end() + len(line)]
-            rest_line = rest.split("\n", 1)[0]
+            rest_line = _BRACKETED_TAX_PART.sub("", rest.split("\n", 1)[0])
             if _MONEY.search(rest_line) and any(
                 x.group("pre") or re.search(r"[.,]\d{2}$", x.group("num"))
                 for x in _MONEY.finditer(rest_line)
@@ -477,6 +507,24 @@ _NUMBER_WORDS = {
     "ten": 10,
     "eleven": 11,
     "twelve": 12,
+    # German, French and Spanish counts as written in a request ("wir waren zu dritt")
+    "zwei": 2,
+    "drei": 3,
+    "vier": 4,
+    "fünf": 5,
+    "zweit": 2,
+    "dritt": 3,
+    "viert": 4,
+    "fünft": 5,
+    "sechst": 6,
+    "deux": 2,
+    "trois": 3,
+    "quatre": 4,
+    "cinq": 5,
+    "dos": 2,
+    "tres": 3,
+    "cuatro": 4,
+    "cinco": 5,
 }
 _NUM = r"(?P<n>(?<![\d.,])\d{1,6}(?![.,]\d)|" + "|".join(_NUMBER_WORDS) + r")"
 """A count: a word up to twelve or a whole number that is not part of an amount ("$268.40 total"
@@ -519,11 +567,20 @@ _RATE = [
     (
         re.compile(
             r"\b1(?:[.,]0+)?\s*(?P<unit>" + _CUR_CODES + r"|euros?|pounds?|yen|€|£|¥)\s*=\s*"
-            r"(?:US\$|\$)?\s*(?P<r>\d+\.\d{1,6})\s*(?:USD|dollars?)?",
+            r"(?:US\$|\$)?\s*(?P<r>\d+[.,]\d{1,6})(?![.,]?\d)\s*(?:USD|dollars?)?",
             re.IGNORECASE,
         ),
         3.0,
         "rate written as 1 unit = USD",
+    ),
+    (
+        re.compile(
+            r"(?<![\w$])(?P<unit>CA\$|AU\$|C\$|A\$|S\$|€|£|¥)\s*1(?:[.,]0+)?\s*=\s*"
+            r"(?:US\$|USD\s*)\s*(?P<r>\d+[.,]\d{1,6})(?![.,]?\d)",
+            re.IGNORECASE,
+        ),
+        3.0,
+        "rate written as unit 1 = US dollars (A$1 = US$0.6520)",
     ),
     (
         re.compile(r"(?P<r>\d+\.\d{1,6})\s*USD\s*(?:per|/)\s*(?P<unit>\w+)", re.IGNORECASE),
@@ -533,7 +590,7 @@ _RATE = [
     (
         re.compile(
             r"\b(?P<unit>" + _CUR_CODES + r")\s*(?:/|->|→|to)\s*USD\b\s*(?:rate)?\s*[:=@]?\s*"
-            r"(?P<r>\d+\.\d{1,6})\b",
+            r"(?P<r>\d+[.,]\d{1,6})(?![.,]?\d)\b",
             re.IGNORECASE,
         ),
         3.0,
@@ -543,7 +600,7 @@ _RATE = [
         re.compile(
             r"\b(?:rate|conversion|converted at|at|tipo de cambio|cambio|taux(?: de change)?|"
             r"wechselkurs|kurs|c[aâ]mbio)\b(?:\s+(?:was|is|of|on (?:my|the) \w+))?"
-            r"\s*:?\s*(?P<r>\d+\.\d{1,6})\b",
+            r"\s*:?\s*(?P<r>\d+[.,]\d{1,6})(?![.,]?\d)\b",
             re.IGNORECASE,
         ),
         2.0,
@@ -565,10 +622,13 @@ def rates(seg: Segment) -> list[Occurrence]:
             unit = (m.groupdict().get("unit") or "").lower()
             code = (
                 _SYMBOL.get(unit)
+                or _SYMBOL.get(unit.upper())
                 or _WORD.get(unit)
                 or (unit.upper() if unit.upper() in _CUR_CODES.split("|") else None)
             )
-            out.append(_occ(seg, m, Decimal(m.group("r")), weight, why, unit=code))
+            # a rate's comma is a decimal comma ("1 EUR = 1,1180 USD"): rates are at most 5
+            rate = Decimal(m.group("r").replace(",", "."))
+            out.append(_occ(seg, m, rate, weight, why, unit=code))
     return out
 
 
@@ -589,6 +649,8 @@ _LATIN_LINE = re.compile(r"^[ \t]*([^\n]*[A-Za-z][^\n]*)", re.MULTILINE)
 _CAP_SPAN = re.compile(r"\b[A-Z][\w'&.-]*(?:\s+(?:de\s+|of\s+)?[A-Z][\w'&.-]*)*")
 _NOT_NAMES = {
     "i",
+    "plus",
+    "also",
     "hi",
     "can",
     "please",
@@ -804,7 +866,8 @@ _STATE_AFTER_CITY = re.compile(
 )
 _POSTCODE_CITY = re.compile(r"\b\d{4,5}\s+(?P<city>[A-ZÄÖÜÉ][\w'-]+(?:[ -][A-ZÄÖÜÉ][\w'-]+)?)")
 _PREPOSITION_CITY = re.compile(
-    r"\b(?:in|near|outside|around|to|from)\s+(?:downtown\s+)?"
+    # and the same in Spanish, French, German, Italian and Portuguese ("cena en Monterrey")
+    r"\b(?:in|near|outside|around|to|from|en|à|au|dans|nach|bei|em|presso)\s+(?:downtown\s+)?"
     r"(?P<city>[A-Z][\w'.-]+(?:\s+[A-Z][\w'.-]+){0,2})"
 )
 

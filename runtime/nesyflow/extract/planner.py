@@ -170,7 +170,7 @@ _FILLER = frozenset(
         "then",
     ]
 )
-_JOINS = re.compile(r"\)?\s*(?:,\s*)?\b(?:and|plus)\b|;|\s\+\s")
+_JOINS = re.compile(r"\)?\s*(?:,\s*)?\b(?:and|plus)\b|;|\s\+\s", re.IGNORECASE)
 
 
 _SEPARATOR = re.compile(
@@ -509,7 +509,10 @@ def _keyword_occurrences(
                         f"expression ({exc})"
                     ) from None
             else:
-                pattern = re.compile(r"(?<![a-z])" + re.escape(phrase.lower()) + r"(?![a-z])")
+                plural = r"(?:e?s)?" if phrase[-1:].isalpha() else ""  # "lunches", "courses"
+                pattern = re.compile(
+                    r"(?<![a-z])" + re.escape(phrase.lower()) + plural + r"(?![a-z])"
+                )
             for m in pattern.finditer(low if not phrase.startswith("re:") else seg.text):
                 on_head = head is not None and head.start() <= m.start() < head.end()
                 if on_head and header is None:
@@ -527,7 +530,8 @@ def _keyword_occurrences(
                         + (" on the receipt's header" if on_head else ""),
                     )
                 )
-    # a phrase inside a longer phrase that matched (e.g. "uber" in "uber eats") does not vote
+    # a phrase inside a longer phrase that matched (e.g. "uber" in "uber eats") does not vote,
+    # nor a second row's phrase on the same words for the same value ("meal" and "meals")
     found.sort(key=lambda o: (o.source, o.start, -(o.end - o.start)))
     kept: list[Occurrence] = []
     for o in found:
@@ -536,7 +540,7 @@ def _keyword_occurrences(
             and k.start <= o.start
             and o.end <= k.end
             and k is not o
-            and (k.end - k.start) > (o.end - o.start)
+            and ((k.end - k.start) > (o.end - o.start) or k.value == o.value)
             for k in kept
         ):
             continue
@@ -585,7 +589,9 @@ _CHARGE_LABEL = re.compile(
     # a card slip's "AMOUNT" / "Charged" line is the charge, not an item
     r"total|tax|tip|fee|paid|due|subtotal|balance|vat|hst|service|fare|amount|"
     r"charged?|sale|purchase|payment|gratuity|cash|change|card|visa|mastercard|"
-    r"amex|debit|credit|auth|合計|\d{1,2}:\d{2}|\b(?:am|pm)\b",
+    r"amex|debit|credit|auth|合計|\d{1,2}:\d{2}|\b(?:am|pm)\b|"
+    # the same labels in Spanish, French, German and Italian
+    r"importe|venta|propina|montant|pourboire|betrag|summe|trinkgeld|importo|totale|mancia",
     re.IGNORECASE,
 )
 
