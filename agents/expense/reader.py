@@ -80,6 +80,7 @@ def _tables() -> dict[str, Any]:
     return {
         "cities": load_table(_DATA, "cities", ("city", "tier")),
         "keywords": load_table(_DATA, "keywords", ("field", "value", "phrase")),
+        "dishes": load_table(_DATA, "dishes", ("phrase",)),
         "places": load_table(_DATA, "places", ("city", "country", "population", "tier")),
     }
 

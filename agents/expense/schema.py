@@ -190,7 +190,9 @@ class ExtractedItem(BaseModel):
     alcohol: Annotated[
         bool | None,
         When("category", "meals", "client_entertainment"),
-        Keywords(itemised=False, itemised_unless=("receipt_attached", False)),
+        Keywords(
+            itemised=False, itemised_unless=("receipt_attached", False), itemised_known="dishes"
+        ),
     ] = None
     fare_class: Annotated[FareClass | None, When("category", "airfare"), Keywords()] = None  # type: ignore[valid-type]
     miles: Annotated[

@@ -524,3 +524,70 @@ def test_unseen8_misreadings_stay_fixed():
     ).items
     assert parking["receipt_attached"] is True and tolls["receipt_attached"] is False
     assert tolls["merchant"] == "E-ZPass"
+
+
+def test_no_alcohol_is_read_from_a_receipt_only_when_every_line_it_lists_is_named(tmp_path):
+    """unseen9-006 was paid as 'no alcohol': its receipt listed two "Half Acre Daisy Cutter"
+    (a beer no keyword names). The itemised value now needs every listed line named by the
+    table (a dish or a soft drink); a line it does not name makes the field ambiguous, naming it."""
+
+    class Meal(BaseModel):
+        alcohol: Annotated[bool | None, Keywords(itemised=False, itemised_known="dishes")] = None
+
+    (tmp_path / "dishes.csv").write_text("phrase\nburger\nfries\n")
+    (tmp_path / "keywords.csv").write_text("field,value,phrase\nalcohol,true,beer\n")
+    tables = {
+        "dishes": load_table(tmp_path, "dishes", ("phrase",)),
+        "keywords": load_table(tmp_path, "keywords", ("field", "value", "phrase")),
+    }
+    beer = "TAVERN\nSmash Burger  17.00\nTruffle Fries  8.00\nHalf Acre Daisy Cutter  8.50\nTotal  33.50"
+    got = extract_items(Meal, split_items("Dinner $33.50", beer), tables, FirstChooser())
+    (amb,) = got.ambiguities
+    assert amb.field == "items.0.alcohol" and amb.values == ["False", "True"]
+    assert "Half Acre Daisy Cutter" in amb.why
+    food = "DINER\nSmash Burger  17.00\nTruffle Fries  8.00\nTotal  25.00"
+    got = extract_items(Meal, split_items("Dinner $25.00", food), tables, FirstChooser())
+    assert got.items[0]["alcohol"] is False and not got.ambiguities
+
+
+def test_unseen9_misreadings_stay_fixed():
+    """unseen9's first-measurement misses through the shipped reader: a Spanish folio's arrival,
+    a rupee amount and its rate, a rate written USD 0.7720 / SGD, a German day range, a second
+    item opened by "Also", a Grab ride, a client coffee "w/" a named guest, a tossed receipt."""
+    folio = "HOTEL\nLlegada: 15/10/2025   Salida: 18/10/2025\n15/10  Habitación  2,750.00\nTotal  MXN 9,870.00"
+    (hotel,) = _read_expense(
+        "Hotel, 3 noches. Total MXN 9,870.00, 0.0538 USD por peso.", folio, "2025-10-20"
+    ).items
+    assert str(hotel["date"]) == "2025-10-15"
+    (lunch,) = _read_expense(
+        "Team lunch, Bengaluru. ₹2,079 incl GST. ₹1 = $0.0113.", "", "2025-10-22"
+    ).items
+    assert lunch["currency"] == "INR" and str(lunch["fx_rate"]) == "0.0113"
+    (fare,) = _read_expense("SGD 3,480.00, converted at USD 0.7720 / SGD.", "", "2025-10-14").items
+    assert str(fare["fx_rate"]) == "0.7720"
+    course, stay = _read_expense(
+        "(a) registration, CHF 650.00\n(b) Hotel Schweizerhof, 12.–14.10., 2 nights, CHF 625.00",
+        "",
+        "2025-10-20",
+    ).items
+    assert (str(course["amount"]), str(stay["amount"])) == ("650.00", "625.00")
+    dinner, cab = _read_expense(
+        "Dinner with two leads, $286.50 incl. wine and propina, receipt below. Also the cab back, "
+        "$12 cash, driver had no receipts.",
+        "",
+        "2025-09-15",
+    ).items
+    assert dinner["receipt_attached"] is True
+    assert cab["receipt_attached"] is False
+    (ride,) = _read_expense("Grab from Changi to the client, S$24.60.", "", "2025-10-22").items
+    assert ride["category"] == "ground_transport"
+    (coffee,) = _read_expense(
+        "Coffee w/ Dana Petrakis (ops lead, Brightwater Foods), intro meeting. $13.85.",
+        "",
+        "2025-11-06",
+    ).items
+    assert coffee["category"] == "client_entertainment"
+    (lost,) = _read_expense(
+        "Panera dinner, $16.43. didn't keep the receipt, sorry", "", "2025-10-12"
+    ).items
+    assert lost["receipt_attached"] is False

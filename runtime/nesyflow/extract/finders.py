@@ -87,6 +87,9 @@ _SYMBOL = {
     "€": "EUR",
     "£": "GBP",
     "¥": "JPY",
+    "₹": "INR",
+    "RS": "INR",
+    "RS.": "INR",
 }
 _WORD = {
     "dollar": "USD",
@@ -98,7 +101,7 @@ _WORD = {
     "yen": "JPY",
 }
 _MONEY = re.compile(
-    r"(?<![\w.,$])(?P<pre>CA\$|AU\$|C\$|US\$|A\$|S\$|\$|€|£|¥|(?:"
+    r"(?<![\w.,$])(?P<pre>CA\$|AU\$|C\$|US\$|A\$|S\$|\$|€|£|¥|₹|Rs\.?(?=\s?\d)|(?:"
     + _CUR_CODES
     + r")\b)?[ \t]{0,40}"
     r"(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d{1,2})?|\d{1,3}(?:\.\d{3})+,\d{2}"
@@ -108,7 +111,7 @@ _MONEY = re.compile(
     re.IGNORECASE,
 )
 _RATE_UNIT_BEFORE = re.compile(
-    r"\b1(?:[.,]0+)?\s*(?:" + _CUR_CODES + r"|[€£¥])\s*=\s*$|(?:A|AU|C|CA|S)\$\s*1\s*=\s*$",
+    r"\b1(?:[.,]0+)?\s*(?:" + _CUR_CODES + r"|[€£¥])\s*=\s*$|(?:(?:A|AU|C|CA|S)\$|₹)\s*1\s*=\s*$",
     re.IGNORECASE,
 )
 _RATE_AFTER = re.compile(r"\s*(?:USD\s*)?(?:per\b|/)", re.IGNORECASE)
@@ -153,7 +156,9 @@ _BRACKETED_TAX = re.compile(r"\([^()\n]*" + _TAX_WORD + r"[^()\n]*$", re.IGNOREC
 """An amount in brackets after a tax word ("合計 ¥4,200 (内消費税 ¥381)"): the tax in a total."""
 _BRACKETED_TAX_PART = re.compile(r"\([^()\n]*" + _TAX_WORD + r"[^()\n]*\)", re.IGNORECASE)
 _DAY_MONTH = re.compile(r"(?P<d>\d{1,2})\.(?P<m>\d{2})")
-_ON_DAY = re.compile(r"\b(?:am|vom|bis|ab|den|le|du|au|el|del|il|dal|on)\s+$", re.IGNORECASE)
+_ON_DAY = re.compile(
+    r"\b(?:am|vom|bis|ab|den|le|du|au|el|del|il|dal|on)\s+$|\d{1,2}\.?\s*[–-]\s*$", re.IGNORECASE
+)
 
 
 def _day_month_here(text: str, m: re.Match[str]) -> bool:
@@ -378,7 +383,9 @@ _DATE_PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"\bthe\s+(?P<d>\d{1,2})(?:st|nd|rd|th)\b", re.IGNORECASE), "day"),
 ]
 _DATE_LABEL = re.compile(
-    r"\b(arrival|arrive|check-in|entry|pickup|statement date|bill date|date)\b", re.IGNORECASE
+    r"\b(arrival|arrive|check-in|entry|pickup|statement date|bill date|date|llegada|entrada|"
+    r"arrivée|arrivee|anreise|ankunft|arrivo|chegada)\b",
+    re.IGNORECASE,
 )
 _PURCHASE_LABEL = re.compile(
     r"\b(issued|issue date|date of issue|purchased|purchase date|date of purchase|booked|"
@@ -575,17 +582,29 @@ _RATE = [
     ),
     (
         re.compile(
-            r"(?<![\w$])(?P<unit>CA\$|AU\$|C\$|A\$|S\$|€|£|¥)\s*1(?:[.,]0+)?\s*=\s*"
-            r"(?:US\$|USD\s*)\s*(?P<r>\d+[.,]\d{1,6})(?![.,]?\d)",
+            r"(?<![\w$])(?P<unit>CA\$|AU\$|C\$|A\$|S\$|€|£|¥|₹)\s*1(?:[.,]0+)?\s*=\s*"
+            r"(?:US\$|USD\s*|\$)\s*(?P<r>\d+[.,]\d{1,6})(?![.,]?\d)",
             re.IGNORECASE,
         ),
         3.0,
         "rate written as unit 1 = US dollars (A$1 = US$0.6520)",
     ),
     (
-        re.compile(r"(?P<r>\d+\.\d{1,6})\s*USD\s*(?:per|/)\s*(?P<unit>\w+)", re.IGNORECASE),
+        re.compile(
+            r"(?P<r>\d+[.,]\d{1,6})(?![.,]?\d)\s*USD\s*(?:per|/)\s*(?P<unit>\w+)", re.IGNORECASE
+        ),
         3.0,
         "rate written as USD per unit",
+    ),
+    (
+        re.compile(
+            r"\bUSD\s*(?P<r>\d+[.,]\d{1,6})(?![.,]?\d)\s*(?:per|/)\s*(?P<unit>"
+            + _CUR_CODES
+            + r")\b",
+            re.IGNORECASE,
+        ),
+        3.0,
+        "rate written as USD amount per unit (USD 0.7720 / SGD)",
     ),
     (
         re.compile(
@@ -681,6 +700,7 @@ _NOT_NAMES = {
     "team",
     "found",
     "took",
+    "tossed",
     "submitting",
     "requesting",
     "registration",
@@ -924,9 +944,15 @@ def place_names(seg: Segment, known: Callable[[str, str | None], bool]) -> list[
 
 # ------------------------------------------------------------------------------------ stays
 _WEEKDAY_TAIL = re.compile(r"(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?,?\s*$", re.IGNORECASE)
-_ARRIVE = re.compile(r"(?:arriv\w*|\barr\b\.?|check(?:ed)?[ -]?in(?: on)?)\W*$", re.IGNORECASE)
+_ARRIVE = re.compile(
+    r"(?:arriv\w*|\barr\b\.?|check(?:ed)?[ -]?in(?: on)?|llegada|entrada|anreise|ankunft|"
+    r"chegada)\W*$",
+    re.IGNORECASE,
+)
 _DEPART = re.compile(
-    r"(?:depart\w*|\bdep\b\.?|check(?:ed)?[ -]?out(?: on)?|\band out|\bout)\W*$", re.IGNORECASE
+    r"(?:depart\w*|\bdep\b\.?|check(?:ed)?[ -]?out(?: on)?|\band out|\bout|salida|départ|"
+    r"abreise|partenza|saída)\W*$",
+    re.IGNORECASE,
 )
 _BETWEEN = re.compile(r"^\s*(?:-|–|to|through|thru|until)\s*$", re.IGNORECASE)
 _DAY_RANGE = re.compile(

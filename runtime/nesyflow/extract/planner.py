@@ -171,6 +171,10 @@ _FILLER = frozenset(
     ]
 )
 _JOINS = re.compile(r"\)?\s*(?:,\s*)?\b(?:and|plus)\b|;|\s\+\s", re.IGNORECASE)
+_SENTENCE_START = re.compile(
+    r"[.!?]\s+(?=(?:also|then|additionally|separately|next)\b)", re.IGNORECASE
+)
+"""A sentence that opens on "Also", "Then"…: the next item ("receipt below. Also the cab back")."""
 
 
 _SEPARATOR = re.compile(
@@ -337,8 +341,11 @@ def split_items(request: str, receipt: str) -> list[ItemText]:
         for left, right in itertools.pairwise(distinct):
             # a list's next line starts the next item; else the last join between the amounts
             listed = [a for a in line_starts if left.end <= a <= right.start]
-            between = list(_JOINS.finditer(request, left.end, right.start))
-            cuts.append(listed[-1] if listed else between[-1].start() if between else left.end)
+            between = [j.start() for j in _JOINS.finditer(request, left.end, right.start)]
+            # a sentence opening on "Also" after the last join starts the next item ("…incl.
+            # wine and propina, receipt below. Also the cab back, $12")
+            between += [m.end() for m in _SENTENCE_START.finditer(request, left.end, right.start)]
+            cuts.append(listed[-1] if listed else max(between) if between else left.end)
         cuts.append(len(request))
         parts = [whole.part(a, b) for a, b in itertools.pairwise(cuts)]
     else:
@@ -509,10 +516,7 @@ def _keyword_occurrences(
                         f"expression ({exc})"
                     ) from None
             else:
-                plural = r"(?:e?s)?" if phrase[-1:].isalpha() else ""  # "lunches", "courses"
-                pattern = re.compile(
-                    r"(?<![a-z])" + re.escape(phrase.lower()) + plural + r"(?![a-z])"
-                )
+                pattern = _phrase_pattern(phrase)
             for m in pattern.finditer(low if not phrase.startswith("re:") else seg.text):
                 on_head = head is not None and head.start() <= m.start() < head.end()
                 if on_head and header is None:
@@ -565,8 +569,14 @@ def _keyword_occurrences(
 def _itemised(receipt: Segment | None) -> bool:
     """Does the receipt list what was bought (an amount labelled by something other than a
     total, a tax, a tip, a fee or the charge itself)?"""
+    return bool(_listed(receipt))
+
+
+def _listed(receipt: Segment | None) -> list[str]:
+    """The labels of the receipt's lines that name what was bought, in order."""
     if receipt is None:
-        return False
+        return []
+    out = []
     above = ""  # the line before, when it names something and has no amount of its own
     for line in receipt.text.splitlines():
         seg = Segment("receipt", line)
@@ -578,10 +588,38 @@ def _itemised(receipt: Segment | None) -> bool:
             if not _LETTERS.search(label):  # "   2 @ 87.99   175.98" under the item's name
                 label = above
             if _LETTERS.search(label) and not _CHARGE_LABEL.search(label):
-                return True
+                out.append(" ".join(label.split()))
         if line.strip():
             above = "" if found else line
-    return False
+    return out
+
+
+def _unnamed(labels: list[str], table: Table) -> list[str]:
+    """The labels no phrase of ``table`` names (matched as keywords are: whole words, a plural)."""
+    patterns = _phrase_patterns(table)
+    unnamed = [label for label in labels if not any(p.search(label.lower()) for p in patterns)]
+    return list(dict.fromkeys(unnamed))  # each line once
+
+
+_PHRASES: dict[int, tuple[Table, tuple[re.Pattern[str], ...]]] = {}
+
+
+def _phrase_patterns(table: Table) -> tuple[re.Pattern[str], ...]:
+    """The table's phrases compiled, once per loaded table."""
+    held = _PHRASES.get(id(table))
+    if held is None or held[0] is not table:
+        held = _PHRASES[id(table)] = (
+            table,
+            tuple(_phrase_pattern(row["phrase"]) for _, row in table.rows),
+        )
+    return held[1]
+
+
+def _phrase_pattern(phrase: str) -> re.Pattern[str]:
+    """A plain phrase of a table as a pattern on lower-cased text: whole words, and its plural
+    ("lunches", "courses")."""
+    plural = r"(?:e?s)?" if phrase[-1:].isalpha() else ""
+    return re.compile(r"(?<![a-z])" + re.escape(phrase.lower()) + plural + r"(?![a-z])")
 
 
 _LETTERS = re.compile(r"[^\W\d_]{2,}")
@@ -591,7 +629,8 @@ _CHARGE_LABEL = re.compile(
     r"charged?|sale|purchase|payment|gratuity|cash|change|card|visa|mastercard|"
     r"amex|debit|credit|auth|合計|\d{1,2}:\d{2}|\b(?:am|pm)\b|"
     # the same labels in Spanish, French, German and Italian
-    r"importe|venta|propina|montant|pourboire|betrag|summe|trinkgeld|importo|totale|mancia",
+    r"importe|venta|propina|montant|pourboire|betrag|summe|trinkgeld|importo|totale|mancia|"
+    r"gesamt|\b[cs]?gst\b|mwst|\biva\b|\btva\b|消費税",
     re.IGNORECASE,
 )
 
@@ -860,7 +899,34 @@ class _Reader:
                 )
             unless = source.itemised_unless
             settled = unless is not None and values.get(unless[0]) == unless[1]
-            if source.itemised is not None and not settled and _itemised(text.receipt):
+            listed = _listed(text.receipt) if source.itemised is not None and not settled else []
+            unnamed = (
+                _unnamed(listed, self.tables[source.itemised_known])
+                if listed and source.itemised_known
+                else []
+            )
+            if unnamed:
+                other = not source.itemised if isinstance(source.itemised, bool) else None
+                self.ambiguities.append(
+                    Ambiguity(
+                        field=path,
+                        values=[str(source.itemised), str(other)],
+                        why=f"the receipt lists its items and none of the keywords, but "
+                        f"{source.itemised_known}.csv names no "
+                        + ", ".join(repr(u) for u in unnamed[:3])
+                        + (f" (+{len(unnamed) - 3} more)" if len(unnamed) > 3 else ""),
+                    )
+                )
+                return Reading(
+                    field=path,
+                    value=source.itemised,
+                    origin="keywords",
+                    detail=f"itemised receipt, but lines {source.itemised_known}.csv does not "
+                    f"name: {', '.join(unnamed)}",
+                    source="receipt",
+                    ambiguous=True,
+                )
+            if listed:
                 return Reading(
                     field=path,
                     value=source.itemised,

@@ -127,6 +127,11 @@ class Keywords(Source):
     itemised_unless: tuple[str, Any] | None = None
     """``(field, value)``: no ``itemised`` value when that earlier field has it (a receipt read
     as not itemised — a card slip — cannot say what was not bought)."""
+    itemised_known: str | None = None
+    """A pack table (column ``phrase``) that must name every line the receipt lists for the
+    ``itemised`` value to hold: a line none of its phrases names (a beer by its brand, "Half Acre
+    Daisy Cutter") makes the field ambiguous instead, naming the line. The keyword table can
+    never list every beer; a table of dishes and soft drinks fails safe when it misses one."""
 
     def describe(self) -> str:
         extra = (
@@ -134,6 +139,8 @@ class Keywords(Source):
             if self.itemised is not None
             else ""
         )
+        if self.itemised is not None and self.itemised_known:
+            extra += f" and table {self.itemised_known} names every line it lists"
         return f"keyword evidence (pack table {self.table}){extra}"
 
 
