@@ -10,6 +10,7 @@ Writes benchmarks/results/rule_check.json.
     .venv/bin/python benchmarks/rule_check.py            # full (100k checks for the memory run)
     .venv/bin/python benchmarks/rule_check.py --quick    # a smoke run
     .venv/bin/python benchmarks/rule_check.py --guard    # what exact arithmetic costs (below)
+    .venv/bin/python benchmarks/rule_check.py --guard-observer  # the grounding observer's cost
 
 ``--guard`` measures, interleaved in one run, the expense pack three ways: as before the exact
 arithmetic guard (clingo's wrapping arithmetic, every field encoded), with the guard but every field
@@ -219,14 +220,76 @@ def guard_cost(quick: bool) -> None:
     print(f"  wrote {file.relative_to(ROOT)}")
 
 
+def observer_cost(quick: bool) -> None:
+    """Batch throughput in worker processes (the default path of check_many and ``nesyflow
+    check``) with the grounding observer counting every ground rule, as before, and with the
+    worker's own bounds only (time limit, RLIMIT_AS), as shipped. A limit other than the default
+    turns the observer on in a worker, so both variants take the same path otherwise. Distinct
+    inputs, the result cache off, rounds interleaved with the order rotating, wall-clock (the
+    work is in the worker), best of the rounds; results compared case by case."""
+    from nesyflow.logic.checker import DEFAULT_MAX_GROUND_RULES
+
+    _cache.results.size = 0
+    expense = load_pack(ROOT / "rules" / "expense")
+    airline = load_pack(ROOT / "rules" / "airline_baggage")
+    n_e, n_a = (2000, 1000) if quick else (10_000, 3000)
+    e_pool = distinct(cases(expense), n_e)
+    batches = {
+        "expense": (expense, [c for c, _ in e_pool], [x for _, x in e_pool]),
+        "airline": (airline, airline_distinct(airline, n_a), None),
+    }
+    limits = {
+        "observer counts every rule (before)": DEFAULT_MAX_GROUND_RULES - 1,
+        "worker bounds only (shipped)": DEFAULT_MAX_GROUND_RULES,
+    }
+    names = list(limits)
+    rates: dict[str, dict[str, float]] = {b: {} for b in batches}
+    answers: dict[str, dict[str, list]] = {b: {} for b in batches}
+    rounds = 3 if quick else 5
+    for batch, (pack, claims, ctxs) in batches.items():
+        for name in names:  # warm: workers, slices, the batch program
+            check_many(
+                pack, claims[:300], ctxs[:300] if ctxs else None, max_ground_rules=limits[name]
+            )
+        for r in range(rounds):
+            for name in names[r % 2 :] + names[: r % 2]:
+                started = time.perf_counter()
+                got = check_many(pack, claims, ctxs, max_ground_rules=limits[name])
+                rate = len(claims) / (time.perf_counter() - started)
+                rates[batch][name] = max(rates[batch].get(name, 0.0), rate)
+                answers[batch][name] = [x.model_dump(mode="json", exclude={"timings"}) for x in got]
+        first, second = (answers[batch][n] for n in names)
+        assert first == second, f"{batch}: the two variants disagree"
+    out = {
+        "machine": {"cores": os.cpu_count(), "python": platform.python_version()},
+        "cases": {"expense": n_e, "airline": n_a},
+        "rounds": rounds,
+        "cases_per_s_best": rates,
+        "identical_results": True,
+    }
+    print(f"grounding observer in workers ({rounds} interleaved rounds, distinct inputs, wall)")
+    for batch, row in rates.items():
+        before, now = (row[n] for n in names)
+        print(f"  {batch:8s} before {before:7.0f}/s   shipped {now:7.0f}/s   ×{now / before:.2f}")
+    file = ROOT / "benchmarks" / "results" / "rule_check_observer.json"
+    file.write_text(json.dumps(out, indent=2) + "\n")
+    print(f"  wrote {file.relative_to(ROOT)}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--guard", action="store_true", help="only the guard's cost (see above)")
+    parser.add_argument(
+        "--guard-observer", action="store_true", help="only the grounding observer's cost"
+    )
     parser.add_argument("--rss-checks", type=int, default=100_000)
     args = parser.parse_args()
     if args.guard:
         guard_cost(args.quick)
+        return
+    if args.guard_observer:
+        observer_cost(args.quick)
         return
     single_n = 600 if args.quick else 5000
     rss_n = 2000 if args.quick else args.rss_checks

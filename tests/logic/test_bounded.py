@@ -171,6 +171,42 @@ def test_a_check_that_eats_memory_is_unknown_naming_the_bound(tmp_path, small_po
     assert check(pack, {"level": "staff", "items": []}).verdict == Verdict.PASS  # it lives on
 
 
+# rules emitted without end, and a quadratic grounding that emits 9·10^6 of them quickly
+ENDLESS = "n(0). n(X+1) :- n(X), item(_).\n"
+SQUARE = "n(0..3000) :- item(_). m(X,Y) :- n(X), n(Y).\n"
+
+
+def test_in_a_worker_a_grounding_that_emits_rules_without_end_is_stopped_at_the_time_limit(
+    tmp_path,
+):
+    """A worker does not count ground rules at the default limit (the observer's Python call per
+    rule was a quarter of a batch check): its own bounds stop the grounding, and the answer is
+    unknown — in one check and in a batch."""
+    pack = load_pack(_pack_folder(tmp_path, ENDLESS))
+    check(pack, {"level": "staff", "items": []})  # a warm worker
+    result, took = _timed(lambda: check(pack, CLAIM, timeout=1.0))
+    assert result.verdict == Verdict.UNKNOWN and "time limit reached" in result.reason
+    assert took < 1.0 + bounded.MARGIN + SLACK
+    (result,) = check_many(pack, [CLAIM], timeout=1.0)
+    assert result.verdict == Verdict.UNKNOWN and "time limit reached" in result.reason
+
+
+def test_in_a_worker_a_grounding_that_outgrows_memory_is_unknown(tmp_path, small_pool):
+    pack = load_pack(_pack_folder(tmp_path, SQUARE))
+    result = check(pack, CLAIM, timeout=30)
+    assert result.verdict == Verdict.UNKNOWN
+    assert "memory limit reached (100 MB)" in result.reason
+
+
+def test_a_limit_the_caller_sets_is_counted_in_a_worker_and_the_default_in_process(tmp_path):
+    pack = load_pack(_pack_folder(tmp_path, SQUARE))
+    result = check(pack, CLAIM, timeout=30, max_ground_rules=50_000)
+    assert result.verdict == Verdict.UNKNOWN and "grounding exceeded 50000 rules" in result.reason
+    result = check(pack, CLAIM, timeout=30, isolated=False)
+    assert result.verdict == Verdict.UNKNOWN
+    assert "grounding exceeded 1000000 rules" in result.reason
+
+
 def test_workers_are_recycled_after_a_bounded_number_of_cases(toy_pack, monkeypatch):
     pool = bounded.pool()
     monkeypatch.setattr(pool, "recycle_after", 5)

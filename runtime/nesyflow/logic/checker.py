@@ -32,6 +32,7 @@ from nesyflow.errors import EncodingError
 from nesyflow.logic import _arith, _cache, _program, bounded
 from nesyflow.logic._guard import Guard, Limit
 from nesyflow.logic._slice import abstract_key
+from nesyflow.logic._workers import in_worker
 from nesyflow.logic.pack import Pack
 from nesyflow.logic.result import (
     CheckResult,
@@ -214,6 +215,16 @@ def _check_here(
     return _result(pack, symbols, set(facts.symbols), facts_hash, timings)
 
 
+def _observes(max_rules: int) -> bool:
+    """Whether grounding is watched rule by rule by the :class:`Guard` observer. It costs one
+    Python call per ground rule — a quarter of a batch check's time (``benchmarks/rule_check.py
+    --guard-observer``). In a worker process the default bound is the worker's own: it is killed at
+    the time limit and its address space is capped (``RLIMIT_AS``), so a grounding that grows
+    too big or too slow still ends ``unknown``, never a pass; there only a limit the caller set is
+    counted. In-process the observer is the only bound on grounding, so it always watches."""
+    return not in_worker() or max_rules != DEFAULT_MAX_GROUND_RULES
+
+
 def _solve(
     program: Sequence[ast.AST],
     facts: Iterable[Symbol],
@@ -235,7 +246,8 @@ def _solve(
         options = ["--warn=none", "--models=0", "--opt-mode=optN", "--project=project"]
     ctl = clingo.Control(options, logger=lambda _c, m: messages.append(m))
     guard = Guard(max_rules, deadline)
-    ctl.register_observer(guard)
+    if _observes(max_rules):
+        ctl.register_observer(guard)
     t0 = time.perf_counter()
     try:
         with ast.ProgramBuilder(ctl) as builder:  # parsed once at load: no text parsing here
