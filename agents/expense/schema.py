@@ -94,12 +94,15 @@ _PURPOSE = (
         3.0,
     ),
     (r"\bneed(?:ed)? (?:it|this|them) for (?P<v>[^.;()]*)", 3.0),
+    (r"\b(?:using|use|used) (?:it|this|them) (?P<v>(?:to|for) [^.;()]*)", 3.0),
+    (r"\bso I had to (?P<v>[^.;()]*)", 3.0),
     (r"\b(?P<v>advisory board (?:dinner|lunch|meeting) for [^.;,()]*?)(?= at |[.;,()]|$)", 2.0),
     (r"\bpart of (?P<v>(?:my|our|the) [^.;()]*)", 2.0),
     (r"\b(?P<v>thank(?:ing|s|-you| you)\b[^.;()]*)", 3.0),
     (r"\bI was (?P<v>(?:staffing|working|covering|presenting|supporting|running)\b[^.;()]*)", 3.0),
     (r"\b(?P<v>(?:customer|client) advisory board[^.;,()]*)", 2.0),
     (r"\b(?:because|since) (?P<v>[^.;()]*)", 2.0),
+    (r"\b(?P<v>(?:the )?client moved [^.;()]*)", 2.0),
     (
         r"\bfor the (?P<v>[^.;,()]*?\b(?:kickoff|meeting|summit|audit|visit|review|launch|"
         r"conference|workshop|sessions|job|install|show|onsite|off-site|prep|renewal|onboarding|"
@@ -178,6 +181,11 @@ class ExtractedItem(BaseModel):
                 (
                     r"to (?:our |my |the )?{n} (?:\w+ ){0,2}(?:contacts|clients|customers|people|leads|"
                     r"partners|hosts|recipients|executives|managers)",
+                    2.0,
+                ),
+                (
+                    r"for (?:the |our |my )?{n} (?:\w+ ){0,2}(?:owners|managers|hosts|clients|"
+                    r"customers|partners|contacts|recipients|executives|leads|volunteers)",
                     2.0,
                 ),
                 ("party of {n}", 2.0),

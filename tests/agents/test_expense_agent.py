@@ -37,6 +37,7 @@ UNSEEN5 = {row["id"]: row for row in load_samples(AGENT / "unseen5.jsonl")}
 UNSEEN7 = {row["id"]: row for row in load_samples(AGENT / "unseen7.jsonl")}
 UNSEEN8 = {row["id"]: row for row in load_samples(AGENT / "unseen8.jsonl")}
 UNSEEN9 = {row["id"]: row for row in load_samples(AGENT / "unseen9.jsonl")}
+UNSEEN10 = {row["id"]: row for row in load_samples(AGENT / "unseen10.jsonl")}
 reader = load_module(AGENT / "reader.py")
 evidence = load_module(AGENT / "evidence.py")
 
@@ -252,13 +253,24 @@ def test_heldout_requests_are_read_right():
         (UNSEEN7, 28, 15),
         (UNSEEN8, 29, 14),  # 15 paid with the model confirming (the benchmark)
         (UNSEEN9, 27, 13),
+        (UNSEEN10, 27, 14),
     ],
-    ids=["unseen", "unseen2", "unseen3", "unseen4", "unseen5", "unseen7", "unseen8", "unseen9"],
+    ids=[
+        "unseen",
+        "unseen2",
+        "unseen3",
+        "unseen4",
+        "unseen5",
+        "unseen7",
+        "unseen8",
+        "unseen9",
+        "unseen10",
+    ],
 )
 def test_unseen_requests_are_never_paid_wrongly_end_to_end(
     flow, store, rows, at_least_right, at_least_paid
 ):
-    """The 30 requests of each of agents/expense/unseen.jsonl ... unseen9.jsonl
+    """The 30 requests of each of agents/expense/unseen.jsonl ... unseen10.jsonl
     (each written by a separate author who saw only the format, the policy and the schema;
     unseen3 after the policy's conventions were adopted), each run through the
     engine into the store's ledger as the benchmark runs them: nothing is paid unless the claim a

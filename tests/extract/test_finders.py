@@ -522,3 +522,25 @@ def test_a_city_after_a_preposition_in_another_language():
         Segment("request", "Cena sola en Monterrey el 10/12"), lambda n, s: n == "Monterrey"
     )
     assert [o.value for o in found] == [("Monterrey", None)]
+
+
+@pytest.mark.parametrize(
+    ("text", "day"),
+    [
+        ("Data da emissão: 04/11/2025", "2025-11-04"),  # day first whatever the currency
+        ("Fecha: 11/09/2025", "2025-09-11"),
+        ("Invoice date: 05/08/2025", "2025-05-08"),  # an English label: month first
+        ("Data usage through 11/05/2025", "2025-11-05"),  # "data" the English word
+        ("2 out 2025, 18:22", "2025-10-02"),  # a Portuguese short month, with its year
+    ],
+)
+def test_a_date_label_in_a_day_first_language_and_short_foreign_months(text, day):
+    found = dates(Segment("receipt", text), dt.date(2025, 11, 20))
+    assert found and found[0].value.isoformat() == day
+    assert dates(Segment("request", "we went out 2025 style"), dt.date(2025, 11, 20)) == []
+
+
+def test_a_rate_after_a_foreign_amounts_at_sign_but_not_a_unit_price():
+    (o,) = rates(Segment("request", "brekkie, just me — £8.10 @ 1.3452"))
+    assert o.value == Decimal("1.3452")
+    assert rates(Segment("receipt", "2 x Cheese Slice @ 3.50    7.00")) == []

@@ -591,3 +591,44 @@ def test_unseen9_misreadings_stay_fixed():
         "Panera dinner, $16.43. didn't keep the receipt, sorry", "", "2025-10-12"
     ).items
     assert lost["receipt_attached"] is False
+
+
+def test_unseen10_misreadings_stay_fixed():
+    """unseen10's first-measurement misses through the shipped reader: "Noodle Bar" is no bar
+    that pours, a rate taken from a bank statement is no statement instead of a receipt, a gift
+    "for the two property managers", a recruiting dinner with candidates, a purpose written
+    "using it to", and a receipt the driver "never emailed"."""
+    noodles = (
+        "PIKE STREET NOODLE BAR\nPad See Ew (chicken)  19.50\nFresh Lemonade  5.50\nTotal  $25.00"
+    )
+    (dinner,) = _read_expense(
+        "dinner at Pike Street Noodle Bar, 25.00", noodles, "2025-08-29"
+    ).items
+    assert dinner["alcohol"] is False
+    folio = "HOTEL\nArrival: 08.10.2025   Departure: 10.10.2025\nAccommodation  145.00\nTotal EUR 145.00"
+    (hotel,) = _read_expense(
+        "- hotel, 1 night, €145.00\nMy bank statement shows EUR/USD 1,1648.", folio, "2025-10-14"
+    ).items
+    assert hotel["receipt_attached"] is True and str(hotel["fx_rate"]) == "1.1648"
+    (gift,) = _read_expense(
+        "Thank-you gift boxes for the two property managers who handled our move, $82.97.",
+        "",
+        "2025-11-20",
+    ).items
+    assert gift["attendees"] == 2
+    (recruiting,) = _read_expense(
+        "Recruiting dinner, me, three partners and eight law-school candidates (12 total). $2,840.41",
+        "",
+        "2025-07-20",
+    ).items
+    assert recruiting["category"] == "client_entertainment" and recruiting["attendees"] == 12
+    (tool,) = _read_expense(
+        "Calendly subscription — using it to schedule the candidate interviews. $12.99",
+        "",
+        "2025-06-26",
+    ).items
+    assert "schedule the candidate interviews" in (tool.get("justification") or "")
+    (car,) = _read_expense(
+        "Car service JFK -> office, $96.50. Driver never emailed the receipt.", "", "2025-10-09"
+    ).items
+    assert car["receipt_attached"] is False

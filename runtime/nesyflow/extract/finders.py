@@ -341,9 +341,29 @@ _MON = (
 )
 
 
+_FOREIGN_SHORT = {
+    "ene": 1,
+    "gen": 1,
+    "fev": 2,
+    "abr": 4,
+    "mai": 5,
+    "giu": 6,
+    "lug": 7,
+    "ago": 8,
+    "set": 9,
+    "out": 10,
+    "okt": 10,
+    "ott": 10,
+    "dez": 12,
+    "dic": 12,
+}
+"""Short month names of other languages that are also English words or overlap them ("2 out
+2025"): read only with a day before and a year after."""
+
+
 def _month(name: str) -> int:
-    low = name.lower()
-    return _FOREIGN_MONTHS.get(low) or _MONTHS[low[:3]]
+    low = name.lower().rstrip(".")
+    return _FOREIGN_MONTHS.get(low) or _FOREIGN_SHORT.get(low) or _MONTHS[low[:3]]
 
 
 _DATE_PATTERNS: list[tuple[re.Pattern[str], str]] = [
@@ -353,6 +373,13 @@ _DATE_PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"\b(?P<a>\d{1,2})/(?P<b>\d{1,2})/(?P<y>20\d\d|\d\d)\b"), "slash"),
     (re.compile(r"(?P<y>20\d\d)年\s*(?P<m>\d{1,2})月\s*(?P<d>\d{1,2})日"), "ymd"),  # 2025年7月9日
     (re.compile(r"\b(?P<d>\d{1,2})" + _MON + r"(?P<y>(?:20)?\d\d)?\b", re.IGNORECASE), "dmonY"),
+    (
+        re.compile(
+            r"\b(?P<d>\d{1,2})\s+(?P<mon>" + "|".join(_FOREIGN_SHORT) + r")\.?\s+(?P<y>20\d\d)\b",
+            re.IGNORECASE,
+        ),
+        "dmon",
+    ),
     (
         re.compile(  # a range, "3-19 March", "14-16 avril": its first day
             r"\b(?P<d>\d{1,2})(?:st|nd|rd|th)?\s*[-–]\s*\d{1,2}(?:st|nd|rd|th)?\s+(?:de\s+)?"
@@ -410,6 +437,21 @@ def _year(y: str | None, default: int) -> int:
     return int(y) + 2000 if len(y) == 2 else int(y)
 
 
+_DAY_FIRST_LABEL = re.compile(
+    r"\b(?:fecha|data\s*:|data d[ae]\b|datum|date d'émission|date de facture|emissão|emisión|"
+    r"rechnungsdatum|"
+    r"belegdatum|buchungsdatum|päiväys|fakturadatum)\b[^\n\d]*$",
+    re.IGNORECASE,
+)
+"""A date label in a language that writes the day first ("Data da emissão: 04/11/2025"), whatever
+the currency: an invoice in US dollars from São Paulo is still written day first."""
+
+
+def _day_first_label(text: str, start: int) -> bool:
+    line_start = text.rfind("\n", 0, start) + 1
+    return _DAY_FIRST_LABEL.search(text[line_start:start]) is not None
+
+
 def dates(
     seg: Segment, submitted: dt.date | None = None, dayfirst: bool = False
 ) -> list[Occurrence]:
@@ -433,7 +475,8 @@ def dates(
                     day = dt.date(int(g["y"]), int(g["m"]), int(g["d"]))
                 elif kind == "slash":
                     a, b = int(g["a"]), int(g["b"])
-                    month, dd = (b, a) if a > 12 or (dayfirst and b <= 12) else (a, b)
+                    first = dayfirst or _day_first_label(seg.text, m.start())
+                    month, dd = (b, a) if a > 12 or (first and b <= 12) else (a, b)
                     day = dt.date(_year(g["y"], base.year), month, dd)
                 elif kind == "day":  # "on the 23rd": this month's, else the month before's
                     day = dt.date(base.year, base.month, int(g["d"]))
@@ -614,6 +657,14 @@ _RATE = [
         ),
         3.0,
         "rate written as a currency pair quoted in USD (EUR/USD 1.0850)",
+    ),
+    (
+        re.compile(
+            r"(?:[£€¥₹]|\b(?:" + _CUR_CODES + r"|[ACS]\$)\s?)\d[\d.,]*\s*@\s*(?P<r>\d+[.,]\d{1,6})"
+            r"(?![.,]?\d)"
+        ),
+        2.0,
+        "rate after a foreign amount's '@' (£8.10 @ 1.3452)",
     ),
     (
         re.compile(
