@@ -69,6 +69,28 @@ def test_a_run_another_process_drives_is_refused_and_nothing_is_written(store, t
     )
 
 
+def test_a_new_run_is_driven_under_the_lease_its_creation_took(store):
+    """start_run takes the lease with the run (one transaction, not three): inside the run's
+    first step its driver already holds it, and it is given up when the run ends."""
+    seen: list[str | None] = []
+
+    def look(args: Order) -> Booked:
+        from nesyflow.engine.run_view import current_run
+
+        view = current_run()
+        assert view is not None
+        lease = store.get_lease(view.run_id)
+        seen.append(None if lease is None else lease.holder)
+        return Booked(text=args.text, first=True)
+
+    b = WorkflowBuilder("looks", Order)
+    b.tool("look", look, input={"text": "input.text", "id": "input.id"}, output=Booked)
+    result = start_run(b.build(start="look"), {"text": "x"}, store=store)
+    assert result.status is RunStatus.COMPLETED
+    assert len(seen) == 1 and seen[0] is not None and seen[0].count(":") >= 2
+    assert store.get_lease(result.run_id) is None
+
+
 def test_two_threads_driving_one_run_one_is_refused(store):
     """Two drivers in one process (two threads) are two holders: one drives, one is refused."""
     gate, inside = threading.Event(), threading.Event()

@@ -53,6 +53,22 @@ def test_a_lease_has_one_holder_until_released(store):
     assert store.acquire_lease(run.id, "host-b:2:two").holder == "host-b:2:two"
 
 
+def test_a_run_created_with_its_lease_is_held_from_its_first_moment(store):
+    """start_run takes the lease in the run's own transaction (no second round trip): no other
+    driver can take the run between its creation and its first step, and a run whose request id
+    was taken writes no lease (the transaction is one)."""
+    run = store.create_run("wf", {}, lease="host-a:1:one")
+    lease = store.get_lease(run.id)
+    assert lease is not None and lease.holder == "host-a:1:one"
+    assert lease.expires_at > lease.acquired_at
+    with pytest.raises(LeaseHeld):
+        store.acquire_lease(run.id, "host-b:2:two")
+    store.create_run("wf", {}, request_id="r-1")
+    with pytest.raises(DuplicateRequest):
+        store.create_run("wf", {}, request_id="r-1", run_id="second", lease="host-a:1:one")
+    assert store.find_run("second") is None and store.get_lease("second") is None
+
+
 def test_a_lease_on_an_unknown_run_is_not_found(store):
     with pytest.raises(NotFound):
         store.acquire_lease("no-such-run", "h:1:x")

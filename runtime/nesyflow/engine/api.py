@@ -23,6 +23,7 @@ from nesyflow.engine.workflows import load_run_workflow
 from nesyflow.errors import InputError, format_validation_error
 from nesyflow.graph.model import Workflow
 from nesyflow.store import Conflict, DuplicateRequest, Run, RunStatus, Store, open_store
+from nesyflow.store.leases import new_holder
 from nesyflow.telemetry import config as telemetry
 
 __all__ = ["RunResult", "load_run_workflow", "resume", "start_run"]
@@ -99,6 +100,7 @@ def start_run(
         if found is not None:
             return _resubmitted(store, flow.name, request_id, found, digest)
     state = RunState(next_node=flow.start, classes=workflow_classes(flow))
+    holder = new_holder()
     try:
         run = store.create_run(
             flow.name,
@@ -110,6 +112,7 @@ def start_run(
             request_id=request_id,
             input_hash=digest,
             submitted_by=submitters(flow, data, submitted_by),
+            lease=holder,
         )
     except DuplicateRequest:  # submitted by another process at the same moment
         assert request_id is not None
@@ -119,8 +122,8 @@ def start_run(
     except Conflict:
         assert run_id is not None
         return resume(run_id, store=store, services=services, workflow=flow)
-    runner = Runner(store, run, flow, services or Services())
-    final = runner.drive()
+    runner = Runner(store, run, flow, services or Services(), holder=holder)
+    final = runner.drive(created=True)
     return RunResult.of(final, runner.written)
 
 

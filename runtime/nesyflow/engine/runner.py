@@ -48,7 +48,15 @@ _TO_PERSON = (Verdict.REVIEW, Verdict.UNKNOWN)
 class Runner:
     """Drives one run. Not shared between threads; one per ``start_run`` / ``resume`` call."""
 
-    def __init__(self, store: Store, run: Run, workflow: Workflow | None, services: Services):
+    def __init__(
+        self,
+        store: Store,
+        run: Run,
+        workflow: Workflow | None,
+        services: Services,
+        *,
+        holder: str | None = None,
+    ):
         self.store = store
         self.run = run
         self.workflow = workflow
@@ -63,7 +71,7 @@ class Runner:
         self._classes: Classes | None = None
         # One driver per run: this runner's name in the run's lease (taken in ``drive``, renewed
         # by every checkpoint, checked before a tool call begins, given up when ``drive`` ends).
-        self.holder = new_holder()
+        self.holder = holder or new_holder()
 
     # -- checkpoints --------------------------------------------------------------------------
     def load(self, run: Run) -> None:
@@ -122,15 +130,19 @@ class Runner:
         return saved
 
     # -- the loop -----------------------------------------------------------------------------
-    def drive(self) -> Run:
+    def drive(self, *, created: bool = False) -> Run:
         """Run steps until the run finishes or waits for a person; returns the run as stored.
 
         Holds the run's lease throughout (raises :class:`~nesyflow.store.LeaseHeld` if another
         process drives the run) and reads the run again once it holds it, so it continues from
-        what the previous driver last checkpointed."""
-        self.store.acquire_lease(self.run.id, self.holder)
+        what the previous driver last checkpointed. ``created``: this runner's run was just
+        created with its lease in the same transaction (``create_run(lease=)``), so there is no
+        lease to take and nothing newer to read."""
+        if not created:
+            self.store.acquire_lease(self.run.id, self.holder)
         try:
-            self.load(self.store.get_run(self.run.id))
+            if not created:
+                self.load(self.store.get_run(self.run.id))
             with tracing.segment(self):
                 if self.run.status is not RunStatus.WAITING_REVIEW or self._apply_decision():
                     while self.run.status is RunStatus.RUNNING:

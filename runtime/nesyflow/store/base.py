@@ -110,12 +110,15 @@ class Store(ABC):
         request_id: str | None = None,
         input_hash: str = "",
         submitted_by: tuple[str, ...] = (),
+        lease: str | None = None,
     ) -> Run:
         """A new run in status ``running``; with ``run_id`` given and taken, raises Conflict.
 
         ``request_id`` (the caller's id for this request) names at most one run per workflow, in
         the same transaction: if it was used before, nothing is written and
-        :class:`DuplicateRequest` names the existing run."""
+        :class:`DuplicateRequest` names the existing run. With ``lease`` (a holder), the run's
+        lease is taken for that holder in the same transaction: the driver that creates a run
+        drives it without a second round trip to take the lease and read the run back."""
 
     @abstractmethod
     def find_request(self, workflow: str, request_id: str) -> tuple[str, str] | None:

@@ -476,6 +476,7 @@ class SqlStore(Store):
         request_id: str | None = None,
         input_hash: str = "",
         submitted_by: tuple[str, ...] = (),
+        lease: str | None = None,
     ) -> Run:
         stamp = now()
         values = {
@@ -507,6 +508,13 @@ class SqlStore(Store):
                             run_id=values["id"],
                             input_hash=input_hash,
                             created_at=stamp,
+                        )
+                    )
+                if lease is not None:  # a new run has no lease yet: no one else can hold it
+                    until = stamp + dt.timedelta(seconds=self.lease_seconds)
+                    conn.execute(
+                        insert(t.leases).values(
+                            run_id=values["id"], holder=lease, expires_at=until, acquired_at=stamp
                         )
                     )
         except IntegrityError:
