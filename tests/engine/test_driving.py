@@ -91,6 +91,30 @@ def test_a_new_run_is_driven_under_the_lease_its_creation_took(store):
     assert store.get_lease(result.run_id) is None
 
 
+def test_the_checkpoint_that_ends_a_drive_gives_the_lease_up_in_its_own_transaction(
+    store, monkeypatch, tmp_path
+):
+    """Ending a run, or pausing it for a person, writes no transaction of its own: the last
+    checkpoint deletes the lease (fenced: only while it is still this driver's)."""
+
+    def no_separate_release(run_id: str, holder: str) -> None:
+        raise AssertionError("the lease should have gone with the last checkpoint")
+
+    monkeypatch.setattr(store, "release_lease", no_separate_release)
+    b = WorkflowBuilder("ends", Order)
+    b.tool("book", book, input={"text": "input.text", "id": "input.id"}, output=Booked)
+    done = start_run(b.build(start="book"), {"text": "y"}, store=store)
+    assert done.status is RunStatus.COMPLETED and store.get_lease(done.run_id) is None
+    model = FakeModel([{"text": "a", "amount": 150}] * 9)
+    paused = start_run(
+        note_flow(second_tool=False),
+        {"topic": "t", "path": str(tmp_path / "o")},
+        store=store,
+        services=services(model),
+    )
+    assert paused.status is RunStatus.WAITING_REVIEW and store.get_lease(paused.run_id) is None
+
+
 def test_two_threads_driving_one_run_one_is_refused(store):
     """Two drivers in one process (two threads) are two holders: one drives, one is refused."""
     gate, inside = threading.Event(), threading.Event()

@@ -72,6 +72,7 @@ class Runner:
         # One driver per run: this runner's name in the run's lease (taken in ``drive``, renewed
         # by every checkpoint, checked before a tool call begins, given up when ``drive`` ends).
         self.holder = holder or new_holder()
+        self.released = False  # the last checkpoint gave the lease up (see ``drive``)
 
     # -- checkpoints --------------------------------------------------------------------------
     def load(self, run: Run) -> None:
@@ -108,6 +109,7 @@ class Runner:
             current = self.state.pending.node
         nodes = [self.state.node_state(n, self.order[n]) for n in self.touched]
         held, self.held, self.held_nodes = self.held, [], set()
+        last = status is not RunStatus.RUNNING  # the drive ends here: the lease goes with it
         saved = self.store.checkpoint(
             self.run.id,
             expect_version=self.run.version,
@@ -121,7 +123,9 @@ class Runner:
             effect=effect,
             error=error,
             lease=self.holder,
+            release=last,
         )
+        self.released = last
         self.run = saved.run
         self.touched.clear()
         self.written += len(saved.steps)
@@ -140,6 +144,7 @@ class Runner:
         lease to take and nothing newer to read."""
         if not created:
             self.store.acquire_lease(self.run.id, self.holder)
+        self.released = False  # set by the checkpoint that ends the drive and gives the lease up
         try:
             if not created:
                 self.load(self.store.get_run(self.run.id))
@@ -150,7 +155,8 @@ class Runner:
             # a checkpoint hands back the run row's position only; the caller gets it whole
             return self.run.model_copy(update={"state": self.state.dump()})
         finally:
-            self.store.release_lease(self.run.id, self.holder)
+            if not self.released:  # an error, or a drive that ended without a checkpoint
+                self.store.release_lease(self.run.id, self.holder)
 
     def _apply_decision(self) -> bool:
         pending = self.state.pending

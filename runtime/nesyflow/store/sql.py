@@ -236,6 +236,7 @@ class _Move:
     nodes: Sequence[NodeState]
     started: float
     stamp: dt.datetime
+    release: bool = False  # give the lease up in this checkpoint instead of renewing it
 
 
 # A move with, once planned for group commit, its step rows as they will be written (else None).
@@ -591,6 +592,7 @@ class SqlStore(Store):
         lease: str | None = None,
         nodes: Sequence[NodeState] = (),
         steps: Sequence[StepDraft] = (),
+        release: bool = False,
     ) -> Checkpoint:
         move = _Move(
             run_id=run_id,
@@ -606,6 +608,7 @@ class SqlStore(Store):
             nodes=nodes,
             started=time.perf_counter(),
             stamp=now(),
+            release=release,
         )
         if self._fast is None:
             run_values, step_rows, review_values = self._checkpoint_core(move)
@@ -633,7 +636,7 @@ class SqlStore(Store):
         review_values: dict[str, Any] | None = None
         with self.write() as conn:
             if m.lease is not None:
-                self._renew(conn, m.run_id, m.lease, m.stamp)
+                self._renew(conn, m.run_id, m.lease, m.stamp, release=m.release)
             # One UPDATE ... RETURNING moves the run on and reads it back (no second SELECT, and
             # the state just written is not decoded again: the caller's value is what was stored).
             run_row = conn.execute(
@@ -727,8 +730,11 @@ class SqlStore(Store):
     ) -> _Written:
         review_values: dict[str, Any] | None = None
         if m.lease is not None:
-            until = m.stamp + dt.timedelta(seconds=self.lease_seconds)
-            cur.execute(w.renew, (w.stamp(until), m.run_id, m.lease))
+            if m.release:
+                cur.execute(w.release, (m.run_id, m.lease))
+            else:
+                until = m.stamp + dt.timedelta(seconds=self.lease_seconds)
+                cur.execute(w.renew, (w.stamp(until), m.run_id, m.lease))
             if cur.rowcount != 1:
                 raise _NotWritten(m, lease=True)
         cur.execute(
@@ -880,13 +886,23 @@ class SqlStore(Store):
         return Effect.model_validate(values)
 
     # -- leases -----------------------------------------------------------------------------
-    def _renew(self, conn: Connection, run_id: str, holder: str, stamp: dt.datetime) -> None:
-        until = stamp + dt.timedelta(seconds=self.lease_seconds)
-        renewed = conn.execute(
-            update(t.leases)
-            .where(t.leases.c.run_id == run_id, t.leases.c.holder == holder)
-            .values(expires_at=until)
-        )
+    def _renew(
+        self,
+        conn: Connection,
+        run_id: str,
+        holder: str,
+        stamp: dt.datetime,
+        *,
+        release: bool = False,
+    ) -> None:
+        """Renew ``holder``'s lease (``release``: give it up) in ``conn``'s transaction; if the
+        lease is no longer this holder's, :class:`LeaseHeld` and nothing of it is written."""
+        mine = (t.leases.c.run_id == run_id, t.leases.c.holder == holder)
+        if release:
+            renewed = conn.execute(delete(t.leases).where(*mine))
+        else:
+            until = stamp + dt.timedelta(seconds=self.lease_seconds)
+            renewed = conn.execute(update(t.leases).where(*mine).values(expires_at=until))
         if renewed.rowcount != 1:
             current = conn.execute(select(t.leases).where(t.leases.c.run_id == run_id)).first()
             raise _lease_held(

@@ -83,6 +83,7 @@ class SqliteWrites:
             f"RETURNING {returning}"
         )
         self.renew = 'UPDATE "leases" SET "expires_at" = ? WHERE "run_id" = ? AND "holder" = ?'
+        self.release = 'DELETE FROM "leases" WHERE "run_id" = ? AND "holder" = ?'
         self.last_seq = 'SELECT max("seq") FROM "steps" WHERE "run_id" = ?'
         self.effect_done = (
             'UPDATE "effects" SET "status" = \'done\', "result" = ?, "completed_at" = ? '
