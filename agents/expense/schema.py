@@ -100,6 +100,7 @@ _PURPOSE = (
     (r"\bpart of (?P<v>(?:my|our|the) [^.;()]*)", 2.0),
     (r"\b(?P<v>thank(?:ing|s|-you| you)\b[^.;()]*)", 3.0),
     (r"\bI was (?P<v>(?:staffing|working|covering|presenting|supporting|running)\b[^.;()]*)", 3.0),
+    (r"\bwhile (?P<v>(?:staffing|working|covering|presenting|running)\b[^.;()]*)", 3.0),
     (r"\b(?P<v>(?:customer|client) advisory board[^.;,()]*)", 2.0),
     (r"\b(?:because|since) (?P<v>[^.;()]*)", 2.0),
     (r"\b(?P<v>(?:the )?client moved [^.;()]*)", 2.0),
@@ -166,6 +167,7 @@ class ExtractedItem(BaseModel):
             (
                 (r"(?<!plus )(?<!and )(?<!\+ ){n} of us", 3.0),  # "9 customers plus 3 of us"
                 ("zu {n}", 3.0),  # "wir waren zu dritt"
+                (r"{n+1} (?:people|folks|guests|staff)(?: \w+){0,4} plus me", 3.0),
                 ("(?:nous étions|éramos|wir waren) {n}", 3.0),
                 (r"me \+ {n+1}", 3.0),
                 ("me and {n+1} (?:colleagues|teammates|coworkers|others)", 3.0),
@@ -185,7 +187,8 @@ class ExtractedItem(BaseModel):
                 ),
                 (
                     r"for (?:the |our |my )?{n} (?:\w+ ){0,2}(?:owners|managers|hosts|clients|"
-                    r"customers|partners|contacts|recipients|executives|leads|volunteers)",
+                    r"customers|partners|contacts|recipients|executives|leads|volunteers|"
+                    r"producers|officers|doctors|nurses|organi[sz]ers|speakers|donors)",
                     2.0,
                 ),
                 ("party of {n}", 2.0),

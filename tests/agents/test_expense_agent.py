@@ -38,6 +38,7 @@ UNSEEN7 = {row["id"]: row for row in load_samples(AGENT / "unseen7.jsonl")}
 UNSEEN8 = {row["id"]: row for row in load_samples(AGENT / "unseen8.jsonl")}
 UNSEEN9 = {row["id"]: row for row in load_samples(AGENT / "unseen9.jsonl")}
 UNSEEN10 = {row["id"]: row for row in load_samples(AGENT / "unseen10.jsonl")}
+UNSEEN11 = {row["id"]: row for row in load_samples(AGENT / "unseen11.jsonl")}
 reader = load_module(AGENT / "reader.py")
 evidence = load_module(AGENT / "evidence.py")
 
@@ -254,6 +255,7 @@ def test_heldout_requests_are_read_right():
         (UNSEEN8, 29, 14),  # 15 paid with the model confirming (the benchmark)
         (UNSEEN9, 27, 13),
         (UNSEEN10, 27, 14),
+        (UNSEEN11, 22, 12),
     ],
     ids=[
         "unseen",
@@ -265,12 +267,13 @@ def test_heldout_requests_are_read_right():
         "unseen8",
         "unseen9",
         "unseen10",
+        "unseen11",
     ],
 )
 def test_unseen_requests_are_never_paid_wrongly_end_to_end(
     flow, store, rows, at_least_right, at_least_paid
 ):
-    """The 30 requests of each of agents/expense/unseen.jsonl ... unseen10.jsonl
+    """The 30 requests of each of agents/expense/unseen.jsonl ... unseen11.jsonl
     (each written by a separate author who saw only the format, the policy and the schema;
     unseen3 after the policy's conventions were adopted), each run through the
     engine into the store's ledger as the benchmark runs them: nothing is paid unless the claim a

@@ -632,3 +632,69 @@ def test_unseen10_misreadings_stay_fixed():
         "Car service JFK -> office, $96.50. Driver never emailed the receipt.", "", "2025-10-09"
     ).items
     assert car["receipt_attached"] is False
+
+
+def test_one_written_amount_among_several_receipts_goes_to_its_own_item():
+    """unseen11-007/-021: the request joins two expenses and writes the amount of the second
+    only; each of the two receipts is an item, the written amount with the receipt that holds it,
+    the other receipt with the item that wrote none. A card terminal's slip in Italian
+    (PAGAMENTO POS) is a receipt of its own, not part of the one before."""
+    request = "pranzo da solo vicino alla fiera e taxi per tornare in hotel (18 euro, solo la ricevuta della carta)."
+    receipt = (
+        "TRATTORIA DA GIANNI\nVia Clavature 18, Bologna\n21/03/2025\nTagliatelle al ragù  14,00\n"
+        "TOTALE EUR  14,00\n\n-----\n\nCOTABO TAXI\n21/03/2025 18:55\nPAGAMENTO POS  EUR 18,00\n"
+        "MASTERCARD ****2290"
+    )
+    lunch, taxi = _read_expense(request, receipt, "2025-03-25").items
+    assert (str(lunch["amount"]), str(taxi["amount"])) == ("14.00", "18.00")
+    assert lunch["receipt_attached"] is True and taxi["receipt_attached"] is False
+    hotel, transfer = _read_expense(
+        "two nights at the Stanley (folio below) and the airport transfer on arrival, $25",
+        "THE STANLEY\nRoom 2 nights  330.00\nTotal  $330.00\n\n---\n\nSHUTTLES\nTransfer  25.00\nTotal  $25.00",
+        "2025-11-10",
+    ).items
+    assert (str(hotel["amount"]), str(transfer["amount"])) == ("330.00", "25.00")
+
+
+def test_the_rest_of_the_last_amounts_sentence_is_its_items_the_next_sentence_is_shared():
+    """What another item's part holds is not this item's to borrow (``other_parts``): the clause
+    after the last amount in its sentence is the last item's ("a taxi, 22 euro, ho solo la
+    ricevuta del POS" says nothing of the train), a sentence after it is everyone's ("Didn't
+    keep the receipts")."""
+
+    def borrowable(item, text, words):
+        at = text.index(words)
+        return not any(a <= at < b for a, b in item.other_parts)
+
+    text = "Lunch $12 and dinner $30. Didn't keep the receipts."
+    lunch, _ = split_items(text, "")
+    assert borrowable(lunch, text, "Didn't keep")
+    text = "Train $89.90 and a taxi, 22 euro, ho solo la ricevuta del POS. Grazie"
+    train, _ = split_items(text, "")
+    assert not borrowable(train, text, "ho solo")
+
+
+def test_unseen11_misreadings_stay_fixed():
+    (tarps,) = _read_expense(
+        "Tarps, bungee cords and a padlock for the site trailer, 4/22, $96.40.", "", "2025-04-25"
+    ).items
+    assert tarps["category"] == "office_supplies"
+    (reception,) = _read_expense(
+        "Donor reception, Nairobi, 10 July 2025. 14 of us in total. $1,120.00", "", "2025-07-14"
+    ).items
+    assert reception["category"] == "client_entertainment" and reception["attendees"] == 14
+    (hampers,) = _read_expense(
+        "Thank-you gifts for the 4 producers who hosted us: gourmet hampers, 78 €. USD/EUR 1.08.",
+        "",
+        "2025-10-05",
+    ).items
+    assert hampers["category"] == "gifts" and hampers["attendees"] == 4
+    assert str(hampers["fx_rate"]) == "1.08"
+    (ride,) = _read_expense(
+        "el Cabify del aeropuerto, 31,45 €. Cambio que uso: 1,1640 USD por euro.", "", "2025-10-20"
+    ).items
+    assert ride["category"] == "ground_transport" and str(ride["fx_rate"]) == "1.1640"
+    (lunch,) = _read_expense(
+        "Fed the 7 people in the office plus me at the lunch-and-learn, $357.22.", "", "2025-09-05"
+    ).items
+    assert lunch["category"] == "client_entertainment" and lunch["attendees"] == 8

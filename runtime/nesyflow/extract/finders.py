@@ -117,7 +117,7 @@ _RATE_UNIT_BEFORE = re.compile(
 _RATE_AFTER = re.compile(r"\s*(?:USD\s*)?(?:per\b|/)", re.IGNORECASE)
 _TOTAL = re.compile(
     r"\b(total|balance due|amount due|amount paid|total paid|paid by card|total due|"
-    r"total charges|order total)\b|合計",
+    r"total charges|order total|totale|gesamt|summe|importe total|yhteensä|razem|jumla)\b|合計",
     re.IGNORECASE,
 )
 _RATE_BEFORE = re.compile(r"(?:\brate\b[^.\n]{0,20}|\bat|@|\bx)\s*$", re.IGNORECASE)
@@ -634,7 +634,8 @@ _RATE = [
     ),
     (
         re.compile(
-            r"(?P<r>\d+[.,]\d{1,6})(?![.,]?\d)\s*USD\s*(?:per|/)\s*(?P<unit>\w+)", re.IGNORECASE
+            r"(?P<r>\d+[.,]\d{1,6})(?![.,]?\d)\s*USD\s*(?:per|por|pro|par|/)\s*(?P<unit>\w+)",
+            re.IGNORECASE,
         ),
         3.0,
         "rate written as USD per unit",
@@ -648,6 +649,14 @@ _RATE = [
         ),
         3.0,
         "rate written as USD amount per unit (USD 0.7720 / SGD)",
+    ),
+    (
+        re.compile(
+            r"\bUSD\s*/\s*(?P<unit>" + _CUR_CODES + r")\s*:?\s*(?P<r>\d+[.,]\d{1,6})(?![.,]?\d)",
+            re.IGNORECASE,
+        ),
+        2.0,
+        "rate written USD/EUR 1.08 (read as USD per unit: a rate is at most 5)",
     ),
     (
         re.compile(
@@ -668,7 +677,7 @@ _RATE = [
     ),
     (
         re.compile(
-            r"\b(?:rate|conversion|converted at|at|tipo de cambio|cambio|taux(?: de change)?|"
+            r"\b(?:rate|conversion|converted at|at|tipo de cambio|cambio|tc|taux(?: de change)?|"
             r"wechselkurs|kurs|c[aâ]mbio)\b(?:\s+(?:was|is|of|on (?:my|the) \w+))?"
             r"\s*:?\s*(?P<r>\d+[.,]\d{1,6})(?![.,]?\d)\b",
             re.IGNORECASE,

@@ -170,7 +170,12 @@ _FILLER = frozenset(
         "then",
     ]
 )
-_JOINS = re.compile(r"\)?\s*(?:,\s*)?\b(?:and|plus)\b|;|\s\+\s", re.IGNORECASE)
+_JOINS = re.compile(
+    # "and" in Italian, Portuguese, Spanish, German, French and Swedish only between spaces
+    r"\)?\s*(?:,\s*)?\b(?:and|plus)\b|;|\s\+\s|\s(?:e|y|und|et|och)\s",
+    re.IGNORECASE,
+)
+_SENTENCE_END = re.compile(r"[.!?](?=\s|$)|\n")
 _SENTENCE_START = re.compile(
     r"[.!?]\s+(?=(?:also|then|additionally|separately|next)\b)", re.IGNORECASE
 )
@@ -185,7 +190,10 @@ _SEPARATOR = re.compile(
 """A rule between two receipts, at the margin (an indented one underlines a column)."""
 _TOTAL_LINE = re.compile(
     r"\btotal\b|\bbalance due\b|\bamount\b|\bgesamt\b|\btotale\b|\bimporte\b|"
-    r"\bmontant\b|\bbetrag\b|合計",
+    r"\bmontant\b|\bbetrag\b|合計|"
+    # a card terminal's charge line: SALE, VENDITA, PAGAMENTO POS; Summe, Yhteensä, Razem, Jumla
+    r"\bsale\b|\bvendita\b|\bventa\b|\bpagamento\b|\bimporto\b|\bsumme\b|\byhteensä\b|"
+    r"\brazem\b|\bjumla\b",
     re.IGNORECASE,
 )
 _BLANK_LINES = re.compile(r"\n[ \t]*\n(?:[ \t]*\n)*")
@@ -297,6 +305,13 @@ def _listed_amounts(whole: Segment) -> list[Occurrence]:
     return firsts
 
 
+def _part_of(parts: list[Segment], o: Occurrence) -> int | None:
+    """The index of the part of the request that holds ``o``."""
+    return next(
+        (i for i, p in enumerate(parts) if p.offset <= o.start < p.offset + len(p.text)), None
+    )
+
+
 def split_items(request: str, receipt: str) -> list[ItemText]:
     """The items a request claims, from its structure: as many as the distinct amounts the
     employee wrote (or "two rides", or the lines of a list), at least one; when it writes none,
@@ -330,9 +345,11 @@ def split_items(request: str, receipt: str) -> list[ItemText]:
     elif distinct and not words and len(found) > count:
         # "$495 for the registration and the garage on day 1": every written amount is on a
         # receipt of its own and the request joins on more items than it wrote amounts for
+        # (or before it: "two nights at the Stanley (folio below) and the transfer, $25"; or the
+        # lines of a list, only some with an amount)
         claimed = [b for b in found if any(o.value == x.value for o in distinct for x in money(b))]
-        joins_after = list(_JOINS.finditer(request, distinct[-1].end))
-        if len(claimed) == len(distinct) and len(joins_after) >= len(found) - count:
+        joins = len(list(_JOINS.finditer(request))) + max(0, len(_LIST_LINE.findall(request)) - 1)
+        if len(claimed) == len(distinct) and joins >= len(found) - count:
             count = len(found)
     # request segments
     if len(distinct) == count and count > 1:
@@ -349,28 +366,32 @@ def split_items(request: str, receipt: str) -> list[ItemText]:
         cuts.append(len(request))
         parts = [whole.part(a, b) for a, b in itertools.pairwise(cuts)]
     else:
-        joins = list(_JOINS.finditer(request))
-        if count > 1 and len(joins) == count - 1 and len(distinct) <= 1:
-            cuts = [0, *(j.start() for j in joins), len(request)]
+        joins = [j.start() for j in _JOINS.finditer(request)]
+        starts = [m.start() for m in _LIST_LINE.finditer(request)]
+        if count > 1 and len(starts) == count and len(distinct) < count:
+            joins = starts[1:]  # a list, a line an item, only some lines with an amount
+        if count > 1 and len(joins) == count - 1 and len(distinct) < count:
+            cuts = [0, *joins, len(request)]
             parts = [whole.part(a, b) for a, b in itertools.pairwise(cuts)]
-            if distinct and not any(
-                p.offset <= distinct[0].start < p.offset + len(p.text) for p in parts[:1]
-            ):
-                parts = [whole] * count  # the written amount is not the first item's
+            owners = [_part_of(parts, o) for o in distinct]
+            if None in owners or len(set(owners)) < len(owners):
+                parts = [whole] * count  # an amount outside the parts, or two in one
         else:
             parts = [whole] * count
         distinct = distinct if len(parts) > 1 and parts[0] is not whole else []
     blocks = _receipt_blocks(receipt, count)
     assigned: list[Segment | None] = [None] * count
     free = list(blocks)
-    for i, o in enumerate(distinct):
+    # the item whose part holds each written amount (in order when the request was cut there)
+    owners = [_part_of(parts, o) if parts[0] is not whole else i for i, o in enumerate(distinct)]
+    for i, o in zip(owners, distinct, strict=True):
         for b in free:
-            if any(x.value == o.value for x in money(b)):
+            if i is not None and any(x.value == o.value for x in money(b)):
                 assigned[i] = b
                 free.remove(b)
                 break
     for i in range(count):  # the others in order, to items that wrote no amount of their own
-        if assigned[i] is None and free and (i >= len(distinct)):
+        if assigned[i] is None and free and i not in owners:
             assigned[i] = free.pop(0)
     if not any(assigned) and len(blocks) == count:
         assigned = list(blocks)  # the amounts are written once, in the receipts only
@@ -381,14 +402,19 @@ def split_items(request: str, receipt: str) -> list[ItemText]:
             next((ln for ln in lines if p.offset <= ln[0] < p.offset + len(p.text)), None)
             for p in parts
         ]
-    spans = []  # only parts cut between written amounts are each item's own
-    if count > 1 and len(distinct) == count and parts[0] is not whole:
+    spans = []  # only parts cut where the items' amounts or lines are are each item's own
+    if count > 1 and distinct and parts[0] is not whole:
         spans = [(p.offset, p.offset + len(p.text)) for p in parts]
         # the first part's preamble speaks for every item
-        preamble = max(request.rfind(c, 0, distinct[0].start) for c in ".:\n") + 1
+        first = distinct[0].start if owners[0] == 0 else spans[0][1]
+        preamble = max(request.rfind(c, 0, first) for c in ".:\n") + 1
         spans[0] = (min(max(spans[0][0], preamble), spans[0][1]), spans[0][1])
-        # and what follows the last amount too ("... $40. Didn't keep the receipts.")
-        spans[-1] = (spans[-1][0], max(spans[-1][0], distinct[-1].end))
+        # and the sentences after the last amount's ("... $40. Didn't keep the receipts."); the
+        # rest of its own sentence is its item's ("taxi, 22 euro, ho solo la ricevuta del POS.")
+        if owners[-1] == count - 1:
+            end = _SENTENCE_END.search(request, distinct[-1].end)
+            tail = end.start() if end else len(request)
+            spans[-1] = (spans[-1][0], min(spans[-1][1], max(spans[-1][0], tail)))
     return [
         ItemText(
             parts[i],
@@ -630,6 +656,7 @@ _CHARGE_LABEL = re.compile(
     r"amex|debit|credit|auth|合計|\d{1,2}:\d{2}|\b(?:am|pm)\b|"
     # the same labels in Spanish, French, German and Italian
     r"importe|venta|propina|montant|pourboire|betrag|summe|trinkgeld|importo|totale|mancia|"
+    r"pagamento|vendita|\bpos\b|carta|tarjeta|yhteensä|razem|jumla|"
     r"gesamt|\b[cs]?gst\b|mwst|\biva\b|\btva\b|消費税",
     re.IGNORECASE,
 )
