@@ -101,9 +101,7 @@ def test_the_checkpoint_that_ends_a_drive_gives_the_lease_up_in_its_own_transact
         raise AssertionError("the lease should have gone with the last checkpoint")
 
     monkeypatch.setattr(store, "release_lease", no_separate_release)
-    b = WorkflowBuilder("ends", Order)
-    b.tool("book", book, input={"text": "input.text", "id": "input.id"}, output=Booked)
-    done = start_run(b.build(start="book"), {"text": "y"}, store=store)
+    done = start_run(_order_flow(), {"text": "y"}, store=store)
     assert done.status is RunStatus.COMPLETED and store.get_lease(done.run_id) is None
     model = FakeModel([{"text": "a", "amount": 150}] * 9)
     paused = start_run(
