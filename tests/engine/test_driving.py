@@ -91,18 +91,13 @@ def test_a_new_run_is_driven_under_the_lease_its_creation_took(store):
     assert store.get_lease(result.run_id) is None
 
 
-def test_the_checkpoint_that_ends_a_drive_gives_the_lease_up_in_its_own_transaction(
+def test_the_checkpoint_that_finishes_a_run_gives_the_lease_up_in_its_own_transaction(
     store, monkeypatch, tmp_path
 ):
-    """Ending a run, or pausing it for a person, writes no transaction of its own: the last
-    checkpoint deletes the lease (fenced: only while it is still this driver's)."""
-
-    def no_separate_release(run_id: str, holder: str) -> None:
-        raise AssertionError("the lease should have gone with the last checkpoint")
-
-    monkeypatch.setattr(store, "release_lease", no_separate_release)
-    done = start_run(_order_flow(), {"text": "y"}, store=store)
-    assert done.status is RunStatus.COMPLETED and store.get_lease(done.run_id) is None
+    """Finishing a run writes no transaction of its own: the last checkpoint deletes the lease
+    (fenced: only while it is still this driver's). A run that waits for a person keeps it to
+    the end of the drive (a decision's recheck checkpoints while waiting and then moves on) and
+    gives it up after."""
     model = FakeModel([{"text": "a", "amount": 150}] * 9)
     paused = start_run(
         note_flow(second_tool=False),
@@ -111,6 +106,13 @@ def test_the_checkpoint_that_ends_a_drive_gives_the_lease_up_in_its_own_transact
         services=services(model),
     )
     assert paused.status is RunStatus.WAITING_REVIEW and store.get_lease(paused.run_id) is None
+
+    def no_separate_release(run_id: str, holder: str) -> None:
+        raise AssertionError("the lease should have gone with the last checkpoint")
+
+    monkeypatch.setattr(store, "release_lease", no_separate_release)
+    done = start_run(_order_flow(), {"text": "y"}, store=store)
+    assert done.status is RunStatus.COMPLETED and store.get_lease(done.run_id) is None
 
 
 def test_two_threads_driving_one_run_one_is_refused(store):

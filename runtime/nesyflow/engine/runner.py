@@ -109,7 +109,9 @@ class Runner:
             current = self.state.pending.node
         nodes = [self.state.node_state(n, self.order[n]) for n in self.touched]
         held, self.held, self.held_nodes = self.held, [], set()
-        last = status is not RunStatus.RUNNING  # the drive ends here: the lease goes with it
+        # a finished run's drive ends here: the lease goes with this checkpoint (a run waiting
+        # for a person may still move on in this drive — a decision's recheck — so it keeps it)
+        last = status.finished
         saved = self.store.checkpoint(
             self.run.id,
             expect_version=self.run.version,

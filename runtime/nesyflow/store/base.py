@@ -159,9 +159,9 @@ class Store(ABC):
         run has moved since, nothing is written and :class:`Conflict` is raised. ``effect`` =
         (idempotency key, result) marks that tool effect done in the same transaction. With
         ``lease`` (the holder), the lease must still be this holder's (else :class:`LeaseHeld`,
-        nothing written) and is renewed in the same transaction — or, with ``release`` (the run's
-        last checkpoint of this drive: it ends or waits for a person), given up in it, so ending a
-        run costs no transaction of its own. ``steps`` are steps written
+        nothing written) and is renewed in the same transaction — or, with ``release`` (the
+        checkpoint that finishes the run), given up in it, so ending a run costs no transaction of
+        its own. ``steps`` are steps written
         before ``step``, in order, with consecutive seqs (a superstep's held steps: all of them
         or none); a ``review`` belongs to the last step written."""
 
