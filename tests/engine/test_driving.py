@@ -42,6 +42,16 @@ def book(args: Order) -> Booked:
     return Booked(text=record.data["text"], first=record.data["text"] == args.text)
 
 
+def _note_run(store, tmp_path, model):
+    """The note workflow (no second tool) started on one topic: it pauses for a person."""
+    return start_run(
+        note_flow(second_tool=False),
+        {"topic": "t", "path": str(tmp_path / "o")},
+        store=store,
+        services=services(model),
+    )
+
+
 def _order_flow():
     b = WorkflowBuilder("orders", Order)
     b.tool("book", book, input={"text": "input.text", "id": "input.id"}, output=Booked)
@@ -99,12 +109,7 @@ def test_the_checkpoint_that_finishes_a_run_gives_the_lease_up_in_its_own_transa
     the end of the drive (a decision's recheck checkpoints while waiting and then moves on) and
     gives it up after."""
     model = FakeModel([{"text": "a", "amount": 150}] * 9)
-    paused = start_run(
-        note_flow(second_tool=False),
-        {"topic": "t", "path": str(tmp_path / "o")},
-        store=store,
-        services=services(model),
-    )
+    paused = _note_run(store, tmp_path, model)
     assert paused.status is RunStatus.WAITING_REVIEW and store.get_lease(paused.run_id) is None
 
     def no_separate_release(run_id: str, holder: str) -> None:
@@ -195,12 +200,7 @@ def test_a_request_id_past_the_stores_limit_or_odd_is_handled(store):
 
 def test_a_decision_on_a_run_another_process_drives_is_recorded_and_says_so(store, tmp_path):
     model = FakeModel([{"text": "a", "amount": 150}] * 3)
-    result = start_run(
-        note_flow(second_tool=False),
-        {"topic": "t", "path": str(tmp_path / "o")},
-        store=store,
-        services=services(model),
-    )
+    result = _note_run(store, tmp_path, model)
     store.acquire_lease(result.run_id, "elsewhere:4242:x", seconds=600)
     cli = CliRunner().invoke(
         app,

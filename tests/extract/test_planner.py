@@ -698,3 +698,15 @@ def test_unseen11_misreadings_stay_fixed():
         "Fed the 7 people in the office plus me at the lunch-and-learn, $357.22.", "", "2025-09-05"
     ).items
     assert lunch["category"] == "client_entertainment" and lunch["attendees"] == 8
+
+
+def test_a_drink_whose_name_holds_a_dish_word_is_never_read_as_no_alcohol():
+    """The hostile side of dishes.csv: a cocktail named after a soft drink ("Long Island Iced
+    Tea"), a beer named by its brand beside dishes, a spiked lemonade — none is settled as 'no
+    alcohol' on the shipped reader (the alcohol words vote first, an unnamed line goes to a person)."""
+    for drink in ("Long Island Iced Tea", "Spiked Lemonade", "Stone Delicious"):
+        receipt = f"GRILL\nBurger  15.00\nFries  5.00\n{drink}  12.00\nTotal  $32.00"
+        got = _read_expense("Dinner on my own, $32.00", receipt, "2025-06-10")
+        (meal,) = got.items
+        doubted = any(a.field == "items.0.alcohol" for a in got.ambiguities)
+        assert meal.get("alcohol") is True or doubted, drink
