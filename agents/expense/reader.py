@@ -38,6 +38,7 @@ from nesyflow.extract import (
     field_sources,
     load_table,
     split_items,
+    unclaimed_receipts,
 )
 
 __all__ = ["ReadArgs", "ReadResult", "read_claim", "read_with"]
@@ -211,10 +212,11 @@ def read_with(args: ReadArgs, chooser: Chooser) -> ReadResult:
             "items": got.items,
         }
     )
+    doubts = [*unclaimed_receipts(texts, args.receipt), *got.ambiguities]
     context = args.context.model_copy(
         update={
             "ambiguities": [
-                _pack.Ambiguity(field=a.field, values=" | ".join(a.values)) for a in got.ambiguities
+                _pack.Ambiguity(field=a.field, values=" | ".join(a.values)) for a in doubts
             ]
         }
     )
@@ -222,7 +224,7 @@ def read_with(args: ReadArgs, chooser: Chooser) -> ReadResult:
         claim=claim,
         context=context,
         readings=[*inputs, *got.readings],
-        ambiguities=got.ambiguities,
+        ambiguities=doubts,
         model_calls=got.model_calls,
         model_ms=float(getattr(chooser, "ms", 0.0)),
     )

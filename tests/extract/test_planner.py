@@ -710,3 +710,88 @@ def test_a_drink_whose_name_holds_a_dish_word_is_never_read_as_no_alcohol():
         (meal,) = got.items
         doubted = any(a.field == "items.0.alcohol" for a in got.ambiguities)
         assert meal.get("alcohol") is True or doubted, drink
+
+
+def test_a_rule_above_a_total_continues_the_receipt_it_underlines():
+    """A pump slip ruled off above its TOTAL is one receipt, not two items: the block after the
+    rule starts with an amount, not a header (it was read as a second item and paid)."""
+    from nesyflow.extract import split_items
+    from nesyflow.extract.planner import receipts
+
+    slip = (
+        "SHELL 0412\nDIESEL\n  FUEL SALE     $52.10\nCOUPON   -$2.00\n----------\n"
+        "TOTAL   $50.10\nVISA ****1111"
+    )
+    assert len(receipts(slip)) == 1
+    (item,) = split_items("Diesel for the rental van on 5/2, pump receipt below.", slip)
+    assert "$50.10" in item.receipt.text and "FUEL SALE" in item.receipt.text
+    # two receipts each ruled inside are still two (their blocks start with a header)
+    two = slip + "\n\n*****\n\nCAFE NOORD\n1 x Soep 4,95\n--------\nTOTAAL EUR 4,95"
+    assert len(receipts(two)) == 2
+
+
+def test_a_receipt_no_item_was_read_from_sends_the_claim_to_a_person():
+    """The request writes two amounts of one expense (what the driver said, what the meter
+    said), so the items come out of the request; the second receipt is no item's and the reading
+    is doubtful however well each item reads."""
+    from nesyflow.extract import split_items, unclaimed_receipts
+
+    receipt = (
+        "TAXI ZUID\nDatum 03-03-2025\nTotaal EUR 38,60\nPIN\n\n*****\n\n"
+        "LUNCHROOM DE HAVEN\n1 x Soep 4,95\nTOTAAL EUR 13,80\nPIN 13,80"
+    )
+    request = "Taxi: he said 36 euros, but the meter said 38,60. And lunch. Receipts below."
+    texts = split_items(request, receipt)
+    (doubt,) = unclaimed_receipts(texts, receipt)
+    assert doubt.field == "items" and "LUNCHROOM DE HAVEN" in doubt.why
+    # every receipt read by an item: no doubt
+    fine = split_items("Taxi and lunch, receipts below.", receipt)
+    assert unclaimed_receipts(fine, receipt) == []
+
+
+def test_a_written_sum_of_the_receipts_makes_each_receipt_an_item():
+    from nesyflow.extract import split_items, unclaimed_receipts
+
+    receipt = "Uber\nTotal $18.40\nVisa\n\n---\n\nUber\nTotal $21.15\nVisa"
+    texts = split_items("Uber there and back, $39.55 for both together.", receipt)
+    assert ["$18.40" in t.receipt.text for t in texts] == [True, False]
+    assert ["$21.15" in t.receipt.text for t in texts] == [False, True]
+    assert unclaimed_receipts(texts, receipt) == []
+    # a sum off by a cent is not the receipts' sum: one item holding both receipts, which the
+    # reader sends to a person (test_one_item_holding_two_receipts_is_ambiguous_not_the_last_total)
+    (off,) = split_items("Uber there and back, $39.56 for both together.", receipt)
+    assert "$18.40" in off.receipt.text and "$21.15" in off.receipt.text
+
+
+def test_amounts_and_counts_written_in_words():
+    from nesyflow.extract.finders import counts, money
+    from nesyflow.extract.spelled import spelled_value
+    from nesyflow.extract.text import Segment
+
+    assert spelled_value("a hundred forty-two") == 142
+    assert spelled_value("two thousand and five") == 2005
+    assert spelled_value("ninety nine") == 99
+    assert spelled_value("blue") is None
+    found = money(Segment("request", "parking, twelve dollars fifty, and twenty bucks for gas"))
+    assert [(str(o.value), o.attrs["currency"]) for o in found] == [
+        ("12.50", "USD"),
+        ("20.00", "USD"),
+    ]
+    # cents past 99 are not cents; a spelled number alone is not money
+    assert [str(o.value) for o in money(Segment("request", "five euros two hundred"))] == ["5.00"]
+    assert money(Segment("request", "forty-two people came")) == []
+    miles = counts([("{n} miles", 2.0)])
+    assert [o.value for o in miles(Segment("request", "a hundred forty-two miles round trip"))] == [
+        142
+    ]
+
+
+def test_a_greeting_or_a_label_is_never_a_merchant():
+    from nesyflow.extract.finders import names
+    from nesyflow.extract.text import Segment
+
+    for text in ("Olá! Segue o táxi", "Both rides were Lyft", "Hola, the Cabify", "Total due"):
+        assert all(
+            o.value.split()[0].lower() not in {"olá", "both", "hola", "total"}
+            for o in names(Segment("request", text))
+        ), text

@@ -17,6 +17,7 @@ from nesyflow.extract.planner import (
     extract_items,
     numbered_lines,
     split_items,
+    unclaimed_receipts,
 )
 from nesyflow.extract.provenance import Ambiguity, Candidate, Reading
 from nesyflow.extract.sources import (
@@ -70,4 +71,5 @@ __all__ = [
     "load_table",
     "numbered_lines",
     "split_items",
+    "unclaimed_receipts",
 ]

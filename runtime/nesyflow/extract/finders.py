@@ -28,6 +28,7 @@ from decimal import Decimal
 from typing import Any
 
 from nesyflow.extract.provenance import Candidate
+from nesyflow.extract.spelled import SPELLED, spelled_value
 from nesyflow.extract.text import Segment
 
 __all__ = ["DOCUMENTS", "FINDERS", "Occurrence", "find", "iban_valid", "labelled", "rank"]
@@ -117,7 +118,8 @@ _RATE_UNIT_BEFORE = re.compile(
 _RATE_AFTER = re.compile(r"\s*(?:USD\s*)?(?:per\b|/)", re.IGNORECASE)
 _TOTAL = re.compile(
     r"\b(total|balance due|amount due|amount paid|total paid|paid by card|total due|"
-    r"total charges|order total|totale|gesamt|summe|importe total|yhteensä|razem|jumla)\b|合計",
+    r"total charges|order total|totale|gesamt|summe|importe total|yhteensä|razem|jumla|"
+    r"totaal|toplam|tổng cộng|do zapłaty|suma|jumlah)\b|合計|σύνολο",
     re.IGNORECASE,
 )
 _RATE_BEFORE = re.compile(r"(?:\brate\b[^.\n]{0,20}|\bat|@|\bx)\s*$", re.IGNORECASE)
@@ -251,11 +253,51 @@ def money(seg: Segment) -> list[Occurrence]:
                 {"currency": code},
             )
         )
+    spelled = _spelled_money(seg) if seg.source not in DOCUMENTS else []
+    if spelled:
+        out = sorted([*out, *spelled], key=lambda o: o.start)
+        totals = [i for i, o in enumerate(out) if o.why == "total line"]
     for earlier in totals[:-1]:  # "Total 31.80 / Tip 6.00 / Grand Total 37.80": the last was paid
         if out[earlier].value < out[totals[-1]].value:  # a smaller last total is another receipt's
             out[earlier] = replace(
                 out[earlier], weight=1.0, why="earlier total line (a later one is what was paid)"
             )
+    return out
+
+
+_SPELLED_MONEY = re.compile(
+    rf"\b(?P<whole>{SPELLED})\s+(?P<unit>dollars?|bucks|euros?|pounds?)"
+    rf"(?:,?\s+(?:and\s+)?(?P<cents>{SPELLED})(?:\s+cents?)?)?\b",
+    re.IGNORECASE,
+)
+_SPELLED_UNIT = {"dollar": "USD", "buck": "USD", "euro": "EUR", "pound": "GBP"}
+
+
+def _spelled_money(seg: Segment) -> list[Occurrence]:
+    """Amounts written in words in a message ("twelve dollars fifty", "twenty bucks"), as the
+    employee wrote them: weight 3, the currency the word names."""
+    out = []
+    for m in _SPELLED_MONEY.finditer(seg.text):
+        whole = spelled_value(m.group("whole"))
+        cents = spelled_value(m.group("cents")) if m.group("cents") else 0
+        end = m.end()
+        if cents is None or cents >= 100:  # "five euros two hundred": no cents after all
+            cents, end = 0, m.end("unit")
+        if whole is None:
+            continue
+        unit = m.group("unit").lower().rstrip("s")
+        out.append(
+            Occurrence(
+                (Decimal(whole) + Decimal(cents) / 100).quantize(Decimal("0.01")),
+                seg.source,
+                seg.offset + m.start(),
+                seg.offset + end,
+                seg.text[m.start() : end],
+                3.0,
+                "amount the employee wrote in words",
+                {"currency": _SPELLED_UNIT[unit]},
+            )
+        )
     return out
 
 
@@ -576,13 +618,17 @@ _NUMBER_WORDS = {
     "cuatro": 4,
     "cinco": 5,
 }
-_NUM = r"(?P<n>(?<![\d.,])\d{1,6}(?![.,]\d)|" + "|".join(_NUMBER_WORDS) + r")"
-"""A count: a word up to twelve or a whole number that is not part of an amount ("$268.40 total"
-holds no count of 40)."""
+_NUM = r"(?P<n>(?<![\d.,])\d{1,6}(?![.,]\d)|" + SPELLED + "|" + "|".join(_NUMBER_WORDS) + r")"
+"""A count: a whole number in English words ("a hundred forty-two miles"), a German, French or
+Spanish word up to twelve, or digits that are not part of an amount ("$268.40 total" holds no
+count of 40)."""
 
 
 def _count_value(text: str) -> int:
-    return _NUMBER_WORDS.get(text.lower()) or int(text)
+    value = _NUMBER_WORDS.get(text.lower())
+    if value is None:
+        value = spelled_value(text)
+    return int(text) if value is None else value
 
 
 def counts(patterns: Iterable[tuple[str, float]]) -> Callable[[Segment], list[Occurrence]]:
@@ -800,6 +846,45 @@ _NOT_NAMES = {
     "picked",
     "march",
     "april",
+    # greetings and openers a message starts with, in the languages requests come in
+    "hello",
+    "hey",
+    "dear",
+    "thanks",
+    "thank",
+    "ok",
+    "okay",
+    "so",
+    "both",
+    "just",
+    "here",
+    "attached",
+    "fyi",
+    "fw",
+    "fwd",
+    "hola",
+    "olá",
+    "ola",
+    "oi",
+    "bonjour",
+    "salut",
+    "ciao",
+    "buongiorno",
+    "hallo",
+    "hej",
+    "cześć",
+    "merhaba",
+    "selam",
+    "xin",
+    "chào",
+    "habari",
+    "halo",
+    "selamat",
+    "kalimera",
+    # a receipt's labels, never its issuer
+    "total",
+    "totaal",
+    "subtotal",
 }
 
 

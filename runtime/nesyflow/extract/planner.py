@@ -193,7 +193,9 @@ _TOTAL_LINE = re.compile(
     r"\bmontant\b|\bbetrag\b|合計|"
     # a card terminal's charge line: SALE, VENDITA, PAGAMENTO POS; Summe, Yhteensä, Razem, Jumla
     r"\bsale\b|\bvendita\b|\bventa\b|\bpagamento\b|\bimporto\b|\bsumme\b|\byhteensä\b|"
-    r"\brazem\b|\bjumla\b",
+    r"\brazem\b|\bjumla\b|"
+    # Dutch, Turkish, Vietnamese, Polish, Indonesian, Greek
+    r"\btotaal\b|\btoplam\b|\btổng cộng\b|\bdo zapłaty\b|\bsuma\b|\bjumlah\b|σύνολο",
     re.IGNORECASE,
 )
 _BLANK_LINES = re.compile(r"\n[ \t]*\n(?:[ \t]*\n)*")
@@ -204,13 +206,29 @@ def _is_receipt(seg: Segment) -> bool:
     return bool(_TOTAL_LINE.search(seg.text)) and len(seg.text.strip().splitlines()) >= 3
 
 
+def _continues(block: Segment) -> bool:
+    """A block after a rule that goes on with the receipt above it rather than starting one: its
+    first line is an amount or a total ("---- / TOTAL $67.94" under a pump's fuel lines), where a
+    receipt of its own starts with its issuer's header."""
+    first = block.text.strip().split("\n", 1)[0]
+    return bool(money(Segment("receipt", first)) or _TOTAL_LINE.search(first))
+
+
 def _ruled_blocks(seg: Segment) -> list[Segment]:
-    """``seg`` cut at every rule at the margin."""
+    """``seg`` cut at every rule at the margin that starts a new receipt (a rule above a
+    receipt's total or its item lines underlines, it does not separate: :func:`_continues`)."""
     cuts = [0]
     for m in _SEPARATOR.finditer(seg.text):
         cuts += [m.start(), m.end()]
     cuts.append(len(seg.text))
-    return [b for b in (seg.part(x, y) for x, y in zip(cuts[::2], cuts[1::2], strict=True)) if b]
+    spans = [(x, y) for x, y in zip(cuts[::2], cuts[1::2], strict=True) if seg.part(x, y)]
+    merged: list[tuple[int, int]] = []
+    for x, y in spans:
+        if merged and _continues(seg.part(x, y)):
+            merged[-1] = (merged[-1][0], y)
+        else:
+            merged.append((x, y))
+    return [seg.part(x, y) for x, y in merged]
 
 
 def receipts(receipt: str) -> list[Segment]:
@@ -312,6 +330,18 @@ def _part_of(parts: list[Segment], o: Occurrence) -> int | None:
     )
 
 
+def _sums_receipts(written: Occurrence, found: list[Segment]) -> bool:
+    """Is ``written`` the sum of every receipt's total (one amount of each, two to four
+    receipts, to the cent), none of which shows it?"""
+    if not 2 <= len(found) <= 4:
+        return False
+    amounts = [money(b) for b in found]
+    if any(x.value == written.value for xs in amounts for x in xs):
+        return False
+    choices = [sorted({x.value for x in xs if x.weight >= 3.0}) or [] for xs in amounts]
+    return all(choices) and any(sum(pick) == written.value for pick in itertools.product(*choices))
+
+
 def split_items(request: str, receipt: str) -> list[ItemText]:
     """The items a request claims, from its structure: as many as the distinct amounts the
     employee wrote (or "two rides", or the lines of a list), at least one; when it writes none,
@@ -340,6 +370,11 @@ def split_items(request: str, receipt: str) -> list[ItemText]:
     ]
     count = max([len(distinct), *words, 1])
     found = receipts(receipt)
+    if len(distinct) == 1 and _sums_receipts(distinct[0], found):
+        # "Lyft there and back, $58.40 both together" beside the two rides' receipts: the items
+        # are the receipts, each read from its own (the sum is no item's amount)
+        empty = whole.part(distinct[0].end, distinct[0].end)
+        return [ItemText(empty, b, whole) for b in found]
     if not distinct and not words:  # "hotel and one dinner, receipts below": one per receipt
         count = len(found) or 1
     elif distinct and not words and len(found) > count:
@@ -353,8 +388,10 @@ def split_items(request: str, receipt: str) -> list[ItemText]:
             count = len(found)
     # request segments
     if len(distinct) == count and count > 1:
-        cuts = [0]
         line_starts = [m.start() for m in _LIST_LINE.finditer(request)]
+        # a list of one line an item: the lines are the items' own, what heads the list
+        # ("Tuesday 9/9 on the Midtown shoot:") is every item's shared context
+        cuts = [line_starts[0] if len(line_starts) == count else 0]
         for left, right in itertools.pairwise(distinct):
             # a list's next line starts the next item; else the last join between the amounts
             listed = [a for a in line_starts if left.end <= a <= right.start]
@@ -425,6 +462,29 @@ def split_items(request: str, receipt: str) -> list[ItemText]:
         )
         for i in range(count)
     ]
+
+
+def unclaimed_receipts(texts: list[ItemText], receipt: str) -> list[Ambiguity]:
+    """A pasted receipt that no item was read from: the reading did not account for evidence the
+    employee gave ("the taxi, 36 euros … the meter said 38,60" read as two items while the lunch's
+    receipt went unread; "$58.40 both together" beside two ride receipts), so what it claims is
+    doubtful however well each item reads — a person looks at the items."""
+    held = [(t.receipt.offset, t.receipt.offset + len(t.receipt.text)) for t in texts if t.receipt]
+    out = []
+    for r in receipts(receipt):
+        lo, hi = r.offset, r.offset + len(r.text)
+        if any(a < hi and lo < b for a, b in held):
+            continue
+        head = " ".join(r.text.split())[:60]
+        out.append(
+            Ambiguity(
+                field="items",
+                values=[f"{len(texts)} items", f"{len(texts) + 1} items"],
+                why=f"a pasted receipt is no item's ({head}…): the items were read from the "
+                "request's amounts and none of them is on it",
+            )
+        )
+    return out
 
 
 def numbered_lines(text: str, source: str) -> list[ItemText]:
