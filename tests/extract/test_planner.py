@@ -795,3 +795,47 @@ def test_a_greeting_or_a_label_is_never_a_merchant():
             o.value.split()[0].lower() not in {"olá", "both", "hola", "total"}
             for o in names(Segment("request", text))
         ), text
+
+
+def test_an_amount_set_aside_is_no_item():
+    """A correction, a price before a discount or a deposit given back is written only to be set
+    aside: it is no item's amount and makes no item of its own."""
+    from nesyflow.extract import split_items
+    from nesyflow.extract.finders import money
+    from nesyflow.extract.text import Segment
+
+    for request, kept in [
+        ("I first wrote $48 on the form, sorry, it was $84 in the end.", "84.00"),
+        ("List price was $400 before the early-bird discount; I paid $300.", "300.00"),
+        ("They took a deposit of $100 (refunded at checkout). Hotel was $412.50.", "412.50"),
+        ("Lunch was 47… no, 74,50 EUR.", "74.50"),
+    ]:
+        found = [o for o in money(Segment("request", request)) if o.weight > 0]
+        assert [str(o.value) for o in found] == [kept], request
+        assert len(split_items(request, "")) == 1, request
+
+
+def test_a_stay_written_day_dot_month_is_not_two_amounts():
+    from nesyflow.extract.finders import money
+    from nesyflow.extract.text import Segment
+
+    for request in (
+        "Hotel 13.10–15.10, 2 nights, 284,00 EUR",
+        "Hotel od 12.05. do 15.05., 284,00 EUR",
+    ):
+        assert [str(o.value) for o in money(Segment("request", request))] == ["284.00"], request
+    # a rate written before "rate" is not money either
+    assert [str(o.value) for o in money(Segment("request", "At the 0.67 rate that's $56.28"))] == [
+        "56.28"
+    ]
+
+
+def test_a_list_with_a_receipt_for_each_line_is_one_item_a_line():
+    from nesyflow.extract import split_items
+
+    receipt = "TRAINING LTD\nCourse + exam  £165.00\nOrder Total  £198.00\n\n-----\n\nHEATHROW EXPRESS\nAdvance Single  £10.00\nTotal paid  £10.00"
+    items = split_items(
+        "Training costs:\n1) the course and exam\n2) Heathrow Express on the 16th", receipt
+    )
+    assert ["£198.00" in i.receipt.text for i in items] == [True, False]
+    assert ["£10.00" in i.receipt.text for i in items] == [False, True]

@@ -100,6 +100,12 @@ _WORD = {
     "pound": "GBP",
     "pounds": "GBP",
     "yen": "JPY",
+    "peso": "MXN",
+    "pesos": "MXN",
+    "rupee": "INR",
+    "rupees": "INR",
+    "franc": "CHF",
+    "francs": "CHF",
 }
 _MONEY = re.compile(
     r"(?<![\w.,$])(?P<pre>CA\$|AU\$|C\$|US\$|A\$|S\$|\$|€|£|¥|₹|Rs\.?(?=\s?\d)|(?:"
@@ -108,7 +114,9 @@ _MONEY = re.compile(
     r"(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d{1,2})?|\d{1,3}(?:\.\d{3})+,\d{2}"
     r"|\d{1,3}(?:[\u00a0\u202f']\d{3})+(?:[.,]\d{2})?|\d{1,3}(?: \d{3})+,\d{2}"
     r"|\d+(?:[.,]\d{1,2})?)(?![\d%x\"])"
-    r"(?:\s?(?:(?P<post>dollars?|euros?|pounds?|yen|" + _CUR_CODES + r")\b|(?P<sym>€|£)))?",
+    r"(?:\s?(?:(?P<post>dollars?|euros?|pounds?|yen|pesos?|rupees?|francs?|"
+    + _CUR_CODES
+    + r")\b|(?P<sym>€|£)))?",
     re.IGNORECASE,
 )
 _RATE_UNIT_BEFORE = re.compile(
@@ -122,6 +130,7 @@ _TOTAL = re.compile(
     r"totaal|toplam|tổng cộng|do zapłaty|suma|jumlah)\b|合計|σύνολο",
     re.IGNORECASE,
 )
+_RATE_NEXT = re.compile(r"\s*(?:rate\b|/\s*mi\b|per mile\b|a mile\b)", re.IGNORECASE)
 _RATE_BEFORE = re.compile(r"(?:\brate\b[^.\n]{0,20}|\bat|@|\bx)\s*$", re.IGNORECASE)
 """Words before an unmarked number of the employee's that make it a rate or a factor, not money."""
 _MINOR = re.compile(
@@ -144,6 +153,29 @@ _MINOR_BEFORE = re.compile(
 _MINOR_AFTER = re.compile(r"^\s*(?:tip|tax|fee|vat|gratuity|tolls?|deposit)\b", re.I)
 
 
+_NOT_CLAIMED_BEFORE = re.compile(
+    r"(?:\bnot|\bfirst wrote|\btyped|\bput down|\bentered|\binstead of|\b(?:list|original|"
+    r"regular|full|normal) price(?: was| of)?|\bdeposit(?: of)?|\bkaution|\bkaucj\w*|"
+    r"\bcaução|\bdepósito|\bborg)\s*:?\s*$",
+    re.IGNORECASE,
+)
+_NOT_CLAIMED_AFTER = re.compile(
+    r"^\s*(?:before (?:the |an? )?[\w-]*\s?discount|(?:…|\.\.\.)?\s*no\b|"
+    r"deposit\b[^.\n]{0,40}\b(?:refunded|returned|back))",
+    re.IGNORECASE,
+)
+
+
+def _not_claimed(text: str, m: re.Match[str]) -> bool:
+    """An amount the employee writes only to set it aside: a correction ("not 45, it was 54",
+    "I typed 113.62 in the first draft", "47… no, 74,50"), a price before a discount, a
+    deposit. It is no item's amount and makes no item of its own."""
+    return bool(
+        _NOT_CLAIMED_BEFORE.search(text[max(0, m.start() - 24) : m.start()])
+        or _NOT_CLAIMED_AFTER.match(text[m.end() : m.end() + 60])
+    )
+
+
 def _minor_beside(text: str, m: re.Match[str]) -> bool:
     """In a message, an amount is a tip or a tax only when the word is next to it ("a $5 tip",
     "tip of $5"): "$37.80 w/ tip" is the total with the tip in it."""
@@ -159,8 +191,21 @@ _BRACKETED_TAX = re.compile(r"\([^()\n]*" + _TAX_WORD + r"[^()\n]*$", re.IGNOREC
 _BRACKETED_TAX_PART = re.compile(r"\([^()\n]*" + _TAX_WORD + r"[^()\n]*\)", re.IGNORECASE)
 _DAY_MONTH = re.compile(r"(?P<d>\d{1,2})\.(?P<m>\d{2})")
 _ON_DAY = re.compile(
-    r"\b(?:am|vom|bis|ab|den|le|du|au|el|del|il|dal|on)\s+$|\d{1,2}\.?\s*[–-]\s*$", re.IGNORECASE
+    r"\b(?:am|vom|bis|ab|den|le|du|au|el|del|il|dal|on|od|do|van|tot|até)\s+$|\d{1,2}\.?\s*[–-]\s*$",
+    re.IGNORECASE,
 )
+_DAY_MONTH_RANGE = re.compile(
+    r"(?P<a>\d{1,2})\.(?P<b>\d{2})\s?[–-]\s?(?P<c>\d{1,2})\.(?P<d>\d{2})(?![.,]?\d)"
+)
+"""``13.10–15.10``: two days and months joined by a dash (a stay, a trip), never two amounts."""
+
+
+def _in_day_range(text: str, start: int, end: int) -> bool:
+    for r in _DAY_MONTH_RANGE.finditer(text, max(0, start - 8), min(len(text), end + 8)):
+        if r.start() <= start and end <= r.end():
+            a, b, c, d = (int(x) for x in r.groups())
+            return 1 <= a <= 31 and 1 <= c <= 31 and 1 <= b <= 12 and 1 <= d <= 12
+    return False
 
 
 def _day_month_here(text: str, m: re.Match[str]) -> bool:
@@ -201,6 +246,10 @@ def money(seg: Segment) -> list[Occurrence]:
             continue  # "1 EUR = 1,17 USD": the rate's value, not an amount
         if not (pre or post) and _DAY_MONTH.fullmatch(num) and _day_month_here(seg.text, m):
             continue  # "am 14.05.": a day and a month, not money
+        if not (pre or post) and _in_day_range(seg.text, m.start("num"), m.end("num")):
+            continue  # "13.10–15.10": a stay's days
+        if not (pre or post) and _RATE_NEXT.match(seg.text, m.end()):
+            continue  # "at the 0.67 rate", "0.67/mi": a rate, not money
         marked = bool(pre or post)
         cents = re.search(r"[.,]\d{2}$", num) is not None
         if not marked and (
@@ -220,6 +269,8 @@ def money(seg: Segment) -> list[Occurrence]:
             weight, why = 3.0, "total line"
             if _number(num) == 0:
                 weight, why = 0.0, "nothing left to pay (a balance after payment)"
+        elif seg.source not in DOCUMENTS and _not_claimed(seg.text, m):
+            weight, why = 0.0, "an amount the employee says is not the one claimed"
         elif _MINOR.search(line) if seg.source in DOCUMENTS else _minor_beside(seg.text, m):
             weight, why = 0.3, "tax, tip, fee or per-unit line"
         elif seg.source in DOCUMENTS:
@@ -250,7 +301,7 @@ def money(seg: Segment) -> list[Occurrence]:
                 m_text,
                 weight,
                 why,
-                {"currency": code},
+                {"currency": code, "bare_dollar": pre == "$" and not post},
             )
         )
     spelled = _spelled_money(seg) if seg.source not in DOCUMENTS else []
@@ -458,7 +509,8 @@ _DATE_LABEL = re.compile(
 )
 _PURCHASE_LABEL = re.compile(
     r"\b(issued|issue date|date of issue|purchased|purchase date|date of purchase|booked|"
-    r"booking date|order placed|order date|ordered)\b",
+    r"booking date|order placed|order date|ordered|aankoopdatum|kaufdatum|data zakupu|"
+    r"data da compra|data de compra|fecha de compra|data acquisto|date d'achat|satın alma)\b",
     re.IGNORECASE,
 )
 """A ticket's or an order's own date: the date the charge was made (the policy's conventions),
@@ -724,7 +776,9 @@ _RATE = [
     (
         re.compile(
             r"\b(?:rate|conversion|converted at|at|tipo de cambio|cambio|tc|taux(?: de change)?|"
-            r"wechselkurs|kurs|c[aâ]mbio)\b(?:\s+(?:was|is|of|on (?:my|the) \w+))?"
+            r"wechselkurs|kurs|koers|kur|tasso(?: di cambio)?|c[aâ]mbio)\b"
+            r"(?:\s+(?:was|is|of|on (?:my|the) [\w ]{1,24}?|(?:according to|per|from|volgens|"
+            r"według|segundo|laut|selon) (?:my|the|mijn|de|moja|o|meine|ma) [\w ]{1,24}?))?"
             r"\s*:?\s*(?P<r>\d+[.,]\d{1,6})(?![.,]?\d)\b",
             re.IGNORECASE,
         ),
@@ -732,6 +786,32 @@ _RATE = [
         "rate after 'rate' / 'converted at'",
     ),
 ]
+
+
+_OTHER_DOLLAR = re.compile(
+    r"(?<![\w$])(?:(?P<sym>CA\$|AU\$|C\$|A\$|S\$)|(?P<code>CAD|AUD|SGD|MXN)\b|"
+    r"(?P<word>canadian|australian|singapore|aussie)\s+dollars?\b|(?P<peso>pesos?)\b)",
+    re.IGNORECASE,
+)
+_DOLLAR_WORD = {"canadian": "CAD", "australian": "AUD", "aussie": "AUD", "singapore": "SGD"}
+
+
+def other_dollars(seg: Segment) -> list[Occurrence]:
+    """Where the text names a currency written with a bare ``$`` that is not the US dollar
+    ("All A$", "C$ receipt", "Canadian dollars", "pesos"): the policy reads ``$`` as USD unless
+    the text names another dollar."""
+    out = []
+    for m in _OTHER_DOLLAR.finditer(seg.text):
+        if m.group("sym"):
+            code = _SYMBOL[m.group("sym").upper()]
+        elif m.group("code"):
+            code = m.group("code").upper()
+        elif m.group("word"):
+            code = _DOLLAR_WORD[m.group("word").lower()]
+        else:
+            code = "MXN"
+        out.append(_occ(seg, m, code, 2.0, "another dollar the text names"))
+    return out
 
 
 def rates(seg: Segment) -> list[Occurrence]:
@@ -889,7 +969,7 @@ _NOT_NAMES = {
 
 
 def _title(text: str) -> str:
-    if text.upper() != text:
+    if text.upper() != text or re.fullmatch(r"[A-Z]{2,3}", text):  # NS, BP: an acronym stays
         return text
     return " ".join(w[:1].upper() + w[1:].lower() for w in text.split())
 

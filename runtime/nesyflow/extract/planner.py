@@ -40,6 +40,7 @@ from nesyflow.extract.finders import (
     labelled,
     money,
     names,
+    other_dollars,
     phrases,
     place_names,
     rank,
@@ -214,6 +215,12 @@ def _continues(block: Segment) -> bool:
     return bool(money(Segment("receipt", first)) or _TOTAL_LINE.search(first))
 
 
+def _priced(seg: Segment) -> bool:
+    """A block set off by rules that reads as a receipt without a total word ("Prijs EUR 52,60",
+    "PAID $15.00"): a few lines, a header and an amount."""
+    return len(seg.text.strip().splitlines()) >= 3 and bool(money(seg))
+
+
 def _ruled_blocks(seg: Segment) -> list[Segment]:
     """``seg`` cut at every rule at the margin that starts a new receipt (a rule above a
     receipt's total or its item lines underlines, it does not separate: :func:`_continues`)."""
@@ -241,7 +248,7 @@ def receipts(receipt: str) -> list[Segment]:
     if not seg:
         return []
     blocks = _ruled_blocks(seg)
-    if len(blocks) > 1 and not all(_is_receipt(b) for b in blocks):
+    if len(blocks) > 1 and not all(_is_receipt(b) or _priced(b) for b in blocks):
         blocks = [seg]
     out: list[Segment] = []
     for block in blocks:
@@ -353,7 +360,7 @@ def split_items(request: str, receipt: str) -> list[ItemText]:
     one fewer than items); each receipt goes to the item whose amount it contains, the rest in
     order to items that wrote none."""
     whole = Segment("request", request)
-    amounts = [o for o in money(whole)]
+    amounts = [o for o in money(whole) if o.weight > 0]  # not an amount set aside ("not 45")
     distinct: list[Occurrence] = []
     for o in amounts:
         if all(o.value != d.value for d in distinct):
@@ -377,6 +384,9 @@ def split_items(request: str, receipt: str) -> list[ItemText]:
         return [ItemText(empty, b, whole) for b in found]
     if not distinct and not words:  # "hotel and one dinner, receipts below": one per receipt
         count = len(found) or 1
+    lines = _LIST_LINE.findall(request)
+    if len(lines) == len(found) >= 2 and count < len(found):
+        count = len(found)  # "1) the course 2) the train", a receipt for each line
     elif distinct and not words and len(found) > count:
         # "$495 for the registration and the garage on day 1": every written amount is on a
         # receipt of its own and the request joins on more items than it wrote amounts for
@@ -1107,9 +1117,26 @@ class _Reader:
         if isinstance(source, Derived):
             base = readings.get(source.field)
             got = None
+            chosen = None
             if base is not None and base.candidates:
                 chosen = next((c for c in base.candidates if c.value == base.value), None)
                 got = chosen.attrs.get(source.attr) if chosen else None
+            bare = chosen is not None and (chosen.attrs.get("bare_dollar") or got is None)
+            if bare and source.or_rate_unit:  # a bare $ or no mark at all
+                own, rest = text.places()
+                named = [o for segs in (own, rest) for seg in segs for o in other_dollars(seg)]
+                if len({o.value for o in named}) == 1:  # "All A$", "C$ receipt": that dollar
+                    o = named[0]
+                    return Reading(
+                        field=path,
+                        value=o.value,
+                        origin="span",
+                        source=o.source,
+                        start=o.start,
+                        end=o.end,
+                        detail=f"{source.field} is written with a bare $ or no currency and the "
+                        f"text names {o.value} ({o.text})",
+                    )
             if got is None and source.or_rate_unit:
                 own, rest = text.places()
                 units = [
