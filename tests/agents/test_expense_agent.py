@@ -39,6 +39,8 @@ UNSEEN8 = {row["id"]: row for row in load_samples(AGENT / "unseen8.jsonl")}
 UNSEEN9 = {row["id"]: row for row in load_samples(AGENT / "unseen9.jsonl")}
 UNSEEN10 = {row["id"]: row for row in load_samples(AGENT / "unseen10.jsonl")}
 UNSEEN11 = {row["id"]: row for row in load_samples(AGENT / "unseen11.jsonl")}
+UNSEEN12 = {row["id"]: row for row in load_samples(AGENT / "unseen12.jsonl")}
+UNSEEN13 = {row["id"]: row for row in load_samples(AGENT / "unseen13.jsonl")}
 reader = load_module(AGENT / "reader.py")
 evidence = load_module(AGENT / "evidence.py")
 
@@ -256,6 +258,8 @@ def test_heldout_requests_are_read_right():
         (UNSEEN9, 27, 13),
         (UNSEEN10, 27, 14),
         (UNSEEN11, 22, 12),
+        (UNSEEN12, 13, 4),
+        (UNSEEN13, 11, 7),
     ],
     ids=[
         "unseen",
@@ -268,12 +272,14 @@ def test_heldout_requests_are_read_right():
         "unseen9",
         "unseen10",
         "unseen11",
+        "unseen12",
+        "unseen13",
     ],
 )
 def test_unseen_requests_are_never_paid_wrongly_end_to_end(
     flow, store, rows, at_least_right, at_least_paid
 ):
-    """The 30 requests of each of agents/expense/unseen.jsonl ... unseen11.jsonl
+    """The 30 requests of each of agents/expense/unseen.jsonl ... unseen13.jsonl
     (each written by a separate author who saw only the format, the policy and the schema;
     unseen3 after the policy's conventions were adopted), each run through the
     engine into the store's ledger as the benchmark runs them: nothing is paid unless the claim a
