@@ -432,17 +432,16 @@ def test_a_meal_for_one_scores_the_same_with_or_without_attendees():
 def test_a_bare_dollar_is_the_other_dollar_the_request_names():
     """The policy reads $ as USD unless the text names another dollar: "All A$" makes the
     receipts' bare $ Australian; without it they stay USD."""
-    from agents.expense.reader import ReadArgs, read_with
     from nesyflow.extract import FirstChooser
 
     receipt = "SILVER TOP TAXI\nDATE 05/08/25\nFARE  $31.20\nTOTAL  $34.86"
     common = dict(
         receipt=receipt, submitted_on="2025-08-10", employee={"name": "A B", "level": "staff"}
     )
-    named = read_with(
-        ReadArgs(request="Taxi to site. All A$; rate 0.6490.", **common), FirstChooser()
+    named = reader.read_with(
+        reader.ReadArgs(request="Taxi to site. All A$; rate 0.6490.", **common), FirstChooser()
     )
     (item,) = named.claim.items
     assert (item.currency, str(item.fx_rate), str(item.date)) == ("AUD", "0.6490", "2025-08-05")
-    plain = read_with(ReadArgs(request="Taxi to site.", **common), FirstChooser())
+    plain = reader.read_with(reader.ReadArgs(request="Taxi to site.", **common), FirstChooser())
     assert plain.claim.items[0].currency == "USD"
