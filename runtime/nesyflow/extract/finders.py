@@ -638,19 +638,7 @@ def _relative_days(
 
 
 # ------------------------------------------------------------------------------------ counts
-_NUMBER_WORDS = {
-    "one": 1,
-    "two": 2,
-    "three": 3,
-    "four": 4,
-    "five": 5,
-    "six": 6,
-    "seven": 7,
-    "eight": 8,
-    "nine": 9,
-    "ten": 10,
-    "eleven": 11,
-    "twelve": 12,
+_NUMBER_WORDS = {  # English counts are spelled.py's (SPELLED, spelled_value)
     # German, French and Spanish counts as written in a request ("wir waren zu dritt")
     "zwei": 2,
     "drei": 3,
