@@ -39,6 +39,7 @@ from nesyflow.extract import (
     load_table,
     split_items,
     unclaimed_receipts,
+    without_markup,
 )
 
 __all__ = ["ReadArgs", "ReadResult", "read_claim", "read_with"]
@@ -164,7 +165,9 @@ def read_claim(args: ReadArgs) -> ReadResult:
 
 def read_with(args: ReadArgs, chooser: Chooser) -> ReadResult:
     """Read the claim from ``args``' text; ``chooser`` decides what the evidence leaves open."""
-    texts = split_items(args.request, args.receipt)
+    # e-mail HTML and chat markdown read as their words; offsets still point into the original
+    request, receipt = without_markup(args.request), without_markup(args.receipt)
+    texts = split_items(request, receipt)
     got = extract_items(
         ExtractedItem,
         texts,
@@ -212,7 +215,7 @@ def read_with(args: ReadArgs, chooser: Chooser) -> ReadResult:
             "items": got.items,
         }
     )
-    doubts = [*unclaimed_receipts(texts, args.receipt), *got.ambiguities]
+    doubts = [*unclaimed_receipts(texts, receipt), *got.ambiguities]
     context = args.context.model_copy(
         update={
             "ambiguities": [

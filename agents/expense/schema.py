@@ -156,7 +156,17 @@ class ExtractedItem(BaseModel):
     nights: Annotated[
         int | None,
         When("category", "lodging"),
-        Span("count", (("{n} (?:nights?|nuits?|noches?|nächte|notti|noites)", 2.0),)),
+        Span(
+            "count",
+            (  # and in French, Spanish, German, Italian, Portuguese, Polish, Dutch, Swedish,
+                # Turkish, Vietnamese, Indonesian, Greek
+                (
+                    "{n} (?:nights?|nuits?|noches?|nächte|notti|noites|noce|nocy|nachten|"
+                    "nätter|gece|đêm|malam|νύχτες)",
+                    2.0,
+                ),
+            ),
+        ),
         Span("stay"),
     ] = None
     attendees: Annotated[

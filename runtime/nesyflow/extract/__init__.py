@@ -37,7 +37,7 @@ from nesyflow.extract.sources import (
     field_sources,
 )
 from nesyflow.extract.tables import Table, load_table
-from nesyflow.extract.text import Segment
+from nesyflow.extract.text import Segment, without_markup
 
 __all__ = [
     "Ambiguity",
@@ -72,4 +72,5 @@ __all__ = [
     "numbered_lines",
     "split_items",
     "unclaimed_receipts",
+    "without_markup",
 ]

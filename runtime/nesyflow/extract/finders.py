@@ -112,7 +112,7 @@ _MONEY = re.compile(
     + _CUR_CODES
     + r")\b)?[ \t]{0,40}"
     r"(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d{1,2})?|\d{1,3}(?:\.\d{3})+,\d{2}"
-    r"|\d{1,3}(?:[\u00a0\u202f']\d{3})+(?:[.,]\d{2})?|\d{1,3}(?: \d{3})+,\d{2}"
+    r"|\d{1,3}(?:[\u00a0\u202f']\d{3})+(?:[.,]\d{2})?|\d{1,3}(?: \d{3})+[.,]\d{2}"
     r"|\d+(?:[.,]\d{1,2})?)(?![\d%x\"])"
     r"(?:\s?(?:(?P<post>dollars?|euros?|pounds?|yen|pesos?|rupees?|francs?|"
     + _CUR_CODES
@@ -153,6 +153,13 @@ _MINOR_BEFORE = re.compile(
 _MINOR_AFTER = re.compile(r"^\s*(?:tip|tax|fee|vat|gratuity|tolls?|deposit)\b", re.I)
 
 
+_APPROX_BEFORE = re.compile(
+    r"(?:\babout|\baround|\broughly|\bapprox(?:imately|\.)?|\bcirca|\bca\.|~|≈|\bjust under|"
+    r"\bjust over|\bsomething like|\bapproximativement|\benviron|\bcerca de|\bunos|\betwa|"
+    r"\bcirca|\bsekitar|\bkhoảng)\s*$",
+    re.IGNORECASE,
+)
+"""Words before an amount the employee only estimates ("about $1,234 all in")."""
 _NOT_CLAIMED_BEFORE = re.compile(
     r"(?:\bnot|\bfirst wrote|\btyped|\bput down|\bentered|\binstead of|\b(?:list|original|"
     r"regular|full|normal) price(?: was| of)?|\bdeposit(?: of)?|\bkaution|\bkaucj\w*|"
@@ -160,7 +167,7 @@ _NOT_CLAIMED_BEFORE = re.compile(
     re.IGNORECASE,
 )
 _NOT_CLAIMED_AFTER = re.compile(
-    r"^\s*(?:before (?:the |an? )?[\w-]*\s?discount|(?:…|\.\.\.)?\s*no\b|"
+    r"^\s*(?:before (?:the |an? )?[\w-]*\s?discount|(?:…|\.\.\.|\?)?\s*(?:no|wait|scratch that)\b|"
     r"deposit\b[^.\n]{0,40}\b(?:refunded|returned|back))",
     re.IGNORECASE,
 )
@@ -271,6 +278,10 @@ def money(seg: Segment) -> list[Occurrence]:
                 weight, why = 0.0, "nothing left to pay (a balance after payment)"
         elif seg.source not in DOCUMENTS and _not_claimed(seg.text, m):
             weight, why = 0.0, "an amount the employee says is not the one claimed"
+        elif seg.source not in DOCUMENTS and _APPROX_BEFORE.search(
+            seg.text[max(0, m.start() - 16) : m.start()]
+        ):
+            weight, why = 1.0, "an approximate amount the employee wrote (a receipt's total wins)"
         elif _MINOR.search(line) if seg.source in DOCUMENTS else _minor_beside(seg.text, m):
             weight, why = 0.3, "tax, tip, fee or per-unit line"
         elif seg.source in DOCUMENTS:
@@ -463,6 +474,18 @@ _DATE_PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"\b(?P<y>20\d\d)[-/](?P<m>\d{1,2})[-/](?P<d>\d{1,2})\b"), "ymd"),
     (re.compile(r"\b(?P<d>\d{1,2})\.(?P<m>\d{1,2})\.(?P<y>20\d\d)\b"), "dmy"),
     (re.compile(r"\b(?P<d>\d{1,2})-(?P<m>\d{1,2})-(?P<y>20\d\d)\b"), "dmy"),  # Dutch 12-03-2025
+    (  # a range of days written day.month, "13.10–15.10", "od 12.05. do 15.05.": its first day
+        re.compile(
+            r"(?:\b(?:od|from|vom|von|du|dal|del|de|van|desde)\s+)?\b(?P<d>\d{1,2})\.(?P<m>\d{1,2})"
+            r"\.?(?P<y>(?:20)?\d\d)?\s*(?:[-–]|\s(?:do|to|bis|au|al|a|tot|till|until|hasta)\s)"
+            r"\s*\d{1,2}\.\d{1,2}\b\.?(?:(?:20)?\d\d\b)?(?![.,]\d|\s*(?:%|per ?cent))"
+        ),
+        "dmy",
+    ),
+    (  # a German or Polish receipt's two-digit year, "Anreise 12.05.25"
+        re.compile(r"\b(?P<d>\d{1,2})\.(?P<m>\d{1,2})\.(?P<y>\d\d)\b(?![.,]\d)"),
+        "dmy",
+    ),
     (re.compile(r"\b(?P<a>\d{1,2})/(?P<b>\d{1,2})/(?P<y>20\d\d|\d\d)\b"), "slash"),
     (re.compile(r"(?P<y>20\d\d)年\s*(?P<m>\d{1,2})月\s*(?P<d>\d{1,2})日"), "ymd"),  # 2025年7月9日
     (re.compile(r"\b(?P<d>\d{1,2})" + _MON + r"(?P<y>(?:20)?\d\d)?\b", re.IGNORECASE), "dmonY"),
@@ -566,7 +589,7 @@ def dates(
             g = m.groupdict()
             try:
                 if kind in ("ymd", "dmy"):
-                    day = dt.date(int(g["y"]), int(g["m"]), int(g["d"]))
+                    day = dt.date(_year(g["y"], base.year), int(g["m"]), int(g["d"]))
                 elif kind == "slash":
                     a, b = int(g["a"]), int(g["b"])
                     first = dayfirst or _day_first_label(seg.text, m.start())
@@ -930,6 +953,11 @@ _NOT_NAMES = {
     "fyi",
     "fw",
     "fwd",
+    "from",
+    "subject",
+    "sent",
+    "cc",
+    "re",
     "hola",
     "olá",
     "ola",
@@ -956,6 +984,26 @@ _NOT_NAMES = {
 }
 
 
+_OCR_ZERO = re.compile(r"\b[^\W\d]*0[0\w]*\b")
+
+
+def _ocr_letters(text: str) -> str:
+    """A scanned header's zero misread for the letter O ("MOTEL 0NE", "H0LIDAY INN"): in a word of
+    letters with no other digit, each 0 is an O (lower case between lower-case letters)."""
+
+    def fix(m: re.Match[str]) -> str:
+        word = m.group(0)
+        if re.search(r"[1-9]", word) or not re.search(r"[^\W\d_]", word):
+            return word
+        out = []
+        for i, ch in enumerate(word):
+            nxt = word[i + 1 : i + 2]
+            out.append(("o" if nxt.islower() and i > 0 else "O") if ch == "0" else ch)
+        return "".join(out)
+
+    return _OCR_ZERO.sub(fix, text)
+
+
 def _title(text: str) -> str:
     if text.upper() != text or re.fullmatch(r"[A-Z]{2,3}", text):  # NS, BP: an acronym stays
         return text
@@ -970,7 +1018,9 @@ def names(seg: Segment, exclude: Callable[[str], bool] = lambda _s: False) -> li
     out: list[Occurrence] = []
     if seg.source in DOCUMENTS:
         first = re.match(r"\s*([^\n]+)", seg.text)
-        while first and _PAYMENT_LINE.match(first.group(1)):  # the last receipt's card line
+        # the last receipt's card line (its first column: a receipt pasted as one line has its
+        # card at the end, "BLUE RIBBON CAR SERVICE  Invoice ...  Paid: AMEX ***4002")
+        while first and _PAYMENT_LINE.match(re.split(r"\s{2,}", first.group(1).strip())[0]):
             first = _NEXT_LINE.search(seg.text, first.end())
         if first and not re.search(r"[A-Za-z]", first.group(1)):  # of two scripts, the Latin
             first = _LATIN_LINE.search(seg.text, first.end()) or first
@@ -990,7 +1040,8 @@ def names(seg: Segment, exclude: Callable[[str], bool] = lambda _s: False) -> li
                 head = re.sub(r"\s+[A-Z][A-Za-z]+\s+[A-Z]{2}$", "", head)  # "Raleigh NC"
                 head = _HEADER_NOISE.sub("", head)
             head = head.strip(" -|")
-            if head:
+            if re.search(r"[^\W\d_]", head):  # a name has a letter: not "2" of "2  Whirl-Pak"
+                head = _ocr_letters(head)
                 start = seg.offset + first.start(1)
                 out.append(
                     Occurrence(
@@ -1017,6 +1068,7 @@ def names(seg: Segment, exclude: Callable[[str], bool] = lambda _s: False) -> li
         text = " ".join(words)
         if (
             exclude(text)
+            or exclude(re.sub(r"['’]\w+$", "", text))  # a city with a suffix: "Frankfurt'taki"
             or (text.isupper() and len(text) <= 4)
             or text.lower() in _NOT_NAMES
             or text.lower().endswith("n't")

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from nesyflow.extract.choosers import Chooser
 from nesyflow.extract.finders import (
@@ -287,7 +287,10 @@ def _receipt_blocks(receipt: str, want: int) -> list[Segment]:
     if len(blocks) == 1:
         ends = [  # after the total's amount: "Total 16.26SANTARPIO'S" runs into the next one
             m.start() + _amount_end(m.group(0))
-            for m in re.finditer(r"^.*\btotal\b.*$", receipt, re.IGNORECASE | re.MULTILINE)
+            # a total line has its amount: a column header "Qty Description Price Total" has none
+            for m in re.finditer(
+                r"^.*\btotal\b.*\d[.,]\d{2}.*$", receipt, re.IGNORECASE | re.MULTILINE
+            )
         ]
         if len(ends) == want:
             blocks, start = [], 0
@@ -753,7 +756,9 @@ class _Reader:
         submitted: dt.date | None,
         exclude_names: Any,
         indexes: Mapping[str, Any] | None = None,
+        model: type[BaseModel] | None = None,
     ) -> None:
+        self.model = model
         self.tables = tables
         self.indexes = indexes or {}
         self.chooser = chooser
@@ -762,6 +767,20 @@ class _Reader:
         self.readings: list[Reading] = []
         self.ambiguities: list[Ambiguity] = []
         self.calls = 0
+
+    def fits(self, name: str, value: Any) -> bool:
+        """Whether ``value`` passes the schema's own constraints on field ``name`` (type, length,
+        bounds): a span that cannot be the value (a 90-character header line for a merchant of
+        at most 60) is no candidate, rather than a claim that fails to validate after reading."""
+        if self.model is None:
+            return True
+        try:
+            self.model.__pydantic_validator__.validate_assignment(
+                self.model.model_construct(), name, value
+            )
+        except ValidationError:
+            return False
+        return True
 
     @staticmethod
     def _decisive(cands: list[Candidate]) -> bool:
@@ -965,7 +984,7 @@ class _Reader:
             elif not occs:
                 occs = _occurrences(source, rest, self.submitted, self.exclude, dayfirst)
                 occs = text.not_others(occs, parts=source.kind == "count")
-            occs = [o for o in occs if o.weight > 0]
+            occs = [o for o in occs if o.weight > 0 and self.fits(name, o.value)]
             if not occs:
                 return None
             return self.decide(
@@ -1277,7 +1296,7 @@ def extract_items(
     one text) just ``field``. ``indexes`` names the neighbour indexes (a :class:`~nesyflow.extract.neighbours.NeighbourIndex`
     or a function building one on first use)."""
     plans = field_sources(item_model)
-    reader = _Reader(tables, chooser, submitted, exclude_names, indexes)
+    reader = _Reader(tables, chooser, submitted, exclude_names, indexes, item_model)
     items: list[dict[str, Any]] = []
     for index, text in enumerate(texts):
         values: dict[str, Any] = {}
