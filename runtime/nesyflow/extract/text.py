@@ -26,8 +26,35 @@ class Segment:
 
 
 _BLOCK_TAGS = frozenset(
-    "address article br dd div dl dt footer h1 h2 h3 h4 h5 h6 header hr li ol p pre section "
-    "table tbody thead tfoot tr ul".split()
+    [
+        "address",
+        "article",
+        "br",
+        "dd",
+        "div",
+        "dl",
+        "dt",
+        "footer",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "header",
+        "hr",
+        "li",
+        "ol",
+        "p",
+        "pre",
+        "section",
+        "table",
+        "tbody",
+        "thead",
+        "tfoot",
+        "tr",
+        "ul",
+    ]
 )
 _TAG = re.compile(r"<!--.*?-->|<(/?)([A-Za-z][A-Za-z0-9]*)\b[^<>]*>|<!DOCTYPE[^<>]*>", re.DOTALL)
 _ENTITY = re.compile(r"&(?:amp|lt|gt|quot|apos|nbsp|#\d{1,5}|#x[0-9A-Fa-f]{1,4});")
