@@ -41,6 +41,7 @@ UNSEEN10 = {row["id"]: row for row in load_samples(AGENT / "unseen10.jsonl")}
 UNSEEN11 = {row["id"]: row for row in load_samples(AGENT / "unseen11.jsonl")}
 UNSEEN12 = {row["id"]: row for row in load_samples(AGENT / "unseen12.jsonl")}
 UNSEEN13 = {row["id"]: row for row in load_samples(AGENT / "unseen13.jsonl")}
+UNSEEN14 = {row["id"]: row for row in load_samples(AGENT / "unseen14.jsonl")}
 reader = load_module(AGENT / "reader.py")
 evidence = load_module(AGENT / "evidence.py")
 
@@ -260,6 +261,7 @@ def test_heldout_requests_are_read_right():
         (UNSEEN11, 22, 12),
         (UNSEEN12, 13, 4),
         (UNSEEN13, 11, 7),
+        (UNSEEN14, 13, 7),
     ],
     ids=[
         "unseen",
@@ -274,6 +276,7 @@ def test_heldout_requests_are_read_right():
         "unseen11",
         "unseen12",
         "unseen13",
+        "unseen14",
     ],
 )
 def test_unseen_requests_are_never_paid_wrongly_end_to_end(
@@ -445,3 +448,35 @@ def test_a_bare_dollar_is_the_other_dollar_the_request_names():
     assert (item.currency, str(item.fx_rate), str(item.date)) == ("AUD", "0.6490", "2025-08-05")
     plain = reader.read_with(reader.ReadArgs(request="Taxi to site.", **common), FirstChooser())
     assert plain.claim.items[0].currency == "USD"
+
+
+def test_an_html_receipt_is_read_as_its_words_with_offsets_into_what_was_pasted():
+    receipt = (
+        "<div class='order-header'><h2>Newegg</h2><span>Order # 289114703</span></div>\n"
+        "<p>Order Date: 10/03/2025 11:18:42 AM</p>\n<table>\n"
+        "<tr><td>TESmart KVM Switch</td><td>1</td><td>$129.99</td></tr>\n</table>\n"
+        "<p>Subtotal: $129.99<br/>Tax: $9.10<br/><strong>Order Total: $139.09</strong></p>"
+    )
+    row = {
+        "request": "KVM switch for the helpdesk bench, order 10/3, invoice below.",
+        "receipt": receipt,
+        "submitted_on": "2025-10-06",
+        "employee": {"name": "Ana Ruiz", "level": "staff"},
+    }
+    got = read(row)
+    (item,) = got.claim.items
+    assert (item.merchant, str(item.amount), str(item.date)) == ("Newegg", "139.09", "2025-10-03")
+    amount = next(r for r in got.readings if r.field == "items.0.amount")
+    assert receipt[amount.start : amount.end] == "$139.09"
+
+
+def test_a_header_longer_than_the_schema_allows_goes_to_a_person_with_the_field_named():
+    row = {
+        "request": "Lunch with the team, $42.10, receipt below.",
+        "receipt": "THE VERY LONG NAMED RESTAURANT AND BAR OF THE GREATER METROPOLITAN AREA "
+        "DOWNTOWN\n1 soup 12.00\nTotal 42.10",
+        "submitted_on": "2025-05-02",
+        "employee": {"name": "Ana Ruiz", "level": "staff"},
+    }
+    with pytest.raises(ValueError, match=r"items\.0\.merchant: not found"):
+        read(row)  # never a claim that fails to validate after reading

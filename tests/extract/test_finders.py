@@ -544,3 +544,78 @@ def test_a_rate_after_a_foreign_amounts_at_sign_but_not_a_unit_price():
     (o,) = rates(Segment("request", "brekkie, just me — £8.10 @ 1.3452"))
     assert o.value == Decimal("1.3452")
     assert rates(Segment("receipt", "2 x Cheese Slice @ 3.50    7.00")) == []
+
+
+def test_markup_is_blanked_without_moving_any_offset():
+    from nesyflow.extract import without_markup
+
+    html = "<div><h2>Newegg</h2></div>\n<p>Order Total: <strong>$192.51</strong></p>"
+    plain = without_markup(html)
+    assert len(plain) == len(html)
+    assert plain.split() == ["Newegg", "Order", "Total:", "$192.51"]
+    (o,) = money(Segment("receipt", plain))
+    assert html[o.start : o.end] == "$192.51"  # the offset points into what was pasted
+    md = "**OSTERIA LUMINOSA** - 8164 Melrose Ave\n# Total 12.00 &amp; more"
+    assert without_markup(md) == "  OSTERIA LUMINOSA   - 8164 Melrose Ave\n  Total 12.00 &     more"
+    assert without_markup("Taxi $12, receipt_attached") == "Taxi $12, receipt_attached"
+
+
+def test_a_scanned_headers_zero_for_o_is_read_as_the_letter():
+    (o,) = names(Segment("receipt", "MOTEL 0NE BERLIN-HAUPTBAHNHOF\nTotal 408,65"))
+    assert o.value == "Motel One Berlin-hauptbahnhof"
+    (o,) = names(Segment("receipt", "Super 8 Motel\nTotal 80.00"))
+    assert o.value == "Super 8 Motel"  # a real digit stays
+
+
+def test_a_header_without_a_letter_is_no_merchant():
+    assert names(Segment("receipt", "2    Whirl-Pak bags   21.95\nTotal 43.90")) == []
+
+
+def test_a_card_slips_copy_line_is_not_its_issuer():
+    (o,) = names(
+        Segment("receipt", "--- MERCHANT COPY ---\nTHE CAPITAL GRILLE #8027\nTOTAL 719.43")
+    )
+    assert o.value == "The Capital Grille"
+
+
+@pytest.mark.parametrize(
+    ("text", "day"),
+    [
+        ("Anreise 12.05.25  Abreise 15.05.25", "2025-05-12"),  # a two-digit year
+        ("Hotel od 12.05. do 15.05., 3 noce", "2025-05-12"),  # a range: its first day
+        ("otel 13.10–15.10, 2 gece", "2025-10-13"),
+        ("on tuesday march eleventh I drove", "2025-03-11"),  # a voice note's ordinal
+        ("October the twenty-third", "2025-10-23"),
+    ],
+)
+def test_day_month_dates_and_spoken_ordinals(text, day):
+    found = rank(dates(Segment("request", text), dt.date(2025, 11, 1)))
+    assert str(found[0].value) == day
+    assert not dates(Segment("request", "from 3.4 to 5.6 percent"), dt.date(2025, 11, 1))
+
+
+def test_a_handwritten_total_on_a_slip_is_the_amount_paid():
+    slip = "Total                 30.29\nTip       ____6.00____\nTotal     ___36.29____"
+    ranked = rank(money(Segment("receipt", slip)))
+    assert ranked[0].value == Decimal("36.29") and ranked[0].why == "total line"
+
+
+def test_total_words_of_a_terminal_slip():
+    for line in ("TO PAY             $9.00", "AMOUNT              12.45", "BALANCE   59.74"):
+        (o,) = money(Segment("receipt", "PARKING\n" + line))
+        assert o.why == "total line", line
+    (o,) = money(Segment("receipt", "Previous balance paid, thanks 45.00"))
+    assert o.why != "total line"
+
+
+def test_an_amount_set_aside_once_is_set_aside_wherever_it_is_written():
+    text = "lyft to the pt in Cary $17.80\nsorry, it was $19.80 w/ the tip not 17.80"
+    weights = {str(o.value): o.weight for o in money(Segment("request", text))}
+    assert weights == {"17.80": 0.0, "19.80": 3.0}
+
+
+def test_an_estimate_yields_to_the_receipts_total():
+    (o,) = money(Segment("request", "Delta round trip, about $1,234 all in"))
+    assert o.weight < 1.5  # the receipt's total line (3.0) is decisive over it
+    (o,) = money(Segment("request", "MXN 1 234.50 with tip"))
+    assert o.value == Decimal("1234.50")

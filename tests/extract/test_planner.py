@@ -839,3 +839,52 @@ def test_a_list_with_a_receipt_for_each_line_is_one_item_a_line():
     )
     assert ["£198.00" in i.receipt.text for i in items] == [True, False]
     assert ["£10.00" in i.receipt.text for i in items] == [False, True]
+
+
+def test_a_signed_slip_under_its_receipt_is_the_same_charge():
+    receipt = (
+        "THE CAPITAL GRILLE\nTable 22   Guests 4\n1 Lobster Bisque   16.00\nTotal   607.43\n\n"
+        "        --- MERCHANT COPY ---\nTHE CAPITAL GRILLE #8027\nAMOUNT   607.43\n"
+        "TIP   _____112.00____\nTOTAL   _____719.43____"
+    )
+    (item,) = split_items("Dinner with the Osei practice, four of us, slip below", receipt)
+    assert item.receipt is not None and "719.43" in item.receipt.text
+    # two tickets of one garage, each its own charge, stay two receipts (else one goes unpaid
+    # for and the other is paid with nobody noticing the second ticket)
+    ticket = "ST. LUKE'S MEDICAL CENTER\nPARKING\nTicket #A-{}\nFee   $9.00\nTO PAY   $9.00\n"
+    tickets = ticket.format(220914) + "\n" + ticket.format(221377)
+    from nesyflow.extract.planner import receipts
+
+    assert len(receipts(tickets)) == 2
+
+
+def test_a_column_header_total_does_not_cut_a_receipt():
+    receipt = (
+        "FORESTRY SUPPLIERS, INC.\nOrder Date: 08/08/2025\nQty  Description    Price    Total\n"
+        "2    Whirl-Pak bags   21.95    43.90\nTotal    64.35"
+    )
+    first, second = split_items(
+        "(a) bags from Forestry Suppliers, $64.35, receipt below\n(b) mileage 58 miles = $38.86",
+        receipt,
+    )
+    assert first.receipt is not None and first.receipt.text.startswith("FORESTRY SUPPLIERS")
+    assert second.receipt is None
+
+
+def test_amounts_that_are_parts_of_one_receipts_total_make_one_item():
+    receipt = (
+        "STAPLES\nCLIPBOARD   3.49\nSUBTOTAL   55.26\nBALANCE   59.74\n"
+        "GIFT CARD ***7702   20.00\nVISA ***3309   39.74"
+    )
+    request = (
+        "paid $20 of it w/ my gift card so my visa only shows 39.74 but the whole thing was 59.74"
+    )
+    assert len(split_items(request, receipt)) == 1
+    # two receipts run together are two charges, each written: still two items
+    together = (
+        "FLOUR\nSeltzer  2.25\nTotal  16.26SANTARPIO'S\nCoke  2.50\nTip  5.00\nTotal Charged  32.82"
+    )
+    assert (
+        len(split_items("lunch at Flour ($16.26) and dinner at Santarpio's ($32.82)", together))
+        == 2
+    )

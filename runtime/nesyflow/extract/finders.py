@@ -28,7 +28,7 @@ from decimal import Decimal
 from typing import Any
 
 from nesyflow.extract.provenance import Candidate
-from nesyflow.extract.spelled import SPELLED, spelled_value
+from nesyflow.extract.spelled import ORDINAL_DAY, SPELLED, ordinal_day, spelled_value
 from nesyflow.extract.text import Segment
 
 __all__ = ["DOCUMENTS", "FINDERS", "Occurrence", "find", "iban_valid", "labelled", "rank"]
@@ -108,7 +108,7 @@ _WORD = {
     "francs": "CHF",
 }
 _MONEY = re.compile(
-    r"(?<![\w.,$])(?P<pre>CA\$|AU\$|C\$|US\$|A\$|S\$|\$|€|£|¥|₹|Rs\.?(?=\s?\d)|(?:"
+    r"(?<![^\W_])(?<![.,$])(?P<pre>CA\$|AU\$|C\$|US\$|A\$|S\$|\$|€|£|¥|₹|Rs\.?(?=\s?\d)|(?:"
     + _CUR_CODES
     + r")\b)?[ \t]{0,40}"
     r"(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d{1,2})?|\d{1,3}(?:\.\d{3})+,\d{2}"
@@ -127,7 +127,8 @@ _RATE_AFTER = re.compile(r"\s*(?:USD\s*)?(?:per\b|/)", re.IGNORECASE)
 _TOTAL = re.compile(
     r"\b(total|balance due|amount due|amount paid|total paid|paid by card|total due|"
     r"total charges|order total|totale|gesamt|summe|importe total|yhteensä|razem|jumla|"
-    r"totaal|toplam|tổng cộng|do zapłaty|suma|jumlah)\b|合計|σύνολο",
+    r"totaal|toplam|tổng cộng|do zapłaty|suma|jumlah|to pay)\b|合計|σύνολο"
+    r"|^\s*(?:balance|sum|amount)\b[^A-Za-z\n]*$",  # a line of the word and its amount only
     re.IGNORECASE,
 )
 _RATE_NEXT = re.compile(r"\s*(?:rate\b|/\s*mi\b|per mile\b|a mile\b)", re.IGNORECASE)
@@ -153,6 +154,7 @@ _MINOR_BEFORE = re.compile(
 _MINOR_AFTER = re.compile(r"^\s*(?:tip|tax|fee|vat|gratuity|tolls?|deposit)\b", re.I)
 
 
+_SET_ASIDE = "an amount the employee says is not the one claimed"
 _APPROX_BEFORE = re.compile(
     r"(?:\babout|\baround|\broughly|\bapprox(?:imately|\.)?|\bcirca|\bca\.|~|≈|\bjust under|"
     r"\bjust over|\bsomething like|\bapproximativement|\benviron|\bcerca de|\bunos|\betwa|"
@@ -277,7 +279,7 @@ def money(seg: Segment) -> list[Occurrence]:
             if _number(num) == 0:
                 weight, why = 0.0, "nothing left to pay (a balance after payment)"
         elif seg.source not in DOCUMENTS and _not_claimed(seg.text, m):
-            weight, why = 0.0, "an amount the employee says is not the one claimed"
+            weight, why = 0.0, _SET_ASIDE
         elif seg.source not in DOCUMENTS and _APPROX_BEFORE.search(
             seg.text[max(0, m.start() - 16) : m.start()]
         ):
@@ -319,6 +321,12 @@ def money(seg: Segment) -> list[Occurrence]:
     if spelled:
         out = sorted([*out, *spelled], key=lambda o: o.start)
         totals = [i for i, o in enumerate(out) if o.why == "total line"]
+    if seg.source not in DOCUMENTS:  # "…$17.80" then "sorry, it was $19.80, not 17.80": every
+        aside = {o.value for o in out if o.why == _SET_ASIDE}  # mention of it is set aside
+        out = [
+            replace(o, weight=0.0, why=_SET_ASIDE) if o.value in aside and o.weight else o
+            for o in out
+        ]
     for earlier in totals[:-1]:  # "Total 31.80 / Tip 6.00 / Grand Total 37.80": the last was paid
         if out[earlier].value < out[totals[-1]].value:  # a smaller last total is another receipt's
             out[earlier] = replace(
@@ -522,6 +530,13 @@ _DATE_PATTERNS: list[tuple[re.Pattern[str], str]] = [
         ),
         "mond",
     ),
+    (  # "march eleventh", "on October the twenty-third" (a voice note's date)
+        re.compile(
+            r"\b" + _MON + r"\s+(?:the\s+)?(?P<od>" + ORDINAL_DAY + r")\b(?:,?\s+(?P<y>20\d\d))?",
+            re.IGNORECASE,
+        ),
+        "mond",
+    ),
     (re.compile(r"(?<![\d/.$])\b(?P<a>\d{1,2})/(?P<b>\d{1,2})\b(?![/\d])"), "md"),
     (re.compile(r"\bthe\s+(?P<d>\d{1,2})(?:st|nd|rd|th)\b", re.IGNORECASE), "day"),
 ]
@@ -605,7 +620,10 @@ def dates(
                     day = dt.date(base.year, month, dd)
                 else:
                     month = _month(g["mon"])
-                    day = dt.date(_year(g.get("y"), base.year), month, int(g["d"]))
+                    dd = ordinal_day(g["od"]) if g.get("od") else int(g["d"])
+                    if dd is None:
+                        continue
+                    day = dt.date(_year(g.get("y"), base.year), month, dd)
             except ValueError:
                 continue
             has_year = bool(g.get("y"))
@@ -854,6 +872,10 @@ _HEADER_NOISE = re.compile(
     r"statement|trip receipt)\s*$",
     re.IGNORECASE,
 )
+COPY_LINE = re.compile(
+    r"\W*(?:merchant|customer|cardholder|card ?holder|store|guest)'?s? copy\W*$", re.IGNORECASE
+)
+"""The line a card slip prints above its header ("--- MERCHANT COPY ---"), never its issuer."""
 _PAYMENT_LINE = re.compile(
     r"\s*(?:visa|mastercard|mc|amex|american express|discover|debit|credit|cash|card|paid|"
     r"payment|change|auth)\b|.*\*{3,}\d",
@@ -1020,7 +1042,10 @@ def names(seg: Segment, exclude: Callable[[str], bool] = lambda _s: False) -> li
         first = re.match(r"\s*([^\n]+)", seg.text)
         # the last receipt's card line (its first column: a receipt pasted as one line has its
         # card at the end, "BLUE RIBBON CAR SERVICE  Invoice ...  Paid: AMEX ***4002")
-        while first and _PAYMENT_LINE.match(re.split(r"\s{2,}", first.group(1).strip())[0]):
+        while first and (
+            _PAYMENT_LINE.match(re.split(r"\s{2,}", first.group(1).strip())[0])
+            or COPY_LINE.match(first.group(1))
+        ):
             first = _NEXT_LINE.search(seg.text, first.end())
         if first and not re.search(r"[A-Za-z]", first.group(1)):  # of two scripts, the Latin
             first = _LATIN_LINE.search(seg.text, first.end()) or first

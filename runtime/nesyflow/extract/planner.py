@@ -32,6 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from nesyflow.extract.choosers import Chooser
 from nesyflow.extract.finders import (
+    COPY_LINE,
     DOCUMENTS,
     FINDERS,
     Occurrence,
@@ -196,7 +197,8 @@ _TOTAL_LINE = re.compile(
     r"\bsale\b|\bvendita\b|\bventa\b|\bpagamento\b|\bimporto\b|\bsumme\b|\byhteensä\b|"
     r"\brazem\b|\bjumla\b|"
     # Dutch, Turkish, Vietnamese, Polish, Indonesian, Greek
-    r"\btotaal\b|\btoplam\b|\btổng cộng\b|\bdo zapłaty\b|\bsuma\b|\bjumlah\b|σύνολο",
+    r"\btotaal\b|\btoplam\b|\btổng cộng\b|\bdo zapłaty\b|\bsuma\b|\bjumlah\b|σύνολο|"
+    r"\bto pay\b|(?m:^\s*(?:balance|sum)\b)",
     re.IGNORECASE,
 )
 _BLANK_LINES = re.compile(r"\n[ \t]*\n(?:[ \t]*\n)*")
@@ -215,6 +217,33 @@ def _continues(block: Segment) -> bool:
     return bool(money(Segment("receipt", first)) or _TOTAL_LINE.search(first))
 
 
+def _totals_of(found: list[Occurrence]) -> set[Decimal]:
+    """Every amount printed on a total line, the earlier ones of several included."""
+    return {o.value for o in found if "total" in o.why}
+
+
+def _same_charge(before: Segment, block: Segment, between: str = "") -> bool:
+    """A block that is the signed card slip of the receipt above it: marked as a copy ("---
+    MERCHANT COPY ---") or with a tip written on it (a total above the receipt's), the same
+    issuer, and the receipt's total among its amounts — one charge, one item. Two tickets of one
+    garage, each with its own total, stay two receipts."""
+    totals = [o.value for o in money(before) if o.why == "total line"]
+    if not totals:
+        return False
+    slip = money(block)
+    slip_totals = [o.value for o in slip if o.why == "total line"]
+    marked = any(
+        COPY_LINE.match(line) for line in [*between.splitlines(), *block.text.splitlines()]
+    )
+    tipped = bool(slip_totals) and slip_totals[-1] > totals[-1]
+    if not (marked or tipped) or not any(o.value == totals[-1] for o in slip):
+        return False
+    head = [o.value.lower() for o in names(before)]
+    return any(
+        o.value.lower() in head or any(h in o.value.lower() for h in head) for o in names(block)
+    )
+
+
 def _priced(seg: Segment) -> bool:
     """A block set off by rules that reads as a receipt without a total word ("Prijs EUR 52,60",
     "PAID $15.00"): a few lines, a header and an amount."""
@@ -231,7 +260,10 @@ def _ruled_blocks(seg: Segment) -> list[Segment]:
     spans = [(x, y) for x, y in zip(cuts[::2], cuts[1::2], strict=True) if seg.part(x, y)]
     merged: list[tuple[int, int]] = []
     for x, y in spans:
-        if merged and _continues(seg.part(x, y)):
+        if merged and (
+            _continues(seg.part(x, y))
+            or _same_charge(seg.part(*merged[-1]), seg.part(x, y), seg.text[merged[-1][1] : x])
+        ):
             merged[-1] = (merged[-1][0], y)
         else:
             merged.append((x, y))
@@ -262,6 +294,7 @@ def receipts(receipt: str) -> list[Segment]:
                 and _TOTAL_LINE.search(tail)
                 and _is_receipt(after)
                 and not money(Segment("receipt", first))
+                and not _same_charge(before, after)
             ):
                 out.append(before)
                 start = m.end()
@@ -378,8 +411,22 @@ def split_items(request: str, receipt: str) -> list[ItemText]:
         else {"two": 2, "both": 2, "three": 3, "four": 4}[m.group("n").lower()]
         for m in _ITEM_WORDS.finditer(request)
     ]
-    count = max([len(distinct), *words, 1])
     found = receipts(receipt)
+    if len(found) == 1 and len(distinct) > 1:
+        # "paid $20 of it with a gift card, so my visa shows 39.74, the whole thing was 59.74":
+        # every amount written is on the one receipt and one is its total: parts of one charge
+        on_receipt = money(found[0])
+        totals = {o.value for o in on_receipt if o.why == "total line"}
+        # the parts are printed as lines of it (a tender, a tip), never as a total of their own
+        # (two receipts run together: "Total 16.26SANTARPIO'S" is another charge's total)
+        parts = {o.value for o in on_receipt if "total" not in o.why}
+        whole_amounts = [o for o in distinct if o.value in totals]
+        if len(whole_amounts) == 1 and all(
+            o in whole_amounts or (o.value in parts and o.value not in _totals_of(on_receipt))
+            for o in distinct
+        ):
+            distinct = whole_amounts
+    count = max([len(distinct), *words, 1])
     if len(distinct) == 1 and _sums_receipts(distinct[0], found):
         # "Lyft there and back, $58.40 both together" beside the two rides' receipts: the items
         # are the receipts, each read from its own (the sum is no item's amount)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["SPELLED", "spelled_value"]
+__all__ = ["ORDINAL_DAY", "SPELLED", "ordinal_day", "spelled_value"]
 
 _UNITS = {
     "zero": 0,
@@ -69,3 +69,46 @@ def spelled_value(text: str) -> int | None:
             total += max(current, 1) * 1000
             current = 0
     return total + current
+
+
+_ORDINALS = {
+    "first": 1,
+    "second": 2,
+    "third": 3,
+    "fourth": 4,
+    "fifth": 5,
+    "sixth": 6,
+    "seventh": 7,
+    "eighth": 8,
+    "ninth": 9,
+    "tenth": 10,
+    "eleventh": 11,
+    "twelfth": 12,
+    "thirteenth": 13,
+    "fourteenth": 14,
+    "fifteenth": 15,
+    "sixteenth": 16,
+    "seventeenth": 17,
+    "eighteenth": 18,
+    "nineteenth": 19,
+    "twentieth": 20,
+    "thirtieth": 30,
+}
+_ORDINAL_UNIT = "first|second|third|fourth|fifth|sixth|seventh|eighth|ninth"
+ORDINAL_DAY = (
+    rf"(?:(?:twenty|thirty)[- ](?:{_ORDINAL_UNIT})|"
+    + "|".join(sorted(_ORDINALS, key=len, reverse=True))
+    + ")"
+)
+"""A regular expression (no groups) for a day of the month in words ("eleventh", "twenty-third")."""
+
+
+def ordinal_day(text: str) -> int | None:
+    """The day ``text`` names ("twenty-third" → 23), None if it is no day of a month."""
+    words = re.split(r"[\s-]+", text.strip().lower())
+    if len(words) == 1:
+        return _ORDINALS.get(words[0])
+    if len(words) == 2 and words[0] in ("twenty", "thirty") and words[1] in _ORDINALS:
+        day = _TENS[words[0]] + _ORDINALS[words[1]]
+        return day if day <= 31 and _ORDINALS[words[1]] < 10 else None
+    return None
