@@ -42,6 +42,7 @@ UNSEEN11 = {row["id"]: row for row in load_samples(AGENT / "unseen11.jsonl")}
 UNSEEN12 = {row["id"]: row for row in load_samples(AGENT / "unseen12.jsonl")}
 UNSEEN13 = {row["id"]: row for row in load_samples(AGENT / "unseen13.jsonl")}
 UNSEEN14 = {row["id"]: row for row in load_samples(AGENT / "unseen14.jsonl")}
+UNSEEN15 = {row["id"]: row for row in load_samples(AGENT / "unseen15.jsonl")}
 reader = load_module(AGENT / "reader.py")
 evidence = load_module(AGENT / "evidence.py")
 
@@ -262,6 +263,7 @@ def test_heldout_requests_are_read_right():
         (UNSEEN12, 13, 4),
         (UNSEEN13, 11, 7),
         (UNSEEN14, 13, 7),
+        (UNSEEN15, 15, 6),  # 8 paid with the model confirming (the benchmark)
     ],
     ids=[
         "unseen",
@@ -277,6 +279,7 @@ def test_heldout_requests_are_read_right():
         "unseen12",
         "unseen13",
         "unseen14",
+        "unseen15",
     ],
 )
 def test_unseen_requests_are_never_paid_wrongly_end_to_end(

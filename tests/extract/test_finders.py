@@ -619,3 +619,10 @@ def test_an_estimate_yields_to_the_receipts_total():
     assert o.weight < 1.5  # the receipt's total line (3.0) is decisive over it
     (o,) = money(Segment("request", "MXN 1 234.50 with tip"))
     assert o.value == Decimal("1234.50")
+
+
+def test_the_employees_receipt_label_is_not_its_issuer():
+    # "Receipt 1" / "Receipt 2" over one Uber receipt pasted twice: read as two merchants, the
+    # pack's duplicate rule (exact merchant) could not see the same ride claimed twice
+    (o,) = names(Segment("receipt", "Receipt 2\nUBER\nTrip fare  $22.15\nTotal  $27.40"))
+    assert o.value == "Uber"

@@ -873,7 +873,9 @@ _HEADER_NOISE = re.compile(
     re.IGNORECASE,
 )
 COPY_LINE = re.compile(
-    r"\W*(?:merchant|customer|cardholder|card ?holder|store|guest)'?s? copy\W*$", re.IGNORECASE
+    r"\W*(?:(?:merchant|customer|cardholder|card ?holder|store|guest)'?s? copy"
+    r"|(?:receipt|slip|ticket)\s*(?:#|no\.?)?\s*\d{1,2})\W*$",  # "Receipt 1": the employee's label
+    re.IGNORECASE,
 )
 """The line a card slip prints above its header ("--- MERCHANT COPY ---"), never its issuer."""
 _PAYMENT_LINE = re.compile(
