@@ -381,6 +381,37 @@ def test_rates_written_in_a_sentence(text, rate):
     assert [o.value for o in rates(Segment("request", text))] == [Decimal(rate)]
 
 
+@pytest.mark.parametrize(
+    ("text", "rate", "unit"),
+    [
+        ("card forex rate came to 0.0117 $/₹", "0.0117", "INR"),
+        ("AUD rate this month is 0.6480 per the finance page.", "0.6480", "AUD"),
+        ("Conversion for July as informed is 0.0115. Kindly do the needful.", "0.0115", None),
+        ("Banquet + wine, itemised tax invoice below. Rate AUD 0.6540.", "0.6540", "AUD"),
+        ("| lunch | 49.64 |\n\nSGD @ 0.7710. Receipts below.", "0.7710", "SGD"),
+        ("me, Rahul, Meera and Anil. Bill attached. INR conv @ 0.0115 pls.", "0.0115", "INR"),
+        ("Kindly use 0.0116 for the INR conversion as given in the rate sheet.", "0.0116", "INR"),
+        ("Confirmation/tax invoice below. AUD 0.6530.", "0.6530", "AUD"),
+    ],
+)
+def test_rates_written_the_ways_employees_write_them(text, rate, unit):
+    (o,) = rates(Segment("request", text))
+    assert (o.value, o.attrs["unit"]) == (Decimal(rate), unit)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "the hotel gave a discounted long-stay rate of ₹4,200 per night",
+        "the room rate was high, taxi 12.50 and lunch 8.40",
+        "AUD 12.50 for parking",
+        "Total SGD 49.64 @ table 27",
+    ],
+)
+def test_a_price_near_the_word_rate_is_not_a_rate(text):
+    assert rates(Segment("request", text)) == []
+
+
 def test_a_zero_balance_after_payment_is_not_the_total():
     seg = Segment(
         "receipt",
@@ -515,6 +546,17 @@ def test_the_tax_in_brackets_on_a_total_line_is_not_the_total():
     assert rank(found)[0].value == Decimal("198.00")
 
 
+def test_a_weekday_or_a_month_is_never_a_place():
+    from nesyflow.extract.finders import place_names
+
+    # "Mon" is a town in India's gazetteer: "4 nights (in Mon 13 Oct...)" named no place
+    found = place_names(
+        Segment("request", "Cape Heritage Hotel, 4 nights (in Mon 13 Oct, out Fri 17th)"),
+        lambda n, s: n in {"Mon", "Fri", "Oct"},
+    )
+    assert found == []
+
+
 def test_a_city_after_a_preposition_in_another_language():
     from nesyflow.extract.finders import place_names
 
@@ -522,6 +564,26 @@ def test_a_city_after_a_preposition_in_another_language():
         Segment("request", "Cena sola en Monterrey el 10/12"), lambda n, s: n == "Monterrey"
     )
     assert [o.value for o in found] == [("Monterrey", None)]
+
+
+@pytest.mark.parametrize(
+    ("text", "city"),
+    [
+        ("Plot No. 2, Gachibowli, Hyderabad, Telangana 500032", "Hyderabad"),
+        ("298, 100 Feet Road, Indiranagar, Bengaluru - 560038", "Bengaluru"),
+        ("Weikfield IT Citi Infopark, Nagar Road, Viman Nagar, Pune 411014", "Pune"),
+        ("Old Road, Sheynam, Leh, Ladakh 194101", "Leh"),
+        ("2 Bayfront Ave, Singapore 018972", "Singapore"),
+        ("90 Bree Street, Heritage Square, Cape Town 8001", "Cape Town"),
+    ],
+)
+def test_a_city_before_a_six_digit_postcode(text, city):
+    from nesyflow.extract.finders import place_names
+
+    known = {"Hyderabad", "Bengaluru", "Pune", "Leh", "Singapore", "Cape Town"}
+    found = place_names(Segment("receipt", text), lambda n, s: n in known)
+    assert [o.value for o in found] == [(city, None)]
+    assert text[found[0].start : found[0].end] == city
 
 
 @pytest.mark.parametrize(
@@ -614,11 +676,82 @@ def test_an_amount_set_aside_once_is_set_aside_wherever_it_is_written():
     assert weights == {"17.80": 0.0, "19.80": 3.0}
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "the hotel gave a discounted long-stay rate of ₹4,200 per night inclusive of breakfast",
+        "3 nights at $189 a night",
+        "2 lunch buffets, $9 each",
+    ],
+)
+def test_a_price_per_unit_the_employee_writes_is_not_the_charge(text):
+    (o,) = money(Segment("request", text))
+    assert o.weight < 1
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "bought a sandwich at Hudson News at JFK, $11.48, not claiming",
+        "that's my own groceries (R469,43), not claiming",
+        "the minibar $14.00 was personal",
+        "souvenirs $38.00 (personal, not claimed)",
+    ],
+)
+def test_an_amount_the_employee_does_not_claim_is_set_aside(text):
+    (o,) = money(Segment("request", text))
+    assert o.weight == 0.0
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["dinner $50.00, not claiming the beer", "paid $50.00 personal card", "$50.00 on my own"],
+)
+def test_an_amount_beside_words_about_something_else_is_still_claimed(text):
+    (o,) = money(Segment("request", text))
+    assert o.weight == 3.0
+
+
 def test_an_estimate_yields_to_the_receipts_total():
     (o,) = money(Segment("request", "Delta round trip, about $1,234 all in"))
     assert o.weight < 1.5  # the receipt's total line (3.0) is decisive over it
     (o,) = money(Segment("request", "MXN 1 234.50 with tip"))
     assert o.value == Decimal("1234.50")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Folio attached. My Amex statement shows $141.93 for it.",
+        "it came to $141.93 on my Amex statement",
+        "card statement says USD 141.93",
+    ],
+)
+def test_the_card_statements_figure_yields_to_the_receipts_total(text):
+    # the employee's card shows the converted figure; the claim's amount is the receipt's
+    (o,) = money(Segment("request", text))
+    assert o.value == Decimal("141.93") and o.weight < 1.5
+
+
+def test_a_total_rounded_off_is_what_was_paid():
+    seg = Segment(
+        "receipt", "Gross Total   2,833.36\nRound Off   -0.36\nGrand Total (INR)   2,833.00"
+    )
+    assert rank(money(seg))[0].value == Decimal("2833.00")
+    seg = Segment("receipt", "Total   31.80\nGrand Total   31.50")  # no rounding line: not rounded
+    assert [o.weight for o in money(seg)] == [3.0, 3.0]
+
+
+def test_an_unmarked_amount_is_in_the_currency_its_label_or_column_names():
+    seg = Segment("receipt", "Lemon Tree Hotel\nRoom Charges   5,400.00\nTotal (INR)   12,096.00")
+    total = next(o for o in money(seg) if o.value == Decimal("12096.00"))
+    assert total.attrs["currency"] == "INR"
+    seg = Segment(
+        "receipt", "Date  Description   Charges (INR)\n15/09  Room   7,800.00\nTotal 7,800.00"
+    )
+    assert {o.attrs["currency"] for o in money(seg)} == {"INR"}
+    seg = Segment("receipt", "GRINRIDGE CAFE (TINR)\nTotal   49.64")
+    assert money(seg)[0].attrs["currency"] is None  # a code inside a word names nothing
 
 
 def test_the_employees_receipt_label_is_not_its_issuer():

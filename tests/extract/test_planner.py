@@ -295,6 +295,13 @@ def test_receipts_pasted_one_after_another_are_told_apart():
         assert len(receipts(text)) == 2, text
     one = "LYFT\nFare $27.94\n\nTip $6.00\n-----------\nTotal charged $41.62"
     assert len(receipts(one)) == 1
+    # unseen15-019: a bar bill's food section ends in "Food Total", its drinks section follows
+    sections = (
+        "Toit Brewpub\nBill No: 4471\nDate: 18/06/2025\n\nFOOD\nPaneer Tikka Pizza  545.00\n"
+        "Food Total   1,975.00\nCGST @2.5%   49.38\n\nBEVERAGES (LIQUOR)\nBasmati Blonde  720.00\n"
+        "VAT on liquor @5.5%  39.60\n\nGross Total  2,833.36\nGrand Total (INR)  2,833.00"
+    )
+    assert len(receipts(sections)) == 1
 
 
 def test_one_item_holding_two_receipts_is_ambiguous_not_the_last_total():
@@ -747,6 +754,32 @@ def test_a_receipt_no_item_was_read_from_sends_the_claim_to_a_person():
     # every receipt read by an item: no doubt
     fine = split_items("Taxi and lunch, receipts below.", receipt)
     assert unclaimed_receipts(fine, receipt) == []
+
+
+def test_a_receipt_the_employee_says_is_not_claimed_is_no_item_and_no_doubt():
+    """unseen15-018: "Ignore the Woolworths slip that got pasted in, that's my own groceries
+    (R469,43), not claiming" beside the hotel's folio was read as a second item (and paid)."""
+    from nesyflow.extract import split_items, unclaimed_receipts
+
+    receipt = (
+        "Cape Heritage Hotel\nArrival: 13/10/2025\nAccommodation 4 x 148.00   592.00\n"
+        "Total   686.72\nAmex ****1009   -686.72\n\n.............\n\n"
+        "WOOLWORTHS\nV&A Waterfront\n14/10/2025 18:22\nWW CASHEWS 400G   R 119,99\n"
+        "TOTAL   R 469,43\nCARD   R 469,43"
+    )
+    request = (
+        "Only the hotel - Cape Heritage Hotel, 4 nights. Ignore the Woolworths slip that got "
+        "pasted in, that's my own groceries (R469,43), not claiming."
+    )
+    (item,) = split_items(request, receipt)
+    assert "686.72" in item.receipt.text and "WOOLWORTHS" not in item.receipt.text
+    assert unclaimed_receipts([item], receipt) == []
+    # a sandwich bought on the way and set aside is no second item either (unseen15-025)
+    (ride,) = split_items(
+        "Uber Black JFK -> Stamford, $185.63. (a sandwich at Hudson News, $11.48, not claiming)",
+        "Uber\nTolls  $11.19\nTotal  $185.63",
+    )
+    assert "185.63" in ride.receipt.text
 
 
 def test_a_written_sum_of_the_receipts_makes_each_receipt_an_item():

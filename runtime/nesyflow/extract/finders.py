@@ -91,6 +91,10 @@ _SYMBOL = {
     "₹": "INR",
     "RS": "INR",
     "RS.": "INR",
+    "R": "ZAR",  # rand and real, zloty: found so that they are never read as dollars
+    "R$": "BRL",
+    "ZŁ": "PLN",
+    "zł": "PLN",
 }
 _WORD = {
     "dollar": "USD",
@@ -108,15 +112,14 @@ _WORD = {
     "francs": "CHF",
 }
 _MONEY = re.compile(
-    r"(?<![^\W_])(?<![.,$])(?P<pre>CA\$|AU\$|C\$|US\$|A\$|S\$|\$|€|£|¥|₹|Rs\.?(?=\s?\d)|(?:"
-    + _CUR_CODES
-    + r")\b)?[ \t]{0,40}"
+    r"(?<![^\W_])(?<![.,$])(?P<pre>CA\$|AU\$|C\$|US\$|A\$|S\$|R\$|\$|€|£|¥|₹|Rs\.?(?=\s?\d)|"
+    r"R(?=\s?\d{1,3}(?:[.,\s]?\d{3})*[.,]\d{2}(?!\d))|zł|(?:" + _CUR_CODES + r")\b)?[ \t]{0,40}"
     r"(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d{1,2})?|\d{1,3}(?:\.\d{3})+,\d{2}"
     r"|\d{1,3}(?:[\u00a0\u202f']\d{3})+(?:[.,]\d{2})?|\d{1,3}(?: \d{3})+[.,]\d{2}"
     r"|\d+(?:[.,]\d{1,2})?)(?![\d%x\"])"
     r"(?:\s?(?:(?P<post>dollars?|euros?|pounds?|yen|pesos?|rupees?|francs?|"
     + _CUR_CODES
-    + r")\b|(?P<sym>€|£)))?",
+    + r")\b|(?P<sym>€|£|zł)))?",
     re.IGNORECASE,
 )
 _RATE_UNIT_BEFORE = re.compile(
@@ -151,10 +154,15 @@ def _number(text: str) -> Decimal:
 _MINOR_BEFORE = re.compile(
     r"\b(?:tip|tax|fee|vat|gratuity|tolls?|deposit)\s*(?:of\s*)?:?\s*$", re.I
 )
-_MINOR_AFTER = re.compile(r"^\s*(?:tip|tax|fee|vat|gratuity|tolls?|deposit)\b", re.I)
+_MINOR_AFTER = re.compile(
+    r"^\s*(?:tip|tax|fee|vat|gratuity|tolls?|deposit|(?:/|per|a|an)\s*(?:night|nite|nt|day|"
+    r"person|head|pax|hour|hr|week)|each|ea)\b",
+    re.I,
+)
+"""Words after an amount that make it a tip, a tax or a price per unit ("₹4,200 per night")."""
 
 
-_SET_ASIDE = "an amount the employee says is not the one claimed"
+SET_ASIDE = "an amount the employee says is not the one claimed"
 _APPROX_BEFORE = re.compile(
     r"(?:\babout|\baround|\broughly|\bapprox(?:imately|\.)?|\bcirca|\bca\.|~|≈|\bjust under|"
     r"\bjust over|\bsomething like|\bapproximativement|\benviron|\bcerca de|\bunos|\betwa|"
@@ -162,6 +170,12 @@ _APPROX_BEFORE = re.compile(
     re.IGNORECASE,
 )
 """Words before an amount the employee only estimates ("about $1,234 all in")."""
+_STATEMENT_BEFORE = re.compile(r"\bstatement\b[^.\n\d$€£¥₹]{0,24}$", re.IGNORECASE)
+_STATEMENT_AFTER = re.compile(
+    r"[^.\n\d]{0,8}\b(?:on|in)\s+(?:my|the)\s+[\w ]{0,16}?statement\b", re.IGNORECASE
+)
+"""Words around the figure a card statement shows ("my Amex statement shows $141.93"): the
+employee's converted figure, which yields to the receipt's total in its own currency."""
 _NOT_CLAIMED_BEFORE = re.compile(
     r"(?:\bnot|\bfirst wrote|\btyped|\bput down|\bentered|\binstead of|\b(?:list|original|"
     r"regular|full|normal) price(?: was| of)?|\bdeposit(?: of)?|\bkaution|\bkaucj\w*|"
@@ -170,7 +184,11 @@ _NOT_CLAIMED_BEFORE = re.compile(
 )
 _NOT_CLAIMED_AFTER = re.compile(
     r"^\s*(?:before (?:the |an? )?[\w-]*\s?discount|(?:…|\.\.\.|\?)?\s*(?:no|wait|scratch that)\b|"
-    r"deposit\b[^.\n]{0,40}\b(?:refunded|returned|back))",
+    r"deposit\b[^.\n]{0,40}\b(?:refunded|returned|back)|"
+    # "$11.48, not claiming", "(R469,43), not claiming it", "was personal": not "not claiming
+    # the beer" (something else) nor "personal card" (how it was paid)
+    r"[(),;:–-]*\s*(?:(?:was|is|were|are)\s+)?(?:not (?:being )?claim(?:ing|ed)\b"
+    r"(?!\s+(?:the|a|an|my|for)\b)|personal\b(?!\s+(?:card|credit|account|visa|amex)\b)))",
     re.IGNORECASE,
 )
 
@@ -229,6 +247,25 @@ def _day_month_here(text: str, m: re.Match[str]) -> bool:
     )
 
 
+_LABEL_CODE = re.compile(r"(?<![A-Za-z])\(?(" + _CUR_CODES + r")\)?(?![A-Za-z])")
+_COLUMN_CODE = re.compile(r"\((" + _CUR_CODES + r")\)")
+
+
+_ROUNDING = re.compile(r"\bround(?:ing|ed)?[ -]?(?:off|adj\w*)?\b|\brundung\b|\barrondi", re.I)
+
+
+def _code_in_label(text: str, start: int) -> str | None:
+    """The currency an unmarked amount of a document is in when its line's label or a column
+    header above names it: ``Grand Total (INR)  2,833.00``, ``Charges (INR)`` over a folio's
+    lines."""
+    line_start = text.rfind("\n", 0, start) + 1
+    label = _LABEL_CODE.findall(text[line_start:start])
+    if label:
+        return label[-1]
+    above = _COLUMN_CODE.findall(text[:line_start])
+    return above[-1] if len(set(above)) == 1 else None
+
+
 def money(seg: Segment) -> list[Occurrence]:
     """Amounts: marked by a currency (``$27.40``, ``EUR 42,50``, ``64 dollars``) anywhere, or
     unmarked with two decimals on a receipt line. Weight: a total line or the employee's own
@@ -272,6 +309,8 @@ def money(seg: Segment) -> list[Occurrence]:
         elif post:  # "$28.60 CAD": the code names which dollar
             code = _SYMBOL.get(post) or _WORD.get(post.lower(), post.upper())
         line = _line_of(seg.text, m.start())
+        if code is None and seg.source in DOCUMENTS:  # "Grand Total (INR)  2,833.00"
+            code = _code_in_label(seg.text, m.start())
         if _BRACKETED_TAX.search(seg.text[max(0, m.start() - 40) : m.start() + 1]):
             weight, why = 0.3, "tax in brackets beside a total"
         elif _TOTAL.search(line) and not re.search(r"subtotal", line, re.IGNORECASE):
@@ -279,11 +318,19 @@ def money(seg: Segment) -> list[Occurrence]:
             if _number(num) == 0:
                 weight, why = 0.0, "nothing left to pay (a balance after payment)"
         elif seg.source not in DOCUMENTS and _not_claimed(seg.text, m):
-            weight, why = 0.0, _SET_ASIDE
+            weight, why = 0.0, SET_ASIDE
         elif seg.source not in DOCUMENTS and _APPROX_BEFORE.search(
             seg.text[max(0, m.start() - 16) : m.start()]
         ):
             weight, why = 1.0, "an approximate amount the employee wrote (a receipt's total wins)"
+        elif seg.source not in DOCUMENTS and (
+            _STATEMENT_BEFORE.search(seg.text[max(0, first - 40) : first])
+            or _STATEMENT_AFTER.match(seg.text, m.end())
+        ):
+            weight, why = (
+                1.0,
+                "the card statement's figure the employee wrote (a receipt's total wins)",
+            )
         elif _MINOR.search(line) if seg.source in DOCUMENTS else _minor_beside(seg.text, m):
             weight, why = 0.3, "tax, tip, fee or per-unit line"
         elif seg.source in DOCUMENTS:
@@ -322,13 +369,17 @@ def money(seg: Segment) -> list[Occurrence]:
         out = sorted([*out, *spelled], key=lambda o: o.start)
         totals = [i for i, o in enumerate(out) if o.why == "total line"]
     if seg.source not in DOCUMENTS:  # "…$17.80" then "sorry, it was $19.80, not 17.80": every
-        aside = {o.value for o in out if o.why == _SET_ASIDE}  # mention of it is set aside
+        aside = {o.value for o in out if o.why == SET_ASIDE}  # mention of it is set aside
         out = [
-            replace(o, weight=0.0, why=_SET_ASIDE) if o.value in aside and o.weight else o
+            replace(o, weight=0.0, why=SET_ASIDE) if o.value in aside and o.weight else o
             for o in out
         ]
     for earlier in totals[:-1]:  # "Total 31.80 / Tip 6.00 / Grand Total 37.80": the last was paid
-        if out[earlier].value < out[totals[-1]].value:  # a smaller last total is another receipt's
+        last = out[totals[-1]]
+        rounded = abs(out[earlier].value - last.value) < 1 and _ROUNDING.search(
+            seg.text, out[earlier].end - seg.offset, last.start - seg.offset
+        )  # "Gross Total 2,833.36 / Round Off -0.36 / Grand Total 2,833.00"
+        if out[earlier].value < last.value or rounded:  # a smaller last total is another receipt's
             out[earlier] = replace(
                 out[earlier], weight=1.0, why="earlier total line (a later one is what was paid)"
             )
@@ -740,6 +791,8 @@ def counts(patterns: Iterable[tuple[str, float]]) -> Callable[[Segment], list[Oc
 
 
 # ------------------------------------------------------------------------------------ rates
+_RATE_VALUE = r"(?P<r>\d+[.,]\d{1,6})(?![.,]?\d)"
+_RATE_UNIT = r"(?P<unit>" + _CUR_CODES + r"|CA\$|AU\$|C\$|A\$|S\$|€|£|¥|₹)"
 _RATE = [
     (
         re.compile(
@@ -795,6 +848,48 @@ _RATE = [
         "rate written as a currency pair quoted in USD (EUR/USD 1.0850)",
     ),
     (
+        re.compile(_RATE_VALUE + r"\s*(?:US\$|USD|\$)\s*/\s*" + _RATE_UNIT),
+        3.0,
+        "rate written as dollars per unit (0.0117 $/₹)",
+    ),
+    (
+        re.compile(
+            r"(?<![\w$])"
+            + _RATE_UNIT
+            + r"\s*(?:(?:conv(?:ersion)?|rate|fx)\.?\s*)?@\s*"
+            + _RATE_VALUE,
+            re.IGNORECASE,
+        ),
+        2.5,
+        "rate after a currency's '@' (SGD @ 0.7710)",
+    ),
+    (
+        re.compile(
+            _RATE_VALUE + r"\s+for (?:the )?" + _RATE_UNIT + r"\s+(?:conversion|rate)\b",
+            re.IGNORECASE,
+        ),
+        2.5,
+        "rate given for a currency's conversion (0.0116 for the INR conversion)",
+    ),
+    (
+        re.compile(
+            r"\b(?:rate|conversion|fx)\s*:?\s*" + _RATE_UNIT + r"\s*" + _RATE_VALUE,
+            re.IGNORECASE,
+        ),
+        2.5,
+        "rate naming its currency (Rate AUD 0.6540)",
+    ),
+    (
+        re.compile(
+            r"(?:(?<![\w$])" + _RATE_UNIT + r"\s+)?\b(?:(?:forex|fx|exchange|card)\s+)?"
+            r"(?:rate|conversion)\b(?:\s+[A-Za-z]+){0,4}?\s+(?:is|was|came to|comes to|of)\s*:?\s*"
+            + _RATE_VALUE,
+            re.IGNORECASE,
+        ),
+        2.0,
+        "rate in a sentence (AUD rate this month is 0.6480)",
+    ),
+    (
         re.compile(
             r"(?:[£€¥₹]|\b(?:" + _CUR_CODES + r"|[ACS]\$)\s?)\d[\d.,]*\s*@\s*(?P<r>\d+[.,]\d{1,6})"
             r"(?![.,]?\d)"
@@ -813,6 +908,11 @@ _RATE = [
         ),
         2.0,
         "rate after 'rate' / 'converted at'",
+    ),
+    (
+        re.compile(r"(?<![\w$])(?P<unit>" + _CUR_CODES + r")\s*(?P<r>\d[.,]\d{4,6})(?![.,]?\d)"),
+        1.5,
+        "a four-decimal number after a currency code (AUD 0.6530): amounts have two",
     ),
 ]
 
@@ -1177,6 +1277,18 @@ _STATE_AFTER_CITY = re.compile(
     + r")\b(?=\s+\d{5}|\s*[,.()\n]|\s*$)"
 )
 _POSTCODE_CITY = re.compile(r"\b\d{4,5}\s+(?P<city>[A-ZÄÖÜÉ][\w'-]+(?:[ -][A-ZÄÖÜÉ][\w'-]+)?)")
+_CITY_POSTCODE = re.compile(
+    r"(?P<before>[^\n]{1,80}?)\s*[-–,]?\s*\b(?:\d{3}\s?\d{3}|\d{4})\b(?![\d/.:-])"
+)
+"""A four- or six-digit postcode after a city (India's PIN, Singapore's, South Africa's,
+Australia's), the city in one of the comma-separated parts before it: ``Gachibowli, Hyderabad,
+Telangana 500032``, ``90 Bree Street, Cape Town 8001``."""
+_CALENDAR_WORD = re.compile(
+    r"(?:mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun|jan|feb|mar|apr|may|jun|jul|aug|sep|sept|"
+    r"oct|nov|dec)(?:[a-z]*day|uary|ruary|ch|il|e|y|ust|tember|ober|ember)?\.?",
+    re.IGNORECASE,
+)
+"""A weekday or a month ("in Mon 13 Oct"): never a place, whatever the gazetteer holds."""
 _PREPOSITION_CITY = re.compile(
     # and the same in Spanish, French, German, Italian and Portuguese ("cena en Monterrey")
     r"\b(?:in|near|outside|around|to|from|en|à|au|dans|nach|bei|em|presso)\s+(?:downtown\s+)?"
@@ -1185,6 +1297,10 @@ _PREPOSITION_CITY = re.compile(
 
 
 def place_names(seg: Segment, known: Callable[[str, str | None], bool]) -> list[Occurrence]:
+    return [o for o in _place_names(seg, known) if not _CALENDAR_WORD.fullmatch(o.value[0])]
+
+
+def _place_names(seg: Segment, known: Callable[[str, str | None], bool]) -> list[Occurrence]:
     """Places a text names, as ``(name, US state or None)``, for a gazetteer lookup: a US
     address's city before its state code (``Boise ID``, ``Moab UT 84532``: weight 3), a city
     after a postcode (``10179 Berlin``: 2.5), a capitalised name after "in", "near", "to"...
@@ -1207,6 +1323,24 @@ def place_names(seg: Segment, known: Callable[[str, str | None], bool]) -> list[
                         seg.text[start - seg.offset : m.end("st")],
                         3.0,
                         "city and state",
+                    )
+                )
+                break
+    for m in _CITY_POSTCODE.finditer(seg.text):
+        parts = m.group("before").split(",")
+        for part in reversed(parts):  # the city is the last part the gazetteer knows
+            name = part.strip(" -–.")
+            if name[:1].isupper() and known(name, None):
+                start = seg.offset + m.start("before") + m.group("before").rfind(name)
+                out.append(
+                    Occurrence(
+                        (name, None),
+                        seg.source,
+                        start,
+                        start + len(name),
+                        name,
+                        2.5,
+                        "city before a postcode",
                     )
                 )
                 break

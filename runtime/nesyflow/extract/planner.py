@@ -35,6 +35,7 @@ from nesyflow.extract.finders import (
     COPY_LINE,
     DOCUMENTS,
     FINDERS,
+    SET_ASIDE,
     Occurrence,
     counts,
     dates,
@@ -202,6 +203,12 @@ _TOTAL_LINE = re.compile(
     re.IGNORECASE,
 )
 _BLANK_LINES = re.compile(r"\n[ \t]*\n(?:[ \t]*\n)*")
+_SECTION_TOTAL = re.compile(
+    r"^[ \t]*(?:food|beverages?|bar|liquor|drinks?|wines?|kitchen|rooms?|items?|merchandise|"
+    r"goods|services?|section|category)[ \t]*(?:sub)?-?[ \t]*total\b",
+    re.IGNORECASE | re.MULTILINE,
+)
+"""A section's total inside one bill ("Food Total" before the drinks): not the bill's end."""
 
 
 def _is_receipt(seg: Segment) -> bool:
@@ -292,6 +299,7 @@ def receipts(receipt: str) -> list[Segment]:
             if (
                 _is_receipt(before)
                 and _TOTAL_LINE.search(tail)
+                and not _SECTION_TOTAL.search(tail)
                 and _is_receipt(after)
                 and not money(Segment("receipt", first))
                 and not _same_charge(before, after)
@@ -308,12 +316,25 @@ def _amount_end(line: str) -> int:
     return found[-1].end() if found else len(line)
 
 
-def _receipt_blocks(receipt: str, want: int) -> list[Segment]:
+def _set_aside(request: Segment) -> set[Decimal]:
+    """The amounts the employee writes only to set them aside ("my own groceries (R469,43), not
+    claiming", "not 17.80")."""
+    return {o.value for o in money(request) if o.why == SET_ASIDE}
+
+
+def _not_claimed_receipt(block: Segment, aside: set[Decimal]) -> bool:
+    """A pasted receipt whose paid total the employee sets aside: no item's, and no doubt."""
+    found = [o for o in money(block) if o.weight > 0]
+    return bool(aside) and bool(found) and rank(found)[0].value in aside
+
+
+def _receipt_blocks(receipt: str, want: int, aside: set[Decimal] = frozenset()) -> list[Segment]:
     seg = Segment("receipt", receipt)
     if not seg:
         return []
-    if want == 1:  # one item: the whole text is its receipt
-        return [seg]
+    if want == 1:  # one item: the whole text is its receipt, less a receipt set aside
+        kept = [b for b in receipts(receipt) if not _not_claimed_receipt(b, aside)]
+        return kept if len(kept) == 1 else [seg]
     blocks = _ruled_blocks(seg)  # the request names several items: every rule sets one off
     if len(blocks) == 1:
         blocks = receipts(receipt)
@@ -411,7 +432,8 @@ def split_items(request: str, receipt: str) -> list[ItemText]:
         else {"two": 2, "both": 2, "three": 3, "four": 4}[m.group("n").lower()]
         for m in _ITEM_WORDS.finditer(request)
     ]
-    found = receipts(receipt)
+    aside = _set_aside(whole)
+    found = [b for b in receipts(receipt) if not _not_claimed_receipt(b, aside)]
     if len(found) == 1 and len(distinct) > 1:
         # "paid $20 of it with a gift card, so my visa shows 39.74, the whole thing was 59.74":
         # every amount written is on the one receipt and one is its total: parts of one charge
@@ -476,7 +498,9 @@ def split_items(request: str, receipt: str) -> list[ItemText]:
         else:
             parts = [whole] * count
         distinct = distinct if len(parts) > 1 and parts[0] is not whole else []
-    blocks = _receipt_blocks(receipt, count)
+    blocks = [
+        b for b in _receipt_blocks(receipt, count, aside) if not _not_claimed_receipt(b, aside)
+    ]
     assigned: list[Segment | None] = [None] * count
     free = list(blocks)
     # the item whose part holds each written amount (in order when the request was cut there)
@@ -530,10 +554,11 @@ def unclaimed_receipts(texts: list[ItemText], receipt: str) -> list[Ambiguity]:
     receipt went unread; "$58.40 both together" beside two ride receipts), so what it claims is
     doubtful however well each item reads — a person looks at the items."""
     held = [(t.receipt.offset, t.receipt.offset + len(t.receipt.text)) for t in texts if t.receipt]
+    aside = _set_aside(texts[0].whole_request) if texts else set()
     out = []
     for r in receipts(receipt):
         lo, hi = r.offset, r.offset + len(r.text)
-        if any(a < hi and lo < b for a, b in held):
+        if any(a < hi and lo < b for a, b in held) or _not_claimed_receipt(r, aside):
             continue
         head = " ".join(r.text.split())[:60]
         out.append(
@@ -1224,6 +1249,21 @@ class _Reader:
                         detail=f"no {source.attr} written with {source.field}; the rate the "
                         f"text states is per {o.attrs['unit']}",
                     )
+            if got is None and source.or_rate_unit and base is not None:
+                marked = {c.attrs.get(source.attr) for c in base.candidates or ()} - {None}
+                if len(marked) == 1 and marked != {source.default}:
+                    (unit,) = marked  # "₹4,200 per night" beside a folio's unmarked total
+                    other = next(c for c in base.candidates if c.attrs.get(source.attr) == unit)
+                    return Reading(
+                        field=path,
+                        value=unit,
+                        origin="span",
+                        source=other.source,
+                        start=other.start,
+                        end=other.end,
+                        detail=f"no {source.attr} written with {source.field}; every other "
+                        f"{source.field} the text marks is in {unit}",
+                    )
             if got is None:
                 if source.default is None:
                     return None
@@ -1233,6 +1273,15 @@ class _Reader:
                     origin="default",
                     detail=f"no {source.attr} written with {source.field}",
                 )
+            if not self.fits(name, got):  # "R469,43": rand, a currency the schema cannot hold
+                self.ambiguities.append(
+                    Ambiguity(
+                        field=path,
+                        values=[str(got), str(source.default)],
+                        why=f"{source.field} is written in {got}, which {name} cannot hold",
+                    )
+                )
+                return None
             return Reading(
                 field=path,
                 value=got,
