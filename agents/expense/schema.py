@@ -96,6 +96,11 @@ _PURPOSE = (
     (r"\bneed(?:ed)? (?:it|this|them) for (?P<v>[^.;()]*)", 3.0),
     (r"\b(?:using|use|used) (?:it|this|them) (?P<v>(?:to|for) [^.;()]*)", 3.0),
     (r"\bso I had to (?P<v>[^.;()]*)", 3.0),
+    (
+        r"\b(?:had|needed) to (?P<v>(?:fly|travel|leave|drive|work|be (?:in|at|there|on)|"
+        r"go|head|get|catch|stay|cover|attend)\b[^.;()]*)",
+        3.0,
+    ),
     (r"\b(?P<v>advisory board (?:dinner|lunch|meeting) for [^.;,()]*?)(?= at |[.;,()]|$)", 2.0),
     (r"\bpart of (?P<v>(?:my|our|the) [^.;()]*)", 2.0),
     (r"\b(?P<v>thank(?:ing|s|-you| you)\b[^.;()]*)", 3.0),
@@ -104,6 +109,9 @@ _PURPOSE = (
     (r"\b(?P<v>(?:customer|client) advisory board[^.;,()]*)", 2.0),
     (r"\b(?:because|since) (?P<v>[^.;()]*)", 2.0),
     (r"\b(?P<v>(?:the )?client moved [^.;()]*)", 2.0),
+)
+"""Phrases that state why the expense was incurred: a purpose, or a reason to work on a weekend."""
+_CONTEXT = (
     (
         r"\bfor the (?P<v>[^.;,()]*?\b(?:kickoff|meeting|summit|audit|visit|review|launch|"
         r"conference|workshop|sessions|job|install|show|onsite|off-site|prep|renewal|onboarding|"
@@ -112,6 +120,10 @@ _PURPOSE = (
     ),
     (r"\bduring the (?P<v>[^.;,()]*)", 1.0),
 )
+"""Phrases that name the trip or event an expense belongs to: the business purpose of what
+needs one (client entertainment, gifts, other), but no reason to work on a Saturday or Sunday —
+the conventions say so, and the pack's weekend rule trusts the reader's justification."""
+_NEEDS_PURPOSE = ("client_entertainment", "gifts", "other")
 
 
 class ExtractedItem(BaseModel):
@@ -221,9 +233,11 @@ class ExtractedItem(BaseModel):
         When("category", "mileage"),
         Span("count", (("{n} miles", 2.0), (r"{n} mi\b", 2.0))),
     ] = None
-    justification: Annotated[str | None, Span("phrase", _PURPOSE, ("request",))] = Field(
-        None, max_length=120
-    )
+    justification: Annotated[
+        str | None,
+        Span("phrase", _PURPOSE, ("request",)),
+        Span("phrase", _CONTEXT, ("request",), when=("category", _NEEDS_PURPOSE)),
+    ] = Field(None, max_length=120)
 
 
 class ExtractedClaim(ExpenseClaim):  # type: ignore[misc, valid-type]

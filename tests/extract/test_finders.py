@@ -719,6 +719,20 @@ def test_an_estimate_yields_to_the_receipts_total():
     assert o.value == Decimal("1234.50")
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Folio attached. My Amex statement shows $141.93 for it.",
+        "it came to $141.93 on my Amex statement",
+        "card statement says USD 141.93",
+    ],
+)
+def test_the_card_statements_figure_yields_to_the_receipts_total(text):
+    # the employee's card shows the converted figure; the claim's amount is the receipt's
+    (o,) = money(Segment("request", text))
+    assert o.value == Decimal("141.93") and o.weight < 1.5
+
+
 def test_a_total_rounded_off_is_what_was_paid():
     seg = Segment(
         "receipt", "Gross Total   2,833.36\nRound Off   -0.36\nGrand Total (INR)   2,833.00"

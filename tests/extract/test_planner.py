@@ -921,3 +921,47 @@ def test_amounts_that_are_parts_of_one_receipts_total_make_one_item():
         len(split_items("lunch at Flour ($16.26) and dinner at Santarpio's ($32.82)", together))
         == 2
     )
+
+
+@pytest.mark.parametrize(
+    ("request_text", "receipt", "category"),
+    [
+        # unseen2-005: the ticket is issued on a Sunday; the trip it is for is no weekend reason
+        (
+            "Eurostar London -> Paris on 6 Nov for the Lumiere kickoff. £89.00. E-ticket attached.",
+            "EUROSTAR\nDate of issue: 02/11/2025\nLondon -> Paris\nTotal paid  £89.00",
+            "rail",
+        ),
+        ("Sunday dinner during the site visit, $42.10", "", "meals"),
+    ],
+)
+def test_a_trip_context_is_no_justification(request_text, receipt, category):
+    """The conventions: an item on a weekend needs the reason the text gives for working that
+    day; a trip context alone ("for the Lumiere kickoff", "during the site visit") is none. The
+    reader used to fill it in, and the pack's weekend rule then passed on the reader's word."""
+    (item,) = _read_expense(request_text, receipt, "2025-11-14").items
+    assert item["category"] == category
+    assert not item.get("justification")
+
+
+def test_a_purpose_still_justifies_what_needs_one():
+    """Client entertainment, gifts and other need a business purpose; the same phrase that is no
+    weekend reason is that purpose."""
+    (dinner,) = _read_expense(
+        "Dinner with the Acme buyers for the renewal meeting, 3 of us, $180.00", "", "2025-11-12"
+    ).items
+    assert dinner["category"] == "client_entertainment"
+    assert "renewal" in (dinner.get("justification") or "")
+
+
+def test_a_reason_to_travel_on_a_weekend_is_a_justification():
+    """unseen-022: "had to fly out Sunday night to be in NYC for the Monday 8am board meeting"
+    is the reason the text gives for travelling that day (the trip context alone is not)."""
+    (ride,) = _read_expense(
+        "Uber to SFO on Sunday June 22nd - had to fly out Sunday night to be in NYC for the "
+        "Monday 8am board meeting. $61.20.",
+        "Uber\nSunday, June 22, 2025\nTrip fare  $48.31\nTip  $5.00\nTotal  $61.20",
+        "2025-06-25",
+    ).items
+    assert ride["category"] == "ground_transport"
+    assert "fly out Sunday night" in (ride.get("justification") or "")

@@ -170,6 +170,12 @@ _APPROX_BEFORE = re.compile(
     re.IGNORECASE,
 )
 """Words before an amount the employee only estimates ("about $1,234 all in")."""
+_STATEMENT_BEFORE = re.compile(r"\bstatement\b[^.\n\d$€£¥₹]{0,24}$", re.IGNORECASE)
+_STATEMENT_AFTER = re.compile(
+    r"[^.\n\d]{0,8}\b(?:on|in)\s+(?:my|the)\s+[\w ]{0,16}?statement\b", re.IGNORECASE
+)
+"""Words around the figure a card statement shows ("my Amex statement shows $141.93"): the
+employee's converted figure, which yields to the receipt's total in its own currency."""
 _NOT_CLAIMED_BEFORE = re.compile(
     r"(?:\bnot|\bfirst wrote|\btyped|\bput down|\bentered|\binstead of|\b(?:list|original|"
     r"regular|full|normal) price(?: was| of)?|\bdeposit(?: of)?|\bkaution|\bkaucj\w*|"
@@ -317,6 +323,14 @@ def money(seg: Segment) -> list[Occurrence]:
             seg.text[max(0, m.start() - 16) : m.start()]
         ):
             weight, why = 1.0, "an approximate amount the employee wrote (a receipt's total wins)"
+        elif seg.source not in DOCUMENTS and (
+            _STATEMENT_BEFORE.search(seg.text[max(0, first - 40) : first])
+            or _STATEMENT_AFTER.match(seg.text, m.end())
+        ):
+            weight, why = (
+                1.0,
+                "the card statement's figure the employee wrote (a receipt's total wins)",
+            )
         elif _MINOR.search(line) if seg.source in DOCUMENTS else _minor_beside(seg.text, m):
             weight, why = 0.3, "tax, tip, fee or per-unit line"
         elif seg.source in DOCUMENTS:

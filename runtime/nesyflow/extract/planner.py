@@ -1046,6 +1046,8 @@ class _Reader:
         plan_sources: tuple[Any, ...] = (),
     ) -> Reading | None:
         if isinstance(source, Span):
+            if source.when is not None and values.get(source.when[0]) not in source.when[1]:
+                return None
             own, rest = text.places(source.text)
             first = source.dayfirst_unless
             dayfirst = first is not None and values.get(first[0]) not in first[1]

@@ -69,18 +69,23 @@ class Span(Source):
     ``dayfirst_unless`` (dates): ``05/03`` is the 5th of March unless the earlier field named
     has one of the values given (``("supplier_country", ("US",))``). ``nth``: only the n-th of
     the item's own occurrences in text order (``-1`` the last: an invoice row's amount, ``-2`` its
-    unit price), never one borrowed from the shared text."""
+    unit price), never one borrowed from the shared text. ``when``: only when the earlier field
+    named has one of the values given (a trip context is a purpose for client entertainment,
+    never a reason to work on a weekend)."""
 
     kind: str
     patterns: tuple[tuple[str, float], ...] = ()
     text: tuple[str, ...] = ("request", "receipt")
     dayfirst_unless: tuple[str, tuple[Any, ...]] | None = None
     nth: int | None = None
+    when: tuple[str, tuple[Any, ...]] | None = None
 
     def describe(self) -> str:
         label = " after a label" if self.patterns and self.kind not in _PATTERNED else ""
         if self.nth is not None:
             label += " (the last of its row)" if self.nth == -1 else f" (#{self.nth} of its row)"
+        if self.when is not None:
+            label += f" when {self.when[0]} is {' or '.join(map(str, self.when[1]))}"
         return f"a {self.kind} span{label} of the {' / '.join(self.text)}"
 
 
@@ -276,9 +281,11 @@ def field_sources(model: type[BaseModel], known_kinds: set[str] | None = None) -
                 if isinstance(m, When | Derived | Default | Present) and m.field is not None
             )
             + tuple(
-                m.dayfirst_unless[0]
+                cond[0]
                 for m in sources
-                if isinstance(m, Span) and m.dayfirst_unless is not None
+                if isinstance(m, Span)
+                for cond in (m.dayfirst_unless, m.when)
+                if cond is not None
             )
             + tuple(
                 m.itemised_unless[0]
