@@ -759,3 +759,138 @@ def test_the_employees_receipt_label_is_not_its_issuer():
     # pack's duplicate rule (exact merchant) could not see the same ride claimed twice
     (o,) = names(Segment("receipt", "Receipt 2\nUBER\nTrip fare  $22.15\nTotal  $27.40"))
     assert o.value == "Uber"
+
+
+@pytest.mark.parametrize(
+    ("receipt", "hotel"),
+    [
+        (
+            "Expedia\nYour booking is confirmed\nItinerary # 73021558841\n\n"
+            "The Marlowe Hotel Bloomsbury\n31 Southampton Row, London WC1B 5HJ\nTotal  £548.00",
+            "The Marlowe Hotel Bloomsbury",
+        ),
+        (
+            "Rakuten Travel  楽天トラベル\n予約確認 / Reservation confirmed\nReservation No. RY7720193\n"
+            "Hotel Nakanoshima Riverside\n大阪府大阪市北区中之島3-2-4\n合計 Total  ¥48,600",
+            "Hotel Nakanoshima Riverside",
+        ),
+    ],
+)
+def test_a_booking_sites_confirmation_names_the_hotel(receipt, hotel):
+    """unseen16: the site only sold the stay; the business whose stay it was is the property."""
+    (o,) = names(Segment("receipt", receipt))
+    assert o.value == hotel and receipt[o.start : o.end] == hotel
+
+
+def test_a_booking_site_without_a_property_line_stays_the_merchant():
+    (o,) = names(Segment("receipt", "Expedia\nFlight LHR -> JFK\nTotal  £412.00"))
+    assert o.value == "Expedia"
+
+
+def test_cash_handed_over_and_change_are_no_charge():
+    """unseen16-002: a toll slip prints its one amount beside the cash tendered and the change."""
+    slip = "CITY OF LAREDO BRIDGE SYSTEM\nToll             $6.75\nCASH  $10.00   CHANGE $3.25"
+    assert rank(money(Segment("receipt", slip)))[0].value == Decimal("6.75")
+
+
+@pytest.mark.parametrize(
+    ("text", "claimed"),
+    [
+        # unseen16-008: a charge corrected by a refund; the final one is the claim
+        (
+            "They first charged $150.40 but refunded the wait time, so the final is $140.40.",
+            "140.40",
+        ),
+        # unseen16-021: a dinner pasted by mistake, paid by another office
+        (
+            "O jantar (R$ 1.486,50) foi pago pelo escritório de São Paulo, so please ignore that "
+            "one. The ticket is USD 3,871.40.",
+            "3871.40",
+        ),
+        ("Pasted the taxi ($22.00) by mistake. Only the $48.10 lunch is on this claim.", "48.10"),
+    ],
+)
+def test_an_amount_the_sentence_sets_aside_is_no_claim(text, claimed):
+    kept = [o.value for o in money(Segment("request", text)) if o.weight > 0]
+    assert kept == [Decimal(claimed)]
+
+
+def test_an_amount_the_sentence_does_not_set_aside_stays():
+    kept = [o.value for o in money(Segment("request", "Lunch $18.20. Please ignore the typo."))]
+    assert kept == [Decimal("18.20")]
+
+
+def test_a_rates_digits_are_no_amount():
+    """unseen16-005: "EUR 1 = USD 1,1690" had given a $1.00 amount (and so a fourth item)."""
+    assert money(Segment("request", "FX per treasury: EUR 1 = USD 1,1690.")) == []
+    (o,) = money(Segment("receipt", "Fuel 12.345 L   45.20"))
+    assert o.value == Decimal("45.20")
+
+
+def test_a_balance_left_after_a_prepayment_is_not_the_charge():
+    """unseen16-005: a booking site's confirmation: the total, what was prepaid, what is due."""
+    text = (
+        "Total price   € 1.150,10\nYou paid (prepaid online) € 1.060,00\n"
+        "Amount due at property   €   90,10"
+    )
+    assert rank(money(Segment("receipt", text)))[0].value == Decimal("1150.10")
+    # a tip added after the total stays the charge (the last total is larger)
+    tipped = "Total  36.52\nTip  7.00\nAmount due  43.52"
+    assert rank(money(Segment("receipt", tipped)))[0].value == Decimal("43.52")
+
+
+@pytest.mark.parametrize(
+    ("receipt", "total"),
+    [
+        ("Fare   $148.00\nTotal Charged: $14\n8.00          VISA ending 4410", "148.00"),
+        ("Course materials 1$85.00\nTotal$1,\n680.00\nPaid - Mastercard", "1680.00"),
+    ],
+)
+def test_a_total_a_pdf_broke_over_two_lines_is_one_amount(receipt, total):
+    """unseen16-014/030: a PDF's text breaks the total's amount at a line end ("$14" / "8.00")."""
+    found = money(Segment("receipt", receipt))
+    best = rank(found)[0]
+    assert best.value == Decimal(total) and best.why == "total line"
+    assert Decimal("14.00") not in [o.value for o in found]
+    assert receipt[best.start : best.end] == best.text
+
+
+def test_a_symbol_glued_to_the_text_before_it_is_still_money():
+    """A PDF's text runs words together ("Qty 1$1,595.00"); "NZ$45" is still not a US dollar."""
+    (o,) = money(Segment("receipt", "Exam Prep cohort 1$1,595.00"))
+    assert o.value == Decimal("1595.00")
+    assert all(o.attrs.get("currency") != "USD" for o in money(Segment("request", "NZ$45.00")))
+
+
+def test_a_year_run_into_the_next_word_is_still_a_date():
+    (o,) = dates(Segment("receipt", "Invoice Date 02/20/2025Invoice No. REP-5521"))
+    assert o.value == dt.date(2025, 2, 20)
+
+
+def test_yen_written_after_the_number_is_money():
+    """unseen16-004: a Japanese taxi receipt writes "3,940円"."""
+    found = money(
+        Segment("receipt", "運賃                  3,940円\n合計                  3,940円")
+    )
+    assert {(o.value, o.attrs["currency"]) for o in found} == {(Decimal("3940.00"), "JPY")}
+
+
+def test_a_first_line_that_only_names_the_document_is_not_the_issuer():
+    (o,) = names(Segment("receipt", "領収書 RECEIPT\n日本交通 Nihon Kotsu\n合計  3,940円"))
+    assert o.value == "Nihon Kotsu"
+
+
+def test_the_unit_of_a_rate_written_backwards_is_no_amount():
+    """unseen16-016: "I used ¥147.5 = $1" had given a $1.00 item."""
+    found = money(Segment("request", "For my own sums I used ¥147.5 = $1 (about $429.29 total)"))
+    assert [o.value for o in found] == [Decimal("429.29")]
+    assert found[0].weight < 3  # an estimate, though "total" follows it
+
+
+def test_a_bills_due_date_is_not_the_charges_date():
+    """unseen16-022: a phone bill prints its bill date, its due date and an autopay date."""
+    bill = (
+        "verizon\nBill date:     July 18, 2025\nBilling period: Jun 19 - Jul 18, 2025\n"
+        "Due date:      Aug 10, 2025  (AutoPay scheduled Aug 8)\nTotal due   $68.43"
+    )
+    assert rank(dates(Segment("receipt", bill)))[0].value == dt.date(2025, 7, 18)

@@ -965,3 +965,99 @@ def test_a_reason_to_travel_on_a_weekend_is_a_justification():
     ).items
     assert ride["category"] == "ground_transport"
     assert "fly out Sunday night" in (ride.get("justification") or "")
+
+
+_LAREDO_RECEIPTS = (
+    "RIVERDRIVE INN & SUITES LAREDO\nArrival: 07/15/25   Departure: 07/17/25\n"
+    "07/15  Room Charge   169.00\n07/16  Room Charge   169.00\n       Total Charges   338.00\n\n"
+    "CITY OF LAREDO BRIDGE SYSTEM\nWorld Trade Bridge  -  Lane 4 NB\n07/15/2025   06:58\n"
+    "Toll             $6.75\nCASH  $10.00   CHANGE $3.25\n\n"
+    "EL METATE\n07/16/2025  19:32   Guests 3\n1 Fajitas Mixtas   21.95\nTotal Paid   87.94"
+)
+
+
+def test_a_listed_item_finds_its_slip_without_a_total_word():
+    """unseen16-002: three lines listed, three receipts pasted, but the toll slip prints no
+    total word — the strict reading found two receipts (the slip ran into the dinner's)."""
+    from nesyflow.extract.planner import receipts
+
+    request = (
+        "Laredo trip\n- Hotel, 2 nights, folio attached\n- Bridge toll for the box truck, Tue\n"
+        "- Dinner Wed w/ Hector and Luis from our ops team, 3 of us total"
+    )
+    texts = split_items(request, _LAREDO_RECEIPTS)
+    assert [t.receipt.text.split("\n", 1)[0] for t in texts] == [
+        "RIVERDRIVE INN & SUITES LAREDO",
+        "CITY OF LAREDO BRIDGE SYSTEM",
+        "EL METATE",
+    ]
+    # without a list that says so, a part without a total stays with the receipt above it
+    assert len(receipts(_LAREDO_RECEIPTS)) == 2
+
+
+def test_parts_written_with_their_sum_are_one_charge():
+    """unseen16-005: "prepaid € 1.060,00 ... the city tax (€ 90,10) at the desk, so the full stay
+    was € 1.150,10" beside the one confirmation: one item, not three."""
+    request = (
+        "Hotel, 8-12 Sept. I prepaid € 1.060,00 online and the city tax (€ 90,10) was settled at "
+        "the front desk, so the full stay was € 1.150,10."
+    )
+    receipt = (
+        "Hotel Maaskade Rotterdam\n4 nights x € 265,00   € 1.060,00\nCity tax   €   90,10\n"
+        "Total price   € 1.150,10\nYou paid (prepaid online) € 1.060,00\n"
+        "Amount due at property   €   90,10"
+    )
+    (only,) = split_items(request, receipt)
+    assert only.receipt is not None
+    # two amounts that do not add up to a third stay two items
+    assert len(split_items("Taxi $12.00 and lunch $18.50, total $31.00", "")) == 3
+
+
+def test_a_meal_with_an_outside_firms_people_is_client_entertainment():
+    """unseen16-025: the customs broker's people are from outside the company."""
+    (lunch,) = _read_expense(
+        "Lunch Wed with Lic. Jorge Treviño and his filing supervisor from Agencia Aduanal Treviño "
+        "(our customs broker), 3 of us, MXN 1,814.70",
+        "",
+        "2025-04-25",
+    ).items
+    assert lunch["category"] == "client_entertainment"
+    (team,) = _read_expense(
+        "Team lunch on Friday after our vendor demo, $96.00", "", "2025-04-25"
+    ).items
+    assert team["category"] == "meals"
+
+
+def test_an_estimate_that_restates_the_exact_amounts_is_no_item():
+    """unseen16-016: two yen amounts and "about $429.29 total" are two items; an estimate of
+    its own item ("taxi about $20") stays one."""
+    request = (
+        "- ホテル 3泊, booked on Rakuten Travel – ¥48,600\n- 新幹線 Shin-Osaka → Tokyo – ¥14,720\n"
+        "For my own sums I used ¥147.5 = $1 (about $429.29 total)."
+    )
+    assert len(split_items(request, "")) == 2
+    assert len(split_items("Taxi about $20 and lunch $15.40", "")) == 2
+
+
+def test_japanese_and_polish_words_are_read_as_what_they_say():
+    """unseen16-004/016/010: タクシー is a taxi and 大阪 a tier-2 city; Polish "ale" is "but",
+    not a beer, and "bez alkoholu" says no alcohol."""
+    (taxi,) = _read_expense(
+        "タクシー from the clinic back to the hotel in Shinagawa, ¥3,940", "", "2025-06-05"
+    ).items
+    assert taxi["category"] == "ground_transport"
+    (hotel,) = _read_expense(
+        "ホテル 3泊 – ¥48,600",
+        "Hotel Nakanoshima Riverside\n大阪府大阪市北区中之島3-2-4\n合計 Total  ¥48,600",
+        "2025-11-10",
+    ).items
+    assert hotel["category"] == "lodging" and hotel["city_tier"] == 2
+    (dinner,) = _read_expense(
+        "kolacja (dinner) w Durham, sama, bez alkoholu – tylko woda. Wiem że drogo, ale "
+        "restauracja była jedyna otwarta. $82.88",
+        "",
+        "2025-03-21",
+    ).items
+    assert dinner["alcohol"] is False
+    (pub,) = _read_expense("Dinner, two pale ales with the fish, $41.00", "", "2025-03-21").items
+    assert pub["alcohol"] is True

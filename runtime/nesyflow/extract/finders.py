@@ -78,6 +78,7 @@ def _line_of(text: str, pos: int) -> str:
 # ------------------------------------------------------------------------------------ money
 _CUR_CODES = "USD|EUR|GBP|JPY|CAD|CHF|AUD|SGD|MXN|INR"
 _SYMBOL = {
+    "円": "JPY",
     "$": "USD",
     "US$": "USD",
     "C$": "CAD",
@@ -112,19 +113,24 @@ _WORD = {
     "francs": "CHF",
 }
 _MONEY = re.compile(
-    r"(?<![^\W_])(?<![.,$])(?P<pre>CA\$|AU\$|C\$|US\$|A\$|S\$|R\$|\$|€|£|¥|₹|Rs\.?(?=\s?\d)|"
+    # not inside a word, but a symbol glued to a digit or a lower-case letter (a PDF's text run
+    # together: "Qty 1$1,595.00", "Total$1,680.00"; "NZ$45" is no US dollar)
+    r"(?:(?<![^\W_])|(?<=(?-i:[a-z\d]))(?=[$€£]))(?<![.,$])(?P<pre>CA\$|AU\$|C\$|US\$|A\$|S\$|R\$|\$|€|£|¥|₹|Rs\.?(?=\s?\d)|"
     r"R(?=\s?\d{1,3}(?:[.,\s]?\d{3})*[.,]\d{2}(?!\d))|zł|(?:" + _CUR_CODES + r")\b)?[ \t]{0,40}"
     r"(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d{1,2})?|\d{1,3}(?:\.\d{3})+,\d{2}"
     r"|\d{1,3}(?:[\u00a0\u202f']\d{3})+(?:[.,]\d{2})?|\d{1,3}(?: \d{3})+[.,]\d{2}"
-    r"|\d+(?:[.,]\d{1,2})?)(?![\d%x\"])"
+    r"|\d+(?:[.,]\d{1,2})?)(?![\d%x\"]|[.,]\d)"  # not the "1" of "USD 1,1690" (a rate)
     r"(?:\s?(?:(?P<post>dollars?|euros?|pounds?|yen|pesos?|rupees?|francs?|"
     + _CUR_CODES
-    + r")\b|(?P<sym>€|£|zł)))?",
+    + r")\b|(?P<sym>€|£|zł|円)))?",
     re.IGNORECASE,
 )
 _RATE_UNIT_BEFORE = re.compile(
     r"\b1(?:[.,]0+)?\s*(?:" + _CUR_CODES + r"|[€£¥])\s*=\s*$|(?:(?:A|AU|C|CA|S)\$|₹)\s*1\s*=\s*$",
     re.IGNORECASE,
+)
+_RATE_VALUE_BEFORE = re.compile(
+    r"(?:[€£¥₹$]\s?\d[\d.,]*|\d[\d.,]*\s?(?:" + _CUR_CODES + r"|[€£¥₹]))\s*=\s*$", re.IGNORECASE
 )
 _RATE_AFTER = re.compile(r"\s*(?:USD\s*)?(?:per\b|/)", re.IGNORECASE)
 _TOTAL = re.compile(
@@ -140,6 +146,14 @@ _RATE_BEFORE = re.compile(r"(?:\brate\b[^.\n]{0,20}|\bat|@|\bx)\s*$", re.IGNOREC
 _MINOR = re.compile(
     r"\b(subtotal|tax|tip|fee|fees|vat|hst|gratuity|service|tolls?|deposit)\b|@", re.IGNORECASE
 )
+
+_TENDER = re.compile(
+    r"\s*(?:cash(?:\s+tendered)?|tendered|amount tendered|change(?:\s+due)?|efectivo|cambio)\b"
+    r"\W*(?:[$€£¥₹]|\d)",
+    re.IGNORECASE,
+)
+"""A receipt line of cash handed over or change given back ("CASH $10.00   CHANGE $3.25"): no
+charge; below a toll or a fare's one line."""
 
 
 def _number(text: str) -> Decimal:
@@ -163,6 +177,7 @@ _MINOR_AFTER = re.compile(
 
 
 SET_ASIDE = "an amount the employee says is not the one claimed"
+APPROXIMATE = "an approximate amount the employee wrote (a receipt's total wins)"
 _APPROX_BEFORE = re.compile(
     r"(?:\babout|\baround|\broughly|\bapprox(?:imately|\.)?|\bcirca|\bca\.|~|≈|\bjust under|"
     r"\bjust over|\bsomething like|\bapproximativement|\benviron|\bcerca de|\bunos|\betwa|"
@@ -179,7 +194,8 @@ employee's converted figure, which yields to the receipt's total in its own curr
 _NOT_CLAIMED_BEFORE = re.compile(
     r"(?:\bnot|\bfirst wrote|\btyped|\bput down|\bentered|\binstead of|\b(?:list|original|"
     r"regular|full|normal) price(?: was| of)?|\bdeposit(?: of)?|\bkaution|\bkaucj\w*|"
-    r"\bcaução|\bdepósito|\bborg)\s*:?\s*$",
+    r"\bcaução|\bdepósito|\bborg|\b(?:first|originally|initially) (?:charged|billed|rang up)"
+    r"(?: me)?)\s*:?\s*$",
     re.IGNORECASE,
 )
 _NOT_CLAIMED_AFTER = re.compile(
@@ -193,13 +209,25 @@ _NOT_CLAIMED_AFTER = re.compile(
 )
 
 
+_NOT_CLAIMED_SENTENCE = re.compile(
+    r"^(?:[^\n.!?]|[.,]\d)*?\b(?:please ignore|ignore (?:that|this|it)\b|by mistake|por engano|"
+    r"por error|not (?:part of|on) this claim|paid (?:for )?by (?:the|our) [\w ]{0,30}office|"
+    r"foi pago pel[oa])",
+    re.IGNORECASE,
+)
+"""The rest of an amount's sentence saying it is not on this claim ("(R$ 1.486,50) foi pago pelo
+escritório de São Paulo, so please ignore that one")."""
+
+
 def _not_claimed(text: str, m: re.Match[str]) -> bool:
     """An amount the employee writes only to set it aside: a correction ("not 45, it was 54",
-    "I typed 113.62 in the first draft", "47… no, 74,50"), a price before a discount, a
-    deposit. It is no item's amount and makes no item of its own."""
+    "I typed 113.62 in the first draft", "47… no, 74,50", "they first charged $150.40"), a
+    price before a discount, a deposit, one the sentence says is not on this claim. It is no
+    item's amount and makes no item of its own."""
     return bool(
         _NOT_CLAIMED_BEFORE.search(text[max(0, m.start() - 24) : m.start()])
         or _NOT_CLAIMED_AFTER.match(text[m.end() : m.end() + 60])
+        or _NOT_CLAIMED_SENTENCE.match(text[m.end() : m.end() + 160])
     )
 
 
@@ -290,6 +318,8 @@ def money(seg: Segment) -> list[Occurrence]:
             continue  # 13.05.2025
         if _RATE_UNIT_BEFORE.search(seg.text[max(0, first - 24) : first]):
             continue  # "1 EUR = 1,17 USD": the rate's value, not an amount
+        if _number(num) == 1 and _RATE_VALUE_BEFORE.search(seg.text[max(0, first - 24) : first]):
+            continue  # "¥147.5 = $1": the unit of a rate, not an amount
         if not (pre or post) and _DAY_MONTH.fullmatch(num) and _day_month_here(seg.text, m):
             continue  # "am 14.05.": a day and a month, not money
         if not (pre or post) and _in_day_range(seg.text, m.start("num"), m.end("num")):
@@ -313,16 +343,16 @@ def money(seg: Segment) -> list[Occurrence]:
             code = _code_in_label(seg.text, m.start())
         if _BRACKETED_TAX.search(seg.text[max(0, m.start() - 40) : m.start() + 1]):
             weight, why = 0.3, "tax in brackets beside a total"
-        elif _TOTAL.search(line) and not re.search(r"subtotal", line, re.IGNORECASE):
-            weight, why = 3.0, "total line"
-            if _number(num) == 0:
-                weight, why = 0.0, "nothing left to pay (a balance after payment)"
         elif seg.source not in DOCUMENTS and _not_claimed(seg.text, m):
             weight, why = 0.0, SET_ASIDE
         elif seg.source not in DOCUMENTS and _APPROX_BEFORE.search(
             seg.text[max(0, m.start() - 16) : m.start()]
         ):
-            weight, why = 1.0, "an approximate amount the employee wrote (a receipt's total wins)"
+            weight, why = 1.0, APPROXIMATE  # "(about $429.29 total)": an estimate, not a total
+        elif _TOTAL.search(line) and not re.search(r"subtotal", line, re.IGNORECASE):
+            weight, why = 3.0, "total line"
+            if _number(num) == 0:
+                weight, why = 0.0, "nothing left to pay (a balance after payment)"
         elif seg.source not in DOCUMENTS and (
             _STATEMENT_BEFORE.search(seg.text[max(0, first - 40) : first])
             or _STATEMENT_AFTER.match(seg.text, m.end())
@@ -331,6 +361,8 @@ def money(seg: Segment) -> list[Occurrence]:
                 1.0,
                 "the card statement's figure the employee wrote (a receipt's total wins)",
             )
+        elif seg.source in DOCUMENTS and _TENDER.match(line):
+            weight, why = 0.1, "cash handed over or change (a tender, not a charge)"
         elif _MINOR.search(line) if seg.source in DOCUMENTS else _minor_beside(seg.text, m):
             weight, why = 0.3, "tax, tip, fee or per-unit line"
         elif seg.source in DOCUMENTS:
@@ -367,6 +399,9 @@ def money(seg: Segment) -> list[Occurrence]:
     spelled = _spelled_money(seg) if seg.source not in DOCUMENTS else []
     if spelled:
         out = sorted([*out, *spelled], key=lambda o: o.start)
+    if seg.source in DOCUMENTS:
+        out = _broken_totals(seg, out)
+    if spelled or seg.source in DOCUMENTS:
         totals = [i for i, o in enumerate(out) if o.why == "total line"]
     if seg.source not in DOCUMENTS:  # "…$17.80" then "sorry, it was $19.80, not 17.80": every
         aside = {o.value for o in out if o.why == SET_ASIDE}  # mention of it is set aside
@@ -383,8 +418,50 @@ def money(seg: Segment) -> list[Occurrence]:
             out[earlier] = replace(
                 out[earlier], weight=1.0, why="earlier total line (a later one is what was paid)"
             )
+    if len(totals) > 1:  # "Total price 1.150,10 / You paid 1.060,00 / Amount due 90,10"
+        first, last = out[totals[0]], out[totals[-1]]
+        if (
+            first.value > last.value
+            and _BALANCE_DUE.search(_line_of(seg.text, last.start - seg.offset))
+            and _PREPAID.search(seg.text, first.end - seg.offset, last.start - seg.offset)
+        ):
+            out[totals[-1]] = replace(
+                last, weight=1.0, why="the balance left after a payment (the total is the charge)"
+            )
     return out
 
+
+_BROKEN_AMOUNT = re.compile(
+    r"(?P<pre>[$€£])(?P<a>\d{1,3}(?:,\d{3})*,?)[ \t]*\n[ \t]*(?P<b>\d{1,3}(?:,\d{3})*\.\d{2})(?![\d.,])"
+)
+
+
+def _broken_totals(seg: Segment, found: list[Occurrence]) -> list[Occurrence]:
+    """A total whose amount a PDF's text broke over two lines ("Total Charged: $14" / "8.00",
+    "Total$1," / "680.00"): one amount, 148.00, not a $14 total and an 8.00 line."""
+    out = list(found)
+    for m in _BROKEN_AMOUNT.finditer(seg.text):
+        if not _TOTAL.search(_line_of(seg.text, m.start())):
+            continue
+        start, end = seg.offset + m.start(), seg.offset + m.end()
+        out = [o for o in out if o.end <= start or o.start >= end]
+        code = _SYMBOL.get(m.group("pre"))
+        joined = Occurrence(
+            _number(m.group("a") + m.group("b")),
+            seg.source,
+            start,
+            end,
+            m.group(0),
+            3.0,
+            "total line",
+            {"currency": code, "bare_dollar": m.group("pre") == "$"},
+        )
+        out = sorted([*out, joined], key=lambda o: o.start)
+    return out
+
+
+_BALANCE_DUE = re.compile(r"\b(?:amount|balance)\s+due\b|\bdue at\b", re.IGNORECASE)
+_PREPAID = re.compile(r"^.*\b(?:you paid|paid|prepaid|deposit)\b.*\d", re.IGNORECASE | re.MULTILINE)
 
 _SPELLED_MONEY = re.compile(
     rf"\b(?P<whole>{SPELLED})\s+(?P<unit>dollars?|bucks|euros?|pounds?)"
@@ -545,7 +622,12 @@ _DATE_PATTERNS: list[tuple[re.Pattern[str], str]] = [
         re.compile(r"\b(?P<d>\d{1,2})\.(?P<m>\d{1,2})\.(?P<y>\d\d)\b(?![.,]\d)"),
         "dmy",
     ),
-    (re.compile(r"\b(?P<a>\d{1,2})/(?P<b>\d{1,2})/(?P<y>20\d\d|\d\d)\b"), "slash"),
+    (  # "02/20/2025Invoice No.": a PDF's text runs a four-digit year into the next word
+        re.compile(
+            r"\b(?P<a>\d{1,2})/(?P<b>\d{1,2})/(?P<y>20\d\d|\d\d)(?:\b|(?<=\d{4})(?=[A-Za-z]))"
+        ),
+        "slash",
+    ),
     (re.compile(r"(?P<y>20\d\d)年\s*(?P<m>\d{1,2})月\s*(?P<d>\d{1,2})日"), "ymd"),  # 2025年7月9日
     (re.compile(r"\b(?P<d>\d{1,2})" + _MON + r"(?P<y>(?:20)?\d\d)?\b", re.IGNORECASE), "dmonY"),
     (
@@ -594,6 +676,11 @@ _DATE_PATTERNS: list[tuple[re.Pattern[str], str]] = [
 _DATE_LABEL = re.compile(
     r"\b(arrival|arrive|check-in|entry|pickup|statement date|bill date|date|llegada|entrada|"
     r"arrivée|arrivee|anreise|ankunft|arrivo|chegada)\b",
+    re.IGNORECASE,
+)
+_DUE_LABEL = re.compile(
+    r"\b(?:due(?: date)?|pay by|payment due|autopay(?: scheduled)?|scheduled|fällig\w*|"
+    r"échéance|vencimiento|scadenza)\b",
     re.IGNORECASE,
 )
 _PURCHASE_LABEL = re.compile(
@@ -691,6 +778,8 @@ def dates(
             weight, why = 2.0, "date the employee wrote"
         elif _PURCHASE_LABEL.search(head):
             weight, why = 6.0, "purchase or issue date printed on the ticket or order"
+        elif _DUE_LABEL.search(head):
+            weight, why = 0.3, "a date the bill is due or paid later (not the charge's)"
         elif _DATE_LABEL.search(head):
             weight, why = 2.5, "labelled receipt date"
         elif not has_year:
@@ -984,6 +1073,24 @@ _PAYMENT_LINE = re.compile(
     re.IGNORECASE,
 )
 """A card or payment line: where two receipts run together, it ends the first, not heads the next."""
+_TITLE_LINE = re.compile(
+    r"\W*(?:(?:領収書|領収証|レシート|receipt|tax invoice|invoice|quittung|reçu|ricevuta|recibo|"
+    r"factura|rechnung)\W*)+$",
+    re.IGNORECASE,
+)
+"""A first line that only names the document ("領収書 RECEIPT"): the issuer's name comes after."""
+_BOOKING_SITE = re.compile(
+    r"(?:booking\.com|expedia|hotels\.com|agoda|rakuten travel|trip\.com|priceline|hotwire|"
+    r"orbitz|travelocity|egencia|hrs)\b",
+    re.IGNORECASE,
+)
+"""A booking site's confirmation: the site only sold the stay; the property it names is the
+business whose stay it was (the conventions' hotel "keeps its full property name")."""
+_PROPERTY_LINE = re.compile(
+    r"^[ \t]*([^\n:\d]*\b(?:hotel|inn|suites?|resort|lodge|hostel|motel|residence|ryokan|"
+    r"apartments?|aparthotel|B&B)\b[^\n:\d]*?)[ \t]*$",
+    re.MULTILINE | re.IGNORECASE,
+)
 _NEXT_LINE = re.compile(r"^[ \t]*(\S[^\n]*)", re.MULTILINE)
 _LATIN_LINE = re.compile(r"^[ \t]*([^\n]*[A-Za-z][^\n]*)", re.MULTILINE)
 _CAP_SPAN = re.compile(r"\b[A-Z][\w'&.-]*(?:\s+(?:de\s+|of\s+)?[A-Z][\w'&.-]*)*")
@@ -1147,6 +1254,7 @@ def names(seg: Segment, exclude: Callable[[str], bool] = lambda _s: False) -> li
         while first and (
             _PAYMENT_LINE.match(re.split(r"\s{2,}", first.group(1).strip())[0])
             or COPY_LINE.match(first.group(1))
+            or _TITLE_LINE.match(first.group(1))
         ):
             first = _NEXT_LINE.search(seg.text, first.end())
         if first and not re.search(r"[A-Za-z]", first.group(1)):  # of two scripts, the Latin
@@ -1167,6 +1275,9 @@ def names(seg: Segment, exclude: Callable[[str], bool] = lambda _s: False) -> li
                 head = re.sub(r"\s+[A-Z][A-Za-z]+\s+[A-Z]{2}$", "", head)  # "Raleigh NC"
                 head = _HEADER_NOISE.sub("", head)
             head = head.strip(" -|")
+            stay = _BOOKING_SITE.match(head) and _PROPERTY_LINE.search(seg.text, first.end())
+            if stay:
+                first, head = stay, stay.group(1)
             if re.search(r"[^\W\d_]", head):  # a name has a letter: not "2" of "2  Whirl-Pak"
                 head = _ocr_letters(head)
                 start = seg.offset + first.start(1)
@@ -1276,7 +1387,9 @@ _STATE_AFTER_CITY = re.compile(
     + "|".join(_US_STATES)
     + r")\b(?=\s+\d{5}|\s*[,.()\n]|\s*$)"
 )
-_POSTCODE_CITY = re.compile(r"\b\d{4,5}\s+(?P<city>[A-ZÄÖÜÉ][\w'-]+(?:[ -][A-ZÄÖÜÉ][\w'-]+)?)")
+_POSTCODE_CITY = re.compile(
+    r"\b\d{4,5}(?:\s?[A-Z]{2}(?=\s))?\s+(?P<city>[A-ZÄÖÜÉ][\w'-]+(?:[ -][A-ZÄÖÜÉ][\w'-]+)?)"
+)  # "80331 München", a Dutch "3011 XB Rotterdam"
 _CITY_POSTCODE = re.compile(
     r"(?P<before>[^\n]{1,80}?)\s*[-–,]?\s*\b(?:\d{3}\s?\d{3}|\d{4})\b(?![\d/.:-])"
 )

@@ -32,6 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from nesyflow.extract.choosers import Chooser
 from nesyflow.extract.finders import (
+    APPROXIMATE,
     COPY_LINE,
     DOCUMENTS,
     FINDERS,
@@ -277,12 +278,14 @@ def _ruled_blocks(seg: Segment) -> list[Segment]:
     return [seg.part(x, y) for x, y in merged]
 
 
-def receipts(receipt: str) -> list[Segment]:
+def receipts(receipt: str, *, loose: bool = False) -> list[Segment]:
     """The receipts a text of pasted receipts holds, in order: the blocks between rules (dashes,
     equals, stars, tildes) when each is a receipt of its own, and within a block, a part after a
     blank line that starts a new receipt (the part before ends with its total line, the part
     after has a header and its own total). One receipt when nothing sets one off: a rule or a
-    blank line inside a receipt sets off lines, not receipts."""
+    blank line inside a receipt sets off lines, not receipts. ``loose``: a part with a header and
+    an amount is a receipt without a total word ("Toll $6.75", "Tarifa $118.00 MXN") — only when
+    the request lists more items than the strict reading finds receipts for."""
     seg = Segment("receipt", receipt)
     if not seg:
         return []
@@ -297,11 +300,16 @@ def receipts(receipt: str) -> list[Segment]:
             first = after.text.strip().split("\n", 1)[0]
             tail = "\n".join(before.text.strip().splitlines()[-3:])  # the total, then payment
             if (
-                _is_receipt(before)
-                and _TOTAL_LINE.search(tail)
-                and not _SECTION_TOTAL.search(tail)
-                and _is_receipt(after)
+                (
+                    _priced(before) and _priced(after)
+                    if loose
+                    else _is_receipt(before)
+                    and _TOTAL_LINE.search(tail)
+                    and not _SECTION_TOTAL.search(tail)
+                    and _is_receipt(after)
+                )
                 and not money(Segment("receipt", first))
+                and not _TOTAL_LINE.search(first)
                 and not _same_charge(before, after)
             ):
                 out.append(before)
@@ -328,7 +336,9 @@ def _not_claimed_receipt(block: Segment, aside: set[Decimal]) -> bool:
     return bool(aside) and bool(found) and rank(found)[0].value in aside
 
 
-def _receipt_blocks(receipt: str, want: int, aside: set[Decimal] = frozenset()) -> list[Segment]:
+def _receipt_blocks(
+    receipt: str, want: int, aside: set[Decimal] = frozenset(), *, loose: bool = False
+) -> list[Segment]:
     seg = Segment("receipt", receipt)
     if not seg:
         return []
@@ -337,7 +347,7 @@ def _receipt_blocks(receipt: str, want: int, aside: set[Decimal] = frozenset()) 
         return kept if len(kept) == 1 else [seg]
     blocks = _ruled_blocks(seg)  # the request names several items: every rule sets one off
     if len(blocks) == 1:
-        blocks = receipts(receipt)
+        blocks = receipts(receipt, loose=loose)
     if len(blocks) == 1:
         ends = [  # after the total's amount: "Total 16.26SANTARPIO'S" runs into the next one
             m.start() + _amount_end(m.group(0))
@@ -406,6 +416,22 @@ def _sums_receipts(written: Occurrence, found: list[Segment]) -> bool:
     return all(choices) and any(sum(pick) == written.value for pick in itertools.product(*choices))
 
 
+_ALL_IN = re.compile(r"\s*(?:in )?(?:total|all in|altogether|overall|for everything)\b", re.I)
+
+
+def _estimate_of_the_others(o: Occurrence, amounts: list[Occurrence], request: str) -> bool:
+    """An approximate amount beside exact ones that restates them: in another currency ("¥48,600
+    ... ¥14,720 ... about $429.29") or as their total ("about $60 all in"). "Taxi about $20 and
+    lunch $15.40" keeps both: an estimate of its own item."""
+    exact = [x for x in amounts if x.why != APPROXIMATE]
+    if o.why != APPROXIMATE or not exact:
+        return False
+    currency = o.attrs.get("currency")
+    return all(x.attrs.get("currency") != currency for x in exact) or bool(
+        _ALL_IN.match(request, o.end)
+    )
+
+
 def split_items(request: str, receipt: str) -> list[ItemText]:
     """The items a request claims, from its structure: as many as the distinct amounts the
     employee wrote (or "two rides", or the lines of a list), at least one; when it writes none,
@@ -418,6 +444,7 @@ def split_items(request: str, receipt: str) -> list[ItemText]:
     order to items that wrote none."""
     whole = Segment("request", request)
     amounts = [o for o in money(whole) if o.weight > 0]  # not an amount set aside ("not 45")
+    amounts = [o for o in amounts if not _estimate_of_the_others(o, amounts, request)]
     distinct: list[Occurrence] = []
     for o in amounts:
         if all(o.value != d.value for d in distinct):
@@ -434,6 +461,13 @@ def split_items(request: str, receipt: str) -> list[ItemText]:
     ]
     aside = _set_aside(whole)
     found = [b for b in receipts(receipt) if not _not_claimed_receipt(b, aside)]
+    loose = False
+    if len(_LIST_LINE.findall(request)) > len(found) >= 1:
+        # a list of more items than receipts with a total word: a toll's or a fare's slip
+        # prints its one amount without one ("Toll $6.75"); a receipt of each line, if so many
+        wider = [b for b in receipts(receipt, loose=True) if not _not_claimed_receipt(b, aside)]
+        if len(wider) == len(_LIST_LINE.findall(request)):
+            found, loose = wider, True
     if len(found) == 1 and len(distinct) > 1:
         # "paid $20 of it with a gift card, so my visa shows 39.74, the whole thing was 59.74":
         # every amount written is on the one receipt and one is its total: parts of one charge
@@ -448,6 +482,12 @@ def split_items(request: str, receipt: str) -> list[ItemText]:
             for o in distinct
         ):
             distinct = whole_amounts
+        # "prepaid € 1.060,00 and the city tax (€ 90,10) at the desk, so the full stay was
+        # € 1.150,10": one amount written is the sum of the others, all on the one receipt
+        sums = [o for o in distinct if o.value == sum(x.value for x in distinct if x is not o)]
+        printed = {o.value for o in on_receipt}
+        if len(sums) == 1 and sums[0].value in totals and all(o.value in printed for o in distinct):
+            distinct = sums
     count = max([len(distinct), *words, 1])
     if len(distinct) == 1 and _sums_receipts(distinct[0], found):
         # "Lyft there and back, $58.40 both together" beside the two rides' receipts: the items
@@ -499,7 +539,9 @@ def split_items(request: str, receipt: str) -> list[ItemText]:
             parts = [whole] * count
         distinct = distinct if len(parts) > 1 and parts[0] is not whole else []
     blocks = [
-        b for b in _receipt_blocks(receipt, count, aside) if not _not_claimed_receipt(b, aside)
+        b
+        for b in _receipt_blocks(receipt, count, aside, loose=loose)
+        if not _not_claimed_receipt(b, aside)
     ]
     assigned: list[Segment | None] = [None] * count
     free = list(blocks)
