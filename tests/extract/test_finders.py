@@ -894,3 +894,17 @@ def test_a_bills_due_date_is_not_the_charges_date():
         "Due date:      Aug 10, 2025  (AutoPay scheduled Aug 8)\nTotal due   $68.43"
     )
     assert rank(dates(Segment("receipt", bill)))[0].value == dt.date(2025, 7, 18)
+
+
+def test_a_total_run_into_its_label_is_the_total():
+    """unseen16-023: a folio's PDF text squeezes its columns ("Total Charges780.02")."""
+    folio = "09/25Room172.0009/25MN Sales Tax 7.875%13.54\nTotal Charges780.02\nBalance0.00"
+    best = rank(money(Segment("receipt", folio)))[0]
+    assert best.value == Decimal("780.02") and folio[best.start : best.end] == "780.02"
+
+
+def test_an_amount_another_office_paid_is_set_aside():
+    """unseen16-027 (Polish): "Taxi 96 zł zapłacił oddział w Warszawie – nie rozliczam"."""
+    text = "Taxi z lotniska 96 zł zapłacił oddział w Warszawie – nie rozliczam. Bilet USD 2,145.60"
+    kept = [o.value for o in money(Segment("request", text)) if o.weight > 0]
+    assert kept == [Decimal("2145.60")]

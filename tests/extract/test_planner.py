@@ -1061,3 +1061,47 @@ def test_japanese_and_polish_words_are_read_as_what_they_say():
     assert dinner["alcohol"] is False
     (pub,) = _read_expense("Dinner, two pale ales with the fish, $41.00", "", "2025-03-21").items
     assert pub["alcohol"] is True
+
+
+def test_claiming_part_of_a_bill_keeps_its_receipt():
+    """unseen16-006: "only claiming the food + tax + tip = 30.80 not the full 43.52". The whole
+    bill is no item's amount, but its receipt is still the item's: dropping it (as a receipt set
+    aside) had left a dinner with two beers on it without a receipt for the rules to read."""
+    receipt = (
+        "CHOCOLATE AVE GRILL\n1 Bacon Cheeseburger   15.95\n1 Yuengling Draft 16oz   6.00\n"
+        "Total   36.52\nTip   7.00\nGrand Total   43.52"
+    )
+    request = "dinner tues. the reciept has beers on it, im only claiming the food + tip = 30.80 not the full 43.52"
+    (only,) = split_items(request, receipt)
+    assert only.receipt is not None and "Yuengling" in only.receipt.text
+    reading = _read_expense(request, receipt, "2025-08-08")
+    (dinner,) = reading.items
+    assert dinner["receipt_attached"] is True and dinner["alcohol"] is True
+    assert any(a.field == "items.0.amount" for a in reading.ambiguities)
+
+
+def test_a_message_typed_without_capitals_still_names_the_shop():
+    """unseen16-012: "bought hi vis vests ... at home depot 6/24" (no receipt, no capitals)."""
+    (vests,) = _read_expense(
+        "bought hi vis vests and box cutters for the dock crew at home depot 6/24, came to "
+        "$96.40. lost the receipt somewhere in the truck sorry!!",
+        "",
+        "2025-06-27",
+    ).items
+    assert vests["merchant"] == "Home Depot"
+    # one common word is no name: "worked at home"
+    from nesyflow.extract import Segment
+    from nesyflow.extract.finders import lower_case_names
+
+    ink = Segment("request", "printer ink, used it at home for the report, $23.10")
+    assert lower_case_names(ink, lambda _s: False) == []
+    # only when no text of the item names it: unseen14-022's second purchase, typed in lower
+    # case, is from the shop the first message names, not "Register" ("at the register") —
+    # read so, the two purchases had not looked like one split for the rules to send to a person
+    reading = _read_expense(
+        "msg 1: Office Depot tue 10/14 $46.18 - price tag guns + label rolls\nmsg 2: oh and i "
+        "went back the same day for hangers, $39.92. tossed both receipts at the register",
+        "",
+        "2025-10-17",
+    )
+    assert [i["merchant"] for i in reading.items] == ["Office Depot", "Office Depot"]

@@ -198,6 +198,11 @@ _NOT_CLAIMED_BEFORE = re.compile(
     r"(?: me)?)\s*:?\s*$",
     re.IGNORECASE,
 )
+_PART_CLAIMED_BEFORE = re.compile(
+    r"\bnot the (?:full|whole|entire)(?: amount| total| bill)?(?: of)?\s*:?\s*$", re.IGNORECASE
+)
+"""Before the whole bill the employee claims only a part of ("only claiming the food + tip =
+30.80 not the full 43.52"): no item's amount, but its receipt is still the item's."""
 _NOT_CLAIMED_AFTER = re.compile(
     r"^\s*(?:before (?:the |an? )?[\w-]*\s?discount|(?:…|\.\.\.|\?)?\s*(?:no|wait|scratch that)\b|"
     r"deposit\b[^.\n]{0,40}\b(?:refunded|returned|back)|"
@@ -211,8 +216,8 @@ _NOT_CLAIMED_AFTER = re.compile(
 
 _NOT_CLAIMED_SENTENCE = re.compile(
     r"^(?:[^\n.!?]|[.,]\d)*?\b(?:please ignore|ignore (?:that|this|it)\b|by mistake|por engano|"
-    r"por error|not (?:part of|on) this claim|paid (?:for )?by (?:the|our) [\w ]{0,30}office|"
-    r"foi pago pel[oa])",
+    r"por error|not (?:part of|on) this claim|paid (?:for )?by (?:the|our) [\w ]{0,30}"
+    r"(?:office|branch)|foi pago pel[oa]|nie rozliczam|zapłacił\w* (?:oddział|firma|biuro))",
     re.IGNORECASE,
 )
 """The rest of an amount's sentence saying it is not on this claim ("(R$ 1.486,50) foi pago pelo
@@ -343,6 +348,10 @@ def money(seg: Segment) -> list[Occurrence]:
             code = _code_in_label(seg.text, m.start())
         if _BRACKETED_TAX.search(seg.text[max(0, m.start() - 40) : m.start() + 1]):
             weight, why = 0.3, "tax in brackets beside a total"
+        elif seg.source not in DOCUMENTS and _PART_CLAIMED_BEFORE.search(
+            seg.text[max(0, m.start() - 24) : m.start()]
+        ):
+            weight, why = 0.0, "the whole bill, of which the employee claims a part"
         elif seg.source not in DOCUMENTS and _not_claimed(seg.text, m):
             weight, why = 0.0, SET_ASIDE
         elif seg.source not in DOCUMENTS and _APPROX_BEFORE.search(
@@ -436,25 +445,38 @@ _BROKEN_AMOUNT = re.compile(
 )
 
 
+_GLUED_TOTAL = re.compile(
+    r"\b(?:total(?: charges?| due| paid)?|balance due|amount due)(?P<num>\d{1,3}(?:,\d{3})*\.\d{2})(?!\d)",
+    re.IGNORECASE,
+)
+
+
 def _broken_totals(seg: Segment, found: list[Occurrence]) -> list[Occurrence]:
     """A total whose amount a PDF's text broke over two lines ("Total Charged: $14" / "8.00",
-    "Total$1," / "680.00"): one amount, 148.00, not a $14 total and an 8.00 line."""
+    "Total$1," / "680.00"): one amount, 148.00, not a $14 total and an 8.00 line; or ran into
+    its label ("Total Charges780.02")."""
     out = list(found)
-    for m in _BROKEN_AMOUNT.finditer(seg.text):
-        if not _TOTAL.search(_line_of(seg.text, m.start())):
-            continue
+    broken = [
+        (m, m.group("pre"), m.group("a") + m.group("b"))
+        for m in _BROKEN_AMOUNT.finditer(seg.text)
+        if _TOTAL.search(_line_of(seg.text, m.start()))
+    ]
+    glued = [(m, None, m.group("num")) for m in _GLUED_TOTAL.finditer(seg.text)]
+    for m, pre, num in broken + glued:
         start, end = seg.offset + m.start(), seg.offset + m.end()
+        if pre is None:
+            start = seg.offset + m.start("num")
         out = [o for o in out if o.end <= start or o.start >= end]
-        code = _SYMBOL.get(m.group("pre"))
+        code = _SYMBOL.get(pre) if pre else _code_in_label(seg.text, m.start("num"))
         joined = Occurrence(
-            _number(m.group("a") + m.group("b")),
+            _number(num),
             seg.source,
             start,
             end,
-            m.group(0),
+            seg.text[start - seg.offset : end - seg.offset],
             3.0,
             "total line",
-            {"currency": code, "bare_dollar": m.group("pre") == "$"},
+            {"currency": code, "bare_dollar": pre == "$"},
         )
         out = sorted([*out, joined], key=lambda o: o.start)
     return out
@@ -1239,6 +1261,52 @@ def _title(text: str) -> str:
     if text.upper() != text or re.fullmatch(r"[A-Z]{2,3}", text):  # NS, BP: an acronym stays
         return text
     return " ".join(w[:1].upper() + w[1:].lower() for w in text.split())
+
+
+_AT_LOWER = re.compile(
+    r"\b(?:at|from)\s+(?:the\s+)?(?P<n>[a-z][\w'&.-]*(?:\s+[a-z][\w'&.-]*){0,2})"
+)
+_LOWER_STOP = re.compile(
+    r"\s+(?:for|on|in|to|and|with|came|was|were|then|last|this|that|yesterday|today|tonight|"
+    r"night|morning|around|about|after|before|near|by|so|but|it|its|i|my|site|visit|mon|tue|"
+    r"tues|wed|thu|thurs|fri|sat|sun|monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
+    r"\b.*$"
+)
+_COMMON_PLACES = {
+    "home", "work", "night", "noon", "lunch", "dinner", "breakfast", "office", "hotel",
+    "airport", "site", "store", "shop", "restaurant", "station", "gas", "least", "all", "first",
+    "once", "last",
+}  # fmt: skip
+
+
+def lower_case_names(seg: Segment, exclude: Callable[[str], bool]) -> list[Occurrence]:
+    """A message typed without capitals ("bought vests at home depot 6/24"): the words after
+    "at" / "from", up to a preposition, a time word or a number, are the name — weight 0.4; one
+    common word ("at home", "from the office") is none. The planner asks for these only when
+    no text of the item holds a receipt header or a capitalised span."""
+    if re.search(r"[A-Z]", re.sub(r"\bI\b", "", seg.text)):
+        return []
+    out = []
+    for m in _AT_LOWER.finditer(seg.text):
+        name = _LOWER_STOP.sub("", m.group("n")).strip(" .,;:!?")
+        words = name.split()
+        if not words or (len(words) == 1 and (words[0] in _COMMON_PLACES or len(name) < 4)):
+            continue
+        if exclude(name.title()) or name in _NOT_NAMES:
+            continue
+        start = seg.offset + m.start("n")
+        out.append(
+            Occurrence(
+                name.title(),
+                seg.source,
+                start,
+                start + len(name),
+                name,
+                0.4 / (1 + len(out)),
+                "lower-case words after 'at' (a message typed without capitals)",
+            )
+        )
+    return out
 
 
 def names(seg: Segment, exclude: Callable[[str], bool] = lambda _s: False) -> list[Occurrence]:

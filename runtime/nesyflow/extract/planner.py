@@ -41,6 +41,7 @@ from nesyflow.extract.finders import (
     counts,
     dates,
     labelled,
+    lower_case_names,
     money,
     names,
     other_dollars,
@@ -1100,6 +1101,9 @@ class _Reader:
             elif not occs:
                 occs = _occurrences(source, rest, self.submitted, self.exclude, dayfirst)
                 occs = text.not_others(occs, parts=source.kind == "count")
+            if not occs and source.kind == "name" and source.nth is None:
+                # a message typed without capitals: "at home depot", in the item's own words
+                occs = [o for seg in own for o in lower_case_names(seg, self.exclude)]
             occs = [o for o in occs if o.weight > 0 and self.fits(name, o.value)]
             if not occs:
                 return None
