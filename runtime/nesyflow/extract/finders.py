@@ -428,14 +428,14 @@ def money(seg: Segment) -> list[Occurrence]:
                 out[earlier], weight=1.0, why="earlier total line (a later one is what was paid)"
             )
     if len(totals) > 1:  # "Total price 1.150,10 / You paid 1.060,00 / Amount due 90,10"
-        first, last = out[totals[0]], out[totals[-1]]
+        charge, due = out[totals[0]], out[totals[-1]]
         if (
-            first.value > last.value
-            and _BALANCE_DUE.search(_line_of(seg.text, last.start - seg.offset))
-            and _PREPAID.search(seg.text, first.end - seg.offset, last.start - seg.offset)
+            charge.value > due.value
+            and _BALANCE_DUE.search(_line_of(seg.text, due.start - seg.offset))
+            and _PREPAID.search(seg.text, charge.end - seg.offset, due.start - seg.offset)
         ):
             out[totals[-1]] = replace(
-                last, weight=1.0, why="the balance left after a payment (the total is the charge)"
+                due, weight=1.0, why="the balance left after a payment (the total is the charge)"
             )
     return out
 
