@@ -39,6 +39,7 @@ from nesyflow.extract import (
     load_table,
     split_items,
     unclaimed_receipts,
+    without_mail_headers,
     without_markup,
 )
 
@@ -165,8 +166,12 @@ def read_claim(args: ReadArgs) -> ReadResult:
 
 def read_with(args: ReadArgs, chooser: Chooser) -> ReadResult:
     """Read the claim from ``args``' text; ``chooser`` decides what the evidence leaves open."""
-    # e-mail HTML and chat markdown read as their words; offsets still point into the original
-    request, receipt = without_markup(args.request), without_markup(args.receipt)
+    # e-mail HTML and chat markdown read as their words, a mail's envelope not at all; offsets
+    # still point into the original
+    request, receipt = (
+        without_mail_headers(without_markup(args.request)),
+        without_markup(args.receipt),
+    )
     texts = split_items(request, receipt)
     got = extract_items(
         ExtractedItem,

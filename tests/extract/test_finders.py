@@ -303,6 +303,15 @@ def test_a_weekday_the_employee_writes_is_the_last_one_before_submission(text, s
     assert all(o.weight == 1.0 for o in found if "weekday" in o.why)
 
 
+def test_the_day_the_employee_writes_on_is_not_the_charges_date():
+    """unseen17-017 (dictated): "today is Tuesday June 10 lunch last Thursday ... $18.75"."""
+    seg = Segment("request", "expense note today is Tuesday June 10 lunch last Thursday $18.75")
+    ranked = rank(dates(seg, dt.date(2025, 6, 10)))
+    assert ranked[0].value == dt.date(2025, 6, 5)
+    seg = Segment("request", "lunch on June 10 with the inspector, $18.75")  # a date of its own
+    assert rank(dates(seg, dt.date(2025, 6, 12)))[0].value == dt.date(2025, 6, 10)
+
+
 def test_a_relative_weekday_never_outweighs_a_dated_receipt():
     seg = Segment("request", "dinner tuesday")
     receipt = Segment("receipt", "BARDENAY\n10/20/25  7:58 PM\nTOTAL 31.80", 20)
@@ -317,6 +326,9 @@ def test_a_relative_weekday_never_outweighs_a_dated_receipt():
         ("JetBlue\nBooked: 09/12/2025\nB6 23 JFK-LAX Mon 22 Sep 2025", "2025-09-12"),
         ("AMERICAN AIRLINES\nIssued 06OCT2025\nAA 2417 DFW-BNA 20OCT", "2025-10-06"),
         ("amazon.com\nOrder Placed: September 15, 2025", "2025-09-15"),
+        # unseen17-001/-002: SBB's bilingual label, Deutsche Bahn's booking date
+        ("SBB\nKauf / Achat: 09.05.2025 21:47\nGültig / Valable: 12.05.2025", "2025-05-09"),
+        ("Deutsche Bahn\nBuchungsdatum: 02.06.2025\nHinfahrt: 10.06.2025", "2025-06-02"),
     ],
 )
 def test_a_ticket_or_order_is_dated_by_its_purchase_not_the_travel_date(receipt, day):
@@ -328,6 +340,30 @@ def test_a_ticket_or_order_is_dated_by_its_purchase_not_the_travel_date(receipt,
     top = next(c for c in ranked if c.source == "receipt")
     assert top.value.isoformat() == day and top is ranked[0]
     assert ranked[0].score >= 2 * ranked[1].score  # decisive: no model call, no ambiguity
+
+
+@pytest.mark.parametrize(
+    ("receipt", "day"),
+    [  # unseen17-006: a GST invoice dated the day of departure; unseen17-029: a prepaid stay
+        (
+            "TAX INVOICE\nDate: 14/02/2025\nArrival: 10/02/2025   Departure: 14/02/2025",
+            "2025-02-10",
+        ),
+        (
+            "Hyatt\nCheck-in: 06/04/2025  Check-out: 06/07/2025\nTotal charged 05/09/2025",
+            "2025-06-04",
+        ),
+        ("LAZ PARKING\nDate 03/05/2025\nEntry 03/02/2025 07:10\nExit 03/05/2025", "2025-03-02"),
+    ],
+)
+def test_a_stay_is_dated_by_its_first_day_over_the_invoice_or_payment_date(receipt, day):
+    request = Segment("request", "hotel for the campaign, charged to my card on 5/9")
+    seg = Segment("receipt", receipt, len(request.text) + 1)
+    submitted = dt.date(2025, 6, 10)
+    dayfirst = "TAX INVOICE" in receipt
+    ranked = rank(dates(request, submitted) + dates(seg, submitted, dayfirst=dayfirst))
+    assert ranked[0].value.isoformat() == day
+    assert ranked[0].score > ranked[1].score + 1.5  # over a date printed twice (invoice, departure)
 
 
 def test_day_first_dates_where_the_receipt_is_not_american():
@@ -392,6 +428,9 @@ def test_rates_written_in_a_sentence(text, rate):
         ("me, Rahul, Meera and Anil. Bill attached. INR conv @ 0.0115 pls.", "0.0115", "INR"),
         ("Kindly use 0.0116 for the INR conversion as given in the rate sheet.", "0.0116", "INR"),
         ("Confirmation/tax invoice below. AUD 0.6530.", "0.6530", "AUD"),
+        # unseen17-002: the bank's rate per unit, the dollar left unsaid
+        ("Paid 119,80 € on my Amex, my bank charged me 1.1230 per euro.", "1.1230", "EUR"),
+        ("the card used 1.2710 per pound", "1.2710", "GBP"),
     ],
 )
 def test_rates_written_the_ways_employees_write_them(text, rate, unit):
@@ -606,6 +645,37 @@ def test_a_rate_after_a_foreign_amounts_at_sign_but_not_a_unit_price():
     (o,) = rates(Segment("request", "brekkie, just me — £8.10 @ 1.3452"))
     assert o.value == Decimal("1.3452")
     assert rates(Segment("receipt", "2 x Cheese Slice @ 3.50    7.00")) == []
+
+
+def test_an_e_mails_envelope_is_no_part_of_the_request():
+    """unseen17-008: "From: Rosa Delgado / Sent: Monday, April 7, 2025" gave the merchant "Rosa
+    Delgado Sent" and the date the mail was sent; a memo's "Date:" line is its own date
+    (unseen17-023). Sender, recipients and sending dates are blanked (same length: offsets
+    still point into what was pasted); the subject and the quoted earlier mails stay words."""
+    from nesyflow.extract import without_mail_headers
+
+    mail = (
+        "From: Rosa Delgado\nSent: Monday, April 7, 2025 2:18 PM\nTo: Expenses\n"
+        "Subject: RE: Cab to permit office\n\nSorry, the taxi was 23.40 not 32.40.\n\n"
+        "> From: Rosa Delgado\n> Sent: Monday, April 7, 2025 1:55 PM\n>\n"
+        "> Hi, please reimburse a Flash Cab on the 3rd, $32.40.\n"
+        ">> Gesendet: Montag, 7. April 2025\nDate:    3 March 2025\n"
+    )
+    plain = without_mail_headers(mail)
+    assert len(plain) == len(mail)
+    assert "Rosa" not in plain and "April" not in plain and "March" not in plain
+    assert "Expenses" not in plain and "Gesendet" not in plain
+    assert "Subject: RE: Cab to permit office" in plain
+    assert plain.index("Hi, please reimburse a Flash Cab") == mail.index("Hi, please")
+    assert "> " not in plain
+    found = [o.value for o in names(Segment("request", plain))]
+    assert "Flash Cab" in found and not any("Rosa" in n for n in found)
+    for text in (
+        "Dinner with Sent items from the From: field? no",  # only a header line is one
+        "Date: 06/11/2025\nAmount: $60.00\nTo: the airport",  # a form: its date is the expense's
+        "Q: was it a client?\nA: yes, from Acme\nFrom: me",  # a chat's answers stay
+    ):
+        assert without_mail_headers(text)[:40] == text[:40]
 
 
 def test_markup_is_blanked_without_moving_any_offset():
@@ -885,6 +955,26 @@ def test_the_unit_of_a_rate_written_backwards_is_no_amount():
     found = money(Segment("request", "For my own sums I used ¥147.5 = $1 (about $429.29 total)"))
     assert [o.value for o in found] == [Decimal("429.29")]
     assert found[0].weight < 3  # an estimate, though "total" follows it
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The card rate was 1 USD = 0.8812 CHF.",
+        "my bank used 1 US$ = 0.9210 EUR",
+        "rate $1 = 0.7890 GBP",
+        "at 0.8812 CHF per USD",
+        "CHF 0.8812 to the dollar",
+        "0,9210 EUR pro USD",
+    ],
+)
+def test_a_rate_written_as_the_foreign_units_per_dollar_is_no_rate_in_dollars(text):
+    """unseen17-030: "1 USD = 0.8812 CHF" was read as 0.8812 US dollars per franc and the lunch
+    was paid at that rate. The policy's rate is US dollars per unit, stated, never computed: a
+    rate written the other way round gives no rate (the claim waits for one), and no amount."""
+    seg = Segment("request", text)
+    assert rates(seg) == []
+    assert [o.value for o in money(seg)] == []
 
 
 def test_a_bills_due_date_is_not_the_charges_date():

@@ -291,8 +291,13 @@ def test_receipts_pasted_one_after_another_are_told_apart():
         "TABERNA\nMenu 14,50\nTOTAL 18,30 €\n\n--\n\nTELE TAXI\nLicencia 07713\nImporte: 27,45 EUR",
         "PIZZA\nSlice 12.00\nTotal $27.33\n\nBAZBEAUX\n11/17/2025\nPizza 13.95\nTOTAL 17.21",
     ]
+    # unseen17-022: a ride receipt prints its total first, then the fare's parts and the card
+    ride = "Uber\nMarch 12, 2025\nTotal    $14.20\nTrip fare    $11.35\nBooking fee    $2.85\n"
+    ride += "UberX  8:05 AM  Palmer House -> McCormick Place\nMastercard ••••3090"
+    two.append(f"{ride}\n\n{ride.replace('8:05', '6:22')}")
     for text in two:
         assert len(receipts(text)) == 2, text
+    assert [b.text.split("\n", 1)[0] for b in receipts(two[-1])] == ["Uber", "Uber"]
     one = "LYFT\nFare $27.94\n\nTip $6.00\n-----------\nTotal charged $41.62"
     assert len(receipts(one)) == 1
     # unseen15-019: a bar bill's food section ends in "Food Total", its drinks section follows

@@ -37,7 +37,7 @@ from nesyflow.extract.sources import (
     field_sources,
 )
 from nesyflow.extract.tables import Table, load_table
-from nesyflow.extract.text import Segment, without_markup
+from nesyflow.extract.text import Segment, without_mail_headers, without_markup
 
 __all__ = [
     "Ambiguity",
@@ -72,5 +72,6 @@ __all__ = [
     "numbered_lines",
     "split_items",
     "unclaimed_receipts",
+    "without_mail_headers",
     "without_markup",
 ]

@@ -695,11 +695,14 @@ _DATE_PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"(?<![\d/.$])\b(?P<a>\d{1,2})/(?P<b>\d{1,2})\b(?![/\d])"), "md"),
     (re.compile(r"\bthe\s+(?P<d>\d{1,2})(?:st|nd|rd|th)\b", re.IGNORECASE), "day"),
 ]
-_DATE_LABEL = re.compile(
-    r"\b(arrival|arrive|check-in|entry|pickup|statement date|bill date|date|llegada|entrada|"
-    r"arrivée|arrivee|anreise|ankunft|arrivo|chegada)\b",
+_DATE_LABEL = re.compile(r"\b(arrive|statement date|bill date|date)\b", re.IGNORECASE)
+_FIRST_DAY_LABEL = re.compile(
+    r"\b(arrival|check-?in|entry|pick-?up|llegada|entrada|arrivée|arrivee|anreise|ankunft|"
+    r"arrivo|chegada)\b",
     re.IGNORECASE,
 )
+"""The first day of a stay or a span (a hotel's arrival, a garage's entry, a car's pickup): the
+conventions date the whole stay by it, over the invoice's own date or the day it was paid."""
 _DUE_LABEL = re.compile(
     r"\b(?:due(?: date)?|pay by|payment due|autopay(?: scheduled)?|scheduled|fällig\w*|"
     r"échéance|vencimiento|scadenza)\b",
@@ -708,11 +711,17 @@ _DUE_LABEL = re.compile(
 _PURCHASE_LABEL = re.compile(
     r"\b(issued|issue date|date of issue|purchased|purchase date|date of purchase|booked|"
     r"booking date|order placed|order date|ordered|aankoopdatum|kaufdatum|data zakupu|"
-    r"data da compra|data de compra|fecha de compra|data acquisto|date d'achat|satın alma)\b",
+    r"data da compra|data de compra|fecha de compra|data acquisto|date d'achat|satın alma|"
+    r"kauf|achat|buchungsdatum|gebucht|réservé le|date de réservation|fecha de reserva)\b",
     re.IGNORECASE,
 )
 """A ticket's or an order's own date: the date the charge was made (the policy's conventions),
 which outweighs a travel date the employee wrote."""
+_TODAY = re.compile(
+    r"\b(?:today|today's date|it's now|heute|aujourd'hui|hoy|oggi)\b(?:\s+is)?[\s,:(]*"
+    r"(?:(?:mon|tues|wednes|thurs|fri|satur|sun)day,?\s*)?$",
+    re.IGNORECASE,
+)
 _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _RELATIVE_DAY = re.compile(
     r"(?<![-/])\b(?P<last>(?:last|this past|past)\s+)?(?P<wd>monday|tuesday|wednesday|thursday|friday|"
@@ -796,12 +805,16 @@ def dates(
     for n, (_pos, m, day, has_year) in enumerate(found):
         line_start = seg.text.rfind("\n", 0, m.start()) + 1
         head = seg.text[max(line_start, m.start() - 20) : m.start()]
-        if seg.source not in DOCUMENTS:
+        if seg.source not in DOCUMENTS and _TODAY.search(head):
+            weight, why = 0.3, "the day the employee writes on (today), not the charge's"
+        elif seg.source not in DOCUMENTS:
             weight, why = 2.0, "date the employee wrote"
         elif _PURCHASE_LABEL.search(head):
             weight, why = 6.0, "purchase or issue date printed on the ticket or order"
         elif _DUE_LABEL.search(head):
             weight, why = 0.3, "a date the bill is due or paid later (not the charge's)"
+        elif _FIRST_DAY_LABEL.search(head):
+            weight, why = 5.0, "first day of the stay or span (arrival, check-in, entry, pickup)"
         elif _DATE_LABEL.search(head):
             weight, why = 2.5, "labelled receipt date"
         elif not has_year:
@@ -829,6 +842,8 @@ def _relative_days(
         if m.group("wd") and m.group("wd").lower() in ("sat", "sun") and not m.group("last"):
             continue  # "sat in traffic", "the sun"
         if m.group("rel"):
+            if re.match(r"(?:'s date|\s+is)\b", seg.text[m.end() :], re.IGNORECASE):
+                continue  # "today is Tuesday June 10": the day of writing, stated
             back = {"yesterday": 1, "today": 0, "tonight": 0}[m.group("rel").lower()]
         else:
             wanted = _WEEKDAYS.index(m.group("wd")[:3].lower())
@@ -933,6 +948,17 @@ _RATE = [
     ),
     (
         re.compile(
+            r"(?<![\d.,])(?P<r>[0-4][.,]\d{2,6})(?![.,]?\d)\s*(?:per|for each|for one|a|an)\s+"
+            r"(?P<unit>euros?|pounds?|francs?|yen|pesos?|rupees?|"
+            + _CUR_CODES.replace("USD|", "")
+            + r")\b",
+            re.IGNORECASE,
+        ),
+        2.5,
+        "rate per unit, the dollar unsaid (1.1230 per euro)",
+    ),
+    (
+        re.compile(
             r"\bUSD\s*(?P<r>\d+[.,]\d{1,6})(?![.,]?\d)\s*(?:per|/)\s*(?P<unit>"
             + _CUR_CODES
             + r")\b",
@@ -1028,6 +1054,33 @@ _RATE = [
 ]
 
 
+_DOLLAR_UNIT = r"(?:USD|US\$|US dollars?|dollars?|the dollar|\$)"
+_INVERSE_RATE = re.compile(
+    r"(?:\b1(?:[.,]0+)?\s*(?:USD|US\$|US dollars?|dollars?)|(?<![\w$])(?:US)?\$\s*1(?:[.,]0+)?)"
+    r"\s*=\s*"
+    + _RATE_VALUE
+    + r"\s*"
+    + _RATE_UNIT
+    + r"|"
+    + _RATE_VALUE.replace("?P<r>", "?:")
+    + r"\s*"
+    + _RATE_UNIT.replace("?P<unit>", "?:")
+    + r"\s*(?:per|pro|par|por|/|to the|to a|for each|for one)\s*"
+    + _DOLLAR_UNIT
+    + r"(?!\w)"
+    + r"|(?<![\w$])"
+    + _RATE_UNIT.replace("?P<unit>", "?:")
+    + r"\s*"
+    + _RATE_VALUE.replace("?P<r>", "?:")
+    + r"\s*(?:per|pro|par|por|/|to the|to a)\s*"
+    + _DOLLAR_UNIT
+    + r"(?!\w)",
+    re.IGNORECASE,
+)
+"""A rate written the other way round: foreign units per US dollar ("1 USD = 0.8812 CHF",
+"0.92 EUR per USD"). The policy's rate is US dollars per unit, stated and never computed, so this
+is no rate (the claim waits for one) and its number is no amount."""
+
 _OTHER_DOLLAR = re.compile(
     r"(?<![\w$])(?:(?P<sym>CA\$|AU\$|C\$|A\$|S\$)|(?P<code>CAD|AUD|SGD|MXN)\b|"
     r"(?P<word>canadian|australian|singapore|aussie)\s+dollars?\b|(?P<peso>pesos?)\b)",
@@ -1058,7 +1111,7 @@ def rates(seg: Segment) -> list[Occurrence]:
     """Exchange rates (US dollars per unit): ``1.08 USD per euro``, ``1.27 USD/GBP``,
     ``converted at 1.13``, ``Rate 0.0067``."""
     out = []
-    taken: list[tuple[int, int]] = []
+    taken = [m.span() for m in _INVERSE_RATE.finditer(seg.text)]
     for pattern, weight, why in _RATE:
         for m in pattern.finditer(seg.text):
             if any(m.start() < e and s < m.end() for s, e in taken):
@@ -1089,7 +1142,7 @@ COPY_LINE = re.compile(
     re.IGNORECASE,
 )
 """The line a card slip prints above its header ("--- MERCHANT COPY ---"), never its issuer."""
-_PAYMENT_LINE = re.compile(
+PAYMENT_LINE = re.compile(
     r"\s*(?:visa|mastercard|mc|amex|american express|discover|debit|credit|cash|card|paid|"
     r"payment|change|auth)\b|.*\*{3,}\d",
     re.IGNORECASE,
@@ -1320,7 +1373,7 @@ def names(seg: Segment, exclude: Callable[[str], bool] = lambda _s: False) -> li
         # the last receipt's card line (its first column: a receipt pasted as one line has its
         # card at the end, "BLUE RIBBON CAR SERVICE  Invoice ...  Paid: AMEX ***4002")
         while first and (
-            _PAYMENT_LINE.match(re.split(r"\s{2,}", first.group(1).strip())[0])
+            PAYMENT_LINE.match(re.split(r"\s{2,}", first.group(1).strip())[0])
             or COPY_LINE.match(first.group(1))
             or _TITLE_LINE.match(first.group(1))
         ):

@@ -36,6 +36,7 @@ from nesyflow.extract.finders import (
     COPY_LINE,
     DOCUMENTS,
     FINDERS,
+    PAYMENT_LINE,
     SET_ASIDE,
     Occurrence,
     counts,
@@ -299,13 +300,16 @@ def receipts(receipt: str, *, loose: bool = False) -> list[Segment]:
         for m in _BLANK_LINES.finditer(block.text):
             before, after = block.part(start, m.start()), block.part(m.end(), len(block.text))
             first = after.text.strip().split("\n", 1)[0]
-            tail = "\n".join(before.text.strip().splitlines()[-3:])  # the total, then payment
+            lines = before.text.strip().splitlines()
+            tail = "\n".join(lines[-3:])  # the total, then payment
+            # or the total first, then its parts, and the card it was paid with (a ride's)
+            paid = bool(lines) and bool(PAYMENT_LINE.match(lines[-1]))
             if (
                 (
                     _priced(before) and _priced(after)
                     if loose
                     else _is_receipt(before)
-                    and _TOTAL_LINE.search(tail)
+                    and (_TOTAL_LINE.search(tail) or paid)
                     and not _SECTION_TOTAL.search(tail)
                     and _is_receipt(after)
                 )

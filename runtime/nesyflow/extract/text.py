@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-__all__ = ["Segment", "without_markup"]
+__all__ = ["Segment", "without_mail_headers", "without_markup"]
 
 
 @dataclass(frozen=True)
@@ -111,3 +111,25 @@ def without_markup(text: str) -> str:
     out = _ENTITY.sub(entity, out) if "&" in out else out
     out = _EMPHASIS.sub(lambda m: " " * len(m.group(1)) + m.group(2) + " " * len(m.group(1)), out)
     return _HEADING.sub(lambda m: " " * len(m.group(0)), out)
+
+
+_MAIL_HEADER = re.compile(
+    r"^[ \t]*(?:>[ \t]*)*(?P<key>from|sent|to|cc|bcc|date|von|gesendet|an|datum|de|envoyé|à|"
+    r"para|enviado|fecha|da|inviato|data|van|verzonden|aan)[ \t]*:.*$",
+    re.IGNORECASE | re.MULTILINE,
+)
+_SENDER = frozenset({"from", "von", "de", "da", "van"})
+_QUOTE_MARKS = re.compile(r"^[ \t]*>[> \t]*", re.MULTILINE)
+
+
+def without_mail_headers(text: str) -> str:
+    """``text`` with an e-mail's envelope blanked out, **same length**: the sender, recipients and
+    sending date of a forwarded or replied-to mail (``From:``, ``Sent:``, ``To:``, ``Date:`` and
+    their German, French, Spanish, Italian and Dutch names) say who wrote when, not who was paid
+    or when the charge was made. The quote marks of earlier mails (``> ``) go too; the subject
+    and every quoted word stay."""
+    keys = {m.group("key").lower() for m in _MAIL_HEADER.finditer(text)}
+    if not (keys & _SENDER and len(keys) >= 2):  # an envelope: a sender and one more line
+        return text  # a form's own "Date: 06/11" is the expense's
+    out = _MAIL_HEADER.sub(lambda m: " " * len(m.group(0)), text)
+    return _QUOTE_MARKS.sub(lambda m: " " * len(m.group(0)), out)
