@@ -239,6 +239,28 @@ def test_no_shipped_request_is_paid_wrongly(pack):
     assert paid >= 40  # and the agent does pay: most passing requests are paid
 
 
+def test_two_rides_read_under_two_merchant_names_still_wait_for_a_person(pack):
+    """unseen17-022 (two $14.20 Ubers on one day, which the policy calls a duplicate): the first
+    reading took "Trip fare" as the first receipt's merchant, the duplicate rule (same merchant,
+    date, amount, currency) could not fire and both were paid. The reader now reads both "Uber";
+    and a misread merchant no longer lets the pair through: the pack sends the same day, amount,
+    currency and category under two names to a person, and likewise against the paid ledger."""
+    row = UNSEEN17["unseen17-022"]
+    got = read(row)
+    claim, context = got.claim.model_dump(mode="json"), got.context.model_dump(mode="json")
+    assert [i["merchant"] for i in claim["items"]] == ["Uber", "Uber"]
+    assert check(pack, claim, context=context).rule_ids() == ["duplicate_in_claim"]
+    claim["items"][0]["merchant"] = "Trip fare"  # the misreading, or an employee's own spelling
+    result = check(pack, claim, context=context)
+    assert result.verdict.value == "review" and result.rule_ids() == ["possible_duplicate"]
+    first = claim["items"][0]
+    context["prior_items"] = [
+        {"merchant": "UBER *TRIP", "date": first["date"], "amount": first["amount"]}
+    ]
+    result = check(pack, {**claim, "items": [first]}, context=context)
+    assert result.rule_ids() == ["possible_duplicate_of_prior"]
+
+
 def test_heldout_requests_are_read_right():
     """Requests written apart from the samples (agents/expense/heldout.jsonl): at least 80% of the
     claims wholly right (every scored field, the item count, the employee fields)."""
