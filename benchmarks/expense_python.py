@@ -275,7 +275,8 @@ def check_ambiguity(context: Any, f: Findings) -> None:
 
 
 def check_duplicates(lines: list[Line], context: Any, f: Findings) -> None:
-    """Same merchant/date/amount/currency twice in the claim or already paid; split purchases."""
+    """Same merchant/date/amount/currency twice in the claim or already paid; the same charge
+    under two merchant names; split purchases."""
     seen: set[tuple[str, int, int, str]] = set()
     prior: set[tuple[str, int, int, str]] = set()
     if context is not None:
@@ -295,6 +296,23 @@ def check_duplicates(lines: list[Line], context: Any, f: Findings) -> None:
         if key in prior:
             f.fail("duplicate_of_prior", ln)
         groups[ln.category, ln.merchant, ln.date].append(ln)
+    # one charge under two merchant names, in the claim or against the paid ledger
+    dated = [ln for ln in lines if ln.date is not None]
+    for i, a in enumerate(dated):
+        for b in dated[i + 1 :]:
+            same = (a.category, a.date, a.amount, a.currency) == (
+                b.category,
+                b.date,
+                b.amount,
+                b.currency,
+            )
+            if same and a.merchant != b.merchant:
+                f.reviews.add("possible_duplicate")
+    paid = {(d, a, c) for _m, d, a, c in prior}
+    for ln in dated:
+        key = (ln.merchant, ln.date, ln.amount, ln.currency)
+        if key[1:] in paid and key not in prior:
+            f.reviews.add("possible_duplicate_of_prior")
 
     for group in groups.values():
         if len(group) < 2 or "possible_split_transaction" in f.reviews:

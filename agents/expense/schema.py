@@ -218,6 +218,7 @@ class ExtractedItem(BaseModel):
                 ("{n} (?:people|folks|recipients|contacts)", 1.0),
             ),
         ),
+        Span("party"),  # no count written: the people named ("with Lukas and Aylin")
         Default(1, "category", ("gifts",)),
     ] = None
     alcohol: Annotated[

@@ -647,6 +647,30 @@ def test_a_rate_after_a_foreign_amounts_at_sign_but_not_a_unit_price():
     assert rates(Segment("receipt", "2 x Cheese Slice @ 3.50    7.00")) == []
 
 
+@pytest.mark.parametrize(
+    ("text", "heads"),
+    [  # unseen17-004, -030
+        ("Team dinner in Zurich on 17 June with Lukas and Aylin (both from our office)", 3),
+        ("Lunch in Basel on 3 July with Reto from our Basel office", 2),
+        ("Dinner Wed w/ Hector, Luis and Ana from our Laredo ops team", 4),
+        ("dinner with Dr. Souza after the seminar", 2),
+        ("coffee with Priya and Sam", 3),
+        ("lunch for me + Sam (undergrad field asst): 2 subs", 2),  # unseen17-018
+        ("me and Jo", 2),
+        ("dinner with Acme", None),  # a company, not a person's words
+        ("paid with Visa and Amex", None),
+        ("lunch with Sarah", None),  # one name and nothing more: left to the text's counts
+        ("flew with Lufthansa to Munich", None),
+        ("met with NASA and Boeing", None),
+    ],
+)
+def test_the_people_named_at_a_meal_count_with_the_employee(text, heads):
+    from nesyflow.extract.finders import party
+
+    found = [o.value for o in party(Segment("request", text))]
+    assert found == ([] if heads is None else [heads])
+
+
 def test_an_e_mails_envelope_is_no_part_of_the_request():
     """unseen17-008: "From: Rosa Delgado / Sent: Monday, April 7, 2025" gave the merchant "Rosa
     Delgado Sent" and the date the mail was sent; a memo's "Date:" line is its own date
@@ -766,6 +790,8 @@ def test_a_price_per_unit_the_employee_writes_is_not_the_charge(text):
         "that's my own groceries (R469,43), not claiming",
         "the minibar $14.00 was personal",
         "souvenirs $38.00 (personal, not claimed)",
+        "that's the whole folio less the $24.00 minibar, which is on me",  # unseen17-011
+        "the bill minus $12.50 for my partner's drink",
     ],
 )
 def test_an_amount_the_employee_does_not_claim_is_set_aside(text):

@@ -309,6 +309,21 @@ def test_receipts_pasted_one_after_another_are_told_apart():
     assert len(receipts(sections)) == 1
 
 
+def test_one_receipt_pasted_twice_is_one_item():
+    """unseen17-021: the same Lyft receipt (same ride id, same minute) pasted twice under a request
+    for one ride had become two items (and failed as a duplicate); two rides stay two."""
+    from nesyflow.extract.planner import split_items
+
+    ride = (
+        "Lyft\nRide receipt\nOctober 1, 2025 at 7:48 AM\nRide ID: 1948 2270 5513\n"
+        "Lyft fare (2.3 mi, 14 min)      21.35\nTip    3.50\nTotal    $27.90\nVisa *8812"
+    )
+    request = "Lyft to the lab renovation site this morning - receipt pasted below"
+    assert len(split_items(request, f"{ride}\n\n{ride}")) == 1
+    other = ride.replace("7:48 AM", "5:12 PM").replace("5513", "5590")
+    assert len(split_items("Lyfts to the site and back, receipts below", f"{ride}\n\n{other}")) == 2
+
+
 def test_one_item_holding_two_receipts_is_ambiguous_not_the_last_total():
     """Two totals on one item's text, the last smaller: not a tip added, another receipt; the
     amount goes to a person (unseen4-001 paid a 3-night stay at the shuttle's $40 before)."""

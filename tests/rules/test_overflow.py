@@ -56,7 +56,8 @@ def big_claim(amount: str = MAX_CENTS) -> dict:
         "employee_name": "Sam Ortiz",
         "employee_level": "staff",
         "submitted_on": "2025-03-10",
-        "items": [item, {**item, "merchant": "Acme West"}],
+        # a day apart: the same amount twice on one day would be a possible duplicate
+        "items": [item, {**item, "merchant": "Acme West", "date": "2025-03-05"}],
     }
 
 

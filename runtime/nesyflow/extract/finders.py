@@ -114,8 +114,9 @@ _WORD = {
 }
 _MONEY = re.compile(
     # not inside a word, but a symbol glued to a digit or a lower-case letter (a PDF's text run
-    # together: "Qty 1$1,595.00", "Total$1,680.00"; "NZ$45" is no US dollar)
-    r"(?:(?<![^\W_])|(?<=(?-i:[a-z\d]))(?=[$€£]))(?<![.,$])(?P<pre>CA\$|AU\$|C\$|US\$|A\$|S\$|R\$|\$|€|£|¥|₹|Rs\.?(?=\s?\d)|"
+    # together: "Qty 1$1,595.00", "Total$1,680.00"; "NZ$45" is no US dollar); after a comma
+    # only as a cell of comma-separated rows ("2 nights,177.94"), never inside "1,234.56"
+    r"(?:(?<![^\W_])|(?<=(?-i:[a-z\d]))(?=[$€£]))(?<![.$])(?<!\d,)(?P<pre>CA\$|AU\$|C\$|US\$|A\$|S\$|R\$|\$|€|£|¥|₹|Rs\.?(?=\s?\d)|"
     r"R(?=\s?\d{1,3}(?:[.,\s]?\d{3})*[.,]\d{2}(?!\d))|zł|(?:" + _CUR_CODES + r")\b)?[ \t]{0,40}"
     r"(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d{1,2})?|\d{1,3}(?:\.\d{3})+,\d{2}"
     r"|\d{1,3}(?:[\u00a0\u202f']\d{3})+(?:[.,]\d{2})?|\d{1,3}(?: \d{3})+[.,]\d{2}"
@@ -195,7 +196,8 @@ _NOT_CLAIMED_BEFORE = re.compile(
     r"(?:\bnot|\bfirst wrote|\btyped|\bput down|\bentered|\binstead of|\b(?:list|original|"
     r"regular|full|normal) price(?: was| of)?|\bdeposit(?: of)?|\bkaution|\bkaucj\w*|"
     r"\bcaução|\bdepósito|\bborg|\b(?:first|originally|initially) (?:charged|billed|rang up)"
-    r"(?: me)?)\s*:?\s*$",
+    r"(?: me)?|\b(?:less|minus|excluding|except|abzüglich|ohne) (?:the |die |den |das )?)"
+    r"\s*:?\s*$",
     re.IGNORECASE,
 )
 _PART_CLAIMED_BEFORE = re.compile(
@@ -914,6 +916,89 @@ def counts(patterns: Iterable[tuple[str, float]]) -> Callable[[Segment], list[Oc
         return out
 
     return finder
+
+
+# ------------------------------------------------------------------------------------ party
+_PERSON = r"(?:(?:Dr|Prof|Mr|Mrs|Ms)\.?\s+)?[A-Z][a-zà-ÿ'’-]{1,15}(?:\s+[A-Z][a-zà-ÿ'’-]{1,15})?"
+_PARTY = re.compile(
+    r"(?:\b(?:with|w/)\s+|\b(?P<me>me)\s*(?:\+|&|and)\s*)(?P<names>"
+    + _PERSON
+    + r"(?:\s*,\s*"
+    + _PERSON
+    + r")*"
+    r"(?:\s*,?\s*(?:and|&)\s+" + _PERSON + r")?)(?P<after>[^.;\n]{0,40})"
+)
+_PERSON_AFTER = re.compile(
+    r"\s*(?:\((?:both |all |each )?(?:from|of|our|my|at)\b|from (?:our|my|the|their)\b|"
+    r"of (?:our|my|the)\b|,?\s*(?:our|my) (?:colleagues?|co-?workers?|teammates?|interns?|"
+    r"students?|assistants?|postdocs?|engineers?|architects?))",
+    re.IGNORECASE,
+)
+_NOT_PEOPLE = frozenset(
+    [
+        "The",
+        "Our",
+        "My",
+        "Their",
+        "His",
+        "Her",
+        "A",
+        "An",
+        "Client",
+        "Clients",
+        "Visa",
+        "Amex",
+        "Mastercard",
+        "Card",
+        "Cash",
+        "Uber",
+        "Lyft",
+        "Bolt",
+        "Grab",
+        "Team",
+        "Receipt",
+        "Tip",
+        "Tax",
+        "Everyone",
+        "Everybody",
+        "Colleagues",
+        "Me",
+    ]
+)
+
+
+def party(seg: Segment) -> list[Occurrence]:
+    """How many ate when the employee names who was with them: "with Lukas and Aylin (both from
+    our office)" is 3, "with Reto from our Basel office" 2, "lunch for me + Sam" 2 — the people
+    named and the employee. Only names a person's words follow (from our office, our
+    colleague…), or a title (Dr.), or two or more first names joined by "and", or "me and …":
+    "with Acme" or "paid with Visa" count no one."""
+    out = []
+    for m in _PARTY.finditer(seg.text):
+        people = [
+            p.strip()
+            for p in re.split(r"\s*,\s*(?:and\s+|&\s+)?|\s+(?:and|&)\s+", m.group("names"))
+        ]
+        if any(p.split()[0] in _NOT_PEOPLE or p.isupper() for p in people):
+            continue
+        titled = any(re.match(r"(?:Dr|Prof|Mr|Mrs|Ms)\b", p) for p in people)
+        first_names = len(people) >= 2 and all(" " not in p for p in people)
+        person = m.group("me") or _PERSON_AFTER.match(m.group("after"))  # "me + Sam" is people
+        if not (person or titled or first_names):
+            continue
+        out.append(
+            Occurrence(
+                len(people) + 1,
+                seg.source,
+                seg.offset + m.start("names"),
+                seg.offset + m.end("names"),
+                m.group("names"),
+                2.0,
+                "the people named with the employee, and the employee",
+                {},
+            )
+        )
+    return out
 
 
 # ------------------------------------------------------------------------------------ rates
@@ -1933,6 +2018,7 @@ FINDERS: dict[str, Callable[..., list[Occurrence]]] = {
     "percent": percents,
     "quantity": quantities,
     "stay": stays,
+    "party": party,
 }
 """The span kinds a schema may name (``count`` and ``phrase`` finders take their patterns)."""
 

@@ -387,15 +387,43 @@ def _without_conversions(amounts: list[Occurrence], rates: list[Any]) -> list[Oc
 
 
 _LIST_LINE = re.compile(r"^[ \t]*(?:[-*•]|\d{1,2}[.)])[ \t]+.*$", re.MULTILINE)
+_ROW = re.compile(r"^.*$", re.MULTILINE)
+
+
+def _cells(line: str) -> int:
+    """How many cells a line of a tab- or comma-separated table has (0: not such a line)."""
+    if line.count("\t") >= 2:
+        return line.count("\t") + 1
+    return line.count(",") + 1 if line.count(",") >= 3 else 0
+
+
+def _item_lines(text: str) -> list[tuple[int, int]]:
+    """The lines that are one item each: a list's lines (``- …``, ``1) …``), else the rows of a
+    table pasted from a sheet (tab- or comma-separated, every row as many cells as its header,
+    the header holding no digit): "date,vendor,what,amount,receipt" and the rows under it."""
+    listed = [(m.start(), m.end()) for m in _LIST_LINE.finditer(text)]
+    if listed:
+        return listed
+    rows = [m for m in _ROW.finditer(text) if _cells(m.group(0))]
+    for head in rows:
+        body = [
+            (m.start(), m.end())
+            for m in rows
+            if m.start() > head.start()
+            and _cells(m.group(0)) == _cells(head.group(0))
+            and re.search(r"\d", m.group(0))
+        ]
+        if not re.search(r"\d", head.group(0)) and len(body) >= 2:
+            return body
+    return []
 
 
 def _listed_amounts(whole: Segment) -> list[Occurrence]:
     """The first amount of each line of a list (``- drove ... $12.06``), when every line of the
     list has one: a list is one item per line, even where two lines cost the same."""
-    lines = list(_LIST_LINE.finditer(whole.text))
     firsts = []
-    for m in lines:
-        found = money(whole.part(m.start(), m.end()))
+    for start, end in _item_lines(whole.text):
+        found = money(whole.part(start, end))
         if not found:
             return []
         firsts.append(found[0])
@@ -467,11 +495,12 @@ def split_items(request: str, receipt: str) -> list[ItemText]:
     aside = _set_aside(whole)
     found = [b for b in receipts(receipt) if not _not_claimed_receipt(b, aside)]
     loose = False
-    if len(_LIST_LINE.findall(request)) > len(found) >= 1:
+    item_lines = _item_lines(request)
+    if len(item_lines) > len(found) >= 1:
         # a list of more items than receipts with a total word: a toll's or a fare's slip
         # prints its one amount without one ("Toll $6.75"); a receipt of each line, if so many
         wider = [b for b in receipts(receipt, loose=True) if not _not_claimed_receipt(b, aside)]
-        if len(wider) == len(_LIST_LINE.findall(request)):
+        if len(wider) == len(item_lines):
             found, loose = wider, True
     if len(found) == 1 and len(distinct) > 1:
         # "paid $20 of it with a gift card, so my visa shows 39.74, the whole thing was 59.74":
@@ -500,9 +529,9 @@ def split_items(request: str, receipt: str) -> list[ItemText]:
         empty = whole.part(distinct[0].end, distinct[0].end)
         return [ItemText(empty, b, whole) for b in found]
     if not distinct and not words:  # "hotel and one dinner, receipts below": one per receipt
-        count = len(found) or 1
-    lines = _LIST_LINE.findall(request)
-    if len(lines) == len(found) >= 2 and count < len(found):
+        # (one receipt pasted twice, every line the same, is one receipt)
+        count = len({" ".join(b.text.split()) for b in found}) or 1
+    if len(item_lines) == len(found) >= 2 and count < len(found):
         count = len(found)  # "1) the course 2) the train", a receipt for each line
     elif distinct and not words and len(found) > count:
         # "$495 for the registration and the garage on day 1": every written amount is on a
@@ -510,12 +539,12 @@ def split_items(request: str, receipt: str) -> list[ItemText]:
         # (or before it: "two nights at the Stanley (folio below) and the transfer, $25"; or the
         # lines of a list, only some with an amount)
         claimed = [b for b in found if any(o.value == x.value for o in distinct for x in money(b))]
-        joins = len(list(_JOINS.finditer(request))) + max(0, len(_LIST_LINE.findall(request)) - 1)
+        joins = len(list(_JOINS.finditer(request))) + max(0, len(item_lines) - 1)
         if len(claimed) == len(distinct) and joins >= len(found) - count:
             count = len(found)
     # request segments
     if len(distinct) == count and count > 1:
-        line_starts = [m.start() for m in _LIST_LINE.finditer(request)]
+        line_starts = [start for start, _ in item_lines]
         # a list of one line an item: the lines are the items' own, what heads the list
         # ("Tuesday 9/9 on the Midtown shoot:") is every item's shared context
         cuts = [line_starts[0] if len(line_starts) == count else 0]
@@ -531,7 +560,7 @@ def split_items(request: str, receipt: str) -> list[ItemText]:
         parts = [whole.part(a, b) for a, b in itertools.pairwise(cuts)]
     else:
         joins = [j.start() for j in _JOINS.finditer(request)]
-        starts = [m.start() for m in _LIST_LINE.finditer(request)]
+        starts = [start for start, _ in item_lines]
         if count > 1 and len(starts) == count and len(distinct) < count:
             joins = starts[1:]  # a list, a line an item, only some lines with an amount
         if count > 1 and len(joins) == count - 1 and len(distinct) < count:
@@ -563,7 +592,7 @@ def split_items(request: str, receipt: str) -> list[ItemText]:
             assigned[i] = free.pop(0)
     if not any(assigned) and len(blocks) == count:
         assigned = list(blocks)  # the amounts are written once, in the receipts only
-    lines = [(m.start(), m.end()) for m in _LIST_LINE.finditer(request)]
+    lines = item_lines
     own: list[tuple[int, int] | None] = [None] * count
     if count > 1 and len(lines) == count and parts[0] is not whole:  # a list: a line an item
         own = [
