@@ -190,6 +190,11 @@ class ExtractedItem(BaseModel):
                 (r"(?<!plus )(?<!and )(?<!\+ ){n} of us", 3.0),  # "9 customers plus 3 of us"
                 ("zu {n}", 3.0),  # "wir waren zu dritt"
                 (r"{n+1} (?:people|folks|guests|staff)(?: \w+){0,4} plus me", 3.0),
+                (  # "the two people from the developer, plus Dana (our architect) and me"
+                    r"{n+2} (?:people|folks|guests|clients|visitors|reps)\b[^.;\n]{0,50}?,? plus "
+                    r"\w+(?: \([^)]{0,40}\))? (?:and|&) me",
+                    3.0,
+                ),
                 ("(?:nous étions|éramos|wir waren) {n}", 3.0),
                 (r"me \+ {n+1}", 3.0),
                 ("me and {n+1} (?:colleagues|teammates|coworkers|others)", 3.0),
@@ -232,7 +237,11 @@ class ExtractedItem(BaseModel):
     miles: Annotated[
         int | None,
         When("category", "mileage"),
-        Span("count", (("{n} miles", 2.0), (r"{n} mi\b", 2.0))),
+        Span(
+            "count",
+            (("{n} miles", 2.0), (r"{n} mi\b", 2.0)),
+            column=r"miles?|mi\.?|distance(?: \(mi(?:les)?\))?",
+        ),
     ] = None
     justification: Annotated[
         str | None,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -479,6 +480,24 @@ def test_of_two_scripts_the_header_is_the_latin_line():
 def test_me_plus_others_counts_the_employee():
     found = counts([(r"me \+ {n+1}", 3.0)])(Segment("request", "lunch for me + 2 teammates"))
     assert [o.value for o in found] == [3]
+
+
+def test_the_expense_agents_attendees_add_the_named_people_to_a_counted_group():
+    """unseen17-005: "the two people from the Lakeshore developer, plus Dana (our project
+    architect) and me" is four at dinner; the pattern's ``{n+2}`` adds Dana and the employee."""
+    from nesyflow._imports import load_module
+
+    schema = load_module(Path(__file__).resolve().parents[2] / "agents" / "expense" / "schema.py")
+    source = next(
+        s for s in schema.ExtractedItem.model_fields["attendees"].metadata if hasattr(s, "kind")
+    )
+    text = (
+        "Dinner on Tuesday with the two people from the Lakeshore developer, plus Dana (our "
+        "project architect) and me, to go through their comments."
+    )
+    best = max(counts(source.patterns)(Segment("request", text)), key=lambda o: o.weight)
+    assert best.value == 4 and best.text.startswith("two people")
+    assert counts([("{n+2} of them", 1.0)])(Segment("request", "3 of them"))[0].value == 5
 
 
 def test_a_count_is_never_part_of_an_amount():

@@ -416,6 +416,36 @@ def test_a_list_is_cut_where_its_next_line_starts_and_keeps_its_lines_to_their_i
     assert [i["category"] for i in got.items] == ["office_supplies", "office_supplies"]
 
 
+def test_rows_pasted_from_a_sheet_are_items_and_a_column_names_their_count(tables):
+    """unseen17-013/-018: a mileage log pasted from a sheet (tab-separated under a header) is one
+    item per row, and its "Miles" column is each row's miles, though no row writes "miles"; the
+    same in comma-separated rows, whose cells after a comma are amounts."""
+
+    class Drive(BaseModel):
+        amount: Annotated[float | None, Span("money")] = None
+        miles: Annotated[
+            int | None, Span("count", (("{n} miles", 2.0),), column=r"miles?|mi\.?|distance")
+        ] = None
+
+    log = (
+        "July site mileage, personal car - rows from my log:\n\n"
+        "Date\tFrom\tTo\tPurpose\tMiles\tAmount\n"
+        "07/08/2025\tOffice\tElk Grove site\tinspection\t38\t25.46\n"
+        "07/10/2025\tOffice\tRoseville site\twalkthrough\t52\t34.84\n"
+    )
+    items = split_items(log, "")
+    assert [i.request.text.split("\t")[0].strip() for i in items] == ["07/08/2025", "07/10/2025"]
+    got = extract_items(Drive, items, tables, FirstChooser())
+    assert [(i["miles"], str(i["amount"])) for i in got.items] == [(38, "25.46"), (52, "34.84")]
+    sheet = "date,miles,purpose,amount\n2025-09-08,12,site visit,8.04\n2025-09-09,30,permit pickup,20.10"
+    got = extract_items(Drive, split_items(sheet, ""), tables, FirstChooser())
+    assert [(i["miles"], str(i["amount"])) for i in got.items] == [(12, "8.04"), (30, "20.10")]
+    # a column the header does not name gives nothing; prose with commas is no sheet
+    prose = "Drove to the site, then the depot, then back, 38 miles, $25.46"
+    got = extract_items(Drive, split_items(prose, ""), tables, FirstChooser())
+    assert [(i["miles"], str(i["amount"])) for i in got.items] == [(38, "25.46")]
+
+
 def test_a_count_of_people_is_never_borrowed_from_another_items_amount(tables):
     """ "(3 of us)" beside the lunch's amount is the lunch's; the dinner before it was solo. A
     loose borrow would raise the dinner's per-person limit threefold."""

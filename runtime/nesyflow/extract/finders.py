@@ -894,18 +894,15 @@ def _count_value(text: str) -> int:
 def counts(patterns: Iterable[tuple[str, float]]) -> Callable[[Segment], list[Occurrence]]:
     """A finder for a whole number in context: each ``(pattern, weight)`` has ``{n}`` where the
     number (digits or a word up to twelve) stands, e.g. ``("{n} nights?", 2)``; ``{n+1}`` counts
-    one more than written (``"me \\+ {n+1}"``: the employee and the others)."""
-    compiled = [
-        (
-            re.compile(
-                r"\b" + p.replace("{n+1}", _NUM).replace("{n}", _NUM) + r"\b", re.IGNORECASE
-            ),
-            w,
-            p,
-            int("{n+1}" in p),
+    one more than written (``"me \\+ {n+1}"``: the employee and the others), ``{n+2}`` two more
+    ("two people from the developer, plus Dana and me")."""
+    compiled = []
+    for p, w in patterns:
+        plus = re.search(r"\{n\+(\d)\}", p)
+        regex = re.sub(r"\{n(?:\+\d)?\}", lambda _: _NUM, p, count=1)
+        compiled.append(
+            (re.compile(r"\b" + regex + r"\b", re.IGNORECASE), w, p, int(plus[1]) if plus else 0)
         )
-        for p, w in patterns
-    ]
 
     def finder(seg: Segment) -> list[Occurrence]:
         out = []

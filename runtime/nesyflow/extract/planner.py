@@ -418,6 +418,54 @@ def _item_lines(text: str) -> list[tuple[int, int]]:
     return []
 
 
+def _column_cells(column: str, own: Segment, whole: Segment) -> list[Segment]:
+    """The cell of ``own`` (an item's part of the request) under the sheet header ``column``
+    names: ``own`` holds one row of a table :func:`_item_lines` finds, whose header line is the
+    nearest line above with as many cells."""
+    rows = _item_lines(whole.text)
+    mine = [(a, b) for a, b in rows if own.offset <= a < own.offset + len(own.text)]
+    if len(mine) != 1 or _LIST_LINE.match(whole.text, mine[0][0]):
+        return []
+    start, end = mine[0]
+    line = whole.text[start:end]
+    sep = "\t" if line.count("\t") >= 2 else ","
+    header = next(
+        (
+            m.group(0)
+            for m in reversed(list(_ROW.finditer(whole.text, 0, start)))
+            if _cells(m.group(0)) == _cells(line) and not re.search(r"\d", m.group(0))
+        ),
+        None,
+    )
+    if header is None:
+        return []
+    names = [h.strip() for h in header.split(sep)]
+    index = next((i for i, h in enumerate(names) if re.fullmatch(column, h, re.IGNORECASE)), None)
+    if index is None:
+        return []
+    at = start
+    for i, cell in enumerate(line.split(sep)):
+        if i == index:
+            return [whole.part(at, at + len(cell))]
+        at += len(cell) + 1
+    return []
+
+
+def _sheet_column(source: Span, text: ItemText) -> list[Occurrence]:
+    """``source``'s value in the item's cell under its sheet column: a bare number is a count."""
+    assert source.column is not None
+    out = []
+    for cell in _column_cells(source.column, text.request, text.whole_request):
+        word = cell.text.strip()
+        if source.kind == "count" and re.fullmatch(r"\d{1,6}", word):
+            at = cell.offset + cell.text.index(word)
+            why = f"the sheet's {source.column} column"
+            out.append(Occurrence(int(word), cell.source, at, at + len(word), word, 3.0, why))
+        elif source.kind != "count":
+            out += FINDERS[source.kind](cell)
+    return out
+
+
 def _listed_amounts(whole: Segment) -> list[Occurrence]:
     """The first amount of each line of a list (``- drove ... $12.06``), when every line of the
     list has one: a list is one item per line, even where two lines cost the same."""
@@ -1128,6 +1176,8 @@ class _Reader:
             first = source.dayfirst_unless
             dayfirst = first is not None and values.get(first[0]) not in first[1]
             occs = _occurrences(source, own, self.submitted, self.exclude, dayfirst)
+            if source.column is not None and not occs:
+                occs = _sheet_column(source, text)
             if source.nth is not None:  # a column of the item's own text
                 occs = sorted(occs, key=lambda o: (o.source, o.start))
                 occs = [occs[source.nth]] if -len(occs) <= source.nth < len(occs) else []

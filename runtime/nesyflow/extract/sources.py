@@ -71,7 +71,9 @@ class Span(Source):
     the item's own occurrences in text order (``-1`` the last: an invoice row's amount, ``-2`` its
     unit price), never one borrowed from the shared text. ``when``: only when the earlier field
     named has one of the values given (a trip context is a purpose for client entertainment,
-    never a reason to work on a weekend)."""
+    never a reason to work on a weekend). ``column``: where the item is a row of a sheet pasted
+    as text (tab- or comma-separated under a header), the cell under the header this regex names
+    ("Miles") is read first — a log's numbers carry no words of their own."""
 
     kind: str
     patterns: tuple[tuple[str, float], ...] = ()
@@ -79,6 +81,7 @@ class Span(Source):
     dayfirst_unless: tuple[str, tuple[Any, ...]] | None = None
     nth: int | None = None
     when: tuple[str, tuple[Any, ...]] | None = None
+    column: str | None = None
 
     def describe(self) -> str:
         label = " after a label" if self.patterns and self.kind not in _PATTERNED else ""
@@ -86,6 +89,8 @@ class Span(Source):
             label += " (the last of its row)" if self.nth == -1 else f" (#{self.nth} of its row)"
         if self.when is not None:
             label += f" when {self.when[0]} is {' or '.join(map(str, self.when[1]))}"
+        if self.column is not None:
+            label += f" (or a sheet's column /{self.column}/)"
         return f"a {self.kind} span{label} of the {' / '.join(self.text)}"
 
 
