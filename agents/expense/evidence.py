@@ -27,8 +27,11 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from nesyflow._imports import load_module
+from nesyflow.extract import Segment
+from nesyflow.extract.finders import money
+from nesyflow.extract.text import without_mail_headers, without_markup
 
-__all__ = ["EvidenceArgs", "gather_context", "written_amounts"]
+__all__ = ["EvidenceArgs", "found_amounts", "gather_context", "written_amounts"]
 
 _pack = load_module(Path(__file__).resolve().parents[2] / "rules" / "expense" / "schema.py")
 ClaimContext = _pack.ClaimContext
@@ -105,7 +108,27 @@ def _has_currency(text: str, match: re.Match[str]) -> bool:
     return bool(_CURRENCY_BEFORE.search(before) or _CURRENCY_AFTER.search(after))
 
 
+def found_amounts(request: str, receipt: str) -> list[Decimal]:
+    """Every amount the reader's money finder sees (``nesyflow.extract``): amounts in words
+    ("eighty eight dollars and fourteen cents"), a handwritten total between rules
+    ("___315.00___"), a space between thousands ("MXN 1 234.50"), an OCR'd "24,5O". The reader
+    chooses among these, so an amount it may choose is one the text holds; what the model writes
+    is still held to both readings."""
+    seen: dict[Decimal, None] = {}
+    for name, text in (
+        ("request", without_mail_headers(without_markup(request))),
+        ("receipt", without_markup(receipt)),
+    ):
+        for occ in money(Segment(name, text)):
+            seen[Decimal(occ.value).quantize(Decimal("0.01"))] = None
+    return list(seen)
+
+
 def gather_context(args: EvidenceArgs) -> ClaimContext:  # type: ignore[valid-type]
-    """What finance knows (``history``) plus the amounts the request and receipt contain."""
-    amounts = written_amounts(f"{args.request}\n{args.receipt}")
+    """What finance knows (``history``) plus the amounts the request and receipt contain: this
+    tool's own reading of every number, with every amount the money finder reads (two readings of
+    one text must not disagree on what it holds — a correct claim read by the finder once failed
+    ``amount_not_in_source`` because this tool missed an amount written in words)."""
+    own = written_amounts(f"{args.request}\n{args.receipt}")
+    amounts = list(dict.fromkeys([*own, *found_amounts(args.request, args.receipt)]))
     return args.history.model_copy(update={"source_checked": True, "source_amounts": amounts})
