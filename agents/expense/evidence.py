@@ -61,7 +61,7 @@ _NOT_AMOUNTS = [
 _GLUED_BEFORE = re.compile(rf"\b({_CODES})(?=\d)")  # USD27.40 → USD 27.40
 _GLUED_AFTER = re.compile(rf"(\d)({_CODES})\b")  # 27.40USD → 27.40 USD
 _AMOUNT = re.compile(
-    r"(?<![\w.])(?<!\d,)(?:"  # a cell after a comma ("2 nights,177.94"), not "1,450"'s 450
+    r"(?<![\w.])(?!(?<=\d,)\d{3})(?:"  # a cell after a comma ("38,25.46"), not "1,450"'s 450
     r"(?P<eu>\d{1,3}(?:\.\d{3})+,\d{2})"  # 1.450,00
     r"|(?P<us>\d{1,3}(?:,\d{3})+(?:\.\d{1,2})?)"  # 1,450 and 1,450.00
     r"|(?P<comma>\d+,\d{2})"  # 85,50

@@ -440,6 +440,10 @@ def test_rows_pasted_from_a_sheet_are_items_and_a_column_names_their_count(table
     sheet = "date,miles,purpose,amount\n2025-09-08,12,site visit,8.04\n2025-09-09,30,permit pickup,20.10"
     got = extract_items(Drive, split_items(sheet, ""), tables, FirstChooser())
     assert [(i["miles"], str(i["amount"])) for i in got.items] == [(12, "8.04"), (30, "20.10")]
+    # an amount right after a number's cell is a cell of its own, not the thousands of "12,8.04"
+    sheet = "date,purpose,miles,amount\n2025-09-08,site visit,12,8.04\n2025-09-09,pickup,30,20.10"
+    got = extract_items(Drive, split_items(sheet, ""), tables, FirstChooser())
+    assert [(i["miles"], str(i["amount"])) for i in got.items] == [(12, "8.04"), (30, "20.10")]
     # a column the header does not name gives nothing; prose with commas is no sheet
     prose = "Drove to the site, then the depot, then back, 38 miles, $25.46"
     got = extract_items(Drive, split_items(prose, ""), tables, FirstChooser())

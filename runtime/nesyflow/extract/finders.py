@@ -115,8 +115,9 @@ _WORD = {
 _MONEY = re.compile(
     # not inside a word, but a symbol glued to a digit or a lower-case letter (a PDF's text run
     # together: "Qty 1$1,595.00", "Total$1,680.00"; "NZ$45" is no US dollar); after a comma
-    # only as a cell of comma-separated rows ("2 nights,177.94"), never inside "1,234.56"
-    r"(?:(?<![^\W_])|(?<=(?-i:[a-z\d]))(?=[$€£]))(?<![.$])(?<!\d,)(?P<pre>CA\$|AU\$|C\$|US\$|A\$|S\$|R\$|\$|€|£|¥|₹|Rs\.?(?=\s?\d)|"
+    # only as a cell of comma-separated rows ("2 nights,177.94", "38,25.46"), never as the
+    # thousands of "1,234.56" or the decimals of a rate "1,1180" (three digits after a digit and a comma)
+    r"(?:(?<![^\W_])|(?<=(?-i:[a-z\d]))(?=[$€£]))(?<![.$])(?!(?<=\d,)\d{3})(?P<pre>CA\$|AU\$|C\$|US\$|A\$|S\$|R\$|\$|€|£|¥|₹|Rs\.?(?=\s?\d)|"
     r"R(?=\s?\d{1,3}(?:[.,\s]?\d{3})*[.,]\d{2}(?!\d))|zł|(?:" + _CUR_CODES + r")\b)?[ \t]{0,40}"
     r"(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d{1,2})?|\d{1,3}(?:\.\d{3})+,\d{2}"
     r"|\d{1,3}(?:[\u00a0\u202f']\d{3})+(?:[.,]\d{2})?|\d{1,3}(?: \d{3})+[.,]\d{2}"
