@@ -107,7 +107,11 @@ _PURPOSE = (
     (r"\bI was (?P<v>(?:staffing|working|covering|presenting|supporting|running)\b[^.;()]*)", 3.0),
     (r"\bwhile (?P<v>(?:staffing|working|covering|presenting|running)\b[^.;()]*)", 3.0),
     (r"\b(?P<v>(?:customer|client) advisory board[^.;,()]*)", 2.0),
-    (r"\b(?:because|since) (?P<v>[^.;()]*)", 2.0),
+    (  # "since I was there anyway for my own stuff" says why it was no business errand
+        r"\b(?:because|since) (?![^.;()]*\b(?:anyway|my own|personal(?:ly)?|for myself)\b)"
+        r"(?P<v>[^.;()]*)",
+        2.0,
+    ),
     (r"\b(?P<v>(?:the )?client moved [^.;()]*)", 2.0),
 )
 """Phrases that state why the expense was incurred: a purpose, or a reason to work on a weekend."""
@@ -239,7 +243,13 @@ class ExtractedItem(BaseModel):
         When("category", "mileage"),
         Span(
             "count",
-            (("{n} miles", 2.0), (r"{n} mi\b", 2.0)),
+            (
+                ("{n} miles", 2.0),
+                (r"{n} mi\b", 2.0),
+                # "23 mi ea way, RT = 46 mi": the round trip's total is the claim's miles
+                (r"(?:RT|round[ -]?trip|in total|total)\s*(?:=|:|of|was)?\s*{n}\s*mi(?:les)?", 3.0),
+                (r"{n}\s*mi(?:les)? (?:round[ -]?trip|RT|total|in total)", 3.0),
+            ),
             column=r"miles?|mi\.?|distance(?: \(mi(?:les)?\))?",
         ),
     ] = None

@@ -45,6 +45,7 @@ UNSEEN14 = {row["id"]: row for row in load_samples(AGENT / "unseen14.jsonl")}
 UNSEEN15 = {row["id"]: row for row in load_samples(AGENT / "unseen15.jsonl")}
 UNSEEN16 = {row["id"]: row for row in load_samples(AGENT / "unseen16.jsonl")}
 UNSEEN17 = {row["id"]: row for row in load_samples(AGENT / "unseen17.jsonl")}
+UNSEEN18 = {row["id"]: row for row in load_samples(AGENT / "unseen18.jsonl")}
 reader = load_module(AGENT / "reader.py")
 evidence = load_module(AGENT / "evidence.py")
 
@@ -261,6 +262,23 @@ def test_two_rides_read_under_two_merchant_names_still_wait_for_a_person(pack):
     assert result.rule_ids() == ["possible_duplicate_of_prior"]
 
 
+def test_a_tip_on_top_and_a_personal_errand_are_never_paid_as_written(pack):
+    """unseen18's two wrong payments. 012: "meter receipt says $52.00; I gave the driver a
+    $10.00 cash tip on top, so $62.00 all in" was three rides (52, 10 and 62), paid; it is one
+    ride, whose amount the receipt and the employee disagree on. 016: a Saturday errand "since I
+    was there anyway for my own stuff" was read as the reason to work on a weekend, and paid."""
+    got = read(UNSEEN18["unseen18-012"])
+    claim, context = got.claim.model_dump(mode="json"), got.context.model_dump(mode="json")
+    assert len(claim["items"]) == 1
+    assert check(pack, claim, context=context).verdict.value != "pass"
+    got = read(UNSEEN18["unseen18-016"])
+    assert got.claim.items[0].justification is None
+    result = check(
+        pack, got.claim.model_dump(mode="json"), context=got.context.model_dump(mode="json")
+    )
+    assert "weekend_needs_justification" in result.rule_ids() and result.verdict.value == "fail"
+
+
 def test_every_requests_label_is_the_packs_verdict_on_its_correct_claim(pack):
     """Each shipped request's ``expected_verdict`` and ``expected_rules`` are what the pack says of
     its correct claim, with the context the workflow's evidence tool gives it. A pack change that
@@ -276,7 +294,7 @@ def test_every_requests_label_is_the_packs_verdict_on_its_correct_claim(pack):
         got = (result.verdict.value, sorted(set(result.rule_ids())))
         if got != (row["expected_verdict"], sorted(set(row.get("expected_rules", [])))):
             wrong.append((row["id"], got))
-    assert len(rows) >= 560 and wrong == []
+    assert len(rows) >= 590 and wrong == []
 
 
 def test_heldout_requests_are_read_right():
@@ -308,6 +326,7 @@ def test_heldout_requests_are_read_right():
         (UNSEEN15, 26, 7),
         (UNSEEN16, 27, 10),  # first measured 10 right, 6 paid; after its fixes
         (UNSEEN17, 29, 13),  # first measured 13 right, 11 paid (2 wrongly); after its fixes
+        (UNSEEN18, 19, 9),  # first measured 13 right, 10 paid (2 wrongly); after its fixes
     ],
     ids=[
         "unseen",
@@ -326,6 +345,7 @@ def test_heldout_requests_are_read_right():
         "unseen15",
         "unseen16",
         "unseen17",
+        "unseen18",
     ],
 )
 def test_unseen_requests_are_never_paid_wrongly_end_to_end(

@@ -500,6 +500,30 @@ def test_the_expense_agents_attendees_add_the_named_people_to_a_counted_group():
     assert counts([("{n+2} of them", 1.0)])(Segment("request", "3 of them"))[0].value == 5
 
 
+def test_the_place_paid_is_the_name_a_purchase_or_a_form_puts_there():
+    """unseen18: "Bought a Jabra headset at Best Buy" is bought at Best Buy (not "Bought"),
+    "Dinner at Grill 23 in Boston" at Grill 23, a form's "Merchant: Target" at Target (not
+    "Target Category" across the line); "the permit counter at City Hall" names a place only."""
+
+    def top(text):
+        return max(names(Segment("request", text)), key=lambda o: o.weight).value
+
+    assert top("Bought a Jabra Evolve2 headset at Best Buy on 10/2, $132.49.") == "Best Buy"
+    assert top("Dinner at Grill 23 in Boston on 5/14, $412.80.") == "Grill 23"
+    assert top("Grabbed blades at Home Depot on Saturday, $47.83") == "Home Depot"
+    assert top("EXPENSE FORM\nMerchant: Target\nCategory: Classroom supplies") == "Target"
+    cab = "a Flash Cab from our office to the permit counter at City Hall, $32.40"
+    assert "City Hall" not in {o.value for o in names(Segment("request", cab)) if o.weight > 1}
+    (header,) = names(Segment("receipt", "verizon\nYour bill\nTotal due  68.42"))
+    assert header.value == "Verizon"
+
+
+def test_the_whole_of_a_shared_bill_is_no_amount_claimed():
+    text = "Bill was $76.40 and we split it down the middle, so I'm only claiming my half, $38.20."
+    weights = {str(o.value): o.weight for o in money(Segment("request", text))}
+    assert weights["76.40"] == 0.0 and weights["38.20"] > 0
+
+
 def test_a_count_is_never_part_of_an_amount():
     """ "$268.40 total" holds no count of 40 (the shipped attendee pattern "{n} total" read one)."""
     find_total = counts([("{n} total", 3.0)])

@@ -450,6 +450,37 @@ def test_rows_pasted_from_a_sheet_are_items_and_a_column_names_their_count(table
     assert [(i["miles"], str(i["amount"])) for i in got.items] == [(38, "25.46")]
 
 
+@pytest.mark.parametrize(
+    ("text", "amounts"),
+    [
+        # unseen18-012: the fare, a tip on top and their sum "all in" are one ride
+        (
+            "Meter says $52.00; I gave the driver a $10.00 cash tip on top, so $62.00 all in.",
+            [None],
+        ),
+        # the sum of two charges said to be their total is neither's amount, nor a third item
+        # (read as an item, $35.40 was paid on top of the two rides)
+        (
+            "Uber there $20.00 plus Uber back $15.40 = $35.40 total, receipts attached",
+            ["20.00", "15.40"],
+        ),
+        ("Hotel $100.00 and dinner $50.00, so $150.00 in total.", ["100.00", "50.00"]),
+        ("$35.40 total for two Ubers: $20.00 to the airport and $15.40 back", ["20.00", "15.40"]),
+        # a sum nobody calls one stays an amount of its own
+        ("Taxi $20.00, lunch $15.40 and the hotel's $35.40 parking", ["20.00", "15.40", "35.40"]),
+    ],
+)
+def test_the_sum_of_the_amounts_written_is_no_item_of_its_own(tables, text, amounts):
+    class Charge(BaseModel):
+        amount: Annotated[float | None, Span("money")] = None
+
+    items = split_items(text, "")
+    assert len(items) == len(amounts)
+    if len(amounts) > 1:
+        got = extract_items(Charge, items, tables, FirstChooser())
+        assert [str(i["amount"]) for i in got.items] == amounts
+
+
 def test_a_count_of_people_is_never_borrowed_from_another_items_amount(tables):
     """ "(3 of us)" beside the lunch's amount is the lunch's; the dinner before it was solo. A
     loose borrow would raise the dinner's per-person limit threefold."""

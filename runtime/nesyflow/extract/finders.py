@@ -206,6 +206,13 @@ _PART_CLAIMED_BEFORE = re.compile(
 )
 """Before the whole bill the employee claims only a part of ("only claiming the food + tip =
 30.80 not the full 43.52"): no item's amount, but its receipt is still the item's."""
+_PART_CLAIMED_AFTER = re.compile(
+    r"[^.;\n$€£]{0,20}?\b(?:we |and )*split (?:it|the bill|the check|that)?\s*"
+    r"(?:down the middle|evenly|in half|50/50|\w+ ways)",
+    re.IGNORECASE,
+)
+"""After the whole bill, the words that say it was shared ("Bill was $76.40 and we split it down
+the middle, so I'm only claiming my half, $38.20")."""
 _NOT_CLAIMED_AFTER = re.compile(
     r"^\s*(?:before (?:the |an? )?[\w-]*\s?discount|(?:…|\.\.\.|\?)?\s*(?:no|wait|scratch that)\b|"
     r"deposit\b[^.\n]{0,40}\b(?:refunded|returned|back)|"
@@ -320,8 +327,10 @@ def money(seg: Segment) -> list[Occurrence]:
         after = seg.text[m.end() : m.end() + 1]
         if (before in "#:/-" and before) or after in (":", "/"):
             continue  # ids, times, dates
-        if re.match(r"\s*=\s*(?:US\$|USD|\$)?\s*\d", seg.text[m.end() : m.end() + 10]):
-            continue  # "1 CAD = 0.7215 USD": a rate's unit, not an amount
+        if re.match(r"\s*=\s*(?:US\$|USD|\$)?\s*\d", seg.text[m.end() : m.end() + 10]) and (
+            _number(num) == 1 or (pre or post or "$").upper() not in ("$", "US$", "USD")
+        ):
+            continue  # "1 CAD = 0.7215 USD": a rate's unit; "$15.40 = $35.40" is a sum's part
         if re.match(r"[./:]\d", seg.text[m.end() : m.end() + 2]):
             continue  # 13.05.2025
         if _RATE_UNIT_BEFORE.search(seg.text[max(0, first - 24) : first]):
@@ -351,8 +360,9 @@ def money(seg: Segment) -> list[Occurrence]:
             code = _code_in_label(seg.text, m.start())
         if _BRACKETED_TAX.search(seg.text[max(0, m.start() - 40) : m.start() + 1]):
             weight, why = 0.3, "tax in brackets beside a total"
-        elif seg.source not in DOCUMENTS and _PART_CLAIMED_BEFORE.search(
-            seg.text[max(0, m.start() - 24) : m.start()]
+        elif seg.source not in DOCUMENTS and (
+            _PART_CLAIMED_BEFORE.search(seg.text[max(0, m.start() - 24) : m.start()])
+            or _PART_CLAIMED_AFTER.match(seg.text, m.end())
         ):
             weight, why = 0.0, "the whole bill, of which the employee claims a part"
         elif seg.source not in DOCUMENTS and _not_claimed(seg.text, m):
@@ -1251,7 +1261,19 @@ _PROPERTY_LINE = re.compile(
 )
 _NEXT_LINE = re.compile(r"^[ \t]*(\S[^\n]*)", re.MULTILINE)
 _LATIN_LINE = re.compile(r"^[ \t]*([^\n]*[A-Za-z][^\n]*)", re.MULTILINE)
-_CAP_SPAN = re.compile(r"\b[A-Z][\w'&.-]*(?:\s+(?:de\s+|of\s+)?[A-Z][\w'&.-]*)*")
+_CAP_SPAN = re.compile(r"\b[A-Z][\w'&.-]*(?:[ \t]+(?:de[ \t]+|of[ \t]+)?[A-Z][\w'&.-]*)*")
+"""A run of capitalised words on one line: a form's "Merchant: Target" is not "Target Category"."""
+_NAME_CUE = re.compile(
+    r"(?:\b(?:bought|grabbed|purchased|picked up|ordered|paid|spent|shopped|stayed|dinner|lunch|"
+    r"breakfast|brunch|drinks|coffee|meal)\b[^.;\n]{0,60}\bat\s+(?:the\s+)?|"
+    r"\b(?:merchant|vendor|payee|store|supplier|restaurant|hotel|airline|carrier|shop)\s*:\s*)$",
+    re.IGNORECASE,
+)
+"""Before a capitalised span, words that make it the place paid: "bought a headset at Best
+Buy", "dinner at Grill 23", "Merchant: Target" (a form filled field by field) — a name the text
+puts there, not one it mentions ("the permit counter at City Hall", "our contact at Initech")."""
+_NAME_NUMBER = re.compile(r" (\d{1,3})(?=\s+(?:in|on|at|for)\b|[,.;)]|$)")
+_ARTICLES = frozenset({"the", "a", "an", "our", "my"})
 _NOT_NAMES = {
     "i",
     "plus",
@@ -1394,7 +1416,9 @@ def _ocr_letters(text: str) -> str:
 
 
 def _title(text: str) -> str:
-    if text.upper() != text or re.fullmatch(r"[A-Z]{2,3}", text):  # NS, BP: an acronym stays
+    """A header's name as a name is written: "HARRY & DAVID" and a brand's lower-case "verizon"
+    in capitals; a mixed-case one ("McDonald's") and an acronym ("NS", "BP") as printed."""
+    if text.lower() != text and (text.upper() != text or re.fullmatch(r"[A-Z]{2,3}", text)):
         return text
     return " ".join(w[:1].upper() + w[1:].lower() for w in text.split())
 
@@ -1500,14 +1524,18 @@ def names(seg: Segment, exclude: Callable[[str], bool] = lambda _s: False) -> li
     rank = 0
     for m in _CAP_SPAN.finditer(seg.text):
         words = m.group(0).split()
+        cued = _NAME_CUE.search(seg.text, max(0, m.start() - 90), m.start()) is not None
         while words and (
-            words[0].lower().strip(".,") in _NOT_NAMES
+            (words[0].lower().strip(".,") in (_ARTICLES if cued else _NOT_NAMES))
             or (words[0][:3].lower() in _MONTHS and len(words[0]) <= 9)
         ):
             words = words[1:]
         if not words:
             continue
         text = " ".join(words)
+        number = _NAME_NUMBER.match(seg.text, m.end()) if cued else None
+        if number and words[-1] == m.group(0).split()[-1]:
+            text += " " + number.group(1)  # "at Grill 23 in Boston"
         if (
             exclude(text)
             or exclude(re.sub(r"['’]\w+$", "", text))  # a city with a suffix: "Frankfurt'taki"
@@ -1524,8 +1552,8 @@ def names(seg: Segment, exclude: Callable[[str], bool] = lambda _s: False) -> li
                 start,
                 start + len(text),
                 text,
-                1.0 / (1 + rank),
-                f"capitalised span #{rank + 1}",
+                1.5 if cued else 1.0 / (1 + rank),
+                f"capitalised span #{rank + 1}" + (", named as the place paid" if cued else ""),
             )
         )
         rank += 1

@@ -498,6 +498,37 @@ def _sums_receipts(written: Occurrence, found: list[Segment]) -> bool:
 
 
 _ALL_IN = re.compile(r"\s*(?:in )?(?:total|all in|altogether|overall|for everything)\b", re.I)
+_ON_TOP = re.compile(
+    r"\s*(?:\w+\s+){0,2}(?:tip|gratuity|tolls?|surcharge|service charge|fee)\b", re.I
+)
+"""After an amount: what is added to a charge ("a $10.00 cash tip on top"), no charge of its own."""
+_SUM_BEFORE = re.compile(
+    r"(?:=|\bso|\btotal(?: of)?|\b(?:comes|came) to|\bthat'?s|\bmaking|\bfor a total of)\s*:?\s*$",
+    re.IGNORECASE,
+)
+"""Before an amount: words that say it is the sum of those before ("= $35.40", "so $62.00")."""
+
+
+def _without_their_sum(distinct: list[Occurrence], request: str) -> list[Occurrence]:
+    """The written amounts without the one that is the others' sum and is said to be ("Uber
+    there $20.00 plus Uber back $15.40 = $35.40 total": two rides, not three — the sum as an item
+    paid $35.40 twice). When all but one of the others were added to that one charge (a tip, a
+    toll, a fee: "meter $52.00; a $10.00 cash tip on top, so $62.00 all in") the sum is the one
+    charge. A sum nobody calls one is left alone."""
+    if len(distinct) < 3:
+        return distinct
+    sums = [o for o in distinct if o.value == sum(x.value for x in distinct if x is not o)]
+    if len(sums) != 1:
+        return distinct
+    total = sums[0]
+    if not (
+        _ALL_IN.match(request, total.end)
+        or _SUM_BEFORE.search(request, max(0, total.start - 16), total.start)
+    ):
+        return distinct
+    others = [o for o in distinct if o is not total]
+    added = [o for o in others if _ON_TOP.match(request, o.end)]
+    return [total] if len(added) == len(others) - 1 else others
 
 
 def _estimate_of_the_others(o: Occurrence, amounts: list[Occurrence], request: str) -> bool:
@@ -531,6 +562,10 @@ def split_items(request: str, receipt: str) -> list[ItemText]:
         if all(o.value != d.value for d in distinct):
             distinct.append(o)
     distinct = _without_conversions(distinct, [r.value for r in rates(whole)])
+    kept = _without_their_sum(distinct, request)
+    # the sum said to be the items' total, when they are still its items: no part of any of them
+    their_sum = next((o for o in distinct if o not in kept), None) if len(kept) > 1 else None
+    distinct = kept
     listed = _listed_amounts(whole)
     if len(listed) >= 2 and len(listed) > len(distinct):  # two drives of $12.06 are two items
         distinct = listed
@@ -605,6 +640,10 @@ def split_items(request: str, receipt: str) -> list[ItemText]:
             between += [m.end() for m in _SENTENCE_START.finditer(request, left.end, right.start)]
             cuts.append(listed[-1] if listed else max(between) if between else left.end)
         cuts.append(len(request))
+        if their_sum is not None and their_sum.start >= distinct[-1].end:
+            cuts[-1] = their_sum.start  # "... $15.40 = $35.40 total": not the last ride's
+        elif their_sum is not None and their_sum.end <= distinct[0].start:
+            cuts[0] = max(cuts[0], their_sum.end)
         parts = [whole.part(a, b) for a, b in itertools.pairwise(cuts)]
     else:
         joins = [j.start() for j in _JOINS.finditer(request)]
