@@ -1,5 +1,5 @@
 """SQLite's writes on the sqlite3 connection (``store/sqlite_write.py``) against the Core path they
-replace: the same bytes in every column, the same errors, the same lease checks.
+replace: the same bytes in every column, the same errors; and how the lease row is renewed.
 
 The Core path is what PostgreSQL runs; on SQLite it is reached by turning the fast path off
 (``store._fast = None``), so both write into files that can be compared cell by cell.
@@ -12,8 +12,9 @@ import sqlite3
 
 import pytest
 
-from nesyflow.store import Conflict, DuplicateRequest, open_store
+from nesyflow.store import Conflict, DuplicateRequest, RunStatus, StepDraft, open_store
 from nesyflow.store import sql as sql_module
+from nesyflow.store.leases import renewal_slack
 
 STAMP = dt.datetime(2026, 5, 4, 3, 2, 1, 123456, tzinfo=dt.UTC)
 
@@ -106,3 +107,30 @@ def test_create_run_refuses_as_the_core_path_does(tmp_path):
     for table, key in CREATED:
         counts = [len(_cells(tmp_path / f, table, key)) for f in ("fast.db", "core.db")]
         assert counts[0] == counts[1], table
+
+
+def test_checkpoints_close_together_leave_the_lease_row_as_it_is(tmp_path):
+    """The first checkpoint renews the lease to its time plus the slack; the next ones, within
+    the slack, still find it ending a whole lease after them and do not rewrite it."""
+    store = open_store(f"sqlite:///{tmp_path / 's.db'}")
+    store.lease_seconds = 3600.0  # slack: one second, far more than these checkpoints take
+    try:
+        run = store.create_run("wf", {}, lease="h:1:a")
+        created = store.get_lease(run.id).expires_at
+        expiries = []
+        for version in range(3):
+            store.checkpoint(
+                run.id,
+                expect_version=version,
+                state={},
+                current_node=None,
+                status=RunStatus.RUNNING,
+                step=StepDraft(node=f"n{version}", kind="llm"),
+                lease="h:1:a",
+            )
+            expiries.append(store.get_lease(run.id).expires_at)
+    finally:
+        store.close()
+    slack = dt.timedelta(seconds=renewal_slack(3600.0))
+    assert expiries[0] > created + slack / 2  # renewed once...
+    assert expiries[1] == expiries[0] == expiries[2]  # ...then left as it was

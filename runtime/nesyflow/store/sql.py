@@ -52,7 +52,7 @@ from nesyflow.store.base import (
     StoreError,
 )
 from nesyflow.store.ids import new_id
-from nesyflow.store.leases import holder_has_ended, lease_seconds
+from nesyflow.store.leases import holder_has_ended, lease_seconds, renewal_slack
 from nesyflow.store.migrations import migrate
 from nesyflow.store.records import (
     Decision,
@@ -777,18 +777,37 @@ class SqlStore(Store):
                 self._moved_on(conn, why.move.run_id, why.move.expect_version)
         return written
 
+    def _hold_sqlite(self, cur: Any, w: SqliteWrites, m: _Move) -> None:
+        """Prove in this transaction that the run's lease is still ``m.lease``'s (else
+        :class:`_NotWritten`), and renew it — or give it up with ``m.release``.
+
+        The write lock is held (``BEGIN IMMEDIATE``), so what the SELECT reads cannot change before
+        the commit: a lease taken over since the last checkpoint stops this one exactly as a
+        failed UPDATE did. A renewal writes ``stamp + lease + slack``; a checkpoint finding the
+        lease already ending in [its stamp + lease, + slack] leaves the row as it is — after every
+        checkpoint the lease still lasts at least ``lease_seconds``, as when each one renewed it,
+        and the leases page is not rewritten by every commit (one page of ~10). Any other value
+        (an older renewal, a lease acquired for longer or shorter) is renewed as before."""
+        if m.release:
+            cur.execute(w.release, (m.run_id, m.lease))
+            if cur.rowcount != 1:
+                raise _NotWritten(m, lease=True)
+            return
+        cur.execute(w.lease_until, (m.run_id, m.lease))
+        row = cur.fetchone()
+        if row is None:
+            raise _NotWritten(m, lease=True)
+        least = m.stamp + dt.timedelta(seconds=self.lease_seconds)
+        longest = least + dt.timedelta(seconds=renewal_slack(self.lease_seconds))
+        if not least <= w.lease_expiry(row[0]) <= longest:
+            cur.execute(w.renew, (w.stamp(longest), m.run_id, m.lease))
+
     def _move_sqlite(
         self, cur: Any, w: SqliteWrites, m: _Move, planned: list[dict[str, Any]] | None
     ) -> _Written:
         review_values: dict[str, Any] | None = None
         if m.lease is not None:
-            if m.release:
-                cur.execute(w.release, (m.run_id, m.lease))
-            else:
-                until = m.stamp + dt.timedelta(seconds=self.lease_seconds)
-                cur.execute(w.renew, (w.stamp(until), m.run_id, m.lease))
-            if cur.rowcount != 1:
-                raise _NotWritten(m, lease=True)
+            self._hold_sqlite(cur, w, m)
         cur.execute(
             w.move_run,
             (

@@ -10,6 +10,7 @@ the stored bytes are exactly those the Core path stores and every other reader r
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -110,6 +111,8 @@ class SqliteWrites:
         )
         self.renew = 'UPDATE "leases" SET "expires_at" = ? WHERE "run_id" = ? AND "holder" = ?'
         self.release = 'DELETE FROM "leases" WHERE "run_id" = ? AND "holder" = ?'
+        self.lease_until = 'SELECT "expires_at" FROM "leases" WHERE "run_id" = ? AND "holder" = ?'
+        self._expiry = t.leases.c.expires_at.type._cached_result_processor(dialect, None)
         self.last_seq = 'SELECT max("seq") FROM "steps" WHERE "run_id" = ?'
         # create_run's statements: every column given, None encoded as Core encodes it.
         self.run = Encoded(t.runs, dialect, list(t.runs.c), evaluate_none=True)
@@ -123,6 +126,11 @@ class SqliteWrites:
 
     def stamp(self, value: Any) -> Any:
         return value if self._stamp is None else self._stamp(value)
+
+    def lease_expiry(self, value: Any) -> dt.datetime:
+        """A lease's stored ``expires_at`` as an aware UTC datetime (SQLite keeps no zone)."""
+        decoded = value if self._expiry is None else self._expiry(value)
+        return decoded if decoded.tzinfo is not None else decoded.replace(tzinfo=dt.UTC)
 
     def json(self, value: Any) -> Any:
         return value if self._json is None else self._json(value)
