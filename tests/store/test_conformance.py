@@ -5,6 +5,7 @@ work says (a missing driver, an unwritable path): a sentence, never a traceback.
 
 from __future__ import annotations
 
+import datetime as dt
 import multiprocessing
 import socket
 import subprocess
@@ -22,7 +23,7 @@ from nesyflow.store import (
     StoreError,
     open_store,
 )
-from nesyflow.store.leases import new_holder
+from nesyflow.store.leases import new_holder, renewal_slack
 
 FORK = multiprocessing.get_context("fork")
 
@@ -123,6 +124,66 @@ def test_every_checkpoint_renews_the_lease(store):
     renewed = store.get_lease(run.id)
     assert renewed.holder == "h:1:a"
     assert (renewed.expires_at - lease.expires_at).total_seconds() > store.lease_seconds - 5
+
+
+def _move(store, run_id, version, holder, node="a"):
+    return store.checkpoint(
+        run_id,
+        expect_version=version,
+        state={},
+        current_node=None,
+        status=RunStatus.RUNNING,
+        step=StepDraft(node=node, kind="llm"),
+        lease=holder,
+    )
+
+
+def test_after_every_checkpoint_the_lease_lasts_at_least_its_time(store):
+    """However a backend renews (SQLite rewrites the row only when it would end too soon), each
+    checkpoint leaves the lease ending no earlier than its own time plus the lease's."""
+    run = store.create_run("wf", {}, lease="h:1:a")
+    for version in range(6):
+        before = dt.datetime.now(dt.UTC)
+        _move(store, run.id, version, "h:1:a")
+        lease = store.get_lease(run.id)
+        assert lease.holder == "h:1:a"
+        assert lease.expires_at >= before + dt.timedelta(seconds=store.lease_seconds)
+
+
+def test_a_lease_taken_over_between_two_checkpoints_stops_the_next(store):
+    """Two checkpoints in quick succession (the second need not rewrite the lease), then the run
+    is taken over: the old driver's next checkpoint is refused and writes nothing."""
+    crashed = f"{socket.gethostname()}:{_dead_pid()}:crashed"
+    run = store.create_run("wf", {}, lease=crashed)
+    _move(store, run.id, 0, crashed)
+    _move(store, run.id, 1, crashed, node="b")
+    assert store.acquire_lease(run.id, "next:1:x").holder == "next:1:x"  # its process ended
+    with pytest.raises(LeaseHeld, match="next:1:x"):
+        _move(store, run.id, 2, crashed, node="c")
+    assert store.get_run(run.id).version == 2
+    assert [s.node for s in store.steps(run.id)] == ["a", "b"]
+    assert store.get_lease(run.id).holder == "next:1:x"
+
+
+def test_an_expired_lease_still_held_is_renewed_by_a_checkpoint(store):
+    """Expired but not taken over: the holder's checkpoint goes through and renews it in full."""
+    run = store.create_run("wf", {})
+    store.acquire_lease(run.id, "h:1:a", seconds=0.0)
+    before = dt.datetime.now(dt.UTC)
+    _move(store, run.id, 0, "h:1:a")
+    lease = store.get_lease(run.id)
+    assert lease.expires_at >= before + dt.timedelta(seconds=store.lease_seconds)
+
+
+def test_a_lease_taken_for_longer_is_brought_back_to_the_lease_time(store):
+    """A lease acquired for an hour is renewed to the lease's time by the next checkpoint (as
+    every checkpoint always did), not left to last the hour."""
+    run = store.create_run("wf", {})
+    store.acquire_lease(run.id, "h:1:a", seconds=3600)
+    _move(store, run.id, 0, "h:1:a")
+    after = dt.datetime.now(dt.UTC)
+    limit = after + dt.timedelta(seconds=store.lease_seconds + renewal_slack(store.lease_seconds))
+    assert store.get_lease(run.id).expires_at <= limit
 
 
 def _race_for_lease(url, run_id, barrier, done, results):

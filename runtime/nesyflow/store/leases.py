@@ -1,10 +1,12 @@
 """Who may drive a run: lease holders and how long a lease lasts.
 
 A run has one driver at a time (``start_run``, ``resume``, a decision that resumes): the driver
-takes the run's lease in the store before its first step, every checkpoint renews it, and it is
-given up when the run pauses or ends. A process killed while driving leaves its lease behind; it
-is taken over when it expires, or at once by a process on the same host that sees the holder's
-process has ended (a crashed ``nesyflow resume`` is resumed without waiting out the lease).
+takes the run's lease in the store before its first step, every checkpoint proves the lease is
+still the driver's and leaves it lasting at least the lease's time (renewing it, see
+``renewal_slack``), and it is given up when the run pauses or ends. A process killed while driving
+leaves its lease behind; it is taken over when it expires, or at once by a process on the same
+host that sees the holder's process has ended (a crashed ``nesyflow resume`` is resumed without
+waiting out the lease).
 
 A holder is ``host:pid:token`` — the token tells two drivers in one process apart (two threads).
 """
@@ -15,7 +17,13 @@ import os
 import secrets
 import socket
 
-__all__ = ["DEFAULT_LEASE_SECONDS", "holder_has_ended", "lease_seconds", "new_holder"]
+__all__ = [
+    "DEFAULT_LEASE_SECONDS",
+    "holder_has_ended",
+    "lease_seconds",
+    "new_holder",
+    "renewal_slack",
+]
 
 DEFAULT_LEASE_SECONDS = 60.0
 
@@ -43,6 +51,14 @@ def lease_seconds() -> float:
 
         raise StoreError(f"NESYFLOW_LEASE_SECONDS={raw!r} is not a positive number of seconds")
     return value
+
+
+def renewal_slack(seconds: float) -> float:
+    """How much longer than ``seconds`` a checkpoint's renewal makes a lease last (1% of it, at
+    most a second): the checkpoints in that time find it still ending at least ``seconds`` after
+    them and need not write it again (SQLite, ``SqlStore._hold_sqlite``). A driver that crashed
+    is taken over by another host that much later; on its own host at once, as before."""
+    return min(1.0, seconds / 100)
 
 
 def holder_has_ended(holder: str) -> bool:

@@ -10,6 +10,7 @@ the stored bytes are exactly those the Core path stores and every other reader r
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -27,14 +28,40 @@ def _apply(procs: Sequence[Processor], values: Sequence[Any]) -> tuple[Any, ...]
     return tuple(v if p is None or v is None else p(v) for p, v in zip(procs, values, strict=True))
 
 
+def _apply_all(procs: Sequence[Processor], values: Sequence[Any]) -> tuple[Any, ...]:
+    return tuple(v if p is None else p(v) for p, v in zip(procs, values, strict=True))
+
+
+def _bind(column: Column[Any], dialect: Dialect, evaluate_none: bool) -> Processor:
+    """The column's bind processor; with ``evaluate_none``, one that also encodes ``None`` as
+    Core does (a JSON column stores ``None`` as the JSON text ``null``, not SQL NULL)."""
+    proc = column.type._cached_bind_processor(dialect)
+    if not evaluate_none or proc is None:
+        return proc
+    if column.type.should_evaluate_none:
+        return proc
+    return lambda v: None if v is None else proc(v)
+
+
 class Encoded:
-    """One table's INSERT (or upsert) with its columns' bind processors, built once."""
+    """One table's INSERT (or upsert) with its columns' bind processors, built once.
+
+    ``evaluate_none``: encode ``None`` exactly as a Core ``insert().values(col=None)`` does (a
+    JSON column's ``None`` is the text ``null``). The checkpoint's statements were built without
+    it (their ``None`` is SQL NULL) and keep that, so the rows they write do not change."""
 
     def __init__(
-        self, table: Table, dialect: Dialect, columns: Sequence[Column[Any]], suffix: str = ""
+        self,
+        table: Table,
+        dialect: Dialect,
+        columns: Sequence[Column[Any]],
+        suffix: str = "",
+        *,
+        evaluate_none: bool = False,
     ) -> None:
         self.keys = [c.key for c in columns]
-        self.procs: list[Processor] = [c.type._cached_bind_processor(dialect) for c in columns]
+        self.procs: list[Processor] = [_bind(c, dialect, evaluate_none) for c in columns]
+        self._apply = _apply_all if evaluate_none else _apply
         names = ", ".join(f'"{c.name}"' for c in columns)
         marks = ", ".join("?" for _ in columns)
         self.sql = f'INSERT INTO "{table.name}" ({names}) VALUES ({marks}){suffix}'
@@ -42,7 +69,7 @@ class Encoded:
     def row(self, values: dict[str, Any]) -> tuple[Any, ...]:
         """The row's parameters; every column must be in ``values`` (no defaults here: a missing
         key is a bug in the caller, not a NULL)."""
-        return _apply(self.procs, [values[k] for k in self.keys])
+        return self._apply(self.procs, [values[k] for k in self.keys])
 
 
 class SqliteWrites:
@@ -84,7 +111,14 @@ class SqliteWrites:
         )
         self.renew = 'UPDATE "leases" SET "expires_at" = ? WHERE "run_id" = ? AND "holder" = ?'
         self.release = 'DELETE FROM "leases" WHERE "run_id" = ? AND "holder" = ?'
+        self.lease_until = 'SELECT "expires_at" FROM "leases" WHERE "run_id" = ? AND "holder" = ?'
+        self._expiry = t.leases.c.expires_at.type._cached_result_processor(dialect, None)
         self.last_seq = 'SELECT max("seq") FROM "steps" WHERE "run_id" = ?'
+        # create_run's statements: every column given, None encoded as Core encodes it.
+        self.run = Encoded(t.runs, dialect, list(t.runs.c), evaluate_none=True)
+        self.request = Encoded(t.requests, dialect, list(t.requests.c), evaluate_none=True)
+        self.lease = Encoded(t.leases, dialect, list(t.leases.c), evaluate_none=True)
+        self.find_request = 'SELECT "run_id", "input_hash" FROM "requests" WHERE "workflow" = ? AND "request_id" = ?'
         self.effect_done = (
             'UPDATE "effects" SET "status" = \'done\', "result" = ?, "completed_at" = ? '
             'WHERE "key" = ?'
@@ -92,6 +126,11 @@ class SqliteWrites:
 
     def stamp(self, value: Any) -> Any:
         return value if self._stamp is None else self._stamp(value)
+
+    def lease_expiry(self, value: Any) -> dt.datetime:
+        """A lease's stored ``expires_at`` as an aware UTC datetime (SQLite keeps no zone)."""
+        decoded = value if self._expiry is None else self._expiry(value)
+        return decoded if decoded.tzinfo is not None else decoded.replace(tzinfo=dt.UTC)
 
     def json(self, value: Any) -> Any:
         return value if self._json is None else self._json(value)
