@@ -279,6 +279,16 @@ def test_a_tip_on_top_and_a_personal_errand_are_never_paid_as_written(pack):
     assert "weekend_needs_justification" in result.rule_ids() and result.verdict.value == "fail"
 
 
+def test_an_employees_numeric_date_is_read_in_the_order_its_receipt_prints_it():
+    """unseen18-003: a lunch paid in pesos, "on 3/11" in the request (an American's March 11th)
+    beside the receipt's "11/03/2025" (Mexico's, day-first): both were read day-first, the
+    request's as November 3rd, and the two readings made the date ambiguous. The employee's date,
+    read the other way, is the receipt's: one date, March 11th."""
+    got = read(UNSEEN18["unseen18-003"])
+    assert str(got.claim.items[0].date) == "2025-03-11"
+    assert not any(a.field.endswith(".date") for a in got.context.ambiguities)
+
+
 def test_every_requests_label_is_the_packs_verdict_on_its_correct_claim(pack):
     """Each shipped request's ``expected_verdict`` and ``expected_rules`` are what the pack says of
     its correct claim, with the context the workflow's evidence tool gives it. A pack change that
@@ -324,9 +334,9 @@ def test_heldout_requests_are_read_right():
         (UNSEEN13, 11, 7),
         (UNSEEN14, 21, 11),
         (UNSEEN15, 26, 7),
-        (UNSEEN16, 27, 10),  # first measured 10 right, 6 paid; after its fixes
+        (UNSEEN16, 28, 10),  # first measured 10 right, 6 paid; after its fixes
         (UNSEEN17, 29, 13),  # first measured 13 right, 11 paid (2 wrongly); after its fixes
-        (UNSEEN18, 19, 9),  # first measured 13 right, 10 paid (2 wrongly); after its fixes
+        (UNSEEN18, 20, 10),  # first measured 13 right, 10 paid (2 wrongly); after its fixes
     ],
     ids=[
         "unseen",

@@ -24,7 +24,7 @@ import datetime as dt
 import itertools
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
@@ -823,6 +823,28 @@ def _occurrences(
             if source.patterns:  # only the values written after one of the labels
                 finder = labelled(finder, source.patterns, last=source.kind == "money")
             out += finder(seg)
+    return _in_the_receipts_order(out) if source.kind == "date" else out
+
+
+_NUMERIC_DAY = re.compile(r"(\d{1,2})[/.-](\d{1,2})(?:[/.-]\d{2,4})?")
+
+
+def _in_the_receipts_order(occs: list[Occurrence]) -> list[Occurrence]:
+    """An employee's numeric date that could be read either way ("3/11") is the receipt's date
+    when read in the other order it is: beside a Mexican receipt's "11/03/2025" the employee's
+    "3/11" is the 11th of March, whatever order the currency makes the default — the conventions
+    date a charge as its receipt prints it. Any other reading is left as it is."""
+    printed = [o.value for o in occs if o.source in DOCUMENTS]
+    out = []
+    for o in occs:
+        m = _NUMERIC_DAY.fullmatch(o.text.strip()) if o.source not in DOCUMENTS else None
+        if m and o.value not in printed and max(int(m[1]), int(m[2])) <= 12:
+            match = next(
+                (p for p in printed if (p.month, p.day) == (o.value.day, o.value.month)), None
+            )
+            if match is not None:
+                o = replace(o, value=match, why=f"{o.why}, read in the receipt's order")
+        out.append(o)
     return out
 
 
