@@ -87,6 +87,8 @@ day-first, as the policy's conventions say."""
 _CATEGORIES = typing.get_args(Category)
 _FOREIGN = ("EUR", "GBP", "CAD", "AUD", "JPY", "CHF", "MXN", "INR", "SGD")
 _PURPOSE = (
+    # a form's field, or a request's own label: "Business purpose: 7th grade science classroom"
+    (r"\b(?:business )?(?:purpose|reason)\s*[:–-]\s*(?P<v>[^.;\n()]*[^\s.;()])", 3.0),
     (
         r"\bto (?P<v>(?:close|pitch|talk|discuss|plan|thank|celebrate|negotiate|review|present|"
         r"sign|welcome|meet|walk (?:them )?through|go over|prepare|demo|kick off|finali[sz]e)"

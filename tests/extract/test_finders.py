@@ -518,6 +518,15 @@ def test_the_place_paid_is_the_name_a_purchase_or_a_form_puts_there():
     assert header.value == "Verizon"
 
 
+def test_an_ordinal_of_something_else_is_no_day():
+    """unseen18-024: "the 5th grade field trip" dated the purchase May 5th."""
+    submitted = dt.date(2025, 5, 19)
+    trip = "Group admission for the 5th grade field trip, bought online on March 3."
+    assert [o.value for o in dates(Segment("request", trip), submitted)] == [dt.date(2025, 3, 3)]
+    lunch = "Lunch on the 12th with the 3rd floor team"
+    assert [o.value for o in dates(Segment("request", lunch), submitted)] == [dt.date(2025, 5, 12)]
+
+
 def test_the_whole_of_a_shared_bill_is_no_amount_claimed():
     text = "Bill was $76.40 and we split it down the middle, so I'm only claiming my half, $38.20."
     weights = {str(o.value): o.weight for o in money(Segment("request", text))}

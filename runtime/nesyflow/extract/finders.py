@@ -706,7 +706,14 @@ _DATE_PATTERNS: list[tuple[re.Pattern[str], str]] = [
         "mond",
     ),
     (re.compile(r"(?<![\d/.$])\b(?P<a>\d{1,2})/(?P<b>\d{1,2})\b(?![/\d])"), "md"),
-    (re.compile(r"\bthe\s+(?P<d>\d{1,2})(?:st|nd|rd|th)\b", re.IGNORECASE), "day"),
+    (  # "on the 23rd", not "the 5th grade" / "the 3rd floor" (an ordinal of something else)
+        re.compile(
+            r"\bthe\s+(?P<d>\d{1,2})(?:st|nd|rd|th)\b(?!\s*-?\s*(?:grade|grader|floor|"
+            r"place|year|time|edition|round|century|anniversary|annual|street|st\b|ave))",
+            re.IGNORECASE,
+        ),
+        "day",
+    ),
 ]
 _DATE_LABEL = re.compile(r"\b(arrive|statement date|bill date|date)\b", re.IGNORECASE)
 _FIRST_DAY_LABEL = re.compile(
@@ -1299,6 +1306,8 @@ _NOT_NAMES = {
     "dinner",
     "lunch",
     "breakfast",
+    "meals",
+    "meal",
     "hotel",
     "flight",
     "taxi",
