@@ -516,6 +516,9 @@ def test_the_place_paid_is_the_name_a_purchase_or_a_form_puts_there():
     assert "City Hall" not in {o.value for o in names(Segment("request", cab)) if o.weight > 1}
     (header,) = names(Segment("receipt", "verizon\nYour bill\nTotal due  68.42"))
     assert header.value == "Verizon"
+    # a short acronym is a code ("RT", "GC"), unless what it sold follows: the operator
+    found = [o.value for o in names(Segment("request", "LNER train to the depot, RT, paid"))]
+    assert found == ["LNER"]
 
 
 def test_an_ordinal_of_something_else_is_no_day():

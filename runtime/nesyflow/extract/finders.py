@@ -1281,6 +1281,8 @@ Buy", "dinner at Grill 23", "Merchant: Target" (a form filled field by field) �
 puts there, not one it mentions ("the permit counter at City Hall", "our contact at Initech")."""
 _NAME_NUMBER = re.compile(r" (\d{1,3})(?=\s+(?:in|on|at|for)\b|[,.;)]|$)")
 _ARTICLES = frozenset({"the", "a", "an", "our", "my"})
+_OPERATOR_OF = re.compile(r"\s+(?:train|flight|ticket|bus|coach|ferry|rail|shuttle)s?\b", re.I)
+"""After a short acronym, what it sold: "LNER train", "KLM flight" — the operator, not a code."""
 _NOT_NAMES = {
     "i",
     "plus",
@@ -1548,7 +1550,7 @@ def names(seg: Segment, exclude: Callable[[str], bool] = lambda _s: False) -> li
         if (
             exclude(text)
             or exclude(re.sub(r"['’]\w+$", "", text))  # a city with a suffix: "Frankfurt'taki"
-            or (text.isupper() and len(text) <= 4)
+            or (text.isupper() and len(text) <= 4 and not _OPERATOR_OF.match(seg.text, m.end()))
             or text.lower() in _NOT_NAMES
             or text.lower().endswith("n't")
         ):
