@@ -1155,26 +1155,18 @@ _RATE = [
 
 
 _DOLLAR_UNIT = r"(?:USD|US\$|US dollars?|dollars?|the dollar|\$)"
+_PER_DOLLAR = r"\s*(?:per|pro|par|por|/|to the|to a|for each|for one)\s*" + _DOLLAR_UNIT + r"(?!\w)"
+_ANY_RATE_VALUE = _RATE_VALUE.replace("?P<r>", "?:")
+_ANY_RATE_UNIT = _RATE_UNIT.replace("?P<unit>", "?:")
 _INVERSE_RATE = re.compile(
-    r"(?:\b1(?:[.,]0+)?\s*(?:USD|US\$|US dollars?|dollars?)|(?<![\w$])(?:US)?\$\s*1(?:[.,]0+)?)"
-    r"\s*=\s*"
-    + _RATE_VALUE
-    + r"\s*"
-    + _RATE_UNIT
-    + r"|"
-    + _RATE_VALUE.replace("?P<r>", "?:")
-    + r"\s*"
-    + _RATE_UNIT.replace("?P<unit>", "?:")
-    + r"\s*(?:per|pro|par|por|/|to the|to a|for each|for one)\s*"
-    + _DOLLAR_UNIT
-    + r"(?!\w)"
-    + r"|(?<![\w$])"
-    + _RATE_UNIT.replace("?P<unit>", "?:")
-    + r"\s*"
-    + _RATE_VALUE.replace("?P<r>", "?:")
-    + r"\s*(?:per|pro|par|por|/|to the|to a)\s*"
-    + _DOLLAR_UNIT
-    + r"(?!\w)",
+    "|".join(
+        [  # 1 USD = 0.8812 CHF; 0.92 EUR per USD; EUR 0.92 / USD
+            r"(?:\b1(?:[.,]0+)?\s*(?:USD|US\$|US dollars?|dollars?)|(?<![\w$])(?:US)?\$\s*"
+            r"1(?:[.,]0+)?)\s*=\s*" + _RATE_VALUE + r"\s*" + _RATE_UNIT,
+            _ANY_RATE_VALUE + r"\s*" + _ANY_RATE_UNIT + _PER_DOLLAR,
+            r"(?<![\w$])" + _ANY_RATE_UNIT + r"\s*" + _ANY_RATE_VALUE + _PER_DOLLAR,
+        ]
+    ),
     re.IGNORECASE,
 )
 """A rate written the other way round: foreign units per US dollar ("1 USD = 0.8812 CHF",
