@@ -511,8 +511,8 @@ _SUM_BEFORE = re.compile(
 
 def _without_their_sum(distinct: list[Occurrence], request: str) -> list[Occurrence]:
     """The written amounts without the one that is the others' sum and is said to be ("Uber
-    there $20.00 plus Uber back $15.40 = $35.40 total": two rides, not three — the sum as an item
-    paid $35.40 twice). When all but one of the others were added to that one charge (a tip, a
+    there $20.00 plus Uber back $15.40 = $35.40 total": two rides, not three — read as the second
+    ride's amount, the sum paid $55.40 for $35.40 of rides). When all but one of the others were added to that one charge (a tip, a
     toll, a fee: "meter $52.00; a $10.00 cash tip on top, so $62.00 all in") the sum is the one
     charge. A sum nobody calls one is left alone."""
     if len(distinct) < 3:
