@@ -481,6 +481,28 @@ def test_the_sum_of_the_amounts_written_is_no_item_of_its_own(tables, text, amou
         assert [str(i["amount"]) for i in got.items] == amounts
 
 
+def test_receipts_in_the_order_a_serial_list_names_them_read_their_own_words():
+    """unseen18-015: "Receipts below in this order: flight (booked 5/28), Hampton Inn 3 nights,
+    Hertz car, and one dinner" — four receipts, no amount written: each item's own words are its
+    part of the list (the dinner's receipt was read with the whole request, and as a flight)."""
+    request = (
+        "Memphis trip, Jun 9-12. Receipts below in this order: flight (booked 5/28), Hampton Inn "
+        "3 nights, Hertz car, and one dinner - the other nights the site catered."
+    )
+    receipt = "\n\n".join(
+        [
+            "AMERICAN AIRLINES\nIssued: 28MAY2025\nTotal  USD 412.60",
+            "HAMPTON INN\nArrival 06/09/2025\nBalance Due  $559.28",
+            "HERTZ\nPickup 06/09/2025\nTotal charges  $146.82",
+            "CENTRAL BBQ\n06/10/2025\nTOTAL  24.18",
+        ]
+    )
+    items = split_items(request, receipt)
+    assert [i.receipt.text.split()[0] for i in items] == ["AMERICAN", "HAMPTON", "HERTZ", "CENTRAL"]
+    assert "dinner" in items[3].request.text and "flight" not in items[3].request.text
+    assert "flight" in items[0].request.text and "Hertz" not in items[0].request.text
+
+
 def test_a_count_of_people_is_never_borrowed_from_another_items_amount(tables):
     """ "(3 of us)" beside the lunch's amount is the lunch's; the dinner before it was solo. A
     loose borrow would raise the dinner's per-person limit threefold."""

@@ -509,6 +509,24 @@ _SUM_BEFORE = re.compile(
 """Before an amount: words that say it is the sum of those before ("= $35.40", "so $62.00")."""
 
 
+_LIST_ELEMENT = r"[^,.;:\n]{2,60}?"
+
+
+def _serial_list(request: str, count: int) -> list[int]:
+    """Where a sentence's serial list of ``count`` things starts each of its second to last
+    ("Receipts below in this order: flight (booked 5/28), Hampton Inn 3 nights, Hertz car, and
+    one dinner"): each receipt's item reads its own words, not the first thing listed — the
+    dinner's receipt was read as a flight."""
+    if not 3 <= count <= 8:
+        return []
+    middle = "".join(rf"(?P<s{i}>,\s+){_LIST_ELEMENT}" for i in range(count - 2))
+    pattern = rf"{_LIST_ELEMENT}{middle}(?P<last>,?\s+and\s+){_LIST_ELEMENT}(?=[.;:\n-]|$)"
+    m = re.search(pattern, request, re.IGNORECASE)
+    if m is None:
+        return []
+    return [m.start(f"s{i}") for i in range(count - 2)] + [m.start("last")]
+
+
 def _without_their_sum(distinct: list[Occurrence], request: str) -> list[Occurrence]:
     """The written amounts without the one that is the others' sum and is said to be ("Uber
     there $20.00 plus Uber back $15.40 = $35.40 total": two rides, not three — read as the second
@@ -650,6 +668,8 @@ def split_items(request: str, receipt: str) -> list[ItemText]:
         starts = [start for start, _ in item_lines]
         if count > 1 and len(starts) == count and len(distinct) < count:
             joins = starts[1:]  # a list, a line an item, only some lines with an amount
+        if count > 1 and len(joins) != count - 1 and not distinct:
+            joins = _serial_list(request, count) or joins
         if count > 1 and len(joins) == count - 1 and len(distinct) < count:
             cuts = [0, *joins, len(request)]
             parts = [whole.part(a, b) for a, b in itertools.pairwise(cuts)]
