@@ -530,6 +530,30 @@ def test_an_ordinal_of_something_else_is_no_day():
     assert [o.value for o in dates(Segment("request", lunch), submitted)] == [dt.date(2025, 5, 12)]
 
 
+@pytest.mark.parametrize(
+    ("header", "name"),
+    [
+        ("HAMPTON INN & SUITES MEMPHIS-SHADY GROVE", "Hampton Inn & Suites Memphis-Shady Grove"),
+        ("CENTRAL BBQ", "Central BBQ"),
+        ("NYC TAXI", "NYC Taxi"),
+        ("AT&T", "AT&T"),
+        ("MY THAI KITCHEN", "My Thai Kitchen"),
+        ("verizon", "Verizon"),
+    ],
+)
+def test_a_receipt_header_is_written_as_a_name(header, name):
+    (found,) = names(Segment("receipt", f"{header}\nTotal  12.00"))
+    assert found.value == name
+
+
+def test_a_card_statements_header_names_no_merchant():
+    """unseen18-007: "CHASE SAPPHIRE PREFERRED ...4417 Statement excerpt" is the bank's."""
+    statement = "CHASE SAPPHIRE PREFERRED  ...4417   Statement excerpt\n08/05  LYFT  31.62"
+    assert names(Segment("receipt", statement)) == []
+    bill = "VERIZON WIRELESS STATEMENT\nTotal due  68.42"  # a merchant's own statement
+    assert [o.value for o in names(Segment("receipt", bill))] == ["Verizon Wireless"]
+
+
 def test_the_whole_of_a_shared_bill_is_no_amount_claimed():
     text = "Bill was $76.40 and we split it down the middle, so I'm only claiming my half, $38.20."
     weights = {str(o.value): o.weight for o in money(Segment("request", text))}
@@ -773,7 +797,7 @@ def test_markup_is_blanked_without_moving_any_offset():
 
 def test_a_scanned_headers_zero_for_o_is_read_as_the_letter():
     (o,) = names(Segment("receipt", "MOTEL 0NE BERLIN-HAUPTBAHNHOF\nTotal 408,65"))
-    assert o.value == "Motel One Berlin-hauptbahnhof"
+    assert o.value == "Motel One Berlin-Hauptbahnhof"
     (o,) = names(Segment("receipt", "Super 8 Motel\nTotal 80.00"))
     assert o.value == "Super 8 Motel"  # a real digit stays
 

@@ -1273,7 +1273,16 @@ Buy", "dinner at Grill 23", "Merchant: Target" (a form filled field by field) �
 puts there, not one it mentions ("the permit counter at City Hall", "our contact at Initech")."""
 _NAME_NUMBER = re.compile(r" (\d{1,3})(?=\s+(?:in|on|at|for)\b|[,.;)]|$)")
 _ARTICLES = frozenset({"the", "a", "an", "our", "my"})
-_OPERATOR_OF = re.compile(r"\s+(?:train|flight|ticket|bus|coach|ferry|rail|shuttle)s?\b", re.I)
+_STATEMENT_HEAD = re.compile(
+    r"(?=.*\b(?:statement|account activity|card activity)\b)(?=.*(?:\b(?:card|visa|mastercard|"
+    r"amex|american express|sapphire|bank|credit|debit)\b|(?:\.{3}|[•*x]{2,})\s?\d{4}\b))",
+    re.I,
+)
+"""A document's first line that says it is a card or bank statement ("CHASE SAPPHIRE PREFERRED
+...4417 Statement excerpt"): whose name it prints is the bank's, not a merchant's."""
+_OPERATOR_OF = re.compile(
+    r"\s+(?:train|flight|ticket|bus|coach|ferry|rail|shuttle|parking|garage|car service)s?\b", re.I
+)
 """After a short acronym, what it sold: "LNER train", "KLM flight" — the operator, not a code."""
 _NOT_NAMES = {
     "i",
@@ -1423,7 +1432,16 @@ def _title(text: str) -> str:
     in capitals; a mixed-case one ("McDonald's") and an acronym ("NS", "BP") as printed."""
     if text.lower() != text and (text.upper() != text or re.fullmatch(r"[A-Z]{2,3}", text)):
         return text
-    return " ".join(w[:1].upper() + w[1:].lower() for w in text.split())
+    return " ".join("-".join(map(_title_word, w.split("-"))) for w in text.split())
+
+
+def _title_word(word: str) -> str:
+    """An upper-case word as a name writes it: "SHADY" → "Shady", "MY" → "My"; an initialism
+    stays as printed: "BBQ", "NYC" (no vowel, no final Y), "AT&T"."""
+    initialism = not re.search(r"[AEIOU]", word) and not word.endswith("Y")
+    if word.isupper() and len(word) <= 4 and (initialism or "&" in word):
+        return word
+    return word[:1].upper() + word[1:].lower()
 
 
 _AT_LOWER = re.compile(
@@ -1480,6 +1498,8 @@ def names(seg: Segment, exclude: Callable[[str], bool] = lambda _s: False) -> li
     out: list[Occurrence] = []
     if seg.source in DOCUMENTS:
         first = re.match(r"\s*([^\n]+)", seg.text)
+        if first and _STATEMENT_HEAD.search(first.group(1)):
+            return out  # a card statement's header is the bank's: the charge's merchant is not
         # the last receipt's card line (its first column: a receipt pasted as one line has its
         # card at the end, "BLUE RIBBON CAR SERVICE  Invoice ...  Paid: AMEX ***4002")
         while first and (
