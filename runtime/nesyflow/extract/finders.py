@@ -1557,7 +1557,7 @@ def names(seg: Segment, exclude: Callable[[str], bool] = lambda _s: False) -> li
             continue
         text = " ".join(words)
         number = _NAME_NUMBER.match(seg.text, m.end()) if cued else None
-        if number and words[-1] == m.group(0).split()[-1]:
+        if number:
             text += " " + number.group(1)  # "at Grill 23 in Boston"
         if (
             exclude(text)
