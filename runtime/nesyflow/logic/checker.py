@@ -50,7 +50,7 @@ __all__ = ["DEFAULT_MAX_GROUND_RULES", "DEFAULT_TIMEOUT", "EXECUTORS", "check", 
 DEFAULT_TIMEOUT = 2.0
 DEFAULT_MAX_GROUND_RULES = 1_000_000
 _SHOWN = (("violation", 2), ("review", 2), ("deny", 2), ("missing", 1), ("derived", 2))
-_SHOWN += ((_program.FIRED, 2), (_arith.SUM, _arith.SUM_ARITY))
+_SHOWN += ((_program.FIRED, 3), (_arith.SUM, _arith.SUM_ARITY))
 
 
 @functools.cache
@@ -435,12 +435,9 @@ def _explanations(
     """Explanations by finding atom. ``tag``: the case number the input facts carry (batch mode)."""
     out: dict[Symbol, list[Explanation]] = {}
     for atom in sorted(fired):
-        index, values = atom.arguments
+        index, values, head = atom.arguments
         spec = pack.supports[index.number]
         binding = dict(zip(spec.variables, values.arguments, strict=False))
-        head = spec.head_fn(binding)
-        if head is None:
-            continue
         from_input: list[str] = []
         from_rules: list[str] = []
         for term in spec.body_fns:
@@ -877,14 +874,11 @@ def _decoder(pack: Pack) -> _Decoder:
         return found
 
 
-def _pattern(pack: Pack, atom: Symbol) -> _Pattern | None:
-    """A fired atom's explanation parts, as :func:`_explanations` builds them (None: no head)."""
-    index, values = atom.arguments
+def _pattern(pack: Pack, atom: Symbol) -> _Pattern:
+    """A fired atom's explanation parts, as :func:`_explanations` builds them."""
+    index, values, head = atom.arguments
     spec = pack.supports[index.number]
     binding = dict(zip(spec.variables, values.arguments, strict=False))
-    head = spec.head_fn(binding)
-    if head is None:
-        return None
     body: dict[str, tuple[str, str, tuple[Symbol, ...]]] = {}
     for term in spec.body_fns:
         ground = term(binding)
@@ -912,9 +906,7 @@ def _batch_explanations(
     inputs = set(facts.symbols)
     tag = Number(case)
     for piece in sorted(fired, key=_by_symbol):
-        pattern: _Pattern | None = piece.value
-        if pattern is None:
-            continue
+        pattern: _Pattern = piece.value
         mask = tuple(Function(name, [tag, *args]) in inputs for _, name, args in pattern.body)
         explanation = pattern.built.get(mask)
         if explanation is None:
