@@ -115,6 +115,11 @@ _PURPOSE = (
         2.0,
     ),
     (r"\b(?P<v>(?:the )?client moved [^.;()]*)", 2.0),
+    (  # "The city only permitted the Ocean Ave closure for a Saturday so we shot that day"
+        r"\b(?P<v>[^.;()]*\bonly (?:permitted|allowed|approved|scheduled|available|open)\b"
+        r"[^.;()]*\b(?:saturday|sunday|weekend)s?\b[^.;()]*)",
+        3.0,
+    ),
 )
 """Phrases that state why the expense was incurred: a purpose, or a reason to work on a weekend."""
 _CONTEXT = (
@@ -251,6 +256,10 @@ class ExtractedItem(BaseModel):
                 # "23 mi ea way, RT = 46 mi": the round trip's total is the claim's miles
                 (r"(?:RT|round[ -]?trip|in total|total)\s*(?:=|:|of|was)?\s*{n}\s*mi(?:les)?", 3.0),
                 (r"{n}\s*mi(?:les)? (?:round[ -]?trip|RT|total|in total)", 3.0),
+                # "only putting in for 62 mi", "62 x .67 = $41.54": the miles claimed, not the
+                # odometer's 71 with a personal detour in it
+                (r"(?:putting in|claiming|submitting|charging|billing)\s+(?:for\s+)?{n}\s*mi", 3.0),
+                (r"{n}\s*(?:mi(?:les)?\s*)?[x×*@]\s*\$?0?\.\d{2,3}\b", 3.0),
             ),
             column=r"miles?|mi\.?|distance(?: \(mi(?:les)?\))?",
         ),

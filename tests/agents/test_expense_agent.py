@@ -46,6 +46,7 @@ UNSEEN15 = {row["id"]: row for row in load_samples(AGENT / "unseen15.jsonl")}
 UNSEEN16 = {row["id"]: row for row in load_samples(AGENT / "unseen16.jsonl")}
 UNSEEN17 = {row["id"]: row for row in load_samples(AGENT / "unseen17.jsonl")}
 UNSEEN18 = {row["id"]: row for row in load_samples(AGENT / "unseen18.jsonl")}
+UNSEEN19 = {row["id"]: row for row in load_samples(AGENT / "unseen19.jsonl")}
 reader = load_module(AGENT / "reader.py")
 evidence = load_module(AGENT / "evidence.py")
 
@@ -304,7 +305,7 @@ def test_every_requests_label_is_the_packs_verdict_on_its_correct_claim(pack):
         got = (result.verdict.value, sorted(set(result.rule_ids())))
         if got != (row["expected_verdict"], sorted(set(row.get("expected_rules", [])))):
             wrong.append((row["id"], got))
-    assert len(rows) >= 600 and wrong == []
+    assert len(rows) >= 630 and wrong == []
 
 
 def test_heldout_requests_are_read_right():
@@ -337,6 +338,7 @@ def test_heldout_requests_are_read_right():
         (UNSEEN16, 28, 11),  # first measured 10 right, 6 paid; after its fixes
         (UNSEEN17, 29, 13),  # first measured 13 right, 11 paid (2 wrongly); after its fixes
         (UNSEEN18, 26, 11),  # first measured 13 right, 10 paid (2 wrongly); after its fixes
+        (UNSEEN19, 24, 12),  # first measured 18 right, 9 paid (0 wrongly); after its fixes
     ],
     ids=[
         "unseen",
@@ -356,6 +358,7 @@ def test_heldout_requests_are_read_right():
         "unseen16",
         "unseen17",
         "unseen18",
+        "unseen19",
     ],
 )
 def test_unseen_requests_are_never_paid_wrongly_end_to_end(

@@ -1103,3 +1103,59 @@ def test_an_amount_another_office_paid_is_set_aside():
     text = "Taxi z lotniska 96 zł zapłacił oddział w Warszawie – nie rozliczam. Bilet USD 2,145.60"
     kept = [o.value for o in money(Segment("request", text)) if o.weight > 0]
     assert kept == [Decimal("2145.60")]
+
+
+def test_the_place_paid_is_also_what_was_booked_with_bought_from_or_paid_at():
+    """unseen19: "booked with Dial 7" (not "Finance" of "Hello Finance,"), "$23.10 at Cafe
+    Bernardo" (not "Energy Commission", mentioned first), "Box of pralines from Bayou City
+    Pralines" (not the sentence's first word "Small"), "at The Bad Waitress" keeping the "The" it
+    is printed with, and a service-desk form's "Vendor [u_vendor]: Xfinity"."""
+
+    def top(text):
+        return max(names(Segment("request", text)), key=lambda o: o.weight).value
+
+    greeting = "Hello Finance,\n\nHis car from JFK: $142.50 including gratuity, booked with Dial 7."
+    assert top(greeting) == "Dial 7"
+    assert "Finance" not in {o.value for o in names(Segment("request", greeting))}
+    lunch = "lunch during the Energy Commission hearing - $23.10 at Cafe Bernardo on K St."
+    assert top(lunch) == "Cafe Bernardo"
+    gift = "Small thank-you gift for Lorena. Box of pralines from Bayou City Pralines, $24.00."
+    assert top(gift) == "Bayou City Pralines"
+    assert top("Dinner by myself on 3/5 at The Bad Waitress, $31.40") == "The Bad Waitress"
+    ticket = "RITM0048213 - Employee Reimbursement\nVendor [u_vendor]: Xfinity\nAmount: 64.99"
+    assert top(ticket) == "Xfinity"
+    # a ticket number is a reference, never a business
+    assert "RITM0048213" not in {o.value for o in names(Segment("request", ticket))}
+    # "from" alone does not make a place paid: a guest's company is only mentioned
+    guest = "Dinner with Priya from Initech at Grill 23, $88.00"
+    assert top(guest) == "Grill 23"
+
+
+def test_a_limit_an_amount_is_compared_with_is_no_claim():
+    """unseen19-016: "$24.00 ... Didn't keep the receipt, it was under $25" made a second item
+    of $25.00."""
+    text = "Box of pralines, $24.00, bought 6/5. Didn't keep the receipt, it was under $25."
+    kept = [o.value for o in money(Segment("request", text)) if o.weight > 0]
+    assert kept == [Decimal("24.00")]
+
+
+def test_a_date_the_employee_takes_back_is_not_the_charges():
+    """unseen19-014: "Wednesday the 14th - no wait, it was Thursday the 15th"."""
+    text = "lunch on Wednesday the 14th - no wait, it was Thursday the 15th, the hearing moved"
+    found = dates(Segment("request", text), dt.date(2025, 5, 20))
+    assert max(found, key=lambda o: o.weight).value == dt.date(2025, 5, 15)
+    assert dt.date(2025, 5, 14) in {o.value for o in found if o.weight < 0.5}
+
+
+def test_a_purpose_phrase_ends_where_another_clause_starts():
+    """unseen19-016/017: a dash between spaces or ", and" ends the phrase as a full stop does
+    (the whole sentence was longer than a justification may be, so none was read)."""
+    from nesyflow.extract.finders import phrases
+
+    find_thanks = phrases([(r"\b(?P<v>thank-you\b[^.;()]*)", 3.0)])
+    text = "Small thank-you gift for Lorena in berth planning - she reshuffled the window."
+    (o,) = find_thanks(Segment("request", text))
+    assert o.value == "thank-you gift for Lorena in berth planning"
+    find_only = phrases([(r"\b(?P<v>[^.;()]*\bonly permitted\b[^.;()]*)", 3.0)])
+    (o,) = find_only(Segment("request", "The city only permitted it that day, and nothing ran."))
+    assert o.value == "The city only permitted it that day"

@@ -1212,3 +1212,48 @@ def test_a_message_typed_without_capitals_still_names_the_shop():
         "2025-10-17",
     )
     assert [i["merchant"] for i in reading.items] == ["Office Depot", "Office Depot"]
+
+
+def test_a_message_typed_without_capitals_is_named_by_its_first_word_before_a_date():
+    """unseen19-018: "uber 6/3 hotel to the burbank stages $31.75 - no receipt" found no merchant
+    at all, and the claim failed to validate (a tool error) instead of being read."""
+    (ride,) = _read_expense(
+        "uber 6/3 hotel to the burbank stages $31.75 - no receipt sorry app glitched",
+        "",
+        "2025-06-05",
+    ).items
+    assert (ride["merchant"], ride["receipt_attached"]) == ("Uber", False)
+    # a first word that says what was bought is no name
+    from nesyflow.extract import Segment
+    from nesyflow.extract.finders import lower_case_names
+
+    assert lower_case_names(Segment("request", "coffee 6/3 $4.50"), lambda _s: False) == []
+
+
+@pytest.mark.parametrize(
+    "request_text",
+    [
+        # unseen19-016, -017, -022, -024
+        "Pralines from Bayou City Pralines, $24.00, bought 6/5. Didn't keep the receipt.",
+        "Lyft to set Sat 6/14, $27.85. Didn't screenshot the receipt, sorry.",
+        "Dinner 3/5 at The Bad Waitress, $31.40. The paper receipt went through the wash.",
+        "2 nights at the Desert Sky Motel, Oct 14-16, cash only, they don't do receipts. $178.",
+    ],
+)
+def test_a_receipt_the_employee_says_they_do_not_have_is_not_attached(request_text):
+    (item,) = _read_expense(request_text, "", "2025-10-20").items
+    assert item["receipt_attached"] is False
+
+
+def test_the_miles_claimed_are_the_ones_put_in_for_not_the_odometers():
+    """unseen19-004: 71 miles on the odometer, 9 of them a personal detour, 62 claimed."""
+    from decimal import Decimal
+
+    (drive,) = _read_expense(
+        "Mileage for school visits Tuesday 9/16. Odometer showed 71 mi for the day but 9 of "
+        "that was a detour to grab my son from daycare, so I'm only putting in for 62 mi. "
+        "62 x .67 = $41.54.",
+        "",
+        "2025-09-20",
+    ).items
+    assert (drive["miles"], drive["amount"]) == (62, Decimal("41.54"))

@@ -197,7 +197,8 @@ _NOT_CLAIMED_BEFORE = re.compile(
     r"(?:\bnot|\bfirst wrote|\btyped|\bput down|\bentered|\binstead of|\b(?:list|original|"
     r"regular|full|normal) price(?: was| of)?|\bdeposit(?: of)?|\bkaution|\bkaucj\w*|"
     r"\bcaução|\bdepósito|\bborg|\b(?:first|originally|initially) (?:charged|billed|rang up)"
-    r"(?: me)?|\b(?:less|minus|excluding|except|abzüglich|ohne) (?:the |die |den |das )?)"
+    r"(?: me)?|\b(?:less|minus|excluding|except|abzüglich|ohne) (?:the |die |den |das )?|"
+    r"\b(?:it was|it's|was|is|came in|that's) (?:under|below|less than)|\bno more than)"
     r"\s*:?\s*$",
     re.IGNORECASE,
 )
@@ -237,7 +238,8 @@ escritório de São Paulo, so please ignore that one")."""
 def _not_claimed(text: str, m: re.Match[str]) -> bool:
     """An amount the employee writes only to set it aside: a correction ("not 45, it was 54",
     "I typed 113.62 in the first draft", "47… no, 74,50", "they first charged $150.40"), a
-    price before a discount, a deposit, one the sentence says is not on this claim. It is no
+    price before a discount, a deposit, a limit it is compared with ("it was under $25"), one
+    the sentence says is not on this claim. It is no
     item's amount and makes no item of its own."""
     return bool(
         _NOT_CLAIMED_BEFORE.search(text[max(0, m.start() - 24) : m.start()])
@@ -742,6 +744,13 @@ _TODAY = re.compile(
     r"(?:(?:mon|tues|wednes|thurs|fri|satur|sun)day,?\s*)?$",
     re.IGNORECASE,
 )
+_CORRECTED = re.compile(
+    r"[\s,;:)–—-]*(?:no wait|wait,? no|no,? sorry|sorry,? (?:no|I mean|it was)|I mean|"
+    r"actually,? (?:it was|the))\b",
+    re.IGNORECASE,
+)
+"""After a date: words that take it back ("Wednesday the 14th - no wait, it was Thursday the
+15th")."""
 _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _RELATIVE_DAY = re.compile(
     r"(?<![-/])\b(?P<last>(?:last|this past|past)\s+)?(?P<wd>monday|tuesday|wednesday|thursday|friday|"
@@ -827,6 +836,8 @@ def dates(
         head = seg.text[max(line_start, m.start() - 20) : m.start()]
         if seg.source not in DOCUMENTS and _TODAY.search(head):
             weight, why = 0.3, "the day the employee writes on (today), not the charge's"
+        elif seg.source not in DOCUMENTS and _CORRECTED.match(seg.text, m.end()):
+            weight, why = 0.1, "a date the employee corrects right after it"
         elif seg.source not in DOCUMENTS:
             weight, why = 2.0, "date the employee wrote"
         elif _PURCHASE_LABEL.search(head):
@@ -1265,14 +1276,25 @@ _CAP_SPAN = re.compile(r"\b[A-Z][\w'&.-]*(?:[ \t]+(?:de[ \t]+|of[ \t]+)?[A-Z][\w
 _NAME_CUE = re.compile(
     r"(?:\b(?:bought|grabbed|purchased|picked up|ordered|paid|spent|shopped|stayed|dinner|lunch|"
     r"breakfast|brunch|drinks|coffee|meal)\b[^.;\n]{0,60}\bat\s+(?:the\s+)?|"
-    r"\b(?:merchant|vendor|payee|store|supplier|restaurant|hotel|airline|carrier|shop)\s*:\s*)$",
+    r"\b(?:bought|purchased|ordered|booked|rented|hired)\b[^.;\n]{0,60}\b(?:from|with|through)"
+    r"\s+(?:the\s+)?|\b(?:box|bag|bottle|basket|set|pack) of [a-z]+ from\s+(?:the\s+)?|"
+    r"\d[.,]\d\d\s+(?:at|from)\s+(?:the\s+)?|"
+    r"\b(?:merchant|vendor|payee|store|supplier|restaurant|hotel|airline|carrier|shop)\s*"
+    r"(?:\[[\w.-]{1,30}\]\s*)?:\s*)$",
     re.IGNORECASE,
 )
 """Before a capitalised span, words that make it the place paid: "bought a headset at Best
-Buy", "dinner at Grill 23", "Merchant: Target" (a form filled field by field) — a name the text
+Buy", "dinner at Grill 23", "booked with Dial 7", "box of pralines from Bayou City Pralines",
+"$23.10 at Cafe Bernardo", "Merchant: Target" (a form filled field by field) — a name the text
 puts there, not one it mentions ("the permit counter at City Hall", "our contact at Initech")."""
+_GREETINGS = frozenset({"hi", "hello", "hey", "dear"})
+"""A span a greeting opens ("Hello Finance,", "Hi Dana") names who the message is to."""
+_IDENTIFIER = re.compile(r"[A-Z]{2,}[-#]?\d{4,}\w*")
+"""A ticket or order number ("RITM0048213", "INC-20931"): a reference, never a business."""
 _NAME_NUMBER = re.compile(r" (\d{1,3})(?=\s+(?:in|on|at|for)\b|[,.;)]|$)")
-_ARTICLES = frozenset({"the", "a", "an", "our", "my"})
+_ARTICLES = frozenset({"a", "an", "our", "my"})
+"""Words a span the text names as the place paid does not begin with: "at The Bad Waitress" keeps
+its "The" (a name printed so), "at Our Lady's Bakery" is rare beside "from My Cafe"."""
 _STATEMENT_HEAD = re.compile(
     r"(?=.*\b(?:statement|account activity|card activity)\b)(?=.*(?:\b(?:card|visa|mastercard|"
     r"amex|american express|sapphire|bank|credit|debit)\b|(?:\.{3}|[•*x]{2,})\s?\d{4}\b))",
@@ -1460,14 +1482,41 @@ _COMMON_PLACES = {
 }  # fmt: skip
 
 
+_LEAD_LOWER = re.compile(r"\s*(?P<n>[a-z][\w'&.-]{2,})\s+(?=\$?\d)")
+"""A message's first word right before a date or an amount ("uber 6/3 hotel to the stages")."""
+_LEAD_NOT = frozenset(
+    {"cab", "ride", "rides", "bus", "coffee", "snacks", "supplies", "fuel", "toll", "tolls",
+     "paid", "spent", "drove", "bought", "got", "expense", "expenses", "reimburse", "claim"}
+)  # fmt: skip
+"""First words that say what was bought or done, not where."""
+
+
 def lower_case_names(seg: Segment, exclude: Callable[[str], bool]) -> list[Occurrence]:
     """A message typed without capitals ("bought vests at home depot 6/24"): the words after
     "at" / "from", up to a preposition, a time word or a number, are the name — weight 0.4; one
-    common word ("at home", "from the office") is none. The planner asks for these only when
-    no text of the item holds a receipt header or a capitalised span."""
+    common word ("at home", "from the office") is none; else its first word when a date or an
+    amount follows it ("uber 6/3 ..."), weight 0.3. The planner asks for these only when no text
+    of the item holds a receipt header or a capitalised span."""
     if re.search(r"[A-Z]", re.sub(r"\bI\b", "", seg.text)):
         return []
     out = []
+    lead = _LEAD_LOWER.match(seg.text)
+    if lead and seg.source not in DOCUMENTS:
+        name = lead.group("n")
+        common = name in _COMMON_PLACES or name in _NOT_NAMES or name in _LEAD_NOT
+        if not common and not exclude(name.title()):
+            start = seg.offset + lead.start("n")
+            out.append(
+                Occurrence(
+                    name.title(),
+                    seg.source,
+                    start,
+                    start + len(name),
+                    name,
+                    0.3,
+                    "a message's first word, before a date or an amount (typed without capitals)",
+                )
+            )
     for m in _AT_LOWER.finditer(seg.text):
         name = _LOWER_STOP.sub("", m.group("n")).strip(" .,;:!?")
         words = name.split()
@@ -1547,6 +1596,8 @@ def names(seg: Segment, exclude: Callable[[str], bool] = lambda _s: False) -> li
     rank = 0
     for m in _CAP_SPAN.finditer(seg.text):
         words = m.group(0).split()
+        if words[0].lower().strip(".,") in _GREETINGS:
+            continue  # the addressee, not a business
         cued = _NAME_CUE.search(seg.text, max(0, m.start() - 90), m.start()) is not None
         while words and (
             (words[0].lower().strip(".,") in (_ARTICLES if cued else _NOT_NAMES))
@@ -1565,6 +1616,7 @@ def names(seg: Segment, exclude: Callable[[str], bool] = lambda _s: False) -> li
             or (text.isupper() and len(text) <= 4 and not _OPERATOR_OF.match(seg.text, m.end()))
             or text.lower() in _NOT_NAMES
             or text.lower().endswith("n't")
+            or _IDENTIFIER.fullmatch(text)
         ):
             continue
         start = seg.offset + m.start() + m.group(0).find(words[0])
@@ -1826,8 +1878,13 @@ def _simple(pattern: re.Pattern[str], why: str) -> Callable[[Segment], list[Occu
     return finder
 
 
+_CLAUSE_DASH = re.compile(r"\s[–—-]\s|,\s(?:and|but)\s")
+
+
 def phrases(patterns: Iterable[tuple[str, float]]) -> Callable[[Segment], list[Occurrence]]:
-    """Phrases in context (a purpose: "to pitch the add-on"): the whole match is the value."""
+    """Phrases in context (a purpose: "to pitch the add-on"): the whole match is the value, up
+    to a dash between spaces or a ", and", which start another clause as a full stop would
+    ("thank-you gift for Lorena in berth planning - she reshuffled the berth window so ...")."""
     compiled = [(re.compile(p, re.IGNORECASE), w) for p, w in patterns]
 
     def finder(seg: Segment) -> list[Occurrence]:
@@ -1835,6 +1892,7 @@ def phrases(patterns: Iterable[tuple[str, float]]) -> Callable[[Segment], list[O
         for pattern, weight in compiled:
             for m in pattern.finditer(seg.text):
                 value = m.group("v") if "v" in pattern.groupindex else m.group(0)
+                value = _CLAUSE_DASH.split(value)[0]
                 out.append(_occ(seg, m, value.strip(" .,;"), weight, "purpose phrase"))
         return out
 
