@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from collections.abc import Callable
 from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
@@ -151,6 +152,13 @@ def _is_city(text: str) -> bool:
     return text.lower() in cities
 
 
+def _not_a_merchant(employee: str) -> Callable[[str], bool]:
+    """What no merchant is: a city of the pack's table, or the employee ("I'm submitting this
+    on behalf of Raymond Achebe": the assistant names whose claim it is, not who was paid)."""
+    own = {employee.lower(), *employee.lower().split()} - {""}
+    return lambda text: _is_city(text) or text.lower() in own
+
+
 def _chooser() -> Chooser:
     if os.environ.get("NESYFLOW_EXTRACT_CHOOSER", "model").strip() == "person":
         return PersonChooser()
@@ -179,7 +187,7 @@ def read_with(args: ReadArgs, chooser: Chooser) -> ReadResult:
         _tables(),
         chooser,
         submitted=args.submitted_on,
-        exclude_names=_is_city,
+        exclude_names=_not_a_merchant(args.employee.name),
         indexes={"categories": category_index_now},
     )
     inputs = [

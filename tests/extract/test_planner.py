@@ -466,6 +466,11 @@ def test_rows_pasted_from_a_sheet_are_items_and_a_column_names_their_count(table
         ),
         ("Hotel $100.00 and dinner $50.00, so $150.00 in total.", ["100.00", "50.00"]),
         ("$35.40 total for two Ubers: $20.00 to the airport and $15.40 back", ["20.00", "15.40"]),
+        # unseen19-010: a shared-drive note's list and its "total to claim"
+        (
+            "- flight $1,284.60\n- hotel $1,143.00\n- Lyft $48.20\ntotal to claim: $2,475.80",
+            ["1284.60", "1143.00", "48.20"],
+        ),
         # a sum nobody calls one stays an amount of its own
         ("Taxi $20.00, lunch $15.40 and the hotel's $35.40 parking", ["20.00", "15.40", "35.40"]),
     ],
@@ -1257,3 +1262,63 @@ def test_the_miles_claimed_are_the_ones_put_in_for_not_the_odometers():
         "2025-09-20",
     ).items
     assert (drive["miles"], drive["amount"]) == (62, Decimal("41.54"))
+
+
+def test_a_struck_out_line_names_no_item_and_a_written_total_is_none():
+    """unseen19-010: a shared-drive note with a line crossed out (``~~dinner w/ Kestrel Bio
+    team~~``, another's to claim) and its total: the dinner had made the Lyft line client
+    entertainment, and the total a fourth item."""
+    from nesyflow.extract import without_markup
+
+    note = (
+        "- flight SFO-BOS, United, Premium Plus - $1,284.60 - e-ticket\n"
+        "- Westin Seaport, 3 nts (Mon-Thu) - $1,143.00 all in - folio\n"
+        "- Lyft BOS -> hotel Mon 6/16 - $48.20 - receipt\n"
+        "- ~~dinner w/ Kestrel Bio team~~ -> moved to Arjun's report, he paid\n"
+        "- coffees - not claiming\n\ntotal to claim: $2,475.80"
+    )
+    plain = without_markup(note)
+    assert len(plain) == len(note) and "Kestrel" not in plain and "moved to" in plain
+    items = _read_expense(plain, "", "2025-06-23").items
+    assert [(i["category"], str(i["amount"])) for i in items] == [
+        ("airfare", "1284.60"),
+        ("lodging", "1143.00"),
+        ("ground_transport", "48.20"),
+    ]
+    assert without_markup("<del>Taxi $20</del> Lunch $12").strip() == "Lunch $12"
+
+
+@pytest.mark.parametrize(
+    ("request_text", "alcohol"),
+    [
+        # unseen19-014, -022: no receipt, and the request says what it was
+        (
+            "Lunch 5/15, $23.10 at Cafe Bernardo. No receipt, it was just a turkey club and an "
+            "iced tea.",
+            False,
+        ),
+        (
+            "Dinner 3/5 at The Bad Waitress, $31.40 incl tip - turkey burger, sweet potato fries "
+            "and a chai. The paper receipt went through the wash.",
+            False,
+        ),
+        # a sentence that only mentions a dish is no list of what was had
+        ("Dinner 3/5 at Burger Hut near the chicken farm, $31.40. No receipt.", None),
+    ],
+)
+def test_a_request_that_lists_what_was_had_without_a_receipt_is_itemised(request_text, alcohol):
+    (meal,) = _read_expense(request_text, "", "2025-05-20").items
+    assert meal.get("alcohol") is alcohol
+
+
+def test_the_employee_is_never_the_merchant():
+    """unseen19-011: an assistant writes "on behalf of Raymond Achebe"; the car was booked with
+    Dial 7 (and "His car from JFK" names no business either)."""
+    from pathlib import Path
+
+    from nesyflow._imports import load_module
+
+    reader = load_module(Path(__file__).resolve().parents[2] / "agents" / "expense" / "reader.py")
+    not_a_merchant = reader._not_a_merchant("Raymond Achebe")
+    assert not_a_merchant("Raymond Achebe") and not_a_merchant("Achebe")
+    assert not not_a_merchant("Dial 7")

@@ -1308,6 +1308,17 @@ _OPERATOR_OF = re.compile(
 """After a short acronym, what it sold: "LNER train", "KLM flight" — the operator, not a code."""
 _NOT_NAMES = {
     "i",
+    "i'm",
+    "i've",
+    "i'd",
+    "i'll",
+    "his",
+    "her",
+    "their",
+    "we",
+    "he",
+    "she",
+    "they",
     "plus",
     "also",
     "hi",

@@ -503,10 +503,12 @@ _ON_TOP = re.compile(
 )
 """After an amount: what is added to a charge ("a $10.00 cash tip on top"), no charge of its own."""
 _SUM_BEFORE = re.compile(
-    r"(?:=|\bso|\btotal(?: of)?|\b(?:comes|came) to|\bthat'?s|\bmaking|\bfor a total of)\s*:?\s*$",
+    r"(?:=|\bso|\btotal(?: of| to claim| claimed| requested)?|\b(?:comes|came) to|\bthat'?s|"
+    r"\bmaking|\bfor a total of)\s*:?\s*$",
     re.IGNORECASE,
 )
-"""Before an amount: words that say it is the sum of those before ("= $35.40", "so $62.00")."""
+"""Before an amount: words that say it is the sum of those before ("= $35.40", "so $62.00",
+"total to claim: $2,475.80")."""
 
 
 _LIST_ELEMENT = r"[^,.;:\n]{2,60}?"
@@ -970,6 +972,44 @@ def _listed(receipt: Segment | None) -> list[str]:
     return out
 
 
+_CLAUSES = re.compile(r"[^.;:!?\n()]+")
+_LIST_JOIN = re.compile(r",\s*(?:and\s+)?|\s+(?:and|&|\+|w/)\s+", re.IGNORECASE)
+_LEAD_IN = re.compile(r"^.*\b(?:just|only|had|ordered|got|ate)\s+", re.IGNORECASE)
+_ARTICLE = re.compile(r"^(?:a|an|the|some|one|two)\s+", re.IGNORECASE)
+
+
+def _named_list(request: Segment, table: Table) -> tuple[int, int] | None:
+    """Where the request lists what was had, two things or more, every one named in ``table``
+    ("it was just a turkey club and an iced tea", "- turkey burger, sweet potato fries and a
+    chai"): as itemised as a receipt's lines when no receipt lists them. Each part is at most
+    four words without digits, so a sentence that merely mentions a dish is no list."""
+    patterns = _phrase_patterns(table)
+    for clause in _CLAUSES.finditer(request.text):
+        for piece in re.split(r"\s[–—-]\s", clause.group(0)):
+            parts = _LIST_JOIN.split(piece.strip())
+            named = 0
+            for i, part in enumerate(reversed(parts)):
+                lead_in = _LEAD_IN.sub("", part.strip())
+                core = _ARTICLE.sub("", lead_in)
+                if not (
+                    core
+                    and len(core.split()) <= 4
+                    and not re.search(r"\d", core)
+                    and any(p.search(core.lower()) for p in patterns)
+                ):
+                    break
+                named += 1
+                if lead_in != part.strip() or i == len(parts) - 1:
+                    break  # the lead-in ("it was just ...") starts the list
+            if named >= 2:
+                first = parts[len(parts) - named]
+                at = request.text.find(first.strip(), clause.start())
+                last = parts[-1].strip()
+                end = request.text.find(last, at) + len(last)
+                return request.offset + at, request.offset + end
+    return None
+
+
 def _unnamed(labels: list[str], table: Table) -> list[str]:
     """The labels no phrase of ``table`` names (matched as keywords are: whole words, a plural)."""
     patterns = _phrase_patterns(table)
@@ -1325,6 +1365,24 @@ class _Reader:
                     f"name: {', '.join(unnamed)}",
                     source="receipt",
                     ambiguous=True,
+                )
+            dishes = (
+                _named_list(text.request, self.tables[source.itemised_known])
+                if not listed and source.itemised is not None and source.itemised_known
+                else None
+            )
+            if dishes is not None:
+                start, end = dishes
+                return Reading(
+                    field=path,
+                    value=source.itemised,
+                    origin="keywords",
+                    detail=f"the request lists what it was, none of it a keyword, every part "
+                    f"named in {source.itemised_known}.csv: "
+                    + text.request.text[start - text.request.offset : end - text.request.offset],
+                    source=text.request.source,
+                    start=start,
+                    end=end,
                 )
             if listed:
                 return Reading(

@@ -83,21 +83,33 @@ def _blank_tags(text: str) -> str:
     return "".join(parts)
 
 
+_STRUCK = re.compile(r"~~[^~\n]+~~|<(s|del|strike)\b[^>]*>[^<]{0,400}</\1\s*>", re.IGNORECASE)
+
+
+def _blank(text: str) -> str:
+    """``text`` as spaces, its line breaks kept (offsets and lines stay where they were)."""
+    return re.sub(r"[^\n]", " ", text)
+
+
 def without_markup(text: str) -> str:
     """``text`` with HTML tags and markdown markers blanked out, **same length**: a receipt pasted
     from an e-mail's HTML or a chat's markdown reads as its plain words, while every offset a
     finder reports still points at the same characters of the original (provenance highlights
     the text the person pasted, not a converted copy). A block tag (``<p>``, ``<tr>``, ``<br>``)
     becomes a line break, any other tag spaces; ``&amp;`` and friends their character; ``**bold**``
-    and ``# heading`` lose their markers. Text without markup is returned unchanged."""
+    and ``# heading`` lose their markers. Struck-out text (``~~dinner w/ the team~~``,
+    ``<del>…</del>``, ``<s>…</s>``) is blanked with its words: the writer took it back, so it
+    names no item, amount or category. Text without markup is returned unchanged."""
     if (
         "<" not in text
         and "&" not in text
         and "*" not in text
         and "_" not in text
         and "#" not in text
+        and "~~" not in text
     ):
         return text
+    text = _STRUCK.sub(lambda m: _blank(m.group(0)), text)
 
     def entity(m: re.Match[str]) -> str:
         code = m.group(0)[1:-1]
