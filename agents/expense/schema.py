@@ -96,6 +96,7 @@ _PURPOSE = (
         3.0,
     ),
     (r"\bneed(?:ed)? (?:it|this|them) for (?P<v>[^.;()]*)", 3.0),
+    (r"\b(?P<v>(?:went|go|going) (?:through|over) (?:the|our|their) [^.;()]*)", 3.0),
     (r"\b(?:using|use|used) (?:it|this|them) (?P<v>(?:to|for) [^.;()]*)", 3.0),
     (r"\bso I had to (?P<v>[^.;()]*)", 3.0),
     (
@@ -149,9 +150,11 @@ class ExtractedItem(BaseModel):
         Currency, Derived("amount", "currency", default="USD", or_rate_unit=True)
     ] = "USD"  # type: ignore[valid-type]
     category: Annotated[Category, Keywords(), Neighbours("categories"), Default("other")]  # type: ignore[valid-type]
-    merchant: Annotated[str, Default("personal car", "category", ("mileage",)), Span("name")] = (
-        Field(min_length=1, max_length=60)
-    )
+    merchant: Annotated[
+        str,
+        Default("personal car", "category", ("mileage",)),
+        Span("name", column=r"merchant|vendor|payee|supplier|store"),
+    ] = Field(min_length=1, max_length=60)
     date: Annotated[dt.date | None, Span("date", dayfirst_unless=("currency", _MONTH_FIRST))] = None
     receipt_attached: Annotated[
         bool | None,
@@ -291,5 +294,5 @@ class ExtractedClaim(ExpenseClaim):  # type: ignore[misc, valid-type]
         description="Business purpose of the whole claim (trip, event, project).",
     )
     items: list[ExtractedItem] = Field(
-        min_length=1, max_length=4, description="The expenses claimed."
+        min_length=1, max_length=12, description="The expenses claimed."
     )

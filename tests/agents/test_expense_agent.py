@@ -47,6 +47,7 @@ UNSEEN16 = {row["id"]: row for row in load_samples(AGENT / "unseen16.jsonl")}
 UNSEEN17 = {row["id"]: row for row in load_samples(AGENT / "unseen17.jsonl")}
 UNSEEN18 = {row["id"]: row for row in load_samples(AGENT / "unseen18.jsonl")}
 UNSEEN19 = {row["id"]: row for row in load_samples(AGENT / "unseen19.jsonl")}
+UNSEEN20 = {row["id"]: row for row in load_samples(AGENT / "unseen20.jsonl")}
 reader = load_module(AGENT / "reader.py")
 evidence = load_module(AGENT / "evidence.py")
 
@@ -305,7 +306,7 @@ def test_every_requests_label_is_the_packs_verdict_on_its_correct_claim(pack):
         got = (result.verdict.value, sorted(set(result.rule_ids())))
         if got != (row["expected_verdict"], sorted(set(row.get("expected_rules", [])))):
             wrong.append((row["id"], got))
-    assert len(rows) >= 630 and wrong == []
+    assert len(rows) >= 660 and wrong == []
 
 
 def test_heldout_requests_are_read_right():
@@ -335,10 +336,11 @@ def test_heldout_requests_are_read_right():
         (UNSEEN13, 11, 7),
         (UNSEEN14, 21, 11),
         (UNSEEN15, 26, 7),
-        (UNSEEN16, 28, 11),  # first measured 10 right, 6 paid; after its fixes
-        (UNSEEN17, 29, 13),  # first measured 13 right, 11 paid (2 wrongly); after its fixes
+        (UNSEEN16, 28, 13),  # first measured 10 right, 6 paid; after its fixes
+        (UNSEEN17, 29, 14),  # first measured 13 right, 11 paid (2 wrongly); after its fixes
         (UNSEEN18, 26, 11),  # first measured 13 right, 10 paid (2 wrongly); after its fixes
         (UNSEEN19, 28, 13),  # first measured 18 right, 9 paid (0 wrongly); after its fixes
+        (UNSEEN20, 20, 9),  # first measured 14 right, 7 paid (0 wrongly); after its fixes
     ],
     ids=[
         "unseen",
@@ -359,6 +361,7 @@ def test_heldout_requests_are_read_right():
         "unseen17",
         "unseen18",
         "unseen19",
+        "unseen20",
     ],
 )
 def test_unseen_requests_are_never_paid_wrongly_end_to_end(

@@ -1159,3 +1159,20 @@ def test_a_purpose_phrase_ends_where_another_clause_starts():
     find_only = phrases([(r"\b(?P<v>[^.;()]*\bonly permitted\b[^.;()]*)", 3.0)])
     (o,) = find_only(Segment("request", "The city only permitted it that day, and nothing ran."))
     assert o.value == "The city only permitted it that day"
+
+
+def test_a_chat_exports_timestamps_are_not_the_charges_date():
+    """unseen20-001: "[17/06/2025, 08:14] Renee: did the store walk yesterday" is the 16th."""
+    chat = (
+        "[17/06/2025, 08:14] Renee: did the store walk yesterday, 118 mi total\n"
+        "[17/06/2025, 08:22] Renee: 118 x 0.67 = $79.06\n"
+        "[17/06/2025, 08:22] Tasha (Finance): logging it"
+    )
+    found = dates(Segment("request", chat), dt.date(2025, 6, 17))
+    best = max(rank(found), key=lambda c: c.score)
+    assert best.value == dt.date(2025, 6, 16)
+
+
+def test_a_header_in_capitals_keeps_its_small_words_small():
+    (o,) = names(Segment("receipt", "RESIDENCE INN BY MARRIOTT TOLEDO WEST\nTotal  12.00"))
+    assert o.value == "Residence Inn by Marriott Toledo West"

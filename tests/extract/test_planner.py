@@ -1322,3 +1322,50 @@ def test_the_employee_is_never_the_merchant():
     not_a_merchant = reader._not_a_merchant("Raymond Achebe")
     assert not_a_merchant("Raymond Achebe") and not_a_merchant("Achebe")
     assert not not_a_merchant("Dial 7")
+
+
+def test_a_report_pasted_out_of_a_pdf_is_one_item_a_row_without_its_subtotals():
+    """unseen20-009: a space-aligned expense report with a subtotal per day and a report total
+    made eight items (more than a claim may hold: the reading failed) of five rows, and each
+    row's merchant ran across its columns ("Han Dynasty Meals Dinner")."""
+    report = (
+        "Expense report below (copied out of the PDF). Philly store visits, Tue-Wed.\n\n"
+        "Date        Merchant                 Category     Description                  Amount\n"
+        "10/14/2025  SEPTA                    Rail         Airport Line PHL -> Jefferson  6.75\n"
+        "10/14/2025  Han Dynasty              Meals        Dinner                        27.35\n"
+        "                                               Subtotal 10/14/2025          34.10\n"
+        "10/15/2025  Uber                     Ground       Old City -> Fishtown          17.48\n"
+        "10/15/2025  Wawa                     Meals        Lunch                          9.12\n"
+        "                                               Subtotal 10/15/2025          26.60\n"
+        "                                               REPORT TOTAL                 60.70\n"
+    )
+    items = _read_expense(report, "", "2025-10-20").items
+    assert [(i["merchant"], str(i["amount"]), i["date"].isoformat()) for i in items] == [
+        ("SEPTA", "6.75", "2025-10-14"),
+        ("Han Dynasty", "27.35", "2025-10-14"),
+        ("Uber", "17.48", "2025-10-15"),
+        ("Wawa", "9.12", "2025-10-15"),
+    ]
+    # a total the amounts above do not add up to is no subtotal: it stays
+    items = split_items("Taxi $20.00\nLunch $15.00\nTotal $41.00", "")
+    assert len(items) == 3
+
+
+def test_receipts_pasted_one_after_another_end_at_their_card_line():
+    """unseen20-012: Panera, Staples and Lyft receipts pasted with nothing between them were read
+    as one receipt (one item of $44.58, "office supplies", for three expenses)."""
+    from nesyflow.extract.planner import receipts
+
+    pasted = (
+        "PANERA BREAD #4412\n11/05/2025 12:31 PM\n1 You Pick Two  11.29\nTotal  15.57\n"
+        "VISA 4410\nSTAPLES\n11/05/2025 3:48 PM\nSHARPIE 12PK  12.49\nTotal  44.58\nVISA 4410\n"
+        "LYFT\nNov 5, 2025 7:22 PM\nRide fare  16.40\nTotal  21.88"
+    )
+    assert [b.text.split("\n", 1)[0] for b in receipts(pasted)] == [
+        "PANERA BREAD #4412",
+        "STAPLES",
+        "LYFT",
+    ]
+    # a payment line inside one slip, above what is not a receipt, ends nothing
+    toll = "CITY BRIDGE\nToll  $6.75\nCASH  $10.00   CHANGE $3.25\nReceipt 00771294"
+    assert len(receipts(toll)) == 1

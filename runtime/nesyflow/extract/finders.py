@@ -744,6 +744,9 @@ _TODAY = re.compile(
     r"(?:(?:mon|tues|wednes|thurs|fri|satur|sun)day,?\s*)?$",
     re.IGNORECASE,
 )
+_CHAT_STAMP = re.compile(r",?\s+\d{1,2}:\d{2}(?::\d{2})?(?:\s?[AP]M)?\]?\s", re.IGNORECASE)
+"""After a date at a line's start: the time a chat export stamps each message with
+("[17/06/2025, 08:14] Renee: ...")."""
 _CORRECTED = re.compile(
     r"[\s,;:)–—-]*(?:no wait|wait,? no|no,? sorry|sorry,? (?:no|I mean|it was)|I mean|"
     r"actually,? (?:it was|the))\b",
@@ -836,6 +839,12 @@ def dates(
         head = seg.text[max(line_start, m.start() - 20) : m.start()]
         if seg.source not in DOCUMENTS and _TODAY.search(head):
             weight, why = 0.3, "the day the employee writes on (today), not the charge's"
+        elif (
+            seg.source not in DOCUMENTS
+            and _CHAT_STAMP.match(seg.text, m.end())
+            and (seg.text[line_start : m.start()].strip() in ("[", ""))
+        ):
+            weight, why = 0.05, "when a chat message was sent (its timestamp), not the charge's"
         elif seg.source not in DOCUMENTS and _CORRECTED.match(seg.text, m.end()):
             weight, why = 0.1, "a date the employee corrects right after it"
         elif seg.source not in DOCUMENTS:
@@ -1271,11 +1280,12 @@ _PROPERTY_LINE = re.compile(
 )
 _NEXT_LINE = re.compile(r"^[ \t]*(\S[^\n]*)", re.MULTILINE)
 _LATIN_LINE = re.compile(r"^[ \t]*([^\n]*[A-Za-z][^\n]*)", re.MULTILINE)
-_CAP_SPAN = re.compile(r"\b[A-Z][\w'&.-]*(?:[ \t]+(?:de[ \t]+|of[ \t]+)?[A-Z][\w'&.-]*)*")
-"""A run of capitalised words on one line: a form's "Merchant: Target" is not "Target Category"."""
+_CAP_SPAN = re.compile(r"\b[A-Z][\w'&.-]*(?: (?:de |of )?[A-Z][\w'&.-]*)*")
+"""A run of capitalised words one space apart, on one line: a form's "Merchant: Target" is not
+"Target Category", a report row's "Han Dynasty    Meals    Dinner" is "Han Dynasty"."""
 _NAME_CUE = re.compile(
     r"(?:\b(?:bought|grabbed|purchased|picked up|ordered|paid|spent|shopped|stayed|dinner|lunch|"
-    r"breakfast|brunch|drinks|coffee|meal)\b[^.;\n]{0,60}\bat\s+(?:the\s+)?|"
+    r"breakfast|brunch|drinks|coffee|meal|nights?)\b[^.;\n]{0,60}\bat\s+(?:the\s+)?|"
     r"\b(?:bought|purchased|ordered|booked|rented|hired)\b[^.;\n]{0,60}\b(?:from|with|through)"
     r"\s+(?:the\s+)?|\b(?:box|bag|bottle|basket|set|pack) of [a-z]+ from\s+(?:the\s+)?|"
     r"\d[.,]\d\d\s+(?:at|from)\s+(?:the\s+)?|"
@@ -1312,6 +1322,7 @@ _NOT_NAMES = {
     "i've",
     "i'd",
     "i'll",
+    "claiming",
     "his",
     "her",
     "their",
@@ -1465,7 +1476,14 @@ def _title(text: str) -> str:
     in capitals; a mixed-case one ("McDonald's") and an acronym ("NS", "BP") as printed."""
     if text.lower() != text and (text.upper() != text or re.fullmatch(r"[A-Z]{2,3}", text)):
         return text
-    return " ".join("-".join(map(_title_word, w.split("-"))) for w in text.split())
+    words = [("-".join(map(_title_word, w.split("-")))) for w in text.split()]
+    return " ".join(
+        w.lower() if i and w.lower() in _SMALL_WORDS else w for i, w in enumerate(words)
+    )
+
+
+_SMALL_WORDS = frozenset({"by", "of", "and", "at", "on", "in", "for", "de", "du", "la", "le"})
+"""Words a name writes in lower case after its first ("Residence Inn by Marriott")."""
 
 
 def _title_word(word: str) -> str:

@@ -280,6 +280,27 @@ def _ruled_blocks(seg: Segment) -> list[Segment]:
     return [seg.part(x, y) for x, y in merged]
 
 
+def _gaps(text: str) -> list[tuple[int, int]]:
+    """Where one pasted receipt may end and the next begin: a blank line, or the end of a card
+    or payment line (receipts pasted one after another with nothing between: "Total 15.57 /
+    VISA 4410 / STAPLES ...")."""
+    blank = [(m.start(), m.end()) for m in _BLANK_LINES.finditer(text)]
+    paid = [
+        (m.end(1), m.end())
+        for m in re.finditer(r"^([^\n]*)\n(?=[ \t]*\S)", text, re.MULTILINE)
+        if PAYMENT_LINE.match(m.group(1))
+    ]
+    ends = sorted([a for a, _ in blank + paid] + [len(text)])
+    # a payment line ends a receipt only where a whole receipt follows it, up to the next gap
+    # (not "CASH $10.00 CHANGE $3.25" above the same slip's "Receipt 00771294")
+    paid = [
+        (a, b)
+        for a, b in paid
+        if _is_receipt(Segment("receipt", text[b : next(e for e in ends if e > a)]))
+    ]
+    return sorted(blank + paid)
+
+
 def receipts(receipt: str, *, loose: bool = False) -> list[Segment]:
     """The receipts a text of pasted receipts holds, in order: the blocks between rules (dashes,
     equals, stars, tildes) when each is a receipt of its own, and within a block, a part after a
@@ -297,8 +318,10 @@ def receipts(receipt: str, *, loose: bool = False) -> list[Segment]:
     out: list[Segment] = []
     for block in blocks:
         start = 0
-        for m in _BLANK_LINES.finditer(block.text):
-            before, after = block.part(start, m.start()), block.part(m.end(), len(block.text))
+        for gap_start, gap_end in _gaps(block.text):
+            if gap_start < start:
+                continue
+            before, after = block.part(start, gap_start), block.part(gap_end, len(block.text))
             first = after.text.strip().split("\n", 1)[0]
             lines = before.text.strip().splitlines()
             tail = "\n".join(lines[-3:])  # the total, then payment
@@ -318,7 +341,7 @@ def receipts(receipt: str, *, loose: bool = False) -> list[Segment]:
                 and not _same_charge(before, after)
             ):
                 out.append(before)
-                start = m.end()
+                start = gap_end
         out.append(block.part(start, len(block.text)))
     return [b for b in out if b]
 
@@ -391,10 +414,31 @@ _ROW = re.compile(r"^.*$", re.MULTILINE)
 
 
 def _cells(line: str) -> int:
-    """How many cells a line of a tab- or comma-separated table has (0: not such a line)."""
+    """How many cells a line of a tab- or comma-separated table has, or of one whose columns
+    are aligned with spaces (two or more between cells, four cells or more: a report pasted out
+    of a PDF); 0: not such a line."""
     if line.count("\t") >= 2:
         return line.count("\t") + 1
-    return line.count(",") + 1 if line.count(",") >= 3 else 0
+    if line.count(",") >= 3:
+        return line.count(",") + 1
+    aligned = len(_ALIGNED_CELL.findall(line))
+    return aligned if aligned >= 4 else 0
+
+
+_ALIGNED_CELL = re.compile(r"\S+(?: \S+)*")
+"""A cell of a space-aligned table: words one space apart (two or more end the cell)."""
+
+
+def _cell_spans(line: str) -> list[tuple[int, int]]:
+    """Where each cell of a table line :func:`_cells` counts starts and ends in ``line``."""
+    if line.count("\t") >= 2 or line.count(",") >= 3:
+        sep = "\t" if line.count("\t") >= 2 else ","
+        spans, at = [], 0
+        for cell in line.split(sep):
+            spans.append((at, at + len(cell)))
+            at += len(cell) + 1
+        return spans
+    return [m.span() for m in _ALIGNED_CELL.finditer(line)]
 
 
 def _item_lines(text: str) -> list[tuple[int, int]]:
@@ -428,7 +472,6 @@ def _column_cells(column: str, own: Segment, whole: Segment) -> list[Segment]:
         return []
     start, end = mine[0]
     line = whole.text[start:end]
-    sep = "\t" if line.count("\t") >= 2 else ","
     header = next(
         (
             m.group(0)
@@ -439,16 +482,13 @@ def _column_cells(column: str, own: Segment, whole: Segment) -> list[Segment]:
     )
     if header is None:
         return []
-    names = [h.strip() for h in header.split(sep)]
+    names = [header[a:b].strip() for a, b in _cell_spans(header)]
     index = next((i for i, h in enumerate(names) if re.fullmatch(column, h, re.IGNORECASE)), None)
-    if index is None:
+    cells = _cell_spans(line)
+    if index is None or index >= len(cells):
         return []
-    at = start
-    for i, cell in enumerate(line.split(sep)):
-        if i == index:
-            return [whole.part(at, at + len(cell))]
-        at += len(cell) + 1
-    return []
+    a, b = cells[index]
+    return [whole.part(start + a, start + b)]
 
 
 def _sheet_column(source: Span, text: ItemText) -> list[Occurrence]:
@@ -457,10 +497,12 @@ def _sheet_column(source: Span, text: ItemText) -> list[Occurrence]:
     out = []
     for cell in _column_cells(source.column, text.request, text.whole_request):
         word = cell.text.strip()
+        at = cell.offset + cell.text.index(word) if word else cell.offset
+        why = f"the sheet's {source.column} column"
         if source.kind == "count" and re.fullmatch(r"\d{1,6}", word):
-            at = cell.offset + cell.text.index(word)
-            why = f"the sheet's {source.column} column"
             out.append(Occurrence(int(word), cell.source, at, at + len(word), word, 3.0, why))
+        elif source.kind == "name" and re.search(r"[^\W\d_]", word):  # the cell is the name
+            out.append(Occurrence(word, cell.source, at, at + len(word), word, 3.0, why))
         elif source.kind != "count":
             out += FINDERS[source.kind](cell)
     return out
@@ -551,6 +593,33 @@ def _without_their_sum(distinct: list[Occurrence], request: str) -> list[Occurre
     return [total] if len(added) == len(others) - 1 else others
 
 
+_SUBTOTAL_LABEL = re.compile(
+    r"\b(?:sub-?total|(?:report|grand|day|daily|trip|page) total|total(?: for| of)? (?:the )?(?:day|"
+    r"report|trip|claim)|total)\b[^\n$€£\d]*(?:\d{1,2}/\d{1,2}(?:/\d{2,4})?[^\n$€£\d]*)?$",
+    re.IGNORECASE,
+)
+"""Before an amount on its line: a (sub)total's label ("Subtotal 10/14/2025", "REPORT TOTAL")."""
+
+
+def _without_subtotals(distinct: list[Occurrence], request: str) -> list[Occurrence]:
+    """The written amounts without a report's subtotals and total: an amount labelled a
+    (sub)total on its line that is the sum of the amounts since the last subtotal, or of all so
+    far ("Subtotal 10/14/2025  53.00", "REPORT TOTAL  79.60" under five expense rows) is no item
+    of its own. A total the amounts above do not add up to stays (it may be the only charge)."""
+    kept: list[Occurrence] = []
+    group: list[Occurrence] = []
+    for o in sorted(distinct, key=lambda x: x.start):
+        line_start = request.rfind("\n", 0, o.start) + 1
+        labelled = _SUBTOTAL_LABEL.search(request, line_start, o.start) is not None
+        sums = {sum(x.value for x in kept), *([sum(x.value for x in group)] if group else [])}
+        if labelled and len(kept) >= 2 and o.value in sums:
+            group = []
+            continue
+        kept.append(o)
+        group.append(o)
+    return kept if len(kept) < len(distinct) else distinct
+
+
 def _estimate_of_the_others(o: Occurrence, amounts: list[Occurrence], request: str) -> bool:
     """An approximate amount beside exact ones that restates them: in another currency ("¥48,600
     ... ¥14,720 ... about $429.29") or as their total ("about $60 all in"). "Taxi about $20 and
@@ -582,6 +651,8 @@ def split_items(request: str, receipt: str) -> list[ItemText]:
         if all(o.value != d.value for d in distinct):
             distinct.append(o)
     distinct = _without_conversions(distinct, [r.value for r in rates(whole)])
+    subtotals = [o for o in distinct if o not in _without_subtotals(distinct, request)]
+    distinct = [o for o in distinct if o not in subtotals]
     kept = _without_their_sum(distinct, request)
     # the sum said to be the items' total, when they are still its items: no part of any of them
     their_sum = next((o for o in distinct if o not in kept), None) if len(kept) > 1 else None
@@ -664,7 +735,12 @@ def split_items(request: str, receipt: str) -> list[ItemText]:
             cuts[-1] = their_sum.start  # "... $15.40 = $35.40 total": not the last ride's
         elif their_sum is not None and their_sum.end <= distinct[0].start:
             cuts[0] = max(cuts[0], their_sum.end)
-        parts = [whole.part(a, b) for a, b in itertools.pairwise(cuts)]
+        ends = cuts[1:]
+        for i, own in enumerate(distinct):  # a subtotal's line ends the part before it
+            after = [o.start for o in subtotals if own.end <= o.start < ends[i]]
+            if after:
+                ends[i] = max(own.end, request.rfind("\n", own.end, min(after)) + 1)
+        parts = [whole.part(a, b) for a, b in zip(cuts, ends, strict=False)]
     else:
         joins = [j.start() for j in _JOINS.finditer(request)]
         starts = [start for start, _ in item_lines]
@@ -1297,8 +1373,8 @@ class _Reader:
             first = source.dayfirst_unless
             dayfirst = first is not None and values.get(first[0]) not in first[1]
             occs = _occurrences(source, own, self.submitted, self.exclude, dayfirst)
-            if source.column is not None and not occs:
-                occs = _sheet_column(source, text)
+            if source.column is not None and (not occs or source.kind == "name"):
+                occs = _sheet_column(source, text) or occs  # a name's cell outweighs its row
             if source.nth is not None:  # a column of the item's own text
                 occs = sorted(occs, key=lambda o: (o.source, o.start))
                 occs = [occs[source.nth]] if -len(occs) <= source.nth < len(occs) else []
