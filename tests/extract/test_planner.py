@@ -1178,7 +1178,8 @@ def test_japanese_and_polish_words_are_read_as_what_they_say():
 def test_claiming_part_of_a_bill_keeps_its_receipt():
     """unseen16-006: "only claiming the food + tax + tip = 30.80 not the full 43.52". The whole
     bill is no item's amount, but its receipt is still the item's: dropping it (as a receipt set
-    aside) had left a dinner with two beers on it without a receipt for the rules to read."""
+    aside) had left a dinner with two beers on it without a receipt for the rules to read. The
+    receipt's total of that whole bill is not the amount either (it had made it ambiguous)."""
     receipt = (
         "CHOCOLATE AVE GRILL\n1 Bacon Cheeseburger   15.95\n1 Yuengling Draft 16oz   6.00\n"
         "Total   36.52\nTip   7.00\nGrand Total   43.52"
@@ -1189,7 +1190,9 @@ def test_claiming_part_of_a_bill_keeps_its_receipt():
     reading = _read_expense(request, receipt, "2025-08-08")
     (dinner,) = reading.items
     assert dinner["receipt_attached"] is True and dinner["alcohol"] is True
-    assert any(a.field == "items.0.amount" for a in reading.ambiguities)
+    # the amount is the part claimed (the pack's conventions), the receipt's total no rival
+    assert str(dinner["amount"]) == "30.80"
+    assert not any(a.field == "items.0.amount" for a in reading.ambiguities)
 
 
 def test_a_message_typed_without_capitals_still_names_the_shop():
@@ -1369,3 +1372,47 @@ def test_receipts_pasted_one_after_another_end_at_their_card_line():
     # a payment line inside one slip, above what is not a receipt, ends nothing
     toll = "CITY BRIDGE\nToll  $6.75\nCASH  $10.00   CHANGE $3.25\nReceipt 00771294"
     assert len(receipts(toll)) == 1
+
+
+def test_the_whole_bill_put_on_the_card_is_not_the_part_claimed():
+    """unseen20-013 / -016: "I put the whole $57.90 on my card, but she paid me back her share
+    ($27.40) ... so I'm only claiming my part, $30.50" and "Amazon refunded $19.85 ..., so I'm
+    claiming $170.14 instead of the full $189.99" were three items each; the receipt's total
+    stays the receipt's, not the amount claimed."""
+    receipt = "TINY'S GRILL & TAQUERIA\n02/19/2025 12:48\n1 Carne Asada Plate  16.95\nTotal  57.90"
+    (lunch,) = _read_expense(
+        "Lunch with Marisol (one of our techs) in Modesto on 2/19. I put the whole $57.90 on my "
+        "card, but she paid me back her share ($27.40) in cash - so I'm only claiming my part, "
+        "$30.50. No drinks. Receipt attached.",
+        receipt,
+        "2025-02-21",
+    ).items
+    assert (str(lunch["amount"]), lunch["category"], lunch["receipt_attached"]) == (
+        "30.50",
+        "meals",
+        True,
+    )
+    (dock,) = _read_expense(
+        "Thunderbolt dock, Amazon order from 6/2. Amazon refunded $19.85 on 6/12, so I'm "
+        "claiming $170.14 instead of the full $189.99.",
+        "",
+        "2025-06-20",
+    ).items
+    assert str(dock["amount"]) == "170.14"
+
+
+def test_a_lists_line_without_an_amount_is_the_item_of_the_receipt_that_holds_none():
+    """unseen20-004: "1) hotel, folio below / 2) Sunday dinner ... $38.50 with tip. lost the
+    slip" is two items — the folio's total the hotel's, not one dinner of $38.50."""
+    folio = "EMBASSY SUITES OMAHA\nArrive 10/04/2025   Depart 10/06/2025\nTotal Charges  $382.94"
+    items = _read_expense(
+        "Worked on site in Omaha through Sunday night.\n\n1) hotel, folio below\n2) Sunday dinner "
+        "at Block 16 - burger, fries and a Coke, $38.50 with tip. lost the slip.",
+        folio,
+        "2025-10-08",
+    ).items
+    assert [(i["category"], str(i["amount"])) for i in items] == [
+        ("lodging", "382.94"),
+        ("meals", "38.50"),
+    ]
+    assert (items[1]["receipt_attached"], items[1]["alcohol"]) == (False, False)

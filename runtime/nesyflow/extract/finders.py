@@ -179,6 +179,7 @@ _MINOR_AFTER = re.compile(
 
 
 SET_ASIDE = "an amount the employee says is not the one claimed"
+WHOLE_BILL = "the whole bill, of which the employee claims a part"
 APPROXIMATE = "an approximate amount the employee wrote (a receipt's total wins)"
 _APPROX_BEFORE = re.compile(
     r"(?:\babout|\baround|\broughly|\bapprox(?:imately|\.)?|\bcirca|\bca\.|~|≈|\bjust under|"
@@ -198,15 +199,20 @@ _NOT_CLAIMED_BEFORE = re.compile(
     r"regular|full|normal) price(?: was| of)?|\bdeposit(?: of)?|\bkaution|\bkaucj\w*|"
     r"\bcaução|\bdepósito|\bborg|\b(?:first|originally|initially) (?:charged|billed|rang up)"
     r"(?: me)?|\b(?:less|minus|excluding|except|abzüglich|ohne) (?:the |die |den |das )?|"
-    r"\b(?:it was|it's|was|is|came in|that's) (?:under|below|less than)|\bno more than)"
-    r"\s*:?\s*$",
+    r"\b(?:it was|it's|was|is|came in|that's) (?:under|below|less than)|\bno more than|"
+    r"\brefunded(?: me)?|\bpaid me back(?: (?:her|his|their) (?:share|part|half))?|"
+    r"\b(?:her|his|their) (?:share|part|half)(?: of| was)?)"
+    r"\s*:?\s*\(?\s*$",
     re.IGNORECASE,
 )
 _PART_CLAIMED_BEFORE = re.compile(
-    r"\bnot the (?:full|whole|entire)(?: amount| total| bill)?(?: of)?\s*:?\s*$", re.IGNORECASE
+    r"\b(?:not|instead of|put|paid|charged) the (?:full|whole|entire)(?: amount| total| bill)?"
+    r"(?: of)?\s*:?\s*$",
+    re.IGNORECASE,
 )
 """Before the whole bill the employee claims only a part of ("only claiming the food + tip =
-30.80 not the full 43.52"): no item's amount, but its receipt is still the item's."""
+30.80 not the full 43.52", "claiming $170.14 instead of the full $189.99", "I put the whole
+$57.90 on my card"): no item's amount, but its receipt is still the item's."""
 _PART_CLAIMED_AFTER = re.compile(
     r"[^.;\n$€£]{0,20}?\b(?:we |and )*split (?:it|the bill|the check|that)?\s*"
     r"(?:down the middle|evenly|in half|50/50|\w+ ways)",
@@ -366,7 +372,7 @@ def money(seg: Segment) -> list[Occurrence]:
             _PART_CLAIMED_BEFORE.search(seg.text[max(0, m.start() - 24) : m.start()])
             or _PART_CLAIMED_AFTER.match(seg.text, m.end())
         ):
-            weight, why = 0.0, "the whole bill, of which the employee claims a part"
+            weight, why = 0.0, WHOLE_BILL
         elif seg.source not in DOCUMENTS and _not_claimed(seg.text, m):
             weight, why = 0.0, SET_ASIDE
         elif seg.source not in DOCUMENTS and _APPROX_BEFORE.search(

@@ -38,6 +38,7 @@ from nesyflow.extract.finders import (
     FINDERS,
     PAYMENT_LINE,
     SET_ASIDE,
+    WHOLE_BILL,
     Occurrence,
     counts,
     dates,
@@ -716,6 +717,17 @@ def split_items(request: str, receipt: str) -> list[ItemText]:
         joins = len(list(_JOINS.finditer(request))) + max(0, len(item_lines) - 1)
         if len(claimed) == len(distinct) and joins >= len(found) - count:
             count = len(found)
+    if 2 <= len(item_lines) != count and not words:
+        # "1) hotel, folio below / 2) Sunday dinner ... $38.50": a list whose lines without an
+        # amount are each a receipt's that holds none of the amounts written — an item a line
+        with_amount = [s for s, e in item_lines if any(s <= o.start < e for o in distinct)]
+        unwritten = [
+            b for b in found if not any(x.value == o.value for o in distinct for x in money(b))
+        ]
+        if len(with_amount) == len(distinct) and len(with_amount) + len(unwritten) == len(
+            item_lines
+        ):
+            count = len(item_lines)
     # request segments
     if len(distinct) == count and count > 1:
         line_starts = [start for start, _ in item_lines]
@@ -1060,29 +1072,29 @@ def _named_list(request: Segment, table: Table) -> tuple[int, int] | None:
     chai"): as itemised as a receipt's lines when no receipt lists them. Each part is at most
     four words without digits, so a sentence that merely mentions a dish is no list."""
     patterns = _phrase_patterns(table)
+
+    def named(part: str) -> tuple[bool, bool]:
+        """(a short part without digits that the table names, it opens with a lead-in)"""
+        lead_in = _LEAD_IN.sub("", part.strip())
+        core = _ARTICLE.sub("", lead_in)
+        ok = bool(core) and len(core.split()) <= 4 and not re.search(r"\d", core)
+        return ok and any(p.search(core.lower()) for p in patterns), lead_in != part.strip()
+
     for clause in _CLAUSES.finditer(request.text):
         for piece in re.split(r"\s[–—-]\s", clause.group(0)):
             parts = _LIST_JOIN.split(piece.strip())
-            named = 0
-            for i, part in enumerate(reversed(parts)):
-                lead_in = _LEAD_IN.sub("", part.strip())
-                core = _ARTICLE.sub("", lead_in)
-                if not (
-                    core
-                    and len(core.split()) <= 4
-                    and not re.search(r"\d", core)
-                    and any(p.search(core.lower()) for p in patterns)
-                ):
-                    break
-                named += 1
-                if lead_in != part.strip() or i == len(parts) - 1:
-                    break  # the lead-in ("it was just ...") starts the list
-            if named >= 2:
-                first = parts[len(parts) - named]
-                at = request.text.find(first.strip(), clause.start())
-                last = parts[-1].strip()
-                end = request.text.find(last, at) + len(last)
-                return request.offset + at, request.offset + end
+            run: list[str] = []
+            for part in [*parts, ""]:
+                ok, lead = named(part) if part else (False, False)
+                if ok and not (lead and run):
+                    run.append(part)
+                    continue
+                if len(run) >= 2:
+                    at = request.text.find(run[0].strip(), clause.start())
+                    last = run[-1].strip()
+                    end = request.text.find(last, at) + len(last)
+                    return request.offset + at, request.offset + end
+                run = [part] if ok else []
     return None
 
 
@@ -1373,6 +1385,12 @@ class _Reader:
             first = source.dayfirst_unless
             dayfirst = first is not None and values.get(first[0]) not in first[1]
             occs = _occurrences(source, own, self.submitted, self.exclude, dayfirst)
+            whole_bill = {o.value for o in occs if o.why == WHOLE_BILL}
+            if whole_bill:  # "I put the whole $57.90 on my card": nor is the receipt's total
+                occs = [
+                    replace(o, weight=0.0, why=WHOLE_BILL) if o.value in whole_bill else o
+                    for o in occs
+                ]
             if source.column is not None and (not occs or source.kind == "name"):
                 occs = _sheet_column(source, text) or occs  # a name's cell outweighs its row
             if source.nth is not None:  # a column of the item's own text
