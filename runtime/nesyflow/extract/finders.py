@@ -1540,18 +1540,8 @@ def lower_case_names(seg: Segment, exclude: Callable[[str], bool]) -> list[Occur
         name = lead.group("n")
         common = name in _COMMON_PLACES or name in _NOT_NAMES or name in _LEAD_NOT
         if not common and not exclude(name.title()):
-            start = seg.offset + lead.start("n")
-            out.append(
-                Occurrence(
-                    name.title(),
-                    seg.source,
-                    start,
-                    start + len(name),
-                    name,
-                    0.3,
-                    "a message's first word, before a date or an amount (typed without capitals)",
-                )
-            )
+            why = "a message's first word, before a date or an amount (typed without capitals)"
+            out.append(_lower_name(seg, lead.start("n"), name, 0.3, why))
     for m in _AT_LOWER.finditer(seg.text):
         name = _LOWER_STOP.sub("", m.group("n")).strip(" .,;:!?")
         words = name.split()
@@ -1559,19 +1549,15 @@ def lower_case_names(seg: Segment, exclude: Callable[[str], bool]) -> list[Occur
             continue
         if exclude(name.title()) or name in _NOT_NAMES:
             continue
-        start = seg.offset + m.start("n")
-        out.append(
-            Occurrence(
-                name.title(),
-                seg.source,
-                start,
-                start + len(name),
-                name,
-                0.4 / (1 + len(out)),
-                "lower-case words after 'at' (a message typed without capitals)",
-            )
-        )
+        why = "lower-case words after 'at' (a message typed without capitals)"
+        out.append(_lower_name(seg, m.start("n"), name, 0.4 / (1 + len(out)), why))
     return out
+
+
+def _lower_name(seg: Segment, at: int, name: str, weight: float, why: str) -> Occurrence:
+    """A name typed in lower case at ``at`` of ``seg``, written as a name is ("Home Depot")."""
+    start = seg.offset + at
+    return Occurrence(name.title(), seg.source, start, start + len(name), name, weight, why)
 
 
 def names(seg: Segment, exclude: Callable[[str], bool] = lambda _s: False) -> list[Occurrence]:
