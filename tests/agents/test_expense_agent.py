@@ -267,12 +267,14 @@ def test_two_rides_read_under_two_merchant_names_still_wait_for_a_person(pack):
 def test_a_tip_on_top_and_a_personal_errand_are_never_paid_as_written(pack):
     """unseen18's two wrong payments. 012: "meter receipt says $52.00; I gave the driver a
     $10.00 cash tip on top, so $62.00 all in" was three rides (52, 10 and 62), paid; it is one
-    ride, whose amount the receipt and the employee disagree on. 016: a Saturday errand "since I
-    was there anyway for my own stuff" was read as the reason to work on a weekend, and paid."""
-    got = read(UNSEEN18["unseen18-012"])
+    ride of $62.00 (the conventions: a tip on top is part of the one charge; the meter's total is
+    a part of that sum, no rival to it). 016: a Saturday errand "since I was there anyway for my
+    own stuff" was read as the reason to work on a weekend, and paid."""
+    row = UNSEEN18["unseen18-012"]
+    got = read(row)
     claim, context = got.claim.model_dump(mode="json"), got.context.model_dump(mode="json")
-    assert len(claim["items"]) == 1
-    assert check(pack, claim, context=context).verdict.value != "pass"
+    assert [Decimal(item["amount"]) for item in claim["items"]] == [Decimal("62.00")]
+    assert check(pack, claim, context=context).verdict.value == row["expected_verdict"] == "pass"
     got = read(UNSEEN18["unseen18-016"])
     assert got.claim.items[0].justification is None
     result = check(
@@ -338,7 +340,7 @@ def test_heldout_requests_are_read_right():
         (UNSEEN15, 26, 7),
         (UNSEEN16, 28, 13),  # first measured 10 right, 6 paid; after its fixes
         (UNSEEN17, 29, 14),  # first measured 13 right, 11 paid (2 wrongly); after its fixes
-        (UNSEEN18, 26, 11),  # first measured 13 right, 10 paid (2 wrongly); after its fixes
+        (UNSEEN18, 27, 12),  # first measured 13 right, 10 paid (2 wrongly); after its fixes
         (UNSEEN19, 28, 13),  # first measured 18 right, 9 paid (0 wrongly); after its fixes
         (UNSEEN20, 22, 11),  # first measured 14 right, 7 paid (0 wrongly); after its fixes
     ],

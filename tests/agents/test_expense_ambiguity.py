@@ -79,8 +79,11 @@ def test_a_person_picks_the_other_candidate_and_it_is_paid_after_the_rules_check
 
 def test_more_items_than_a_claim_holds_goes_to_a_person_with_the_reason(flow, store, tmp_path):
     row = copy.deepcopy(SAMPLES["exp-001"])
+    # the reader's claim holds at most 12 items (a report of five rows is a claim; thirteen
+    # amounts in one message are more likely a misreading than thirteen expenses)
+    amounts = [f"${10 + n}.00" for n in range(13)]
     row["request"] = (
-        "Six rides: $10.00, $11.00, $12.00, $13.00, $14.00 and $15.00. Receipts attached."
+        f"Thirteen rides: {', '.join(amounts[:-1])} and {amounts[-1]}. Receipts attached."
     )
     row["receipt"] = ""
     result = start_run(flow, row, store=store)

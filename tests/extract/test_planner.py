@@ -1416,3 +1416,23 @@ def test_a_lists_line_without_an_amount_is_the_item_of_the_receipt_that_holds_no
         ("meals", "38.50"),
     ]
     assert (items[1]["receipt_attached"], items[1]["alcohol"]) == (False, False)
+
+
+def test_a_tip_added_to_one_charge_makes_their_sum_its_amount():
+    """unseen19-023 / unseen18-012: "$38.43 on the card plus I left a $6 cash tip, so $44.43 all
+    in" is one charge of $44.43 (the conventions), and beside a meter receipt's TOTAL $52.00, "a
+    $10.00 cash tip on top, so $62.00 all in" is $62.00 — the parts had been rivals of the sum."""
+    (dinner,) = _read_expense(
+        "Dinner 8/10 at Wool Growers, receipt attached - $38.43 on the card plus I left a $6 "
+        "cash tip, so $44.43 all in. No alcohol.",
+        "",
+        "2025-08-12",
+    ).items
+    assert str(dinner["amount"]) == "44.43"
+    (cab,) = _read_expense(
+        "Cab on 2/11. Meter receipt below says $52.00; I gave the driver a $10.00 cash tip on "
+        "top, so $62.00 all in.",
+        "NYC TAXI\n02/11/2025   08:42\nMetered fare  47.25\nTOTAL  $52.00\nPAID: CASH",
+        "2025-02-14",
+    ).items
+    assert str(cab["amount"]) == "62.00"

@@ -68,7 +68,9 @@ def test_actors_run_this_checkout_of_nesyflow():
 
 @pytest.mark.parametrize("folder", PACKS, ids=lambda p: p.name)
 def test_results_on_ray_equal_the_local_path(folder):
-    local, on_ray = _both(folder)
+    # a generous limit: this test is about equal results, not about a loaded machine reaching a
+    # chunk's default 2 s per 100 cases (that bound is the failing-chunk test's subject)
+    local, on_ray = _both(folder, timeout=30.0)
     assert len(local) == len(on_ray) > 50
     assert [_plain(r) for r in on_ray] == [_plain(r) for r in local]
     # the models too (derived values keep their types: Decimal, date), timings aside

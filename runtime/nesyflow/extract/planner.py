@@ -621,6 +621,32 @@ def _without_subtotals(distinct: list[Occurrence], request: str) -> list[Occurre
     return kept if len(kept) < len(distinct) else distinct
 
 
+PART_OF_SUM = "a part of the one charge whose sum the employee writes ('so $62.00 all in')"
+
+
+def _parts_of_their_sum(occs: list[Occurrence], text: ItemText) -> list[Occurrence]:
+    """An item whose request adds a tip, a toll or a fee to one charge and writes their sum as
+    the whole ("$38.43 on the card plus a $6 cash tip, so $44.43 all in"): the sum is its amount
+    (the pack's conventions), so its parts, written beside it or printed as the receipt's total
+    (the meter's $52.00 before the tip on top), weigh little."""
+    source = text.request.source
+    mine: list[Occurrence] = []
+    for o in occs:
+        if o.source == source and o.weight > 0 and all(o.value != x.value for x in mine):
+            mine.append(o)
+    kept = _without_their_sum(mine, text.whole_request.text)
+    if len(mine) < 3 or len(kept) != 1:
+        return occs
+    total = kept[0].value
+    parts = {o.value for o in mine} - {total}
+    return [
+        replace(o, weight=min(o.weight, 0.5), why=PART_OF_SUM)
+        if o.weight > 0 and (o.value in parts or (o.source == source and o.value != total))
+        else o
+        for o in occs
+    ]
+
+
 def _estimate_of_the_others(o: Occurrence, amounts: list[Occurrence], request: str) -> bool:
     """An approximate amount beside exact ones that restates them: in another currency ("¥48,600
     ... ¥14,720 ... about $429.29") or as their total ("about $60 all in"). "Taxi about $20 and
@@ -1385,6 +1411,8 @@ class _Reader:
             first = source.dayfirst_unless
             dayfirst = first is not None and values.get(first[0]) not in first[1]
             occs = _occurrences(source, own, self.submitted, self.exclude, dayfirst)
+            if source.kind == "money":
+                occs = _parts_of_their_sum(occs, text)
             whole_bill = {o.value for o in occs if o.why == WHOLE_BILL}
             if whole_bill:  # "I put the whole $57.90 on my card": nor is the receipt's total
                 occs = [
