@@ -621,6 +621,15 @@ def _without_subtotals(distinct: list[Occurrence], request: str) -> list[Occurre
     return kept if len(kept) < len(distinct) else distinct
 
 
+def _without_the_whole_bill(occs: list[Occurrence]) -> list[Occurrence]:
+    """ "I put the whole $57.90 on my card" (of which the employee claims a part): nor is the
+    receipt's total of that bill the amount."""
+    whole_bill = {o.value for o in occs if o.why == WHOLE_BILL}
+    if not whole_bill:
+        return occs
+    return [replace(o, weight=0.0, why=WHOLE_BILL) if o.value in whole_bill else o for o in occs]
+
+
 PART_OF_SUM = "a part of the one charge whose sum the employee writes ('so $62.00 all in')"
 
 
@@ -1412,13 +1421,7 @@ class _Reader:
             dayfirst = first is not None and values.get(first[0]) not in first[1]
             occs = _occurrences(source, own, self.submitted, self.exclude, dayfirst)
             if source.kind == "money":
-                occs = _parts_of_their_sum(occs, text)
-            whole_bill = {o.value for o in occs if o.why == WHOLE_BILL}
-            if whole_bill:  # "I put the whole $57.90 on my card": nor is the receipt's total
-                occs = [
-                    replace(o, weight=0.0, why=WHOLE_BILL) if o.value in whole_bill else o
-                    for o in occs
-                ]
+                occs = _without_the_whole_bill(_parts_of_their_sum(occs, text))
             if source.column is not None and (not occs or source.kind == "name"):
                 occs = _sheet_column(source, text) or occs  # a name's cell outweighs its row
             if source.nth is not None:  # a column of the item's own text
