@@ -96,6 +96,9 @@ _PURPOSE = (
         3.0,
     ),
     (r"\bneed(?:ed)? (?:it|this|them) for (?P<v>[^.;()]*)", 3.0),
+    (r"\bneeded (?:a|an|some) [^.;()]{1,60}?\bto (?P<v>[^.;()]*)", 3.0),
+    # Spanish, Portuguese and French: "para / pour" and an infinitive ("para submeter a proposta")
+    (r"\b(?:para|pour) (?P<v>[^\W\d_]{2,}(?:ar|er|ir|re)\b[^.;()]*)", 2.0),
     (r"\b(?P<v>(?:went|go|going) (?:through|over) (?:the|our|their) [^.;()]*)", 3.0),
     (r"\b(?:using|use|used) (?:it|this|them) (?P<v>(?:to|for) [^.;()]*)", 3.0),
     (r"\bso I had to (?P<v>[^.;()]*)", 3.0),
@@ -106,6 +109,11 @@ _PURPOSE = (
     ),
     (r"\b(?P<v>advisory board (?:dinner|lunch|meeting) for [^.;,()]*?)(?= at |[.;,()]|$)", 2.0),
     (r"\bpart of (?P<v>(?:my|our|the) [^.;()]*)", 2.0),
+    (  # "- walked them through our new Douro reds": what the meeting was for, said after it
+        r"(?:^|[-–—;:]\s+|\b(?:we|I)\s+)(?P<v>(?:pitched|discussed|reviewed|presented|"
+        r"negotiated|demoed|walked (?:them|him|her) through|went over)\b[^.;()]*)",
+        2.5,
+    ),
     (r"\b(?P<v>thank(?:ing|s|-you| you)\b[^.;()]*)", 3.0),
     (r"\bI was (?P<v>(?:staffing|working|covering|presenting|supporting|running)\b[^.;()]*)", 3.0),
     (r"\bwhile (?P<v>(?:staffing|working|covering|presenting|running)\b[^.;()]*)", 3.0),
@@ -219,6 +227,12 @@ class ExtractedItem(BaseModel):
                     3.0,
                 ),
                 (r"(?:took|with|hosted) {n+1} (?:\w+ ){0,2}(?:folks|people|guests) from", 2.5),
+                (  # "dinner with the two buyers from Lakeshore": they and the employee
+                    r"(?:took|with|hosted) (?:the |our |my )?{n+1} (?:\w+ ){0,2}(?:buyers|clients|"
+                    r"customers|partners|prospects|reps|executives|investors|vendors|"
+                    r"distributors)\b",
+                    2.5,
+                ),
                 (r"(?:guests|covers|pax|pers|personas|personnes|couverts|gäste)\.?:?\s*{n}", 2.5),
                 (r"= {n}\)", 3.0),
                 (

@@ -1272,6 +1272,9 @@ _TITLE_LINE = re.compile(
     re.IGNORECASE,
 )
 """A first line that only names the document ("領収書 RECEIPT"): the issuer's name comes after."""
+_NOTE_LINE = re.compile(r"\s*\[[^\]\n]*\]\s*$")
+"""A line wholly in square brackets above a receipt ("[photo, taken at an angle - OCR text]",
+"[IMG_4471.jpg - OCR]"): the sender's note on what was pasted, never the issuer."""
 _BOOKING_SITE = re.compile(
     r"(?:booking\.com|expedia|hotels\.com|agoda|rakuten travel|trip\.com|priceline|hotwire|"
     r"orbitz|travelocity|egencia|hrs)\b",
@@ -1457,24 +1460,31 @@ _NOT_NAMES = {
 }
 
 
-_OCR_ZERO = re.compile(r"\b[^\W\d]*0[0\w]*\b")
+_OCR_DIGIT = re.compile(r"\b\w*[01]\w*\b")
 
 
 def _ocr_letters(text: str) -> str:
-    """A scanned header's zero misread for the letter O ("MOTEL 0NE", "H0LIDAY INN"): in a word of
-    letters with no other digit, each 0 is an O (lower case between lower-case letters)."""
+    """A scanned header's 0 and 1 misread for the letters O and I ("MOTEL 0NE", "H0LIDAY INN",
+    "TABERNA D0 R1O"): in a word of letters whose only digits are 0 and 1, each 0 is an O and, in
+    a word of two letters or more, each 1 an I (lower case "o" / "l" between lower-case letters:
+    "Mi1waukee")."""
 
     def fix(m: re.Match[str]) -> str:
         word = m.group(0)
-        if re.search(r"[1-9]", word) or not re.search(r"[^\W\d_]", word):
+        letters = len(re.findall(r"[^\W\d_]", word))
+        if re.search(r"[2-9_]", word) or not letters:
             return word
         out = []
         for i, ch in enumerate(word):
-            nxt = word[i + 1 : i + 2]
-            out.append(("o" if nxt.islower() and i > 0 else "O") if ch == "0" else ch)
+            lower = word[i + 1 : i + 2].islower() and i > 0
+            if ch == "0":
+                ch = "o" if lower else "O"
+            elif ch == "1" and letters >= 2:  # "A1" stays
+                ch = "l" if lower else "I"
+            out.append(ch)
         return "".join(out)
 
-    return _OCR_ZERO.sub(fix, text)
+    return _OCR_DIGIT.sub(fix, text)
 
 
 def _title(text: str) -> str:
@@ -1488,7 +1498,30 @@ def _title(text: str) -> str:
     )
 
 
-_SMALL_WORDS = frozenset({"by", "of", "and", "at", "on", "in", "for", "de", "du", "la", "le"})
+_SMALL_WORDS = frozenset(
+    {
+        "by",
+        "of",
+        "and",
+        "at",
+        "on",
+        "in",
+        "for",
+        "de",
+        "du",
+        "la",
+        "le",
+        "des",
+        "del",
+        "di",
+        "da",
+        "do",
+        "dos",
+        "das",
+        "der",
+        "von",
+    }
+)
 """Words a name writes in lower case after its first ("Residence Inn by Marriott")."""
 
 
@@ -1576,6 +1609,7 @@ def names(seg: Segment, exclude: Callable[[str], bool] = lambda _s: False) -> li
             PAYMENT_LINE.match(re.split(r"\s{2,}", first.group(1).strip())[0])
             or COPY_LINE.match(first.group(1))
             or _TITLE_LINE.match(first.group(1))
+            or _NOTE_LINE.match(first.group(1))
         ):
             first = _NEXT_LINE.search(seg.text, first.end())
         if first and not re.search(r"[A-Za-z]", first.group(1)):  # of two scripts, the Latin

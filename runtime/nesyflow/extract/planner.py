@@ -920,6 +920,12 @@ class _Gazetteer:
 
 
 _GAZETTEERS: dict[int, tuple[Table, _Gazetteer]] = {}
+_NOT_A_STREET = (
+    r"(?![A-Za-z])(?!\s+(?:st|street|ave|avenue|blvd|boulevard|rd|road|dr|drive|ln|lane|way|pl|"
+    r"place|sq|square|ct|court|pkwy|parkway|hwy|highway|ter|terrace)\b)"
+)
+"""A table's key followed by a street word is the street, not the city: "210 Washington St,
+Hoboken" is in Hoboken, not in Washington."""
 
 
 def _gazetteer(table: Table) -> _Gazetteer:
@@ -1529,7 +1535,7 @@ class _Reader:
                 for order, seg in enumerate(segs):
                     for line, row in keys:
                         m = re.search(
-                            r"(?<![A-Za-z])" + re.escape(row[source.key]) + r"(?![A-Za-z])",
+                            r"(?<![A-Za-z])" + re.escape(row[source.key]) + _NOT_A_STREET,
                             seg.text,
                             re.IGNORECASE,
                         )

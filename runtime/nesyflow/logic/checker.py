@@ -536,18 +536,19 @@ def check_many(
             out[i] = hit
         else:
             first_of[digest] = i
-            todo.append((i, roots[0], roots[1] if len(roots) > 1 else None))
+            todo.append((i, roots[0], roots[1] if len(roots) > 1 else None, digest))
     solved = _check_distinct(
         pack,
-        [instance for _, instance, _ in todo],
-        [context for _, _, context in todo],
+        [instance for _, instance, _, _ in todo],
+        [context for _, _, context, _ in todo],
         timeout,
         max_ground_rules,
         isolated,
         workers,
         executor,
+        [digest for *_, digest in todo],
     )
-    for (i, _, _), result in zip(todo, solved, strict=True):
+    for (i, *_), result in zip(todo, solved, strict=True):
         out[i] = result
         _cache.results.put(result)
     for i, j in same_as.items():
@@ -566,8 +567,12 @@ def _check_distinct(
     isolated: bool | None,
     workers: int | None,
     executor: str = "local",
+    digests: Sequence[str] | None = None,
 ) -> list[CheckResult]:
-    """The chunked batch check of :func:`check_many`, on inputs already made distinct."""
+    """The chunked batch check of :func:`check_many`, on inputs already made distinct.
+
+    ``digests``: each input's facts hash, when the caller has it (``check_many`` deduplicates by
+    it), so a chunk does not hash its cases again."""
     if not instances:
         return []
     if executor == "ray":  # imported here: the default path never imports ray
@@ -580,16 +585,20 @@ def _check_distinct(
     if not bounded.isolation_enabled(isolated):
         results: list[CheckResult] = []
         for start in range(0, len(instances), _BATCH_CHUNK):
-            chunk = instances[start : start + _BATCH_CHUNK]
-            ctx = contexts[start : start + _BATCH_CHUNK]
-            results.extend(_check_chunk(pack, chunk, ctx, timeout, max_ground_rules, True) or [])
+            end = start + _BATCH_CHUNK
+            chunk, ctx = instances[start:end], contexts[start:end]
+            known = digests[start:end] if digests is not None else None
+            results.extend(
+                _check_chunk(pack, chunk, ctx, timeout, max_ground_rules, True, known) or []
+            )
         return results
     spans = _spans(len(instances), workers)
 
     def run(span: tuple[int, int]) -> list[CheckResult]:
         lo, hi = span
+        known = digests[lo:hi] if digests is not None else None
         return _check_chunk_isolated(
-            pack, instances[lo:hi], contexts[lo:hi], timeout, max_ground_rules
+            pack, instances[lo:hi], contexts[lo:hi], timeout, max_ground_rules, known
         )
 
     if workers <= 1 or len(spans) <= 1:
@@ -614,6 +623,7 @@ def _check_chunk_isolated(
     contexts: Sequence[Any],
     timeout: float | None,
     max_rules: int,
+    digests: Sequence[str] | None = None,
 ) -> list[CheckResult]:
     started = time.perf_counter()
     limit = _chunk_timeout(timeout, len(instances))
@@ -622,7 +632,7 @@ def _check_chunk_isolated(
         [_sendable(pack, c, True) for c in contexts],
     )
     answer = bounded.run(
-        _task_chunk, (*sent, limit, max_rules), limit, pack=pack, cases=len(instances)
+        _task_chunk, (*sent, limit, max_rules, digests), limit, pack=pack, cases=len(instances)
     )
     if isinstance(answer, bounded.Failure):
         return [
@@ -638,10 +648,15 @@ def _check_chunk_isolated(
 
 
 def _task_chunk(
-    pack: Pack, instances: Sequence[Any], contexts: Sequence[Any], timeout: float, max_rules: int
+    pack: Pack,
+    instances: Sequence[Any],
+    contexts: Sequence[Any],
+    timeout: float,
+    max_rules: int,
+    digests: Sequence[str] | None = None,
 ) -> list[CheckResult] | None:
     """A worker's side of one chunk; None asks the parent to check the cases one by one."""
-    return _check_chunk(pack, instances, contexts, timeout, max_rules, False)
+    return _check_chunk(pack, instances, contexts, timeout, max_rules, False, digests)
 
 
 def _check_chunk(
@@ -651,6 +666,7 @@ def _check_chunk(
     timeout: float | None,
     max_rules: int,
     one_by_one_here: bool,
+    digests: Sequence[str] | None = None,
 ) -> list[CheckResult] | None:
     started = time.perf_counter()
     chunk_limit = _chunk_timeout(timeout, len(instances))
@@ -665,7 +681,8 @@ def _check_chunk(
         except (EncodingError, ValidationError) as exc:
             early[case] = _unknown(pack, f"input could not be encoded: {_short(exc)}", started)
             continue
-        encoded[case] = (facts, _facts_hash(pack, roots))
+        digest = digests[case] if digests is not None else _facts_hash(pack, roots)
+        encoded[case] = (facts, digest)
         tagged.append(Function(_program.CASE, [tag]))
         tagged.extend(facts.symbols)
     outcome = _solve(
