@@ -268,8 +268,11 @@ class ExtractedItem(BaseModel):
         Span(
             "count",
             (
-                ("{n} miles", 2.0),
-                (r"{n} mi\b", 2.0),
+                # "38 miles each way, so 76 mi": one leg is not the trip's miles
+                (r"{n} miles(?!\s+(?:each|ea\.?|one)[ -]way)", 2.0),
+                (r"{n} mi\b(?!\s+(?:each|ea\.?|one)[ -]way)", 2.0),
+                (r"{n}\s*mi(?:les)?\s+(?:each|ea\.?|one)[ -]way", 0.5),
+                (r"(?:so|that's|that is|=|makes)\s*{n}\s*mi(?:les)?\b", 3.0),
                 # "23 mi ea way, RT = 46 mi": the round trip's total is the claim's miles
                 (r"(?:RT|round[ -]?trip|in total|total)\s*(?:=|:|of|was)?\s*{n}\s*mi(?:les)?", 3.0),
                 (r"{n}\s*mi(?:les)? (?:round[ -]?trip|RT|total|in total)", 3.0),

@@ -207,12 +207,12 @@ _NOT_CLAIMED_BEFORE = re.compile(
 )
 _PART_CLAIMED_BEFORE = re.compile(
     r"\b(?:not|instead of|put|paid|charged) the (?:full|whole|entire)(?: amount| total| bill)?"
-    r"(?: of)?\s*:?\s*$",
+    r"(?: of)?\s*:?\s*$|\b(?:not|instead of) the\s*$",
     re.IGNORECASE,
 )
 """Before the whole bill the employee claims only a part of ("only claiming the food + tip =
 30.80 not the full 43.52", "claiming $170.14 instead of the full $189.99", "I put the whole
-$57.90 on my card"): no item's amount, but its receipt is still the item's."""
+$57.90 on my card", "only claiming $591.20, not the $671.20 I paid"): no item's amount, but its receipt is still the item's."""
 _PART_CLAIMED_AFTER = re.compile(
     r"[^.;\n$€£]{0,20}?\b(?:we |and )*split (?:it|the bill|the check|that)?\s*"
     r"(?:down the middle|evenly|in half|50/50|\w+ ways)",
@@ -352,6 +352,13 @@ def money(seg: Segment) -> list[Occurrence]:
         if not (pre or post) and _RATE_NEXT.match(seg.text, m.end()):
             continue  # "at the 0.67 rate", "0.67/mi": a rate, not money
         marked = bool(pre or post)
+        if (
+            marked
+            and seg.source not in DOCUMENTS
+            and _number(num) < 1
+            and _RATE_BEFORE.search(seg.text[max(0, first - 30) : first])
+        ):
+            continue  # "At $0.67 that's $50.92": less than a dollar at a rate is the rate
         cents = re.search(r"[.,]\d{2}$", num) is not None
         if not marked and (
             not cents
@@ -725,12 +732,14 @@ _DATE_PATTERNS: list[tuple[re.Pattern[str], str]] = [
 ]
 _DATE_LABEL = re.compile(r"\b(arrive|statement date|bill date|date)\b", re.IGNORECASE)
 _FIRST_DAY_LABEL = re.compile(
-    r"\b(arrival|check-?in|entry|pick-?up|llegada|entrada|arrivée|arrivee|anreise|ankunft|"
+    r"\b(arrival|check-?in|entry|enter(?:ed|s)?(?: after)?|pick-?up|llegada|entrada|arrivée|arrivee|anreise|ankunft|"
     r"arrivo|chegada)\b",
     re.IGNORECASE,
 )
 """The first day of a stay or a span (a hotel's arrival, a garage's entry, a car's pickup): the
 conventions date the whole stay by it, over the invoice's own date or the day it was paid."""
+_FIRST_DAY = "first day of the stay or span (arrival, check-in, entry, pickup)"
+_PURCHASE = "purchase or issue date printed on the ticket or order"
 _DUE_LABEL = re.compile(
     r"\b(?:due(?: date)?|pay by|payment due|autopay(?: scheduled)?|scheduled|fällig\w*|"
     r"échéance|vencimiento|scadenza)\b",
@@ -856,11 +865,11 @@ def dates(
         elif seg.source not in DOCUMENTS:
             weight, why = 2.0, "date the employee wrote"
         elif _PURCHASE_LABEL.search(head):
-            weight, why = 6.0, "purchase or issue date printed on the ticket or order"
+            weight, why = 6.0, _PURCHASE
         elif _DUE_LABEL.search(head):
             weight, why = 0.3, "a date the bill is due or paid later (not the charge's)"
         elif _FIRST_DAY_LABEL.search(head):
-            weight, why = 5.0, "first day of the stay or span (arrival, check-in, entry, pickup)"
+            weight, why = 5.0, _FIRST_DAY
         elif _DATE_LABEL.search(head):
             weight, why = 2.5, "labelled receipt date"
         elif not has_year:
@@ -870,6 +879,13 @@ def dates(
         else:
             weight, why = 0.5, "later receipt date"
         out.append(_occ(seg, m, day, weight, why))
+    if any(o.why == _FIRST_DAY for o in out):  # a stay or a span: its booking does not date it
+        out = [
+            replace(o, weight=1.0, why="when the stay or span was booked (its first day dates it)")
+            if o.why == _PURCHASE
+            else o
+            for o in out
+        ]
     if seg.source not in DOCUMENTS and submitted is not None:
         out += _relative_days(seg, submitted, taken)
     return out
