@@ -91,7 +91,7 @@ _PURPOSE = (
     (r"\b(?:business )?(?:purpose|reason)\s*[:–-]\s*(?P<v>[^.;\n()]*[^\s.;()])", 3.0),
     (
         r"\bto (?P<v>(?:close|pitch|talk|discuss|plan|thank|celebrate|negotiate|review|present|"
-        r"sign|welcome|meet|walk (?:them )?through|go over|prepare|demo|kick off|finali[sz]e)"
+        r"sign|welcome|meet|walk (?:them )?through|go ove?r|prepare|demo|kick off|finali[sz]e)"
         r"\b[^.;()]*)",
         3.0,
     ),
@@ -153,7 +153,9 @@ class ExtractedItem(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    amount: Annotated[Money, Span("money")]  # type: ignore[valid-type]
+    amount: Annotated[  # type: ignore[valid-type]
+        Money, Span("money", column=r"(?:total|amount|cost)(?: \(\w+\))?")
+    ]
     currency: Annotated[
         Currency, Derived("amount", "currency", default="USD", or_rate_unit=True)
     ] = "USD"  # type: ignore[valid-type]
@@ -161,7 +163,7 @@ class ExtractedItem(BaseModel):
     merchant: Annotated[
         str,
         Default("personal car", "category", ("mileage",)),
-        Span("name", column=r"merchant|vendor|payee|supplier|store"),
+        Span("name", column=r"merchant|vendor|payee|supplier|store|where"),
     ] = Field(min_length=1, max_length=60)
     date: Annotated[dt.date | None, Span("date", dayfirst_unless=("currency", _MONTH_FIRST))] = None
     receipt_attached: Annotated[

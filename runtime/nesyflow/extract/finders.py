@@ -188,11 +188,16 @@ _APPROX_BEFORE = re.compile(
     re.IGNORECASE,
 )
 """Words before an amount the employee only estimates ("about $1,234 all in")."""
-_STATEMENT_BEFORE = re.compile(r"\bstatement\b[^.\n\d$€£¥₹]{0,24}$", re.IGNORECASE)
+_STATEMENT_BEFORE = re.compile(
+    r"\bstatement\b(?:[^.\n\d$€£¥₹]{0,24}|[^\n$€£¥₹]{0,60}?\b(?:posted|shows?|showed|came to)"
+    r"(?: it)?(?: as| at)?\s*)$",
+    re.IGNORECASE,
+)
 _STATEMENT_AFTER = re.compile(
     r"[^.\n\d]{0,8}\b(?:on|in)\s+(?:my|the)\s+[\w ]{0,16}?statement\b", re.IGNORECASE
 )
-"""Words around the figure a card statement shows ("my Amex statement shows $141.93"): the
+"""Words around the figure a card statement shows ("my Amex statement shows $141.93", "my card
+statement converted it at 1 USD = 0.7459 GBP and posted $286.90"): the
 employee's converted figure, which yields to the receipt's total in its own currency."""
 _NOT_CLAIMED_BEFORE = re.compile(
     r"(?:\bnot|\bfirst wrote|\btyped|\bput down|\bentered|\binstead of|\b(?:list|original|"
@@ -201,7 +206,8 @@ _NOT_CLAIMED_BEFORE = re.compile(
     r"(?: me)?|\b(?:less|minus|excluding|except|abzüglich|ohne) (?:the |die |den |das )?|"
     r"\b(?:it was|it's|was|is|came in|that's) (?:under|below|less than)|\bno more than|"
     r"\brefunded(?: me)?|\bpaid me back(?: (?:her|his|their) (?:share|part|half))?|"
-    r"\b(?:her|his|their) (?:share|part|half)(?: of| was)?)"
+    r"\b(?:her|his|their) (?:share|part|half)(?: of| was)?|"
+    r"\b(?:typed|entered|keyed|put)(?: in| down)? (?:it|that|the \w+)(?: \w+)? as)"
     r"\s*:?\s*\(?\s*$",
     re.IGNORECASE,
 )
@@ -215,11 +221,13 @@ _PART_CLAIMED_BEFORE = re.compile(
 $57.90 on my card", "only claiming $591.20, not the $671.20 I paid"): no item's amount, but its receipt is still the item's."""
 _PART_CLAIMED_AFTER = re.compile(
     r"[^.;\n$€£]{0,20}?\b(?:we |and )*split (?:it|the bill|the check|that)?\s*"
-    r"(?:down the middle|evenly|in half|50/50|\w+ ways)",
+    r"(?:down the middle|evenly|in half|50/50|\w+ ways)"
+    r"|(?:\s*(?:total|in all|all in))?\s+(?:less|minus)\b",  # "$205.64 total less the $59.98"
     re.IGNORECASE,
 )
 """After the whole bill, the words that say it was shared ("Bill was $76.40 and we split it down
-the middle, so I'm only claiming my half, $38.20")."""
+the middle, so I'm only claiming my half, $38.20") or that a part is taken off it ("$205.64 total
+less the $59.98 waiver = $145.66")."""
 _NOT_CLAIMED_AFTER = re.compile(
     r"^\s*(?:before (?:the |an? )?[\w-]*\s?discount|(?:…|\.\.\.|\?)?\s*(?:no|wait|scratch that)\b|"
     r"deposit\b[^.\n]{0,40}\b(?:refunded|returned|back)|"
@@ -391,7 +399,7 @@ def money(seg: Segment) -> list[Occurrence]:
             if _number(num) == 0:
                 weight, why = 0.0, "nothing left to pay (a balance after payment)"
         elif seg.source not in DOCUMENTS and (
-            _STATEMENT_BEFORE.search(seg.text[max(0, first - 40) : first])
+            _STATEMENT_BEFORE.search(seg.text[max(0, first - 80) : first])
             or _STATEMENT_AFTER.match(seg.text, m.end())
         ):
             weight, why = (
@@ -1603,6 +1611,13 @@ def lower_case_names(seg: Segment, exclude: Callable[[str], bool]) -> list[Occur
     return out
 
 
+_FORM_LABEL = re.compile(r"[ \t]*(?:\([^)\n]{0,12}\))?[ \t]*\??:")
+
+
+def _at_line_start(seg: Segment, m: re.Match[str]) -> bool:
+    return not seg.text[seg.text.rfind("\n", 0, m.start()) + 1 : m.start()].strip()
+
+
 def _lower_name(seg: Segment, at: int, name: str, weight: float, why: str) -> Occurrence:
     """A name typed in lower case at ``at`` of ``seg``, written as a name is ("Home Depot")."""
     start = seg.offset + at
@@ -1669,6 +1684,8 @@ def names(seg: Segment, exclude: Callable[[str], bool] = lambda _s: False) -> li
         words = m.group(0).split()
         if words[0].lower().strip(".,") in _GREETINGS:
             continue  # the addressee, not a business
+        if len(words) <= 3 and _FORM_LABEL.match(seg.text, m.end()) and _at_line_start(seg, m):
+            continue  # a form's label ("Merchant: Blue Bottle Coffee"), not what it holds
         cued = _NAME_CUE.search(seg.text, max(0, m.start() - 90), m.start()) is not None
         while words and (
             (words[0].lower().strip(".,") in (_ARTICLES if cued else _NOT_NAMES))
@@ -1766,8 +1783,14 @@ _STATE_AFTER_CITY = re.compile(
     + r")\b(?=\s+\d{5}|\s*[,.()\n]|\s*$)"
 )
 _POSTCODE_CITY = re.compile(
-    r"\b\d{4,5}(?:\s?[A-Z]{2}(?=\s))?\s+(?P<city>[A-ZÄÖÜÉ][\w'-]+(?:[ -][A-ZÄÖÜÉ][\w'-]+)?)"
+    r"(?<![/.-])\b\d{4,5}(?:\s?[A-Z]{2}(?=\s))?\s+(?P<city>[A-ZÄÖÜÉ][\w'-]+(?:[ -][A-ZÄÖÜÉ][\w'-]+)?)"
 )  # "80331 München", a Dutch "3011 XB Rotterdam"
+_PROVINCE_AFTER_CITY = re.compile(
+    r"(?P<city>[A-ZÀ-Ý][\w'’.-]+(?:[ -][A-ZÀ-Ý][\w'’.-]+){0,2})\s*(?:,\s*|\()"
+    r"(?:QC|ON|BC|AB|MB|SK|NS|NB|NL|PE|NSW|VIC|QLD|TAS|ACT)\)?(?=[\s,.]|$)"
+)
+"""A Canadian or Australian address's city before its province or state: ``Montréal (QC)``,
+``Geelong, VIC``. (A year before a label, "24/04/2025  Salida", is no postcode before a city.)"""
 _CITY_POSTCODE = re.compile(
     r"(?P<before>[^\n]{1,80}?)\s*[-–,]?\s*\b(?:\d{3}\s?\d{3}|\d{4})\b(?![\d/.:-])"
 )
@@ -1837,6 +1860,7 @@ def _place_names(seg: Segment, known: Callable[[str, str | None], bool]) -> list
                 break
     for pattern, weight, why in (
         (_POSTCODE_CITY, 2.5, "city after a postcode"),
+        (_PROVINCE_AFTER_CITY, 2.5, "city and province"),
         (_PREPOSITION_CITY, 1.5, "place named after 'in' / 'near'"),
     ):
         for m in pattern.finditer(seg.text):

@@ -415,15 +415,10 @@ _ROW = re.compile(r"^.*$", re.MULTILINE)
 
 
 def _cells(line: str) -> int:
-    """How many cells a line of a tab- or comma-separated table has, or of one whose columns
-    are aligned with spaces (two or more between cells, four cells or more: a report pasted out
-    of a PDF); 0: not such a line."""
-    if line.count("\t") >= 2:
-        return line.count("\t") + 1
-    if line.count(",") >= 3:
-        return line.count(",") + 1
-    aligned = len(_ALIGNED_CELL.findall(line))
-    return aligned if aligned >= 4 else 0
+    """How many cells a line of a table has: a Markdown one (``| a | b | c |``), a tab- or
+    comma-separated one, or one whose columns are aligned with spaces (two or more between cells,
+    four cells or more: a report pasted out of a PDF); 0: not such a line."""
+    return len(_cell_spans(line))
 
 
 _ALIGNED_CELL = re.compile(r"\S+(?: \S+)*")
@@ -431,15 +426,27 @@ _ALIGNED_CELL = re.compile(r"\S+(?: \S+)*")
 
 
 def _cell_spans(line: str) -> list[tuple[int, int]]:
-    """Where each cell of a table line :func:`_cells` counts starts and ends in ``line``."""
-    if line.count("\t") >= 2 or line.count(",") >= 3:
-        sep = "\t" if line.count("\t") >= 2 else ","
-        spans, at = [], 0
-        for cell in line.split(sep):
-            spans.append((at, at + len(cell)))
-            at += len(cell) + 1
-        return spans
-    return [m.span() for m in _ALIGNED_CELL.finditer(line)]
+    """Where each cell of a table line starts and ends in ``line`` (none: not a table line)."""
+    inner = line.strip()
+    if inner.startswith("|") and inner.count("|") >= 3:  # Markdown: the outer bars are no cells
+        first = line.index("|") + 1
+        last = line.rindex("|") if inner.endswith("|") else len(line)
+        sep, line, shift = "|", line[first:last], first
+    elif line.count("\t") >= 2 or line.count(",") >= 3:
+        sep, shift = ("\t" if line.count("\t") >= 2 else ","), 0
+    else:
+        spans = [m.span() for m in _ALIGNED_CELL.finditer(line)]
+        return spans if len(spans) >= 4 else []
+    out, at = [], 0
+    for cell in line.split(sep):
+        out.append((shift + at, shift + at + len(cell)))
+        at += len(cell) + 1
+    return out
+
+
+def _filled(line: str) -> int:
+    """How many of a table line's cells hold something (a dash is nothing)."""
+    return sum(bool(line[a:b].strip(" -–")) for a, b in _cell_spans(line))
 
 
 def _item_lines(text: str) -> list[tuple[int, int]]:
@@ -451,12 +458,15 @@ def _item_lines(text: str) -> list[tuple[int, int]]:
         return listed
     rows = [m for m in _ROW.finditer(text) if _cells(m.group(0))]
     for head in rows:
+        # a row of column sums under the items ("\t\t\t392\t\t\t322.81") is no item: most of
+        # its cells are empty
         body = [
             (m.start(), m.end())
             for m in rows
             if m.start() > head.start()
             and _cells(m.group(0)) == _cells(head.group(0))
             and re.search(r"\d", m.group(0))
+            and 2 * _filled(m.group(0)) > _cells(m.group(0))
         ]
         if not re.search(r"\d", head.group(0)) and len(body) >= 2:
             return body
@@ -477,7 +487,9 @@ def _column_cells(column: str, own: Segment, whole: Segment) -> list[Segment]:
         (
             m.group(0)
             for m in reversed(list(_ROW.finditer(whole.text, 0, start)))
-            if _cells(m.group(0)) == _cells(line) and not re.search(r"\d", m.group(0))
+            if _cells(m.group(0)) == _cells(line)
+            and not re.search(r"\d", m.group(0))
+            and re.search(r"[^\W\d_]", m.group(0))  # not a Markdown rule: |---|---|
         ),
         None,
     )
@@ -510,15 +522,22 @@ def _sheet_column(source: Span, text: ItemText) -> list[Occurrence]:
 
 
 def _listed_amounts(whole: Segment) -> list[Occurrence]:
-    """The first amount of each line of a list (``- drove ... $12.06``), when every line of the
-    list has one: a list is one item per line, even where two lines cost the same."""
+    """The amount of each line of a list (``- drove ... $12.06``: its first) or of each row of a
+    sheet (its last: a total column is right of the subtotal and tax), when every line has one: a
+    list is one item per line, even where two lines cost the same."""
     firsts = []
     for start, end in _item_lines(whole.text):
         found = money(whole.part(start, end))
         if not found:
             return []
-        firsts.append(found[0])
+        firsts.append(found[0] if _LIST_LINE.match(whole.text, start) else found[-1])
     return firsts
+
+
+def _sheet_rows(whole: Segment) -> bool:
+    """Are the request's item lines the rows of a sheet (not a list's lines)?"""
+    lines = _item_lines(whole.text)
+    return len(lines) >= 2 and not _LIST_LINE.match(whole.text, lines[0][0])
 
 
 def _part_of(parts: list[Segment], o: Occurrence) -> int | None:
@@ -694,7 +713,15 @@ def split_items(request: str, receipt: str) -> list[ItemText]:
     their_sum = next((o for o in distinct if o not in kept), None) if len(kept) > 1 else None
     distinct = kept
     listed = _listed_amounts(whole)
-    if len(listed) >= 2 and len(listed) > len(distinct):  # two drives of $12.06 are two items
+    # two drives of $12.06 are two items; a sheet's rows are its items, whatever else is written
+    # (its subtotal and tax columns, a row of column sums, the rate under it)
+    # and the items are in the list's order, though an amount was written before it ("I typed
+    # the hotel as $543.18, it's $534.18 ... 1) Alaska Airlines ... $642.30 2) The hotel $534.18")
+    if len(listed) >= 2 and (
+        len(listed) > len(distinct)
+        or _sheet_rows(whole)
+        or {o.value for o in listed} == {o.value for o in distinct}
+    ):
         distinct = listed
     words = [
         int(m.group("n"))
@@ -1428,8 +1455,8 @@ class _Reader:
             occs = _occurrences(source, own, self.submitted, self.exclude, dayfirst)
             if source.kind == "money":
                 occs = _without_the_whole_bill(_parts_of_their_sum(occs, text))
-            if source.column is not None and (not occs or source.kind == "name"):
-                occs = _sheet_column(source, text) or occs  # a name's cell outweighs its row
+            if source.column is not None and (not occs or source.kind in ("name", "money")):
+                occs = _sheet_column(source, text) or occs  # a cell outweighs its row
             if source.nth is not None:  # a column of the item's own text
                 occs = sorted(occs, key=lambda o: (o.source, o.start))
                 occs = [occs[source.nth]] if -len(occs) <= source.nth < len(occs) else []
