@@ -1549,9 +1549,16 @@ _SMALL_WORDS = frozenset(
 """Words a name writes in lower case after its first ("Residence Inn by Marriott")."""
 
 
+_LEGAL_FORMS = {"LTD": "Ltd", "PVT": "Pvt", "PTE": "Pte", "GMBH": "GmbH", "BHD": "Bhd"}
+"""Legal forms without a vowel, which an all-capitals header prints like initialisms: "SKILLBRIDGE
+LEARNING PVT LTD" is "Skillbridge Learning Pvt Ltd" (LLC, PLC and SA stay capitals)."""
+
+
 def _title_word(word: str) -> str:
     """An upper-case word as a name writes it: "SHADY" → "Shady", "MY" → "My"; an initialism
     stays as printed: "BBQ", "NYC" (no vowel, no final Y), "AT&T"."""
+    if word in _LEGAL_FORMS:
+        return _LEGAL_FORMS[word]
     initialism = not re.search(r"[AEIOU]", word) and not word.endswith("Y")
     if word.isupper() and len(word) <= 4 and (initialism or "&" in word):
         return word

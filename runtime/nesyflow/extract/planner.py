@@ -344,7 +344,39 @@ def receipts(receipt: str, *, loose: bool = False) -> list[Segment]:
                 out.append(before)
                 start = gap_end
         out.append(block.part(start, len(block.text)))
-    return [b for b in out if b]
+    return _without_payment_screens([b for b in out if b])
+
+
+_PAYMENT_SCREEN = re.compile(
+    r"\b(?:payment (?:successful|confirmed|complete[d]?|received)|transaction (?:successful|"
+    r"complete[d]?)|paid to|you paid|sent to)\b",
+    re.IGNORECASE,
+)
+
+
+def _without_payment_screens(found: list[Segment]) -> list[Segment]:
+    """A wallet's or a bank app's payment screen ("✔ Payment Successful ₹4,720 Paid to
+    Skillbridge Learning") pasted beside the invoice of the same amount: proof the invoice was
+    paid, not a second charge — the invoice is the item's receipt."""
+    if len(found) < 2:
+        return found
+    kept = []
+    for block in found:
+        paid = [o for o in money(block) if o.weight > 0]
+        others = [b for b in found if b is not block and not _PAYMENT_SCREEN.search(b.text)]
+        if (
+            _PAYMENT_SCREEN.search(block.text)
+            and paid
+            and any(
+                o.value == rank(paid)[0].value
+                for b in others
+                for o in money(b)
+                if o.why == "total line"
+            )
+        ):
+            continue
+        kept.append(block)
+    return kept
 
 
 def _amount_end(line: str) -> int:
