@@ -1176,3 +1176,38 @@ def test_a_chat_exports_timestamps_are_not_the_charges_date():
 def test_a_header_in_capitals_keeps_its_small_words_small():
     (o,) = names(Segment("receipt", "RESIDENCE INN BY MARRIOTT TOLEDO WEST\nTotal  12.00"))
     assert o.value == "Residence Inn by Marriott Toledo West"
+
+
+def test_a_stays_booking_date_yields_to_its_first_day():
+    """unseen21-007/-028: an Airbnb "Booked Sep 2" above "Check-in: Sep 8", a garage app's
+    "Purchased Jan 27" above "Enter after: Wed, Jan 29": a stay or a span is dated by its first
+    day (the conventions), and a ticket with no first day keeps its purchase date."""
+    stay = Segment(
+        "receipt", "Airbnb\nBooked Sep 2, 2025\nCheck-in: Mon, Sep 8, 2025\nTotal $671.20"
+    )
+    assert rank(dates(stay, dt.date(2025, 9, 15)))[0].value == dt.date(2025, 9, 8)
+    garage = Segment(
+        "receipt", "SpotHero\nPurchased Jan 27, 2025\nEnter after:  Wed, Jan 29, 2025 7:30 AM"
+    )
+    assert rank(dates(garage, dt.date(2025, 2, 3)))[0].value == dt.date(2025, 1, 29)
+    ticket = Segment("receipt", "FlixBus\nBooked on: 05/02/2025\nOutbound: Tue 05/13/2025 07:15")
+    assert rank(dates(ticket, dt.date(2025, 5, 5)))[0].value == dt.date(2025, 5, 2)
+
+
+def test_a_forms_labels_and_a_scans_notes_are_no_merchants():
+    """unseen21-020/-006: "Merchant: Blue Bottle Coffee" names Blue Bottle Coffee, not
+    "Merchant"; a "[photo ... OCR text]" line above a receipt is the sender's note, and the
+    scan's 0 and 1 in the header's words are letters ("TABERNA D0 R1O": "Taberna do Rio")."""
+    form = Segment("request", "Merchant: Blue Bottle Coffee\nDate: 02/20/2025\nAmount: $14.80")
+    assert [o.value for o in names(form)][:1] == ["Blue Bottle Coffee"]
+    assert not {"Merchant", "Date", "Amount"} & {o.value for o in names(form)}
+    scan = Segment(
+        "receipt", "[photo, taken at an angle - OCR text]\n    TABERNA D0 R1O\nTOTAL 210.80"
+    )
+    assert [o.value for o in names(scan)] == ["Taberna do Rio"]
+
+
+def test_less_than_a_dollar_at_a_rate_is_the_rate_not_an_amount():
+    """unseen21-002: "At $0.67 that's $50.92": the mileage rate is no charge of its own."""
+    found = money(Segment("request", "38 miles each way, so 76 mi. At $0.67 that's $50.92."))
+    assert [str(o.value) for o in found] == ["50.92"]

@@ -1436,3 +1436,63 @@ def test_a_tip_added_to_one_charge_makes_their_sum_its_amount():
         "2025-02-14",
     ).items
     assert str(cab["amount"]) == "62.00"
+
+
+def test_a_sheets_rows_are_items_at_their_total_column_without_the_row_of_sums(tables):
+    """unseen21-011/-021: rows pasted from a tracker (tab-separated, with Subtotal, Tax and Total
+    columns and a row of column sums under them) and a Markdown table are one item a row, each at
+    the cell under its total or amount column, its merchant the cell under "Vendor" / "Where";
+    the sums row (most cells empty) and the rate written under the sheet are no items."""
+
+    class Row(BaseModel):
+        amount: Annotated[float | None, Span("money", column=r"(?:total|amount)")] = None
+        merchant: Annotated[str | None, Span("name", column=r"vendor|where")] = None
+
+    tracker = (
+        "My April rows from the tracker:\n\n"
+        "Date\tVendor\tMiles\tSubtotal\tTax\tTotal\n"
+        "04/15/2025\tpersonal car\t392\t262.64\t-\t262.64\n"
+        "04/16/2025\tBlick Art Materials\t-\t38.96\t3.21\t42.17\n"
+        "\t\t392\t\t\t304.81\n\n"
+        "Mileage is 392 x $0.67."
+    )
+    got = extract_items(Row, split_items(tracker, ""), tables, FirstChooser())
+    assert [(i["merchant"], str(i["amount"])) for i in got.items] == [
+        ("personal car", "262.64"),
+        ("Blick Art Materials", "42.17"),
+    ]
+    markdown = (
+        "| Date | What | Where | Amount | Receipt |\n|---|---|---|---|---|\n"
+        "| Mar 4 | cables, left ours in Knoxville | Guitar Center | $96.43 | lost it |\n"
+        "| Mar 4 | parking | Rankin Ave Deck | $12.00 | attached |\n\n"
+        "> Card statement, Mar 4: GUITAR CENTER #482 ....... 96.43"
+    )
+    got = extract_items(Row, split_items(markdown, ""), tables, FirstChooser())
+    assert [(i["merchant"], str(i["amount"])) for i in got.items] == [
+        ("Guitar Center", "96.43"),
+        ("Rankin Ave Deck", "12.00"),
+    ]
+
+
+def test_a_payment_screen_beside_its_invoice_is_one_receipt():
+    """unseen21-015: a wallet's "Payment Successful ... Paid to" screen and the invoice of the
+    same amount are one charge (the invoice its receipt), not two items; two invoices stay two."""
+    from nesyflow.extract.planner import receipts
+
+    screen = "[Paytm]\nPayment Successful\n₹4,720\nPaid to Skillbridge Learning Pvt Ltd\n"
+    invoice = "SKILLBRIDGE LEARNING PVT LTD\nWorkshop fee   4,000.00\nGST   720.00\nTotal  4,720.00"
+    found = receipts(screen + "\n" + "-" * 30 + "\n" + invoice)
+    assert len(found) == 1 and found[0].text.strip().startswith("SKILLBRIDGE")
+    other = invoice.replace("SKILLBRIDGE", "BRIGHTPATH")
+    assert len(receipts(invoice + "\n" + "-" * 30 + "\n" + other)) == 2
+
+
+def test_a_city_named_by_a_street_is_not_where_the_expense_was(tables):
+    """unseen21-010: "210 Washington St, Hoboken" is in Hoboken (tier 2), not in Washington, a
+    tier-1 city of the table; "dinner in Washington" still is."""
+    text = "Team dinner at 210 Washington St, Hoboken, $80.00"
+    got = extract_items(Item, split_items(text, ""), tables, FirstChooser())
+    assert got.items[0]["category"] == "meals" and "city_tier" not in got.items[0]
+    text = "Team dinner in Washington, $80.00"
+    got = extract_items(Item, split_items(text, ""), tables, FirstChooser())
+    assert got.items[0]["city_tier"] == 1
