@@ -157,3 +157,30 @@ def test_a_const_name_is_its_value_not_a_constant_of_that_spelling(tmp_path):
     assert batch.verdict == Verdict.FAIL
     assert _view(single) == _view(batch)
     _assert_all_agree(pack, [(claim, None)])
+
+
+@pytest.mark.parametrize("folder", PACKS, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_the_encoders_abstraction_is_the_one_read_from_the_facts(folder):
+    """The slice key is made while the facts are encoded (reading it back from the symbols cost a
+    cffi call per argument, more than building them); it must be exactly what ``abstract_key``
+    reads from those symbols, on every pack test, with and without the batch's case tag, or a
+    slice would be computed for another input."""
+    from clingo import Number
+
+    from nesyflow.logic._slice import abstract_key
+    from nesyflow.logic.checker import _roots
+    from nesyflow.schema.facts import to_facts
+
+    pack = load_pack(folder)
+    checked = 0
+    for instance, context in _cases(folder):
+        try:
+            roots = _roots(pack, instance, context)
+        except Exception:  # an invalid input is a case of its own (unknown), with no facts
+            continue
+        for prefix in ((), (Number(7),)):
+            for read in (pack.read_signatures, None):
+                facts = to_facts(*roots, prefix=prefix, read=read)
+                assert facts.patterns == abstract_key(facts.symbols)
+        checked += 1
+    assert checked

@@ -31,7 +31,6 @@ from pydantic import BaseModel, ValidationError
 from nesyflow.errors import EncodingError
 from nesyflow.logic import _arith, _cache, _program, bounded
 from nesyflow.logic._guard import Guard, Limit
-from nesyflow.logic._slice import abstract_key
 from nesyflow.logic._workers import in_worker
 from nesyflow.logic.pack import Pack
 from nesyflow.logic.result import (
@@ -195,7 +194,7 @@ def _check_here(
     facts_hash = _facts_hash(pack, roots)
 
     outcome = _solve(
-        [*pack.slicer.live(abstract_key(facts.symbols)), *_shows(0, pack.optimizing)],
+        [*pack.slicer.live(facts.patterns), *_shows(0, pack.optimizing)],
         facts.symbols,
         started + timeout,
         max_ground_rules,

@@ -232,7 +232,8 @@ def _load(path: Path, timeout: float) -> Pack:
         [
             s
             for s in statements
-            if s.ast_type not in (ast.ASTType.ShowSignature, ast.ASTType.ShowTerm)
+            if s.ast_type
+            not in (ast.ASTType.ShowSignature, ast.ASTType.ShowTerm, ast.ASTType.Comment)
         ]
     )
     guarded = _arith.guard_program(prepared, is_fact=_plain_fact)
@@ -248,7 +249,9 @@ def _load(path: Path, timeout: float) -> Pack:
                 for loc, message in guarded.problems
             ],
         )
-    prepared = list(guarded.statements)
+    # clingo's parser keeps comments as statements; adding them to every check's Control cost
+    # ≈ 0.2 ms a check on the expense pack (59 of its 187 live statements) and changes nothing
+    prepared = [st for st in guarded.statements if st.ast_type != ast.ASTType.Comment]
     assert input_model is not None
     return Pack(
         path=folder,
@@ -284,7 +287,8 @@ def without_guard(pack: Pack, *, read_all: bool = True) -> Pack:
         [
             s
             for s in pack.statements
-            if s.ast_type not in (ast.ASTType.ShowSignature, ast.ASTType.ShowTerm)
+            if s.ast_type
+            not in (ast.ASTType.ShowSignature, ast.ASTType.ShowTerm, ast.ASTType.Comment)
         ]
     )
     return dataclasses.replace(

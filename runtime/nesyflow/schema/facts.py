@@ -63,14 +63,23 @@ def _constant(name: str) -> Symbol:
     return Function(name)
 
 
+Pattern = tuple[str, tuple[str | None, ...]]
+
+
 class FactSet:
-    """The facts of one or more root instances, with the id each root got."""
+    """The facts of one or more root instances, with the id each root got, and their abstraction
+    (:func:`nesyflow.logic._slice.abstract_key`: each fact's predicate and, per argument, the
+    constant it holds or None), made while encoding: read back from the symbols it cost a cffi
+    call per argument, more than building them."""
 
-    __slots__ = ("roots", "symbols")
+    __slots__ = ("patterns", "roots", "symbols")
 
-    def __init__(self, symbols: list[Symbol], roots: list[int]) -> None:
+    def __init__(
+        self, symbols: list[Symbol], roots: list[int], patterns: frozenset[Pattern] = frozenset()
+    ) -> None:
         self.symbols = symbols
         self.roots = roots
+        self.patterns = patterns
 
     def __iter__(self):
         return iter(self.symbols)
@@ -95,7 +104,7 @@ def to_facts(
     case's facts with its case number this way, without building every symbol twice). ``read``:
     when given, only facts of these (name, arity) signatures are made (ids stay the same).
     """
-    out: list[Symbol] = []
+    out = _Out()
     roots: list[int] = []
     counter = [first_id]
     pre = list(prefix)
@@ -106,15 +115,27 @@ def to_facts(
         _encode_model(instance, type(instance).__name__, out, counter, pre, read)
     for instance in instances:
         _encode_classes(instance, out, pre, read)
-    return FactSet(out, roots)
+    return FactSet(out.symbols, roots, frozenset(out.patterns))
+
+
+class _Out:
+    """The facts being made, and their abstraction (constants by name, everything else None)."""
+
+    __slots__ = ("patterns", "symbols")
+
+    def __init__(self) -> None:
+        self.symbols: list[Symbol] = []
+        self.patterns: set[Pattern] = set()
+
+    def add(self, name: str, args: list[Symbol], pattern: tuple[str | None, ...]) -> None:
+        self.symbols.append(Function(name, args))
+        self.patterns.add((name, pattern))
 
 
 _classification = functools.lru_cache(maxsize=256)(classification)
 
 
-def _encode_classes(
-    instance: BaseModel, out: list[Symbol], pre: list[Symbol], read: Signatures
-) -> None:
+def _encode_classes(instance: BaseModel, out: _Out, pre: list[Symbol], read: Signatures) -> None:
     """``sensitive(Path, Kind)``, ``retained(Path, Years)``, ``has_value(Path)`` for a root's
     classified fields (only those some rule reads, like every other fact)."""
     classes = _classification(type(instance))
@@ -125,15 +146,17 @@ def _encode_classes(
         for sig in (("sensitive", 2), ("retained", 2), ("has_value", 1))
     }
     data = instance.model_dump(mode="json") if wants[("has_value", 1)] else None
+    unknown = (None,) * len(pre)  # the case tags: numbers
     for path, found in sorted(classes.items()):
         name = String(path)
         if found.sensitive is not None and wants[("sensitive", 2)]:
-            kind = Function(constant_name(found.sensitive.kind))
-            out.append(Function("sensitive", [*pre, name, kind]))
+            kind = constant_name(found.sensitive.kind)
+            out.add("sensitive", [*pre, name, _constant(kind)], (*unknown, None, kind))
         if found.retain is not None and wants[("retained", 2)]:
-            out.append(Function("retained", [*pre, name, Number(found.retain.years)]))
+            years = Number(found.retain.years)
+            out.add("retained", [*pre, name, years], (*unknown, None, None))
         if data is not None and _has_value(data, path):
-            out.append(Function("has_value", [*pre, name]))
+            out.add("has_value", [*pre, name], (*unknown, None))
 
 
 def _has_value(data: Any, path: str) -> bool:
@@ -160,7 +183,7 @@ def _has_value(data: Any, path: str) -> bool:
 def _encode_model(
     instance: BaseModel,
     path: str,
-    out: list[Symbol],
+    out: _Out,
     counter: list[int],
     pre: list[Symbol],
     read: Signatures = None,
@@ -168,8 +191,9 @@ def _encode_model(
     plan = plan_for(type(instance))
     ident = _num(counter[0])
     counter[0] += 1
+    unknown = (None,) * len(pre)  # the case tags: numbers
     if read is None or (plan.entity, 1) in read:
-        out.append(Function(plan.entity, [*pre, ident]))
+        out.add(plan.entity, [*pre, ident], (*unknown, None))
     for f in plan.fields:
         value = getattr(instance, f.name)
         if value is None:
@@ -187,7 +211,7 @@ def _encode_model(
                     continue
                 raise
             if wanted:
-                out.append(Function(f.predicate, [*pre, ident, sym]))
+                out.add(f.predicate, [*pre, ident, sym], (*unknown, None, _held(value, f.value)))
         elif f.container is Container.LIST:
             items = sorted(value, key=repr) if isinstance(value, (set, frozenset)) else value
             for index, item in enumerate(items):
@@ -200,7 +224,8 @@ def _encode_model(
                         continue
                     raise
                 if wanted:
-                    out.append(Function(f.predicate, [*pre, ident, _num(index), sym]))
+                    held = (*unknown, None, None, _held(item, f.value))
+                    out.add(f.predicate, [*pre, ident, _num(index), sym], held)
         else:
             for key in sorted(value):
                 item = value[key]
@@ -213,8 +238,26 @@ def _encode_model(
                         continue
                     raise
                 if wanted:
-                    out.append(Function(f.predicate, [*pre, ident, _string(key, fpath), sym]))
+                    held = (*unknown, None, None, _held(item, f.value))
+                    out.add(f.predicate, [*pre, ident, _string(key, fpath), sym], held)
     return ident
+
+
+def _held(value: Any, vt: ValueType) -> str | None:
+    """The constant a value is encoded as (an enum member, true/false), or None: the abstraction
+    :func:`nesyflow.logic._slice.abstract_key` reads from a symbol, without reading it."""
+    if vt.kind is ValueKind.BOOL:
+        return "true" if value else "false"
+    if vt.kind is ValueKind.CONST:
+        return _constant_name(value, vt)
+    return None
+
+
+def _constant_name(value: Any, vt: ValueType) -> str | None:
+    for name, member in vt.constants:
+        if member == value or getattr(member, "value", member) == value:
+            return name
+    return None
 
 
 def _string(value: str, path: str) -> Symbol:
@@ -230,7 +273,7 @@ def _encode(
     value: Any,
     vt: ValueType,
     path: str,
-    out: list[Symbol],
+    out: _Out,
     counter: list[int],
     pre: list[Symbol],
     read: Signatures = None,
@@ -251,10 +294,10 @@ def encode_value(value: Any, vt: ValueType, path: str = "value") -> Symbol:
         if kind is ValueKind.INT:
             return _number(int(value), path)
         if kind is ValueKind.CONST:
-            for name, member in vt.constants:
-                if member == value or getattr(member, "value", member) == value:
-                    return _constant(name)
-            raise EncodingError(path, f"{value!r} is not one of the allowed values")
+            name = _constant_name(value, vt)
+            if name is None:
+                raise EncodingError(path, f"{value!r} is not one of the allowed values")
+            return _constant(name)
         if kind is ValueKind.DATETIME:
             if value.tzinfo is None:
                 value = value.replace(tzinfo=dt.UTC)
