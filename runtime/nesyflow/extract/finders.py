@@ -755,12 +755,14 @@ _DUE_LABEL = re.compile(
 )
 _PURCHASE_LABEL = re.compile(
     r"\b(issued|issue date|date of issue|purchased|purchase date|date of purchase|booked|"
+    r"statement date|bill date|invoice date|date of invoice|"
     r"booking date|order placed|order date|ordered|aankoopdatum|kaufdatum|data zakupu|"
     r"data da compra|data de compra|fecha de compra|data acquisto|date d'achat|satın alma|"
     r"kauf|achat|buchungsdatum|gebucht|réservé le|date de réservation|fecha de reserva)\b",
     re.IGNORECASE,
 )
-"""A ticket's or an order's own date: the date the charge was made (the policy's conventions),
+"""A ticket's, an order's or a bill's own date: the date the charge was made (the policy's
+conventions: a bill's statement or invoice date, not its service period, due or autopay date),
 which outweighs a travel date the employee wrote."""
 _TODAY = re.compile(
     r"\b(?:today|today's date|it's now|heute|aujourd'hui|hoy|oggi)\b(?:\s+is)?[\s,:(]*"

@@ -255,6 +255,16 @@ def _same_charge(before: Segment, block: Segment, between: str = "") -> bool:
     )
 
 
+def _its_detail(summary: Segment, block: Segment) -> bool:
+    """A bill's summary (a header and its total, no lines: "Total amount due by 07/16: $112.47")
+    and, after a rule, the lines it sums to the same total ("Total current charges $112.47"):
+    one bill. Two receipts of one fare each list what they charge, so they stay two."""
+    amounts = [o for o in money(summary) if o.weight > 0]
+    if not amounts or any("total" not in o.why for o in amounts):
+        return False
+    return any(o.value == amounts[-1].value for o in money(block) if "total" in o.why)
+
+
 def _priced(seg: Segment) -> bool:
     """A block set off by rules that reads as a receipt without a total word ("Prijs EUR 52,60",
     "PAID $15.00"): a few lines, a header and an amount."""
@@ -278,7 +288,13 @@ def _ruled_blocks(seg: Segment) -> list[Segment]:
             merged[-1] = (merged[-1][0], y)
         else:
             merged.append((x, y))
-    return [seg.part(x, y) for x, y in merged]
+    joined: list[tuple[int, int]] = []  # a bill's summary and its lines, once both are whole
+    for x, y in merged:
+        if joined and _its_detail(seg.part(*joined[-1]), seg.part(x, y)):
+            joined[-1] = (joined[-1][0], y)
+        else:
+            joined.append((x, y))
+    return [seg.part(x, y) for x, y in joined]
 
 
 def _gaps(text: str) -> list[tuple[int, int]]:
@@ -323,7 +339,11 @@ def receipts(receipt: str, *, loose: bool = False) -> list[Segment]:
             if gap_start < start:
                 continue
             before, after = block.part(start, gap_start), block.part(gap_end, len(block.text))
-            first = after.text.strip().split("\n", 1)[0]
+            # the next receipt's first line is its header: a rule above it is none of its own
+            # ("Credit: unused time -$95.18" / "-----" / "Subtotal $163.86" goes on with one)
+            first = next(
+                (ln for ln in after.text.strip().splitlines() if not _SEPARATOR.fullmatch(ln)), ""
+            )
             lines = before.text.strip().splitlines()
             tail = "\n".join(lines[-3:])  # the total, then payment
             # or the total first, then its parts, and the card it was paid with (a ride's)
