@@ -245,7 +245,8 @@ class ExtractedItem(BaseModel):
                 (
                     r"for (?:the |our |my )?{n} (?:\w+ ){0,2}(?:owners|managers|hosts|clients|"
                     r"customers|partners|contacts|recipients|executives|leads|volunteers|"
-                    r"producers|officers|doctors|nurses|organi[sz]ers|speakers|donors)",
+                    r"producers|officers|doctors|nurses|organi[sz]ers|speakers|donors|reviewers|"
+                    r"testers|members)",
                     2.0,
                 ),
                 ("party of {n}", 2.0),

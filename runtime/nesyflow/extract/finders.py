@@ -231,6 +231,8 @@ less the $59.98 waiver = $145.66")."""
 _NOT_CLAIMED_AFTER = re.compile(
     r"^\s*(?:before (?:the |an? )?[\w-]*\s?discount|(?:…|\.\.\.|\?)?\s*(?:no|wait|scratch that)\b|"
     r"deposit\b[^.\n]{0,40}\b(?:refunded|returned|back)|"
+    # "Under my $2,500 approval limit": a limit, a cap or a budget is no charge
+    r"(?:approval |spending |daily |monthly |meal |travel )?(?:limit|cap|budget)\b|"
     # "$11.48, not claiming", "(R469,43), not claiming it", "was personal": not "not claiming
     # the beer" (something else) nor "personal card" (how it was paid)
     r"[(),;:–-]*\s*(?:(?:was|is|were|are)\s+)?(?:not (?:being )?claim(?:ing|ed)\b"
@@ -241,6 +243,7 @@ _NOT_CLAIMED_AFTER = re.compile(
 
 _NOT_CLAIMED_SENTENCE = re.compile(
     r"^(?:[^\n.!?]|[.,]\d)*?\b(?:please ignore|ignore (?:that|this|it)\b|by mistake|por engano|"
+    r"not claim(?:ing)? (?:that|this|it)\b(?=\s*(?:[,.;:!)–-]|$))|"
     r"por error|not (?:part of|on) this claim|paid (?:for )?by (?:the|our) [\w ]{0,30}"
     r"(?:office|branch)|foi pago pel[oa]|nie rozliczam|zapłacił\w* (?:oddział|firma|biuro))",
     re.IGNORECASE,

@@ -613,9 +613,10 @@ def _sums_receipts(written: Occurrence, found: list[Segment]) -> bool:
 
 _ALL_IN = re.compile(r"\s*(?:in )?(?:total|all in|altogether|overall|for everything)\b", re.I)
 _ON_TOP = re.compile(
-    r"\s*(?:\w+\s+){0,2}(?:tip|gratuity|tolls?|surcharge|service charge|fee)\b", re.I
+    r"\s*(?:\w+\s+){0,2}(?:tip|gratuity|tolls?|surcharge|service charge|fee|on top)\b", re.I
 )
-"""After an amount: what is added to a charge ("a $10.00 cash tip on top"), no charge of its own."""
+"""After an amount: what is added to a charge ("a $10.00 cash tip on top", "$25 cash on top"), no
+charge of its own."""
 _SUM_BEFORE = re.compile(
     r"(?:=|\bso|\btotal(?: of| to claim| claimed| requested)?|\b(?:comes|came) to|\bthat'?s|"
     r"\bmaking|\bfor a total of)\s*:?\s*$",
@@ -1307,6 +1308,16 @@ class _Reader:
             return False
         return True
 
+    def _shortened(self, name: str, o: Occurrence) -> Occurrence:
+        """A phrase longer than the field holds, cut at its last word that fits: "Thank-you gifts
+        for the six reviewers ... so we hit their cert submission" still says why."""
+        if not isinstance(o.value, str) or self.fits(name, o.value):
+            return o
+        words = o.value.split()
+        while len(words) > 3 and not self.fits(name, " ".join(words)):
+            words.pop()
+        return replace(o, value=" ".join(words).rstrip(" ,;:-"))
+
     @staticmethod
     def _decisive(cands: list[Candidate]) -> bool:
         return len(cands) == 1 or (
@@ -1518,6 +1529,8 @@ class _Reader:
             if not occs and source.kind == "name" and source.nth is None:
                 # a message typed without capitals: "at home depot", in the item's own words
                 occs = [o for seg in own for o in lower_case_names(seg, self.exclude)]
+            if source.kind == "phrase":
+                occs = [self._shortened(name, o) for o in occs]
             occs = [o for o in occs if o.weight > 0 and self.fits(name, o.value)]
             if not occs:
                 return None
