@@ -142,6 +142,11 @@ _TOTAL = re.compile(
     r"|^\s*(?:balance|sum|amount)\b[^A-Za-z\n]*$",  # a line of the word and its amount only
     re.IGNORECASE,
 )
+_CONVERTED_TOTAL = re.compile(
+    r"\b(?:kurs|wechselkurs|rate|exchange|taux|cambio|tasso|koers)\b", re.IGNORECASE
+)
+"""On a receipt's total line, a rate: the total printed again in another currency ("Total EUR
+(Kurs 1.0500) 166.32" under "Total CHF 158.40"), not what was charged."""
 _RATE_NEXT = re.compile(r"\s*(?:rate\b|/\s*mi\b|per mile\b|a mile\b)", re.IGNORECASE)
 _RATE_BEFORE = re.compile(r"(?:\brate\b[^.\n]{0,20}|\bat|@|\bx)\s*$", re.IGNORECASE)
 """Words before an unmarked number of the employee's that make it a rate or a factor, not money."""
@@ -397,6 +402,13 @@ def money(seg: Segment) -> list[Occurrence]:
             seg.text[max(0, m.start() - 16) : m.start()]
         ):
             weight, why = 1.0, APPROXIMATE  # "(about $429.29 total)": an estimate, not a total
+        elif (
+            seg.source in DOCUMENTS
+            and _TOTAL.search(line)
+            and _CONVERTED_TOTAL.search(line)
+            and not re.search(r"subtotal", line, re.IGNORECASE)
+        ):
+            weight, why = 1.0, "a total converted at the rate printed beside it"
         elif _TOTAL.search(line) and not re.search(r"subtotal", line, re.IGNORECASE):
             weight, why = 3.0, "total line"
             if _number(num) == 0:
@@ -1254,6 +1266,12 @@ def other_dollars(seg: Segment) -> list[Occurrence]:
     return out
 
 
+def _to_another_currency(line: str) -> bool:
+    """A line naming a currency code, none of them USD: its rate is not US dollars per unit."""
+    codes = {c.upper() for c in re.findall(r"\b(?:" + _CUR_CODES + r")\b", line, re.I)}
+    return bool(codes) and "USD" not in codes
+
+
 def rates(seg: Segment) -> list[Occurrence]:
     """Exchange rates (US dollars per unit): ``1.08 USD per euro``, ``1.27 USD/GBP``,
     ``converted at 1.13``, ``Rate 0.0067``."""
@@ -1264,6 +1282,8 @@ def rates(seg: Segment) -> list[Occurrence]:
             if any(m.start() < e and s < m.end() for s, e in taken):
                 continue
             taken.append(m.span())
+            if seg.source in DOCUMENTS and _to_another_currency(_line_of(seg.text, m.start())):
+                continue  # "Total EUR (Kurs 1.0500) 166.32": a rate to euros, not US dollars
             unit = (m.groupdict().get("unit") or "").lower()
             code = (
                 _SYMBOL.get(unit)
@@ -1669,6 +1689,10 @@ def names(seg: Segment, exclude: Callable[[str], bool] = lambda _s: False) -> li
             )
             head = line[: cut.start()] if cut else line
             head = re.sub(r"\s+-\s+(?:e-?ticket.*|receipt.*)$", "", head, flags=re.IGNORECASE)
+            # a branch after a dash ("CITY OF FRESNO - PARKING SERVICES"); a hotel keeps its
+            # full property name as printed
+            if not _PROPERTY_LINE.match(head):
+                head = re.split(r"\s+[-–]\s+", head, maxsplit=1)[0]
             for _ in range(3):
                 head = re.sub(r"\s+[A-Z][A-Za-z]+\s+[A-Z]{2}$", "", head)  # "Raleigh NC"
                 head = _HEADER_NOISE.sub("", head)
