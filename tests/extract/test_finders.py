@@ -1211,3 +1211,25 @@ def test_less_than_a_dollar_at_a_rate_is_the_rate_not_an_amount():
     """unseen21-002: "At $0.67 that's $50.92": the mileage rate is no charge of its own."""
     found = money(Segment("request", "38 miles each way, so 76 mi. At $0.67 that's $50.92."))
     assert [str(o.value) for o in found] == ["50.92"]
+
+
+def test_a_total_printed_again_at_a_rate_is_not_the_charge_nor_its_rate_a_dollar_rate():
+    """unseen22-015: a Zurich receipt's "Total EUR (Kurs 1.0500) 166.32" under "Total CHF 158.40":
+    the franc total is the charge, and 1.05 francs-to-euros is no rate in US dollars per unit."""
+    receipt = Segment(
+        "receipt",
+        "Zeughauskeller\nBier 16.40\nTotal CHF      158.40\nTotal EUR  (Kurs 1.0500)   166.32\n"
+        "Mastercard   CHF 158.40",
+    )
+    assert rank(money(receipt))[0].value == Decimal("158.40")
+    assert rates(receipt) == []
+
+
+def test_a_limit_or_a_fee_not_claimed_is_no_amount():
+    """unseen22-025/-011: "Under my $2,500 approval limit" and "a $2.49 foreign transaction fee on
+    it - not claiming that" are no charges."""
+    for text in (
+        "E-ticket below. Under my $2,500 approval limit so hopefully straightforward.",
+        "My bank also hit me with a $2.49 foreign transaction fee on it - not claiming that.",
+    ):
+        assert [o for o in money(Segment("request", text)) if o.weight > 0] == []

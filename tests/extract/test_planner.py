@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import pytest
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from nesyflow.errors import ProblemsError
 from nesyflow.extract import (
@@ -1496,3 +1496,46 @@ def test_a_city_named_by_a_street_is_not_where_the_expense_was(tables):
     text = "Team dinner in Washington, $80.00"
     got = extract_items(Item, split_items(text, ""), tables, FirstChooser())
     assert got.items[0]["city_tier"] == 1
+
+
+def test_a_bills_summary_and_its_lines_and_an_invoices_inner_rules_are_one_receipt():
+    """unseen22-007/-006: a phone bill's summary ("Total amount due $112.47") above a rule and the
+    lines it sums to the same total under it are one bill; an invoice's credit line, a rule and the
+    subtotal under it start no second receipt. Two receipts of one fare, each listing its charge,
+    stay two."""
+    from nesyflow.extract.planner import receipts
+
+    rule = "-" * 40
+    bill = (
+        f"verizon\nStatement date: 06/21/2025\nTotal amount due by 07/16/2025:   $112.47\n{rule}\n"
+        f"  Unlimited Welcome      $65.00\n  TravelPass 3 days      $36.00\n  Taxes       $11.47\n"
+        f"{rule}\nTotal current charges       $112.47"
+    )
+    assert len(receipts(bill)) == 1
+    invoice = (
+        "Bluebeam, Inc.\nInvoice date: April 17, 2025\nDescription    Qty    Amount\n"
+        "Revu Core - annual (prorated)   2   $ 259.04\nCredit: Revu Basics unused time  1  -$ 95.18\n"
+        f"{rule}\nSubtotal      $ 163.86\nSales tax     $  16.80\nTotal due     $ 180.66"
+    )
+    assert len(receipts(invoice)) == 1
+    ride = "YELLOW CAB\nFare  12.00\nTip  2.20\nTotal  14.20\nVISA ****1111"
+    assert len(receipts(f"{ride}\n{rule}\n{ride.replace('1111', '2222')}")) == 2
+
+
+def test_a_phrase_longer_than_its_field_is_cut_at_a_word_not_dropped(tables):
+    """unseen22-024: a gift's purpose of 170 characters was no candidate for a field of 120, so
+    the claim failed for want of one; it is cut at its last word that fits."""
+
+    class Gift(BaseModel):
+        amount: Annotated[float | None, Span("money")] = None
+        why: Annotated[str | None, Span("phrase", ((r"\b(?P<v>thank-you\b[^.;()]*)", 3.0),))] = (
+            Field(None, max_length=60)
+        )
+
+    text = (
+        "Thank-you gifts for the six reviewers on the client's team who turned the builds around "
+        "over the holiday weekend so we hit their submission. Order $145.34."
+    )
+    got = extract_items(Gift, split_items(text, ""), tables, FirstChooser())
+    why = got.items[0]["why"]
+    assert why.startswith("Thank-you gifts for the six reviewers") and len(why) <= 60
