@@ -91,7 +91,8 @@ _PURPOSE = (
     (r"\b(?:business )?(?:purpose|reason)\s*[:–-]\s*(?P<v>[^.;\n()]*[^\s.;()])", 3.0),
     (
         r"\bto (?P<v>(?:close|pitch|talk|discuss|plan|thank|celebrate|negotiate|review|present|"
-        r"sign|welcome|meet|walk (?:them )?through|go ove?r|prepare|demo|kick off|finali[sz]e)"
+        r"sign|welcome|meet|walk (?:them )?through|go ove?r|prepare|demo|kick off|finali[sz]e|"
+        r"scope|explore|brief|introduce|agree on|align on|lock)"
         r"\b[^.;()]*)",
         3.0,
     ),
