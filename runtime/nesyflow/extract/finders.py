@@ -223,7 +223,8 @@ _PART_CLAIMED_BEFORE = re.compile(
 )
 """Before the whole bill the employee claims only a part of ("only claiming the food + tip =
 30.80 not the full 43.52", "claiming $170.14 instead of the full $189.99", "I put the whole
-$57.90 on my card", "only claiming $591.20, not the $671.20 I paid"): no item's amount, but its receipt is still the item's."""
+$57.90 on my card", "only claiming $591.20, not the $671.20 I paid"): no item's amount, but its
+receipt is still the item's."""
 _PART_CLAIMED_AFTER = re.compile(
     r"[^.;\n$€£]{0,20}?\b(?:we |and )*split (?:it|the bill|the check|that)?\s*"
     r"(?:down the middle|evenly|in half|50/50|\w+ ways)"
@@ -755,8 +756,8 @@ _DATE_PATTERNS: list[tuple[re.Pattern[str], str]] = [
 ]
 _DATE_LABEL = re.compile(r"\b(arrive|statement date|bill date|date)\b", re.IGNORECASE)
 _FIRST_DAY_LABEL = re.compile(
-    r"\b(arrival|check-?in|entry|enter(?:ed|s)?(?: after)?|pick-?up|llegada|entrada|arrivée|arrivee|anreise|ankunft|"
-    r"arrivo|chegada)\b",
+    r"\b(arrival|check-?in|entry|enter(?:ed|s)?(?: after)?|pick-?up|llegada|entrada|arrivée|"
+    r"arrivee|anreise|ankunft|arrivo|chegada)\b",
     re.IGNORECASE,
 )
 """The first day of a stay or a span (a hotel's arrival, a garage's entry, a car's pickup): the
@@ -1547,29 +1548,8 @@ def _title(text: str) -> str:
     )
 
 
-_SMALL_WORDS = frozenset(
-    {
-        "by",
-        "of",
-        "and",
-        "at",
-        "on",
-        "in",
-        "for",
-        "de",
-        "du",
-        "la",
-        "le",
-        "des",
-        "del",
-        "di",
-        "da",
-        "do",
-        "dos",
-        "das",
-        "der",
-        "von",
-    }
+_SMALL_WORDS = frozenset({"by", "of", "and", "at", "on", "in", "for"}) | frozenset(
+    {"de", "du", "la", "le", "des", "del", "di", "da", "do", "dos", "das", "der", "von"}
 )
 """Words a name writes in lower case after its first ("Residence Inn by Marriott")."""
 
@@ -1647,6 +1627,7 @@ _FORM_LABEL = re.compile(r"[ \t]*(?:\([^)\n]{0,12}\))?[ \t]*\??:")
 
 
 def _at_line_start(seg: Segment, m: re.Match[str]) -> bool:
+    """Nothing but blanks before ``m`` on its line."""
     return not seg.text[seg.text.rfind("\n", 0, m.start()) + 1 : m.start()].strip()
 
 
@@ -1819,7 +1800,8 @@ _STATE_AFTER_CITY = re.compile(
     + r")\b(?=\s+\d{5}|\s*[,.()\n]|\s*$)"
 )
 _POSTCODE_CITY = re.compile(
-    r"(?<![/.-])\b\d{4,5}(?:\s?[A-Z]{2}(?=\s))?\s+(?P<city>[A-ZÄÖÜÉ][\w'-]+(?:[ -][A-ZÄÖÜÉ][\w'-]+)?)"
+    r"(?<![/.-])\b\d{4,5}(?:\s?[A-Z]{2}(?=\s))?\s+"
+    r"(?P<city>[A-ZÄÖÜÉ][\w'-]+(?:[ -][A-ZÄÖÜÉ][\w'-]+)?)"
 )  # "80331 München", a Dutch "3011 XB Rotterdam"
 _PROVINCE_AFTER_CITY = re.compile(
     r"(?P<city>[A-ZÀ-Ý][\w'’.-]+(?:[ -][A-ZÀ-Ý][\w'’.-]+){0,2})\s*(?:,\s*|\()"

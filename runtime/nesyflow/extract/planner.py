@@ -766,10 +766,10 @@ def split_items(request: str, receipt: str) -> list[ItemText]:
     their_sum = next((o for o in distinct if o not in kept), None) if len(kept) > 1 else None
     distinct = kept
     listed = _listed_amounts(whole)
-    # two drives of $12.06 are two items; a sheet's rows are its items, whatever else is written
-    # (its subtotal and tax columns, a row of column sums, the rate under it)
-    # and the items are in the list's order, though an amount was written before it ("I typed
-    # the hotel as $543.18, it's $534.18 ... 1) Alaska Airlines ... $642.30 2) The hotel $534.18")
+    # A list's lines are its items: two drives of $12.06 are two; a sheet's rows are its items
+    # whatever else is written (subtotal and tax columns, a row of column sums, the rate under
+    # it); and the items are in the list's order though an amount was written before it ("I
+    # typed the hotel as $543.18, it's $534.18 ... 1) Alaska ... $642.30 2) The hotel $534.18").
     if len(listed) >= 2 and (
         len(listed) > len(distinct)
         or _sheet_rows(whole)
