@@ -212,7 +212,8 @@ _NOT_CLAIMED_BEFORE = re.compile(
     r"\b(?:it was|it's|was|is|came in|that's) (?:under|below|less than)|\bno more than|"
     r"\brefunded(?: me)?|\bpaid me back(?: (?:her|his|their) (?:share|part|half))?|"
     r"\b(?:her|his|their) (?:share|part|half)(?: of| was)?|"
-    r"\b(?:typed|entered|keyed|put)(?: in| down)? (?:it|that|the \w+)(?: \w+)? as)"
+    r"\b(?:typed|entered|keyed|put)(?: in| down)? (?:it|that|the \w+)(?: \w+)? as|"
+    r"\bpre-?tax|\bbefore tax(?:es)?)"
     r"\s*:?\s*\(?\s*$",
     re.IGNORECASE,
 )
@@ -237,6 +238,8 @@ less the $59.98 waiver = $145.66")."""
 _NOT_CLAIMED_AFTER = re.compile(
     r"^\s*(?:before (?:the |an? )?[\w-]*\s?discount|(?:…|\.\.\.|\?)?\s*(?:no|wait|scratch that)\b|"
     r"deposit\b[^.\n]{0,40}\b(?:refunded|returned|back)|"
+    # "about $310 more than Economy": a difference in price, no charge
+    r"(?:more|less|cheaper|dearer|extra) than\b|"
     # "Under my $2,500 approval limit": a limit, a cap or a budget is no charge
     r"(?:approval |spending |daily |monthly |meal |travel )?(?:limit|cap|budget)\b|"
     # "$11.48, not claiming", "(R469,43), not claiming it", "was personal": not "not claiming
@@ -464,6 +467,8 @@ def money(seg: Segment) -> list[Occurrence]:
         out = _broken_totals(seg, out)
     if spelled or seg.source in DOCUMENTS:
         totals = [i for i, o in enumerate(out) if o.why == "total line"]
+    if seg.source not in DOCUMENTS:
+        out = _before_the_part_claimed(seg, out)
     if seg.source not in DOCUMENTS:  # "…$17.80" then "sorry, it was $19.80, not 17.80": every
         aside = {o.value for o in out if o.why == SET_ASIDE}  # mention of it is set aside
         out = [
@@ -471,6 +476,8 @@ def money(seg: Segment) -> list[Occurrence]:
             for o in out
         ]
     for earlier in totals[:-1]:  # "Total 31.80 / Tip 6.00 / Grand Total 37.80": the last was paid
+        if not out[earlier].weight:
+            continue  # set aside, or the whole bill of a part claimed: it stays so
         last = out[totals[-1]]
         rounded = abs(out[earlier].value - last.value) < 1 and _ROUNDING.search(
             seg.text, out[earlier].end - seg.offset, last.start - seg.offset
@@ -490,6 +497,51 @@ def money(seg: Segment) -> list[Occurrence]:
                 due, weight=1.0, why="the balance left after a payment (the total is the charge)"
             )
     return out
+
+
+_SO_CLAIMING = re.compile(
+    r"\bso,? I(?:'m| am) (?:only )?(?:claiming|putting in for|submitting)(?: (?:for )?(?:just )?"
+    r"(?:my|the) (?:share|half|third|part|portion|rest))?\s*[:,]?\s*(?:just\s*)?$",
+    re.IGNORECASE,
+)
+_BILL_BEFORE = re.compile(
+    r"\b(?:total (?:is|was|came to)|came to|(?:folio|bill|check|receipt|invoice) (?:is|was|says)|"
+    r"(?:the )?(?:whole|full) (?:bill|check|folio|thing))\s*:?\s*$",
+    re.IGNORECASE,
+)
+
+
+def _before_the_part_claimed(seg: Segment, out: list[Occurrence]) -> list[Occurrence]:
+    """ "The folio total is $301.48 but the $11.50 Pantry charge is mine (snacks), so I'm claiming
+    $289.98"; "The check came to $113.97 … so I'm only claiming my share: $37.99": the bill named
+    before the one amount the employee says they claim is the whole bill (its receipt stays the
+    item's), and a part that with the claim makes it is set aside. Only in the claim's paragraph,
+    and only a bill named as one ("total is", "came to"): "Taxi $30. Lunch …, so I'm claiming $20"
+    keeps the taxi."""
+    claims = [
+        o for o in out if o.weight > 0 and _SO_CLAIMING.search(seg.text, 0, o.start - seg.offset)
+    ]
+    if len(claims) != 1:
+        return out
+    claim = claims[0]
+    para = seg.text.rfind("\n\n", 0, claim.start - seg.offset) + seg.offset
+    bills = {
+        o.value
+        for o in out
+        if para <= o.start < claim.start
+        and o.value > claim.value
+        and _BILL_BEFORE.search(seg.text, 0, o.start - seg.offset)
+    }
+    if not bills:
+        return out
+    return [
+        replace(o, weight=0.0, why=WHOLE_BILL)
+        if o.value in bills and o.start < claim.start
+        else replace(o, weight=0.0, why=SET_ASIDE)
+        if para <= o.start < claim.start and o.value + claim.value in bills
+        else o
+        for o in out
+    ]
 
 
 _BROKEN_AMOUNT = re.compile(

@@ -617,6 +617,8 @@ _ON_TOP = re.compile(
 )
 """After an amount: what is added to a charge ("a $10.00 cash tip on top", "$25 cash on top"), no
 charge of its own."""
+_ADDED_BEFORE = re.compile(r"\b(?:tip(?:ped)?|gratuity|added)\b(?:[^.;\n]|\.\d){0,50}$", re.I)
+"""Before an amount, the same: "I added 18% on the pre-tax $333.00 ($59.94)"."""
 _SUM_BEFORE = re.compile(
     r"(?:=|\bso|\btotal(?: of| to claim| claimed| requested)?|\b(?:comes|came) to|\bthat'?s|"
     r"\bmaking|\bfor a total of)\s*:?\s*$",
@@ -662,7 +664,11 @@ def _without_their_sum(distinct: list[Occurrence], request: str) -> list[Occurre
     ):
         return distinct
     others = [o for o in distinct if o is not total]
-    added = [o for o in others if _ON_TOP.match(request, o.end)]
+    added = [
+        o
+        for o in others
+        if _ON_TOP.match(request, o.end) or _ADDED_BEFORE.search(request, 0, o.start)
+    ]
     return [total] if len(added) == len(others) - 1 else others
 
 
