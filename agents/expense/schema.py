@@ -239,7 +239,7 @@ class ExtractedItem(BaseModel):
                 (r"(?:guests|covers|pax|pers|personas|personnes|couverts|gäste)\.?:?\s*{n}", 2.5),
                 (r"= {n}\)", 3.0),
                 (
-                    r"to (?:our |my |the )?{n} (?:\w+ ){0,2}(?:contacts|clients|customers|people|leads|"
+                    r"to (?:each of )?(?:our |my |the )?{n} (?:\w+ ){0,2}(?:contacts|clients|customers|people|leads|"
                     r"partners|hosts|recipients|executives|managers)",
                     2.0,
                 ),

@@ -148,8 +148,9 @@ _CONVERTED_TOTAL = re.compile(
 """On a receipt's total line, a rate: the total printed again in another currency ("Total EUR
 (Kurs 1.0500) 166.32" under "Total CHF 158.40"), not what was charged."""
 _RATE_NEXT = re.compile(r"\s*(?:rate\b|/\s*mi\b|per mile\b|a mile\b)", re.IGNORECASE)
-_RATE_BEFORE = re.compile(r"(?:\brate\b[^.\n]{0,20}|\bat|@|\bx)\s*$", re.IGNORECASE)
-"""Words before an unmarked number of the employee's that make it a rate or a factor, not money."""
+_RATE_BEFORE = re.compile(r"(?:\brate\b[^.\n]{0,20}|\bat|@|\bx|\(\s*a)\s*$", re.IGNORECASE)
+"""Words before an unmarked number of the employee's that make it a rate or a factor, not money
+("converted at 1.13", "(a 17.20)": Spanish and Portuguese "a" is "at")."""
 _MINOR = re.compile(
     r"\b(subtotal|tax|tip|fee|fees|vat|hst|gratuity|service|tolls?|deposit)\b|@", re.IGNORECASE
 )
@@ -189,7 +190,7 @@ APPROXIMATE = "an approximate amount the employee wrote (a receipt's total wins)
 _APPROX_BEFORE = re.compile(
     r"(?:\babout|\baround|\broughly|\bapprox(?:imately|\.)?|\bcirca|\bca\.|~|≈|\bjust under|"
     r"\bjust over|\bsomething like|\bapproximativement|\benviron|\bcerca de|\bunos|\betwa|"
-    r"\bcirca|\bsekitar|\bkhoảng)\s*$",
+    r"\bcirca|\bsekitar|\bkhoảng|\baprox(?:imadamente|\.)?|\baproximadamente)\s*$",
     re.IGNORECASE,
 )
 """Words before an amount the employee only estimates ("about $1,234 all in")."""
@@ -386,9 +387,11 @@ def money(seg: Segment) -> list[Occurrence]:
         ):
             continue  # "42 miles", "converted at 1.13": not money unless written as money
         code = None
-        if pre and not (pre == "$" and post and post.upper() in _CUR_CODES.split("|")):
+        if pre and not (
+            pre == "$" and post and (post.upper() in _CUR_CODES.split("|") or post.lower() in _WORD)
+        ):
             code = _SYMBOL.get(pre.upper() if pre[0].isalpha() else pre, pre.upper())
-        elif post:  # "$28.60 CAD": the code names which dollar
+        elif post:  # "$28.60 CAD", "$4,237 pesos": the code or the word names which dollar
             code = _SYMBOL.get(post) or _WORD.get(post.lower(), post.upper())
         line = _line_of(seg.text, m.start())
         if code is None and seg.source in DOCUMENTS:  # "Grand Total (INR)  2,833.00"
@@ -1346,6 +1349,8 @@ def rates(seg: Segment) -> list[Occurrence]:
             )
             # a rate's comma is a decimal comma ("1 EUR = 1,1180 USD"): rates are at most 5
             rate = Decimal(m.group("r").replace(",", "."))
+            if rate >= 10:  # no currency is worth ten dollars: "Room Rate 219.00", a price
+                continue
             out.append(_occ(seg, m, rate, weight, why, unit=code))
     return out
 
@@ -1858,6 +1863,9 @@ _POSTCODE_CITY = re.compile(
 _PROVINCE_AFTER_CITY = re.compile(
     r"(?P<city>[A-ZÀ-Ý][\w'’.-]+(?:[ -][A-ZÀ-Ý][\w'’.-]+){0,2})\s*(?:,\s*|\()"
     r"(?:QC|ON|BC|AB|MB|SK|NS|NB|NL|PE|NSW|VIC|QLD|TAS|ACT)\)?(?=[\s,.]|$)"
+    # "320 4 Ave SW, Calgary AB T2P 2S6": a province and a Canadian postal code after a space
+    r"|(?P<city2>[A-ZÀ-Ý][\w'’.-]+(?:[ -][A-ZÀ-Ý][\w'’.-]+){0,2})\s+"
+    r"(?:QC|ON|BC|AB|MB|SK|NS|NB|NL|PE)\s+[A-Z]\d[A-Z]\s?\d[A-Z]\d\b"
 )
 """A Canadian or Australian address's city before its province or state: ``Montréal (QC)``,
 ``Geelong, VIC``. (A year before a label, "24/04/2025  Salida", is no postcode before a city.)"""
@@ -1934,7 +1942,8 @@ def _place_names(seg: Segment, known: Callable[[str, str | None], bool]) -> list
         (_PREPOSITION_CITY, 1.5, "place named after 'in' / 'near'"),
     ):
         for m in pattern.finditer(seg.text):
-            words = m.group("city").split()
+            group = "city" if m.group("city") else "city2"  # the pattern's alternative that matched
+            words = m.group(group).split()
             for n in range(len(words), 0, -1):
                 name = " ".join(words[:n]).rstrip(".,'")
                 if known(name, None):
@@ -1942,8 +1951,8 @@ def _place_names(seg: Segment, known: Callable[[str, str | None], bool]) -> list
                         Occurrence(
                             (name, None),
                             seg.source,
-                            seg.offset + m.start("city"),
-                            seg.offset + m.start("city") + len(name),
+                            seg.offset + m.start(group),
+                            seg.offset + m.start(group) + len(name),
                             name,
                             weight,
                             why,
