@@ -972,6 +972,9 @@ def dates(
     return out
 
 
+_STAMP_AFTER = re.compile(r"\s+at\s+\d{1,2}:\d{2}\b", re.IGNORECASE)
+
+
 def _relative_days(
     seg: Segment, submitted: dt.date, taken: list[tuple[int, int]]
 ) -> list[Occurrence]:
@@ -992,6 +995,10 @@ def _relative_days(
             wanted = _WEEKDAYS.index(m.group("wd")[:3].lower())
             back = (submitted.weekday() - wanted) % 7 or 7
         day = submitted - dt.timedelta(days=back)
+        if m.group("rel") and _STAMP_AFTER.match(seg.text, m.end()):
+            # "jpike — Today at 9:14 AM": when a chat message was sent, not the charge's day
+            out.append(_occ(seg, m, day, 0.05, "when a chat message was sent (its timestamp)"))
+            continue
         out.append(
             _occ(seg, m, day, 1.0, "weekday the employee wrote (the last before submission)")
         )

@@ -1314,6 +1314,20 @@ class _Reader:
             return False
         return True
 
+    def _receipt_names_another_place(
+        self, hits: list[tuple[Any, ...]], text: ItemText, plan_sources: tuple[Any, ...]
+    ) -> bool:
+        """A table's city found only in the employee's words, while the item's receipt prints an
+        address in a place the field's gazetteer (a later :class:`Place` source) knows: the
+        conventions read the receipt's address first, so the table's hit yields to it."""
+        if any(h[2].source in DOCUMENTS for h in hits) or text.receipt is None:
+            return False
+        place = next((s for s in plan_sources if isinstance(s, Place)), None)
+        if place is None:
+            return False
+        index = _gazetteer(self.tables[place.table])
+        return bool(place_names(text.receipt, index.known))
+
     def _shortened(self, name: str, o: Occurrence) -> Occurrence:
         """A phrase longer than the field holds, cut at its last word that fits: "Thank-you gifts
         for the six reviewers ... so we hit their cert submission" still says why."""
@@ -1641,6 +1655,8 @@ class _Reader:
                             h[2] is seg and h[5].start() <= m.start() < h[5].end() for h in hits
                         ):
                             hits.append((order, m.start(), seg, line, row, m))
+                if hits and self._receipt_names_another_place(hits, text, plan_sources):
+                    return None  # "a tier 1 city like Paris?" beside a receipt from Lyon
                 if hits:
                     order, _pos, seg, line, row, m = min(hits, key=lambda h: (h[0], h[1]))
                     cands = [
