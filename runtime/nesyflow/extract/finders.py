@@ -132,7 +132,9 @@ _RATE_UNIT_BEFORE = re.compile(
     re.IGNORECASE,
 )
 _RATE_VALUE_BEFORE = re.compile(
-    r"(?:[€£¥₹$]\s?\d[\d.,]*|\d[\d.,]*\s?(?:" + _CUR_CODES + r"|[€£¥₹]))\s*=\s*$", re.IGNORECASE
+    r"(?:[€£¥₹$]\s?\d[\d.,]*|\d[\d.,]*\s?(?:" + _CUR_CODES + r"|[€£¥₹]))\s*"
+    r"(?:=|per|pour|por|para|für|pro|voor|za)\s*$",  # "1,0790 USD pour 1 EUR"
+    re.IGNORECASE,
 )
 _RATE_AFTER = re.compile(r"\s*(?:USD\s*)?(?:per\b|/)", re.IGNORECASE)
 _TOTAL = re.compile(
@@ -1268,7 +1270,7 @@ _RATE = [
         re.compile(
             r"\b(?:rate|conversion|converted at|at|tipo de cambio|cambio|tc|taux(?: de change)?|"
             r"wechselkurs|kurs|koers|kur|tasso(?: di cambio)?|c[aâ]mbio)\b"
-            r"(?:\s+(?:was|is|of|on (?:my|the) [\w ]{1,24}?|(?:according to|per|from|volgens|"
+            r"(?:\s+(?:was|is|of|de|di|von|van|on (?:my|the) [\w ]{1,24}?|(?:according to|per|from|volgens|"
             r"według|segundo|laut|selon) (?:my|the|mijn|de|moja|o|meine|ma) [\w ]{1,24}?))?"
             r"\s*:?\s*(?P<r>\d+[.,]\d{1,6})(?![.,]?\d)\b",
             re.IGNORECASE,
