@@ -50,6 +50,7 @@ UNSEEN19 = {row["id"]: row for row in load_samples(AGENT / "unseen19.jsonl")}
 UNSEEN20 = {row["id"]: row for row in load_samples(AGENT / "unseen20.jsonl")}
 UNSEEN21 = {row["id"]: row for row in load_samples(AGENT / "unseen21.jsonl")}
 UNSEEN22 = {row["id"]: row for row in load_samples(AGENT / "unseen22.jsonl")}
+UNSEEN23 = {row["id"]: row for row in load_samples(AGENT / "unseen23.jsonl")}
 reader = load_module(AGENT / "reader.py")
 evidence = load_module(AGENT / "evidence.py")
 
@@ -310,7 +311,7 @@ def test_every_requests_label_is_the_packs_verdict_on_its_correct_claim(pack):
         got = (result.verdict.value, sorted(set(result.rule_ids())))
         if got != (row["expected_verdict"], sorted(set(row.get("expected_rules", [])))):
             wrong.append((row["id"], got))
-    assert len(rows) >= 720 and wrong == []
+    assert len(rows) >= 750 and wrong == []
 
 
 def test_heldout_requests_are_read_right():
@@ -347,6 +348,7 @@ def test_heldout_requests_are_read_right():
         (UNSEEN20, 22, 11),  # first measured 14 right, 7 paid (0 wrongly); after its fixes
         (UNSEEN21, 28, 12),  # first measured 12 right, 4 paid (0 wrongly); after its fixes
         (UNSEEN22, 26, 13),  # first measured 17 right, 9 paid (0 wrongly); after its fixes
+        (UNSEEN23, 24, 12),  # first measured 16 right, 8 paid (0 wrongly); after its fixes
     ],
     ids=[
         "unseen",
@@ -370,6 +372,7 @@ def test_heldout_requests_are_read_right():
         "unseen20",
         "unseen21",
         "unseen22",
+        "unseen23",
     ],
 )
 def test_unseen_requests_are_never_paid_wrongly_end_to_end(

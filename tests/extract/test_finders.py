@@ -1233,3 +1233,20 @@ def test_a_limit_or_a_fee_not_claimed_is_no_amount():
         "My bank also hit me with a $2.49 foreign transaction fee on it - not claiming that.",
     ):
         assert [o for o in money(Segment("request", text)) if o.weight > 0] == []
+
+
+def test_rates_and_stamps_that_are_not_what_they_look_like():
+    """unseen23-012/-008/-014/-023: a folio's "Room Rate 219.00" is no exchange rate (no currency
+    is worth ten dollars); "$4,237 pesos" is pesos; "Today at 9:14 AM" in a chat export is when a
+    message was sent; "un taux de 1,0790 USD pour 1 EUR" is a rate and its "1 EUR" no amount."""
+    assert rates(Segment("receipt", "17-Nov  Room Rate    219.00")) == []
+    found = money(Segment("request", "the bank shows aprox. $4,237 pesos (a 17.20)"))
+    assert [(str(o.value), o.attrs["currency"]) for o in found] == [("4237.00", "MXN")]
+    chat = Segment("request", "jpike — Today at 9:14 AM\ndinner tuesday night, $117.44 w/ tip")
+    stamped = [o for o in dates(chat, dt.date(2025, 8, 15)) if o.value == dt.date(2025, 8, 15)]
+    assert stamped and all(o.weight < 0.1 for o in stamped)
+    french = Segment(
+        "request", "32,00 € au total. Ma banque a appliqué un taux de 1,0790 USD pour 1 EUR."
+    )
+    assert [str(o.value) for o in rates(french)] == ["1.0790"]
+    assert [str(o.value) for o in money(french) if o.weight > 0] == ["32.00"]

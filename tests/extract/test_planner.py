@@ -1539,3 +1539,57 @@ def test_a_phrase_longer_than_its_field_is_cut_at_a_word_not_dropped(tables):
     got = extract_items(Gift, split_items(text, ""), tables, FirstChooser())
     why = got.items[0]["why"]
     assert why.startswith("Thank-you gifts for the six reviewers") and len(why) <= 60
+
+
+@pytest.mark.parametrize(
+    ("text", "amounts"),
+    [
+        # unseen23-027: the folio named as the bill, a part of it taken off, the claim after "so"
+        (
+            "The folio total is $301.48 but the $11.50 Pantry charge is mine (snacks), so I'm "
+            "claiming $289.98.",
+            ["289.98"],
+        ),
+        # unseen23-025: a shared check, the employee's share after "so I'm only claiming"
+        (
+            "The check came to $113.97 with the tip. They've each paid me back their third, so "
+            "I'm only claiming my share: $37.99.",
+            ["37.99"],
+        ),
+        # unseen23-026: a tip added before its amount, the sum "so … was charged"
+        (
+            "The printed check was $372.13; I added 18% on the pre-tax $333.00 ($59.94), so "
+            "$432.07 was charged.",
+            ["432.07"],
+        ),
+        # a taxi of its own before the claim keeps its item: no bill is named
+        ("Taxi $30.00 to the venue. Lunch was split, so I'm claiming $20.00.", ["30.00", "20.00"]),
+    ],
+)
+def test_the_part_claimed_after_the_bill_it_comes_from_is_the_one_amount(tables, text, amounts):
+    got = [str(i.request.text) for i in split_items(text, "")]
+    found = extract_items(Item, split_items(text, ""), tables, FirstChooser())
+    assert [f"{i['amount']:.2f}" for i in found.items] == amounts, got
+
+
+def test_a_receipts_address_outweighs_a_table_city_only_the_employee_names(tables):
+    """unseen23-015: "does Lyon count as a tier 1 city like Paris?" beside a receipt printed in
+    69005 Lyon: the receipt's place decides the tier (2), not the table's Paris (1)."""
+    from nesyflow.extract import Place
+
+    class Meal(BaseModel):
+        category: Annotated[str, Keywords(), Default("other")]
+        city_tier: Annotated[
+            int | None,
+            When("category", "meals"),
+            Lookup("cities", "city", "tier"),
+            Place("places", "tier"),
+        ] = None
+
+    places = {**tables, "places": load_table(DATA, "places", ("city", "tier"))}
+    text = "Lunch on my own, 36,50 €. Does Lyon count as a tier 1 city like Paris?"
+    receipt = "BOUCHON LES LYONNAIS\n19 rue de la Bombarde – 69005 Lyon\nTOTAL TTC   36,50 EUR"
+    got = extract_items(Meal, split_items(text, receipt), places, FirstChooser())
+    assert got.items[0]["city_tier"] == 2
+    got = extract_items(Meal, split_items("Lunch in Paris, 36,50 €.", ""), places, FirstChooser())
+    assert got.items[0]["city_tier"] == 1
