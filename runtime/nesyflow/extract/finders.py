@@ -256,6 +256,7 @@ _NOT_CLAIMED_AFTER = re.compile(
 _NOT_CLAIMED_SENTENCE = re.compile(
     r"^(?:[^\n.!?]|[.,]\d)*?\b(?:please ignore|ignore (?:that|this|it)\b|by mistake|por engano|"
     r"not claim(?:ing)? (?:that|this|it)\b(?=\s*(?:[,.;:!)–-]|$))|"
+    r"not (?:a|an expense|part of (?:the|this|my)) claim\b|not (?:for|to be|up for) reimburse\w*|"
     r"por error|not (?:part of|on) this claim|paid (?:for )?by (?:the|our) [\w ]{0,30}"
     r"(?:office|branch)|foi pago pel[oa]|nie rozliczam|zapłacił\w* (?:oddział|firma|biuro))",
     re.IGNORECASE,
@@ -506,7 +507,8 @@ def money(seg: Segment) -> list[Occurrence]:
 
 _SO_CLAIMING = re.compile(
     r"\bso,? I(?:'m| am) (?:only )?(?:claiming|putting in for|submitting)(?: (?:for )?(?:just )?"
-    r"(?:my|the) (?:share|half|third|part|portion|rest))?\s*[:,]?\s*(?:just\s*)?$",
+    r"(?:my|the) (?:share|half|third|part|portion|rest)| the \w+ less (?:that|the|this) \w+)?"
+    r"\s*[:,]?\s*(?:just\s*)?$",
     re.IGNORECASE,
 )
 _BILL_BEFORE = re.compile(
@@ -533,17 +535,20 @@ def _before_the_part_claimed(seg: Segment, out: list[Occurrence]) -> list[Occurr
     bills = {
         o.value
         for o in out
-        if para <= o.start < claim.start
-        and o.value > claim.value
-        and _BILL_BEFORE.search(seg.text, 0, o.start - seg.offset)
+        if o.value > claim.value
+        and (
+            o.why == WHOLE_BILL  # "…: €573.90, not the €612.40 total"
+            or para <= o.start < claim.start
+            and _BILL_BEFORE.search(seg.text, 0, o.start - seg.offset)
+        )
     }
     if not bills:
         return out
     return [
         replace(o, weight=0.0, why=WHOLE_BILL)
-        if o.value in bills and o.start < claim.start
+        if o.value in bills
         else replace(o, weight=0.0, why=SET_ASIDE)
-        if para <= o.start < claim.start and o.value + claim.value in bills
+        if o is not claim and o.value + claim.value in bills  # the part taken off the bill
         else o
         for o in out
     ]
