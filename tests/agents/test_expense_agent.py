@@ -51,6 +51,7 @@ UNSEEN20 = {row["id"]: row for row in load_samples(AGENT / "unseen20.jsonl")}
 UNSEEN21 = {row["id"]: row for row in load_samples(AGENT / "unseen21.jsonl")}
 UNSEEN22 = {row["id"]: row for row in load_samples(AGENT / "unseen22.jsonl")}
 UNSEEN23 = {row["id"]: row for row in load_samples(AGENT / "unseen23.jsonl")}
+UNSEEN24 = {row["id"]: row for row in load_samples(AGENT / "unseen24.jsonl")}
 reader = load_module(AGENT / "reader.py")
 evidence = load_module(AGENT / "evidence.py")
 
@@ -311,7 +312,7 @@ def test_every_requests_label_is_the_packs_verdict_on_its_correct_claim(pack):
         got = (result.verdict.value, sorted(set(result.rule_ids())))
         if got != (row["expected_verdict"], sorted(set(row.get("expected_rules", [])))):
             wrong.append((row["id"], got))
-    assert len(rows) >= 750 and wrong == []
+    assert len(rows) >= 780 and wrong == []
 
 
 def test_heldout_requests_are_read_right():
@@ -349,6 +350,7 @@ def test_heldout_requests_are_read_right():
         (UNSEEN21, 28, 12),  # first measured 12 right, 4 paid (0 wrongly); after its fixes
         (UNSEEN22, 26, 13),  # first measured 17 right, 9 paid (0 wrongly); after its fixes
         (UNSEEN23, 24, 12),  # first measured 16 right, 8 paid (0 wrongly); after its fixes
+        (UNSEEN24, 14, 9),  # first measured 10 right, 7 paid (1 wrongly); after its fixes
     ],
     ids=[
         "unseen",
@@ -373,6 +375,7 @@ def test_heldout_requests_are_read_right():
         "unseen21",
         "unseen22",
         "unseen23",
+        "unseen24",
     ],
 )
 def test_unseen_requests_are_never_paid_wrongly_end_to_end(

@@ -1250,3 +1250,28 @@ def test_rates_and_stamps_that_are_not_what_they_look_like():
     )
     assert [str(o.value) for o in rates(french)] == ["1.0790"]
     assert [str(o.value) for o in money(french) if o.weight > 0] == ["32.00"]
+
+
+@pytest.mark.parametrize(
+    ("text", "left"),
+    [
+        # unseen24-002, paid wrongly on first measurement: the top-up became a second taxi
+        (
+            "Taxi ¥3,820. You'll also see a ¥5,000 Suica top-up on my card statement from the "
+            "16th; that's just loading the card, not a claim.",
+            ["3820.00"],
+        ),
+        # unseen24-020, -030, -028: a price per person, a seat fee on the same ticket, the
+        # terminal's conversion of the same charge
+        ("Mile High Box Lunch Co., $18.50 pp for the 6 of us, plus delivery and tax.", []),
+        (
+            "Total $577.90. The extra-legroom seat I paid for ($85 together) is on the same "
+            "receipt, not a separate charge.",
+            ["577.90"],
+        ),
+        ("the slip shows both, 64,20 € and US$72.98 at their rate", ["64.20"]),
+    ],
+)
+def test_what_the_employee_says_is_no_charge_of_its_own_makes_no_item(text, left):
+    found = [o for o in money(Segment("request", text)) if o.weight > 0]
+    assert [str(o.value) for o in found] == left

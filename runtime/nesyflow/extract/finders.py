@@ -241,6 +241,10 @@ less the $59.98 waiver = $145.66")."""
 _NOT_CLAIMED_AFTER = re.compile(
     r"^\s*(?:before (?:the |an? )?[\w-]*\s?discount|(?:…|\.\.\.|\?)?\s*(?:no|wait|scratch that)\b|"
     r"deposit\b[^.\n]{0,40}\b(?:refunded|returned|back)|"
+    # "64,20 € and US$72.98 at their rate": the same charge converted, no charge of its own
+    r"at (?:their|the terminal's|the bank's|the card's|the shop's|its) (?:exchange )?rate\b|"
+    # "$18.50 pp for the 6 of us": a price per person, no charge of its own
+    r"(?:pp|p\.p\.|per (?:person|head|pax|guest)|a head)\b|"
     # "about $310 more than Economy": a difference in price, no charge
     r"(?:more|less|cheaper|dearer|extra) than\b|"
     # "Under my $2,500 approval limit": a limit, a cap or a budget is no charge
@@ -257,6 +261,7 @@ _NOT_CLAIMED_SENTENCE = re.compile(
     r"^(?:[^\n.!?]|[.,]\d)*?\b(?:please ignore|ignore (?:that|this|it)\b|by mistake|por engano|"
     r"not claim(?:ing)? (?:that|this|it)\b(?=\s*(?:[,.;:!)–-]|$))|"
     r"not (?:a|an expense|part of (?:the|this|my)) claim\b|not (?:for|to be|up for) reimburse\w*|"
+    r"not a separate charge|(?:is|it's|that's) (?:on|in(?:cluded in)?) the same (?:receipt|bill)|"
     r"por error|not (?:part of|on) this claim|paid (?:for )?by (?:the|our) [\w ]{0,30}"
     r"(?:office|branch)|foi pago pel[oa]|nie rozliczam|zapłacił\w* (?:oddział|firma|biuro))",
     re.IGNORECASE,
@@ -538,8 +543,10 @@ def _before_the_part_claimed(seg: Segment, out: list[Occurrence]) -> list[Occurr
         if o.value > claim.value
         and (
             o.why == WHOLE_BILL  # "…: €573.90, not the €612.40 total"
-            or para <= o.start < claim.start
-            and _BILL_BEFORE.search(seg.text, 0, o.start - seg.offset)
+            or (
+                para <= o.start < claim.start
+                and _BILL_BEFORE.search(seg.text, 0, o.start - seg.offset) is not None
+            )
         )
     }
     if not bills:
