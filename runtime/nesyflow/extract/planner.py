@@ -438,10 +438,14 @@ def _receipt_blocks(
             )
         ]
         if len(ends) == want:
-            blocks, start = [], 0
+            cut, start = [], 0
             for end in ends:
-                blocks.append(seg.part(start, end))
+                cut.append(seg.part(start, end))
                 start = end
+            # a part that starts with an amount or a total goes on with the one above it (a
+            # handwritten "TIP 1.54 / TOTAL 17.35" under the printed total), never a receipt
+            if not any(_continues(b) for b in cut[1:]):
+                blocks = cut
     return blocks
 
 
