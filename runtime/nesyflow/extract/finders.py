@@ -480,8 +480,8 @@ def money(seg: Segment) -> list[Occurrence]:
         totals = [i for i, o in enumerate(out) if o.why == "total line"]
     if seg.source not in DOCUMENTS:
         out = _before_the_part_claimed(seg, out)
-    if seg.source not in DOCUMENTS:  # "…$17.80" then "sorry, it was $19.80, not 17.80": every
-        aside = {o.value for o in out if o.why == SET_ASIDE}  # mention of it is set aside
+        # "…$17.80" then "sorry, it was $19.80, not 17.80": every mention of it is set aside
+        aside = {o.value for o in out if o.why == SET_ASIDE}
         out = [
             replace(o, weight=0.0, why=SET_ASIDE) if o.value in aside and o.weight else o
             for o in out
@@ -1343,9 +1343,12 @@ def other_dollars(seg: Segment) -> list[Occurrence]:
     return out
 
 
+_CODE_WORD = re.compile(r"\b(?:" + _CUR_CODES + r")\b", re.IGNORECASE)
+
+
 def _to_another_currency(line: str) -> bool:
     """A line naming a currency code, none of them USD: its rate is not US dollars per unit."""
-    codes = {c.upper() for c in re.findall(r"\b(?:" + _CUR_CODES + r")\b", line, re.I)}
+    codes = {c.upper() for c in _CODE_WORD.findall(line)}
     return bool(codes) and "USD" not in codes
 
 

@@ -378,25 +378,18 @@ def _without_payment_screens(found: list[Segment]) -> list[Segment]:
     """A wallet's or a bank app's payment screen ("✔ Payment Successful ₹4,720 Paid to
     Skillbridge Learning") pasted beside the invoice of the same amount: proof the invoice was
     paid, not a second charge — the invoice is the item's receipt."""
-    if len(found) < 2:
+    screens = [b for b in found if _PAYMENT_SCREEN.search(b.text)]
+    if len(found) < 2 or not screens:
         return found
-    kept = []
-    for block in found:
+    invoiced = {
+        o.value for b in found if b not in screens for o in money(b) if o.why == "total line"
+    }
+    proofs = []
+    for block in screens:
         paid = [o for o in money(block) if o.weight > 0]
-        others = [b for b in found if b is not block and not _PAYMENT_SCREEN.search(b.text)]
-        if (
-            _PAYMENT_SCREEN.search(block.text)
-            and paid
-            and any(
-                o.value == rank(paid)[0].value
-                for b in others
-                for o in money(b)
-                if o.why == "total line"
-            )
-        ):
-            continue
-        kept.append(block)
-    return kept
+        if paid and rank(paid)[0].value in invoiced:
+            proofs.append(block)
+    return [b for b in found if b not in proofs]
 
 
 def _amount_end(line: str) -> int:
