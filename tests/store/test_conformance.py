@@ -165,6 +165,33 @@ def test_a_lease_taken_over_between_two_checkpoints_stops_the_next(store):
     assert store.get_lease(run.id).holder == "next:1:x"
 
 
+def test_a_fenced_driver_behind_the_new_holder_is_told_of_the_lease_not_a_stale_version(store):
+    """The run was taken over and the new holder has checkpointed since: the old driver's next
+    checkpoint is both stale and unleased; it writes nothing and the reason given is the lease
+    (the one it can act on: stop driving), as when only the lease had changed."""
+    crashed = f"{socket.gethostname()}:{_dead_pid()}:crashed"
+    run = store.create_run("wf", {}, lease=crashed)
+    _move(store, run.id, 0, crashed)
+    assert store.acquire_lease(run.id, "next:1:x").holder == "next:1:x"
+    _move(store, run.id, 1, "next:1:x", node="b")
+    with pytest.raises(LeaseHeld, match="next:1:x"):
+        _move(store, run.id, 1, crashed, node="c")
+    assert store.get_run(run.id).version == 2
+    assert [s.node for s in store.steps(run.id)] == ["a", "b"]
+    assert store.get_lease(run.id).holder == "next:1:x"
+
+
+def test_a_checkpoint_after_its_lease_was_released_writes_nothing(store):
+    """A lease given up (the run finished or was handed back) fences its old holder too."""
+    run = store.create_run("wf", {}, lease="h:1:a")
+    _move(store, run.id, 0, "h:1:a")
+    store.release_lease(run.id, "h:1:a")
+    with pytest.raises(LeaseHeld):
+        _move(store, run.id, 1, "h:1:a", node="b")
+    assert store.get_run(run.id).version == 1
+    assert [s.node for s in store.steps(run.id)] == ["a"]
+
+
 def test_an_expired_lease_still_held_is_renewed_by_a_checkpoint(store):
     """Expired but not taken over: the holder's checkpoint goes through and renews it in full."""
     run = store.create_run("wf", {})
