@@ -38,6 +38,8 @@ from nesyflow.extract import (
     extract_items,
     field_sources,
     load_table,
+    quoted_receipt,
+    read_from,
     split_items,
     unclaimed_receipts,
     without_mail_headers,
@@ -176,10 +178,13 @@ def read_with(args: ReadArgs, chooser: Chooser) -> ReadResult:
     """Read the claim from ``args``' text; ``chooser`` decides what the evidence leaves open."""
     # e-mail HTML and chat markdown read as their words, a mail's envelope not at all; offsets
     # still point into the original
-    request, receipt = (
-        without_mail_headers(without_markup(args.request)),
-        without_markup(args.receipt),
-    )
+    request, receipt = without_markup(args.request), without_markup(args.receipt)
+    # nothing pasted as the receipt but a receipt quoted in the mail: read it as the receipt,
+    # its values still pointing into the request
+    quoted = None if receipt.strip() else quoted_receipt(request)
+    if quoted is not None:
+        request, receipt = quoted
+    request = without_mail_headers(request)
     texts = split_items(request, receipt)
     got = extract_items(
         ExtractedItem,
@@ -239,7 +244,10 @@ def read_with(args: ReadArgs, chooser: Chooser) -> ReadResult:
     return ReadResult(
         claim=claim,
         context=context,
-        readings=[*inputs, *got.readings],
+        readings=[
+            *inputs,
+            *(got.readings if quoted is None else read_from(got.readings, "receipt", "request")),
+        ],
         ambiguities=doubts,
         model_calls=got.model_calls,
         model_ms=float(getattr(chooser, "ms", 0.0)),

@@ -247,7 +247,7 @@ class ExtractedItem(BaseModel):
                     r"for (?:the |our |my )?{n} (?:\w+ ){0,2}(?:owners|managers|hosts|clients|"
                     r"customers|partners|contacts|recipients|executives|leads|volunteers|"
                     r"producers|officers|doctors|nurses|organi[sz]ers|speakers|donors|reviewers|"
-                    r"testers|members)",
+                    r"testers|members|buyers|suppliers|growers|vendors|agents|brokers)",
                     2.0,
                 ),
                 ("party of {n}", 2.0),
@@ -280,6 +280,8 @@ class ExtractedItem(BaseModel):
                 # "23 mi ea way, RT = 46 mi": the round trip's total is the claim's miles
                 (r"(?:RT|round[ -]?trip|in total|total)\s*(?:=|:|of|was)?\s*{n}\s*mi(?:les)?", 3.0),
                 (r"{n}\s*mi(?:les)? (?:round[ -]?trip|RT|total|in total)", 3.0),
+                # a form's field: "Odometer start: 48,211 … Total miles: 212"
+                (r"(?:total\s+)?(?:miles|mileage|distance)(?:\s+driven)?\s*[:=]\s*{n}\b", 3.0),
                 # "only putting in for 62 mi", "62 x .67 = $41.54": the miles claimed, not the
                 # odometer's 71 with a personal detour in it
                 (r"(?:putting in|claiming|submitting|charging|billing)\s+(?:for\s+)?{n}\s*mi", 3.0),

@@ -18,7 +18,7 @@ import pytest
 from nesyflow._imports import load_module
 from nesyflow.cli.demo import load_samples, score_claim
 from nesyflow.engine import resume, start_run
-from nesyflow.extract import PersonChooser
+from nesyflow.extract import PersonChooser, quoted_receipt
 from nesyflow.graph import load_workflow
 from nesyflow.llm import scripted_responses
 from nesyflow.logic import check, load_pack
@@ -52,6 +52,7 @@ UNSEEN21 = {row["id"]: row for row in load_samples(AGENT / "unseen21.jsonl")}
 UNSEEN22 = {row["id"]: row for row in load_samples(AGENT / "unseen22.jsonl")}
 UNSEEN23 = {row["id"]: row for row in load_samples(AGENT / "unseen23.jsonl")}
 UNSEEN24 = {row["id"]: row for row in load_samples(AGENT / "unseen24.jsonl")}
+UNSEEN26 = {row["id"]: row for row in load_samples(AGENT / "unseen26.jsonl")}
 reader = load_module(AGENT / "reader.py")
 evidence = load_module(AGENT / "evidence.py")
 
@@ -312,7 +313,7 @@ def test_every_requests_label_is_the_packs_verdict_on_its_correct_claim(pack):
         got = (result.verdict.value, sorted(set(result.rule_ids())))
         if got != (row["expected_verdict"], sorted(set(row.get("expected_rules", [])))):
             wrong.append((row["id"], got))
-    assert len(rows) >= 780 and wrong == []
+    assert len(rows) >= 810 and wrong == []
 
 
 def test_heldout_requests_are_read_right():
@@ -351,6 +352,7 @@ def test_heldout_requests_are_read_right():
         (UNSEEN22, 26, 13),  # first measured 17 right, 9 paid (0 wrongly); after its fixes
         (UNSEEN23, 24, 12),  # first measured 16 right, 8 paid (0 wrongly); after its fixes
         (UNSEEN24, 16, 9),  # first measured 10 right, 7 paid (1 wrongly); after its fixes
+        (UNSEEN26, 26, 13),  # first measured 14 right, 8 paid (1 wrongly); after its fixes
     ],
     ids=[
         "unseen",
@@ -376,6 +378,7 @@ def test_heldout_requests_are_read_right():
         "unseen22",
         "unseen23",
         "unseen24",
+        "unseen26",
     ],
 )
 def test_unseen_requests_are_never_paid_wrongly_end_to_end(
@@ -567,6 +570,64 @@ def test_an_html_receipt_is_read_as_its_words_with_offsets_into_what_was_pasted(
     assert (item.merchant, str(item.amount), str(item.date)) == ("Newegg", "139.09", "2025-10-03")
     amount = next(r for r in got.readings if r.field == "items.0.amount")
     assert receipt[amount.start : amount.end] == "$139.09"
+
+
+def test_a_receipt_quoted_in_the_mail_is_read_as_the_receipt_with_offsets_into_the_request():
+    """unseen26-018: nothing pasted as the receipt, the restaurant's receipt quoted ("> ") in
+    the forwarded mail: one item at its total (not one per dish line), read as a document, and
+    every value's provenance pointing at the request's own characters."""
+    request = (
+        "From: Callum Reyes\nTo: expenses@bayoufreight.com\n"
+        "Subject: FW: Your receipt from Ember & Oak Steakhouse\n\n"
+        "Dinner Wed night with Laura Chen and Tom Vasquez from Gulfmark Home Imports, pitching "
+        "our LCL consolidation. 3 of us total. Toast receipt below (tip included).\n\n"
+        "> Ember & Oak Steakhouse\n> 5302 Westheimer Rd, Houston TX\n"
+        "> Order #3381 · Server: Jess · 10/15/2025 8:42 PM\n"
+        "> 1 Ribeye 16oz            62.00\n> 1 Btl Malbec Catena      68.00\n"
+        "> Subtotal                130.00\n> Tax                      10.73\n"
+        "> Tip                      20.00\n> Total                   160.73\n> Amex ••1188\n"
+    )
+    row = {
+        "request": request,
+        "receipt": "",
+        "submitted_on": "2025-10-17",
+        "employee": {"name": "Callum Reyes", "level": "staff"},
+    }
+    got = read(row)
+    (item,) = got.claim.items
+    assert (item.merchant, str(item.amount), str(item.date)) == (
+        "Ember & Oak Steakhouse",
+        "160.73",
+        "2025-10-15",
+    )
+    assert item.receipt_attached is True and item.alcohol is True
+    for field, shown in (("amount", "160.73"), ("merchant", "Ember & Oak Steakhouse")):
+        r = next(r for r in got.readings if r.field == f"items.0.{field}")
+        assert (r.source, request[r.start : r.end]) == ("request", shown)
+    # a quoted earlier message (no total line) is the request's words, not a receipt
+    assert quoted_receipt("Taxi to the site, $23.40.\n\n> can you resend the $23.40?\n") is None
+
+
+def test_a_phone_wallets_notification_is_no_receipt_and_says_nothing_of_alcohol(pack):
+    """unseen26-022, paid wrongly on first reading: "all I have is the Wallet notification" for
+    a solo lunch. The notification names the merchant on its second line and shows a card, no
+    dish: no receipt, alcohol unknown — the claim waits for the fact, it is never paid."""
+    row = {
+        "request": "Lunch Tue 10/21 in Portland between dealer visits, by myself. Paper receipt "
+        "blew off the bike rack, all I have is the Wallet notification, text below.",
+        "receipt": "Apple Pay · Wallet                          now\nPine Street Noodle House\n"
+        "$23.80 with Visa Signature ••6093\nTue, Oct 21, 2025, 1:14 PM",
+        "submitted_on": "2025-10-23",
+        "employee": {"name": "Ellis Thornbury", "level": "staff"},
+    }
+    got = read(row)
+    (item,) = got.claim.items
+    assert (item.merchant, str(item.amount)) == ("Pine Street Noodle House", "23.80")
+    assert item.receipt_attached is False and item.alcohol is None
+    verdict = check(
+        pack, got.claim.model_dump(mode="json"), context=got.context.model_dump(mode="json")
+    )
+    assert verdict.verdict.value != "pass"
 
 
 def test_a_header_longer_than_the_schema_allows_goes_to_a_person_with_the_field_named():

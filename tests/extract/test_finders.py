@@ -1252,6 +1252,50 @@ def test_rates_and_stamps_that_are_not_what_they_look_like():
     assert [str(o.value) for o in money(french) if o.weight > 0] == ["32.00"]
 
 
+def test_a_card_line_charging_the_sum_of_the_lines_above_is_the_total():
+    """unseen26-001: a Lyft receipt with no total word, its card line under a rule charging the
+    fare, the fees and the tip: that line is the total, not a fifth item (its fare was read).
+    A card line that is not their sum stays an item line."""
+    ride = (
+        "lyft\nLyft fare (14.2 mi, 24m 10s)     $23.47\nWait time fee   $1.80\n"
+        "Service fee   $3.35\nTip    $6.00\n--------------------\nVisa *2210     {}\n"
+    )
+    assert rank(money(Segment("receipt", ride.format("$34.62"))))[0].value == Decimal("34.62")
+    found = money(Segment("receipt", ride.format("$30.00")))
+    assert not [o for o in found if o.why == "total line"]
+
+
+def test_rates_multiplied_out_written_in_other_languages_and_thread_stamps():
+    """unseen26-016/-004/-007: "148 × $0.70 (IRS rate) = $103.60" has one amount; Czech
+    "kurs 1,1598 USD za 1 EUR" is a rate; "Kenji Mori · Oct 8, 2025 10:31 AM" is when a comment
+    was posted, not the charge's day."""
+    found = money(Segment("request", "Claiming 148 × $0.70 (2025 IRS rate) = $103.60."))
+    assert [str(o.value) for o in found if o.weight > 0] == ["103.60"]
+    czech = Segment("request", "Pro přepočet prosím použijte kurz 1,1598 USD za 1 EUR.")
+    assert [(str(o.value), o.attrs.get("unit")) for o in rates(czech)] == [("1.1598", "EUR")]
+    thread = Segment("request", "Kenji Mori · Oct 8, 2025 10:40 AM\nok, submit it")
+    assert all(o.weight < 0.1 for o in dates(thread, dt.date(2025, 10, 8)))
+
+
+def test_an_amount_set_aside_by_the_name_of_what_it_paid_for():
+    """unseen26-007: "the $1,195 registration went through in August … Not claiming the reg
+    again": the registration's amount is set aside; the fee claimed is not."""
+    text = (
+        "yes the $1,195 registration went through in August on your PO, this is only the "
+        "reprint fee of $35.00. Not claiming the reg again."
+    )
+    assert [str(o.value) for o in money(Segment("request", text)) if o.weight > 0] == ["35.00"]
+
+
+def test_a_mailed_receipts_sender_and_a_wallets_notification_name_the_merchant():
+    """unseen26-005/-022: a booking e-mail pasted with its "From:" line is the sender's; a phone
+    wallet's header ("Apple Pay · Wallet") is never the merchant, the next line is."""
+    mail = "From: National Express <bookings@nationalexpress.com>\nSubject: Your booking\n"
+    assert names(Segment("receipt", mail))[0].value == "National Express"
+    wallet = "Apple Pay · Wallet        now\nPine Street Noodle House\n$23.80 with Visa ••6093"
+    assert names(Segment("receipt", wallet))[0].value == "Pine Street Noodle House"
+
+
 @pytest.mark.parametrize(
     ("text", "left"),
     [

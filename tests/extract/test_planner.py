@@ -1593,3 +1593,55 @@ def test_a_receipts_address_outweighs_a_table_city_only_the_employee_names(table
     assert got.items[0]["city_tier"] == 2
     got = extract_items(Meal, split_items("Lunch in Paris, 36,50 €.", ""), places, FirstChooser())
     assert got.items[0]["city_tier"] == 1
+
+
+@pytest.mark.parametrize(
+    ("request_text", "receipt", "want"),
+    [
+        # unseen26-029: a British postcode after the city
+        (
+            "Team lunch, receipt below.",
+            "Nando's\nNew Street Station, Birmingham B2 4XJ\nTOTAL   £60.80",
+            {"category": "meals", "city_tier": 2},
+        ),
+        # unseen26-014: a typed-up mileage form's field
+        (
+            "Mileage form\nOdometer start: 48,211  Odometer end: 48,423  Total miles: 212\n"
+            "Rate: $0.67/mi   Amount claimed: $142.04",
+            "",
+            {"category": "mileage", "miles": 212},
+        ),
+        # unseen26-024: gifts for the buyers named by their number
+        (
+            "Gift boxes for the four produce buyers who featured our tomatoes. Order below.",
+            "Vermont Maple Depot\nMaple Sampler Gift Box x 4   $84.00\nTotal   $96.00",
+            {"category": "gifts", "attendees": 4},
+        ),
+        # unseen26-018/-027: outsiders named with their company
+        (
+            "Dinner Wed night with Laura Chen and Tom Vasquez from Gulfmark Home Imports, $160.",
+            "",
+            {"category": "client_entertainment"},
+        ),
+        (
+            "Dinner in Lyon with Jean-Baptiste Faure (Domaine Faure, Morgon), 168,40 €.",
+            "",
+            {"category": "client_entertainment"},
+        ),
+        # unseen26-005: a coach across, not a flight
+        (
+            "Missed the connection, had to take the coach across to Gatwick, £31.40.",
+            "",
+            {"category": "ground_transport"},
+        ),
+        # unseen26-012: Indonesian: lunch at a stall in Singapore ("Singapura")
+        (
+            "Makan siang di stall Hussain Muslim Food waktu ke Singapura, S$7,80.",
+            "",
+            {"category": "meals", "city_tier": 1, "merchant": "Hussain Muslim Food"},
+        ),
+    ],
+)
+def test_unseen26s_places_counts_and_categories(request_text, receipt, want):
+    got = _read_expense(request_text, receipt, "2025-10-20").items[0]
+    assert {k: got.get(k) for k in want} == want

@@ -16,6 +16,8 @@ from nesyflow.extract.planner import (
     ItemText,
     extract_items,
     numbered_lines,
+    quoted_receipt,
+    read_from,
     split_items,
     unclaimed_receipts,
 )
@@ -70,6 +72,8 @@ __all__ = [
     "find",
     "load_table",
     "numbered_lines",
+    "quoted_receipt",
+    "read_from",
     "split_items",
     "unclaimed_receipts",
     "without_mail_headers",

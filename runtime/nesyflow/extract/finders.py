@@ -150,7 +150,7 @@ _CONVERTED_TOTAL = re.compile(
 """On a receipt's total line, a rate: the total printed again in another currency ("Total EUR
 (Kurs 1.0500) 166.32" under "Total CHF 158.40"), not what was charged."""
 _RATE_NEXT = re.compile(r"\s*(?:rate\b|/\s*mi\b|per mile\b|a mile\b)", re.IGNORECASE)
-_RATE_BEFORE = re.compile(r"(?:\brate\b[^.\n]{0,20}|\bat|@|\bx|\(\s*a)\s*$", re.IGNORECASE)
+_RATE_BEFORE = re.compile(r"(?:\brate\b[^.\n]{0,20}|\bat|@|\bx|×|\(\s*a)\s*$", re.IGNORECASE)
 """Words before an unmarked number of the employee's that make it a rate or a factor, not money
 ("converted at 1.13", "(a 17.20)": Spanish and Portuguese "a" is "at")."""
 _MINOR = re.compile(
@@ -280,6 +280,28 @@ def _not_claimed(text: str, m: re.Match[str]) -> bool:
         _NOT_CLAIMED_BEFORE.search(text[max(0, m.start() - 24) : m.start()])
         or _NOT_CLAIMED_AFTER.match(text[m.end() : m.end() + 60])
         or _NOT_CLAIMED_SENTENCE.match(text[m.end() : m.end() + 160])
+        or _named_not_claimed(text, m)
+    )
+
+
+_NOT_CLAIMING_THE = re.compile(
+    r"\b(?:not|never|n't|no)\s+(?:claiming|claimed|expensing|submitting|charging)\s+"
+    r"(?:the|that|this|my)\s+(?P<w>[a-z]{3,})",
+    re.IGNORECASE,
+)
+
+
+def _named_not_claimed(text: str, m: re.Match[str]) -> bool:
+    """The thing an amount is for, set aside by name in the next sentences ("the $1,195
+    registration went through in August … Not claiming the reg again"): the word after the
+    amount begins with the word the employee says they are not claiming."""
+    after = re.match(r"\s+(?P<w>[a-z]{3,})", text[m.end() : m.end() + 30], re.IGNORECASE)
+    if not after:
+        return False
+    noun = after.group("w").lower()
+    return any(
+        noun.startswith(n.group("w").lower())
+        for n in _NOT_CLAIMING_THE.finditer(text, m.end(), m.end() + 240)
     )
 
 
@@ -475,7 +497,7 @@ def money(seg: Segment) -> list[Occurrence]:
     if spelled:
         out = sorted([*out, *spelled], key=lambda o: o.start)
     if seg.source in DOCUMENTS:
-        out = _broken_totals(seg, out)
+        out = _charged_sum(seg, _broken_totals(seg, out))
     if spelled or seg.source in DOCUMENTS:
         totals = [i for i, o in enumerate(out) if o.why == "total line"]
     if seg.source not in DOCUMENTS:
@@ -600,6 +622,26 @@ def _broken_totals(seg: Segment, found: list[Occurrence]) -> list[Occurrence]:
             {"currency": code, "bare_dollar": pre == "$"},
         )
         out = sorted([*out, joined], key=lambda o: o.start)
+    return out
+
+
+def _charged_sum(seg: Segment, found: list[Occurrence]) -> list[Occurrence]:
+    """A receipt with no total line whose card line charges the sum of every amount above it
+    ("Lyft fare 23.47 / Wait time fee 1.80 / Service fee 3.35 / Tip 6.00 / ---- / Visa *2210
+    $34.62"): that card line is the total, not a fifth item."""
+    if any(o.why == "total line" for o in found):
+        return found
+    out = list(found)
+    for i, o in enumerate(found):
+        if i < 2 or o.weight < 1:
+            continue
+        line = _line_of(seg.text, o.start - seg.offset)
+        if not PAYMENT_LINE.match(line.strip()):
+            continue
+        above = [a for a in found[:i] if a.weight > 0.1]
+        if above and abs(sum(a.value for a in above) - o.value) < Decimal("0.01"):
+            out[i] = replace(o, weight=3.0, why="total line")
+            break
     return out
 
 
@@ -952,7 +994,11 @@ def dates(
         elif (
             seg.source not in DOCUMENTS
             and _CHAT_STAMP.match(seg.text, m.end())
-            and (seg.text[line_start : m.start()].strip() in ("[", ""))
+            and (
+                seg.text[line_start : m.start()].strip() in ("[", "")
+                # "Thandi Mokoena · Oct 8, 2025 10:14 AM": a thread's author, then the stamp
+                or _STAMP_AUTHOR.fullmatch(seg.text[line_start : m.start()])
+            )
         ):
             weight, why = 0.05, "when a chat message was sent (its timestamp), not the charge's"
         elif seg.source not in DOCUMENTS and _CORRECTED.match(seg.text, m.end()):
@@ -1184,7 +1230,8 @@ _RATE = [
     ),
     (
         re.compile(
-            r"(?P<r>\d+[.,]\d{1,6})(?![.,]?\d)\s*USD\s*(?:per|por|pro|par|/)\s*(?P<unit>\w+)",
+            r"(?P<r>\d+[.,]\d{1,6})(?![.,]?\d)\s*USD\s*(?:per|por|pro|par|pour|za|für|voor|/)\s*"
+            r"(?:1\s+)?(?P<unit>[^\W\d]\w*)",  # "1,1598 USD za 1 EUR" (Czech, Polish)
             re.IGNORECASE,
         ),
         3.0,
@@ -1397,6 +1444,17 @@ PAYMENT_LINE = re.compile(
     re.IGNORECASE,
 )
 """A card or payment line: where two receipts run together, it ends the first, not heads the next."""
+_SENDER = re.compile(
+    r"\s*From:\s*\"?(?P<n>[^<\"\n]*?[^\W\d_][^<\"\n]*?)\"?"
+    r"(?:\s+(?:receipts?|bookings?|reservations?|notifications?|no-?reply))?\s*(?:<[^>\s]+@|$)",
+    re.IGNORECASE,
+)
+"""A receipt e-mail's sender line ("From: National Express <bookings@nationalexpress.com>")."""
+WALLET_LINE = re.compile(
+    r"\W*(?:apple pay|google pay|google wallet|samsung pay|wallet)\b", re.IGNORECASE
+)
+"""A phone wallet's notification header ("Apple Pay · Wallet   now"): the charge's merchant is
+on the next line, the wallet never is."""
 _TITLE_LINE = re.compile(
     r"\W*(?:(?:領収書|領収証|レシート|receipt|tax invoice|invoice|quittung|reçu|ricevuta|recibo|"
     r"factura|rechnung)\W*)+$",
@@ -1423,9 +1481,12 @@ _LATIN_LINE = re.compile(r"^[ \t]*([^\n]*[A-Za-z][^\n]*)", re.MULTILINE)
 _CAP_SPAN = re.compile(r"\b[A-Z][\w'&.-]*(?: (?:de |of )?[A-Z][\w'&.-]*)*")
 """A run of capitalised words one space apart, on one line: a form's "Merchant: Target" is not
 "Target Category", a report row's "Han Dynasty    Meals    Dinner" is "Han Dynasty"."""
+_STAMP_AUTHOR = re.compile(r"\s*[^\W\d_][\w .'-]{0,40}?\s+[·•|—–]\s*")
+"""A chat or comment thread's author before its message's timestamp ("Kenji Mori · ")."""
 _NAME_CUE = re.compile(
     r"(?:\b(?:bought|grabbed|purchased|picked up|ordered|paid|spent|shopped|stayed|dinner|lunch|"
     r"breakfast|brunch|drinks|coffee|meal|nights?)\b[^.;\n]{0,60}\bat\s+(?:the\s+)?|"
+    r"\b(?:makan siang|makan malam|sarapan)\b[^.;\n]{0,30}\bdi\s+(?:stall\s+|warung\s+)?|"
     r"\b(?:bought|purchased|ordered|booked|rented|hired)\b[^.;\n]{0,60}\b(?:from|with|through)"
     r"\s+(?:the\s+)?|\b(?:box|bag|bottle|basket|set|pack) of [a-z]+ from\s+(?:the\s+)?|"
     r"\d[.,]\d\d\s+(?:at|from)\s+(?:the\s+)?|"
@@ -1733,6 +1794,7 @@ def names(seg: Segment, exclude: Callable[[str], bool] = lambda _s: False) -> li
         while first and (
             PAYMENT_LINE.match(re.split(r"\s{2,}", first.group(1).strip())[0])
             or COPY_LINE.match(first.group(1))
+            or WALLET_LINE.match(first.group(1))
             or _TITLE_LINE.match(first.group(1))
             or _NOTE_LINE.match(first.group(1))
         ):
@@ -1750,6 +1812,9 @@ def names(seg: Segment, exclude: Callable[[str], bool] = lambda _s: False) -> li
                 re.IGNORECASE,
             )
             head = line[: cut.start()] if cut else line
+            sender = _SENDER.match(line)
+            if sender:  # an e-mailed receipt: its sender is its issuer
+                head = sender.group("n")
             head = re.sub(r"\s+-\s+(?:e-?ticket.*|receipt.*)$", "", head, flags=re.IGNORECASE)
             # a branch after a dash ("CITY OF FRESNO - PARKING SERVICES"); a hotel keeps its
             # full property name as printed
@@ -1764,7 +1829,7 @@ def names(seg: Segment, exclude: Callable[[str], bool] = lambda _s: False) -> li
                 first, head = stay, stay.group(1)
             if re.search(r"[^\W\d_]", head):  # a name has a letter: not "2" of "2  Whirl-Pak"
                 head = _ocr_letters(head)
-                start = seg.offset + first.start(1)
+                start = seg.offset + first.start(1) + (sender.start("n") if sender else 0)
                 out.append(
                     Occurrence(
                         _title(head),
@@ -1894,10 +1959,11 @@ _PROVINCE_AFTER_CITY = re.compile(
 """A Canadian or Australian address's city before its province or state: ``Montréal (QC)``,
 ``Geelong, VIC``. (A year before a label, "24/04/2025  Salida", is no postcode before a city.)"""
 _CITY_POSTCODE = re.compile(
-    r"(?P<before>[^\n]{1,80}?)\s*[-–,]?\s*\b(?:\d{3}\s?\d{3}|\d{4})\b(?![\d/.:-])"
+    r"(?P<before>[^\n]{1,80}?)\s*[-–,]?\s*\b(?:\d{3}\s?\d{3}|\d{4}|"
+    r"[A-Z]{1,2}\d[A-Z\d]?\s\d[A-Z]{2})\b(?![\d/.:-])"  # and the UK's "Birmingham B2 4XJ"
 )
 """A four- or six-digit postcode after a city (India's PIN, Singapore's, South Africa's,
-Australia's), the city in one of the comma-separated parts before it: ``Gachibowli, Hyderabad,
+Australia's) or a British one, the city in one of the comma-separated parts before it: ``Gachibowli, Hyderabad,
 Telangana 500032``, ``90 Bree Street, Cape Town 8001``."""
 _CALENDAR_WORD = re.compile(
     r"(?:mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun|jan|feb|mar|apr|may|jun|jul|aug|sep|sept|"

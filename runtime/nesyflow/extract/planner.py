@@ -79,6 +79,8 @@ __all__ = [
     "ItemText",
     "extract_items",
     "numbered_lines",
+    "quoted_receipt",
+    "read_from",
     "split_items",
 ]
 
@@ -218,6 +220,41 @@ _SECTION_TOTAL = re.compile(
 def _is_receipt(seg: Segment) -> bool:
     """A receipt of its own: a few lines, one of them a total line."""
     return bool(_TOTAL_LINE.search(seg.text)) and len(seg.text.strip().splitlines()) >= 3
+
+
+_QUOTED_RUN = re.compile(r"(?:^[ \t]*>[^\n]*(?:\n|\Z))+", re.MULTILINE)
+_QUOTE_MARK = re.compile(r"^[ \t]*>[> \t]?", re.MULTILINE)
+
+
+def quoted_receipt(request: str) -> tuple[str, str] | None:
+    """A receipt quoted in the request's own mail ("> Ember & Oak Steakhouse / > … / > Total
+    318.72") when nothing was pasted as the receipt: ``(request, receipt)``, both as long as
+    ``request`` — the request with the quoted receipt blanked out, and a view holding only it
+    (quote marks blanked), so the quoted lines are read as a document and every offset read
+    from the view is an offset into the request (:func:`read_from`). None: no quoted run of
+    lines is a receipt (a quoted earlier message is the request's words)."""
+    for run in _QUOTED_RUN.finditer(request):
+        unquoted = _QUOTE_MARK.sub(lambda m: " " * len(m.group(0)), run.group(0))
+        if not _is_receipt(Segment("receipt", unquoted)):
+            continue
+        start, end = run.span()
+        blank = re.sub(r"[^\n]", " ", request)
+        view = blank[:start] + unquoted + blank[end:]
+        return request[:start] + blank[start:end] + request[end:], view
+    return None
+
+
+def read_from(readings: list[Reading], view: str, source: str) -> list[Reading]:
+    """``readings`` with what was read from the ``view`` source named as read from ``source``
+    (whose offsets the view keeps: :func:`quoted_receipt`)."""
+
+    def moved(x: Any) -> Any:
+        return x.model_copy(update={"source": source}) if x.source == view else x
+
+    return [
+        moved(r).model_copy(update={"candidates": [moved(c) for c in r.candidates]})
+        for r in readings
+    ]
 
 
 def _continues(block: Segment) -> bool:
@@ -1176,6 +1213,8 @@ def _listed(receipt: Segment | None) -> list[str]:
             label = line[last : o.start]
             last = o.end
             if not _LETTERS.search(label):  # "   2 @ 87.99   175.98" under the item's name
+                if _CHARGE_LABEL.search(line[o.end :]):
+                    continue  # "$23.80 with Visa ••6093": the charge, labelled after it
                 label = above
             if _LETTERS.search(label) and not _CHARGE_LABEL.search(label):
                 out.append(" ".join(label.split()))
@@ -1264,7 +1303,7 @@ _CHARGE_LABEL = re.compile(
 )
 
 
-_MASKED_CARD = re.compile(r"(?:[*xX•]{3,}[ -]?){1,3}\d{4}\b")
+_MASKED_CARD = re.compile(r"(?:(?:[*xX]{3,}|[*•]{2,})[ -]?){1,3}\d{4}\b")  # "••6093" too
 _SERVICE_LINE = re.compile(
     r"\b(?:fare|room|nights?|parking|fee|plan|ride|trip|ticket|rate|miles?|km|service|stay)\b",
     re.IGNORECASE,
