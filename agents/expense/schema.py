@@ -99,7 +99,12 @@ _PURPOSE = (
     (r"\bneed(?:ed)? (?:it|this|them) for (?P<v>[^.;()]*)", 3.0),
     (r"\bneeded (?:a|an|some) [^.;()]{1,60}?\bto (?P<v>[^.;()]*)", 3.0),
     # Spanish, Portuguese and French: "para / pour" and an infinitive ("para submeter a proposta")
-    (r"\b(?:para|pour) (?P<v>[^\W\d_]{2,}(?:ar|er|ir|re)\b[^.;()]*)", 2.0),
+    (
+        # "pour le remercier": an object pronoun before the infinitive
+        r"\b(?:para|pour) (?P<v>(?:(?:le|la|les|lui|leur|nous|l')\s*)?"
+        r"[^\W\d_]{2,}(?:ar|er|ir|re)\b[^.;()]*)",
+        2.0,
+    ),
     (r"\b(?P<v>(?:went|go|going) (?:through|over) (?:the|our|their) [^.;()]*)", 3.0),
     (r"\b(?:using|use|used) (?:it|this|them) (?P<v>(?:to|for) [^.;()]*)", 3.0),
     (r"\bso I had to (?P<v>[^.;()]*)", 3.0),
@@ -202,6 +207,10 @@ class ExtractedItem(BaseModel):
                     "nätter|gece|đêm|malam|νύχτες)",
                     2.0,
                 ),
+                (  # a folio's field: "Noites: 3", "Nights: 2"
+                    r"(?:nights?|nuits?|noches|nächte|notti|noites|nachten|nätter)\s*:\s*{n}",
+                    2.0,
+                ),
             ),
         ),
         Span("stay"),
@@ -222,7 +231,11 @@ class ExtractedItem(BaseModel):
                 ),
                 ("(?:nous étions|éramos|wir waren) {n}", 3.0),
                 (r"me \+ {n+1}", 3.0),
-                ("me and {n+1} (?:colleagues|teammates|coworkers|others)", 3.0),
+                (
+                    r"me (?:and|plus) (?:the |my )?{n+1} (?:\w+ )?(?:colleagues|teammates|"
+                    r"coworkers|others|techs|technicians|engineers|interns|guys|crew)",
+                    3.0,
+                ),
                 ("{n} attendees", 3.0),
                 (
                     r"(?:so |for a total of |that's )?{n} (?:people |guests |persons )?"
@@ -247,7 +260,8 @@ class ExtractedItem(BaseModel):
                     r"for (?:the |our |my )?{n} (?:\w+ ){0,2}(?:owners|managers|hosts|clients|"
                     r"customers|partners|contacts|recipients|executives|leads|volunteers|"
                     r"producers|officers|doctors|nurses|organi[sz]ers|speakers|donors|reviewers|"
-                    r"testers|members|buyers|suppliers|growers|vendors|agents|brokers)",
+                    r"testers|members|buyers|suppliers|growers|vendors|agents|brokers|teachers|"
+                    r"coaches|mentors|judges|drivers|guides)",
                     2.0,
                 ),
                 ("party of {n}", 2.0),

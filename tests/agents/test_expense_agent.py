@@ -52,7 +52,9 @@ UNSEEN21 = {row["id"]: row for row in load_samples(AGENT / "unseen21.jsonl")}
 UNSEEN22 = {row["id"]: row for row in load_samples(AGENT / "unseen22.jsonl")}
 UNSEEN23 = {row["id"]: row for row in load_samples(AGENT / "unseen23.jsonl")}
 UNSEEN24 = {row["id"]: row for row in load_samples(AGENT / "unseen24.jsonl")}
+UNSEEN25 = {row["id"]: row for row in load_samples(AGENT / "unseen25.jsonl")}
 UNSEEN26 = {row["id"]: row for row in load_samples(AGENT / "unseen26.jsonl")}
+UNSEEN27 = {row["id"]: row for row in load_samples(AGENT / "unseen27.jsonl")}
 reader = load_module(AGENT / "reader.py")
 evidence = load_module(AGENT / "evidence.py")
 
@@ -313,7 +315,7 @@ def test_every_requests_label_is_the_packs_verdict_on_its_correct_claim(pack):
         got = (result.verdict.value, sorted(set(result.rule_ids())))
         if got != (row["expected_verdict"], sorted(set(row.get("expected_rules", [])))):
             wrong.append((row["id"], got))
-    assert len(rows) >= 810 and wrong == []
+    assert len(rows) >= 870 and wrong == []
 
 
 def test_heldout_requests_are_read_right():
@@ -352,7 +354,9 @@ def test_heldout_requests_are_read_right():
         (UNSEEN22, 26, 13),  # first measured 17 right, 9 paid (0 wrongly); after its fixes
         (UNSEEN23, 24, 12),  # first measured 16 right, 8 paid (0 wrongly); after its fixes
         (UNSEEN24, 16, 9),  # first measured 10 right, 7 paid (1 wrongly); after its fixes
+        (UNSEEN25, 19, 10),  # first measured 14 right, 8 paid (1 wrongly); after its fixes
         (UNSEEN26, 26, 13),  # first measured 14 right, 8 paid (1 wrongly); after its fixes
+        (UNSEEN27, 27, 10),  # first measured 15 right, 11 paid (0 wrongly); after its fixes
     ],
     ids=[
         "unseen",
@@ -378,7 +382,9 @@ def test_heldout_requests_are_read_right():
         "unseen22",
         "unseen23",
         "unseen24",
+        "unseen25",
         "unseen26",
+        "unseen27",
     ],
 )
 def test_unseen_requests_are_never_paid_wrongly_end_to_end(

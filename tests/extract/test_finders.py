@@ -1277,6 +1277,21 @@ def test_rates_multiplied_out_written_in_other_languages_and_thread_stamps():
     assert all(o.weight < 0.1 for o in dates(thread, dt.date(2025, 10, 8)))
 
 
+def test_a_rate_per_currency_sign_and_a_province_ending_the_address_line():
+    """unseen27-001/-025: "converted it at $1.2710 per £" is a rate (no amount); "4308 Main St,
+    Whistler BC" names Whistler by its province at the line's end."""
+    from nesyflow.extract.finders import place_names
+
+    thread = Segment("request", "card statement converted it at $1.2710 per £, use that pls")
+    assert [(str(o.value), o.attrs.get("unit")) for o in rates(thread)] == [("1.2710", "GBP")]
+    assert [o for o in money(thread) if o.weight > 0] == []
+    found = place_names(
+        Segment("receipt", "ALPINE EMBER GRILL\n4308 Main St, Whistler BC\n"),
+        lambda name, _state: name == "Whistler",
+    )
+    assert [o.value for o in found] == [("Whistler", None)]
+
+
 def test_an_amount_set_aside_by_the_name_of_what_it_paid_for():
     """unseen26-007: "the $1,195 registration went through in August … Not claiming the reg
     again": the registration's amount is set aside; the fee claimed is not."""

@@ -3,6 +3,7 @@ the evidence is not decisive, and disagreement reported as ambiguity (never a si
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -26,6 +27,7 @@ from nesyflow.extract import (
     load_table,
     split_items,
 )
+from nesyflow.extract.planner import receipts
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "rules" / "expense" / "data"
@@ -1645,3 +1647,102 @@ def test_a_receipts_address_outweighs_a_table_city_only_the_employee_names(table
 def test_unseen26s_places_counts_and_categories(request_text, receipt, want):
     got = _read_expense(request_text, receipt, "2025-10-20").items[0]
     assert {k: got.get(k) for k in want} == want
+
+
+@pytest.mark.parametrize(
+    ("request_text", "receipt", "want"),
+    [
+        # unseen27-025: the printed total and, under it, the total with the handwritten tip
+        (
+            "Dinner w/ Marco (our NDT tech). The printed total is 78.23 but my card was charged "
+            "C$96.35 with the tip.",
+            "ALPINE EMBER GRILL\n4308 Main St, Whistler BC\n2 Bison Burger   48.00\n"
+            "Poutine   12.50\nSubtotal   60.50\nTotal   78.23\nTip  ______  18.12\n"
+            "Total ______ 96.35\n",
+            {"amount": Decimal("96.35"), "currency": "CAD"},
+        ),
+        # unseen25-004 / -018: a folio's "Noites: 3"; gifts for "the four kindergarten teachers"
+        (
+            "Folio from the Lisbon trip below.",
+            "HOTEL MIRADOURO DA GRAÇA\nChegada: 03-11-2025  Partida: 06-11-2025  Noites: 3\n"
+            "Alojamento   3   165,00   495,00\nTOTAL (EUR)   495,00",
+            {"category": "lodging", "nights": 3},
+        ),
+        (
+            "Thank-you gifts for the four kindergarten teachers who ran our play-test.",
+            "Harney & Sons Fine Teas\n4 x Tea tin   44.00\nOrder Total   $89.60",
+            {"category": "gifts", "attendees": 4},
+        ),
+        # unseen27-010: "me plus the three techs"
+        (
+            "Team dinner after the cutover - me plus the three techs who stayed. $68.40 total.",
+            "",
+            {"attendees": 4},
+        ),
+        # unseen25-015, unseen27-015/-029: outsiders by title, by role, by company
+        (
+            "Lunch Wednesday with Mrs. Adèle Pellerin, executor of the estate, $212.31.",
+            "",
+            {"category": "client_entertainment"},
+        ),
+        (
+            "Dinner at Kronenhalle with our Swiss importer to discuss the allocation, CHF 412.80.",
+            "",
+            {"category": "client_entertainment"},
+        ),
+        (
+            "Dinner in Houston, hosted Lars Eriksen and Mei Tan from Northpoint Energy, $386.44.",
+            "",
+            {"category": "client_entertainment"},
+        ),
+        # unseen27-005/-007/-012/-019/-017/-022: what the thing bought is, in five languages
+        ("Subway pass, NYC: a 7-day unlimited, $35.00.", "", {"category": "ground_transport"}),
+        ("Yellow fever vaccine at the travel clinic, $300.00.", "", {"category": "other"}),
+        (
+            "Ticket below.",
+            "TAP AIR PORTUGAL — Electronic Ticket Receipt\nFare: USD 842.00\n"
+            "Taxes, fees & carrier-imposed charges: USD 344.30\nTotal: USD 1,186.30",
+            {"category": "airfare"},
+        ),
+        (
+            "Jeg har købt en togbillet Frankfurt → Hamburg. Pris 89,90 €.",
+            "DB Fernverkehr AG\nOnline-Ticket / Rechnung\nSumme   89,90 €",
+            {"category": "rail", "merchant": "DB Fernverkehr AG"},
+        ),
+        (
+            "Une bouteille offerte au capitaine du port pour le remercier de la place, 48 €.",
+            "LA CAVE DU VIEIL ANTIBES\n1 Champagne   42,00\n1 Coffret cadeau   6,00\n"
+            "TOTAL TTC   48,00 EUR",
+            {"category": "gifts"},
+        ),
+        (
+            "Refusjon fra møtet med SBB Infrastruktur: lunsj alene på Hiltl, CHF 38,50 (ingen "
+            "alkohol).",
+            "",
+            {"category": "meals", "alcohol": False},
+        ),
+        # unseen27-024: a header in two scripts is read in the Latin one
+        (
+            "Shinkansen both legs, ¥22,600 total.",
+            "JR東海 / Central Japan Railway Company\n合計 Total  ¥22,600",
+            {"merchant": "Central Japan Railway Company"},
+        ),
+    ],
+)
+def test_unseen25_and_27s_amounts_counts_and_categories(request_text, receipt, want):
+    got = _read_expense(request_text, receipt, "2025-10-20").items[0]
+    assert {k: got.get(k) for k in want} == want
+
+
+def test_two_slips_of_one_amount_are_two_items_and_a_blank_tip_line_is_no_receipt():
+    """unseen25-025, paid wrongly on first reading (one $12 item for two parking sessions,
+    where the correct claim's two identical items are the pack's duplicate to review); unseen25-
+    007: a slip's blank "TIP: ___ / TOTAL: ___" under the receipt is no second receipt."""
+    slip = "CAPITOL MALL GARAGE\nReceipt {}\nEntry 06/24/2025 08:05\nAmount paid   $12.00\n"
+    request = "Two parking charges, same $12 max each time — both slips below."
+    assert len(split_items(request, slip.format(40117) + "\n" + slip.format(40388))) == 2
+    receipt = (
+        "GIORDANO'S\nDeep Dish   38.95\nSubtotal   38.95\nTOTAL   41.90\nVISA XXXX1188\n\n"
+        "TIP:   ______________\nTOTAL: ______________\nThank you! Come back soon"
+    )
+    assert len(receipts(receipt)) == 1

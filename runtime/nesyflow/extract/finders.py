@@ -1250,6 +1250,14 @@ _RATE = [
     ),
     (
         re.compile(
+            r"(?:US\$|\$)\s*(?P<r>[0-4][.,]\d{2,6})(?![.,]?\d)\s*(?:per|for each|for one|a|/)\s*"
+            r"(?P<unit>[£€¥₹])"
+        ),
+        3.0,
+        "rate written as dollars per currency sign ($1.2710 per £)",
+    ),
+    (
+        re.compile(
             r"\bUSD\s*(?P<r>\d+[.,]\d{1,6})(?![.,]?\d)\s*(?:per|/)\s*(?P<unit>"
             + _CUR_CODES
             + r")\b",
@@ -1802,7 +1810,16 @@ def names(seg: Segment, exclude: Callable[[str], bool] = lambda _s: False) -> li
         if first and not re.search(r"[A-Za-z]", first.group(1)):  # of two scripts, the Latin
             first = _LATIN_LINE.search(seg.text, first.end()) or first
         if first:
-            line = first.group(1)
+            line, lead = first.group(1), 0
+            if " / " in line and re.search(r"[^\x00-\u024f\s]", line):
+                # "JR東海 / Central Japan Railway Company": of a name in two scripts, the Latin one
+                latin = [
+                    p
+                    for p in line.split(" / ")
+                    if re.search(r"[A-Za-z]", p) and not re.search(r"[^\x00-\u024f\s]", p)
+                ]
+                if latin:
+                    lead, line = line.find(latin[0]), latin[0]
             if re.search(r"[A-Za-z]", line) and re.search(r"[^\x00-\u024f\s]", line):
                 line = re.sub(r"[^\x00-\u024f]+", " ", line).strip(" /|-")  # 日本交通 Nihon Kotsu
             cut = re.search(
@@ -1821,7 +1838,7 @@ def names(seg: Segment, exclude: Callable[[str], bool] = lambda _s: False) -> li
             if not _PROPERTY_LINE.match(head):
                 head = re.split(r"\s+[-–]\s+", head, maxsplit=1)[0]
             for _ in range(3):
-                head = re.sub(r"\s+[A-Z][A-Za-z]+\s+[A-Z]{2}$", "", head)  # "Raleigh NC"
+                head = _CITY_STATE_END.sub("", head)  # "Raleigh NC", not "Fernverkehr AG"
                 head = _HEADER_NOISE.sub("", head)
             head = head.strip(" -|")
             stay = _BOOKING_SITE.match(head) and _PROPERTY_LINE.search(seg.text, first.end())
@@ -1829,7 +1846,7 @@ def names(seg: Segment, exclude: Callable[[str], bool] = lambda _s: False) -> li
                 first, head = stay, stay.group(1)
             if re.search(r"[^\W\d_]", head):  # a name has a letter: not "2" of "2  Whirl-Pak"
                 head = _ocr_letters(head)
-                start = seg.offset + first.start(1) + (sender.start("n") if sender else 0)
+                start = seg.offset + first.start(1) + lead + (sender.start("n") if sender else 0)
                 out.append(
                     Occurrence(
                         _title(head),
@@ -1940,6 +1957,7 @@ _US_STATES = [
     "WI",
     "WY",
 ]
+_CITY_STATE_END = re.compile(r"\s+[A-Z][A-Za-z]+\s+(?:" + "|".join(_US_STATES) + r")$")
 _STATE_AFTER_CITY = re.compile(
     r"(?P<before>[^\n]{0,60}?)[,\s]\s*(?P<st>"
     + "|".join(_US_STATES)
@@ -1955,6 +1973,10 @@ _PROVINCE_AFTER_CITY = re.compile(
     # "320 4 Ave SW, Calgary AB T2P 2S6": a province and a Canadian postal code after a space
     r"|(?P<city2>[A-ZÀ-Ý][\w'’.-]+(?:[ -][A-ZÀ-Ý][\w'’.-]+){0,2})\s+"
     r"(?:QC|ON|BC|AB|MB|SK|NS|NB|NL|PE)\s+[A-Z]\d[A-Z]\s?\d[A-Z]\d\b"
+    # "4308 Main St, Whistler BC": a province ending the address line
+    r"|(?<=, )(?P<city3>[A-ZÀ-Ý][\w'’.-]+(?:[ -][A-ZÀ-Ý][\w'’.-]+){0,2})\s+"
+    r"(?:QC|ON|BC|AB|MB|SK|NS|NB|NL|PE|NSW|VIC|QLD|TAS)[ \t]*$",
+    re.MULTILINE,
 )
 """A Canadian or Australian address's city before its province or state: ``Montréal (QC)``,
 ``Geelong, VIC``. (A year before a label, "24/04/2025  Salida", is no postcode before a city.)"""
@@ -2032,7 +2054,8 @@ def _place_names(seg: Segment, known: Callable[[str, str | None], bool]) -> list
         (_PREPOSITION_CITY, 1.5, "place named after 'in' / 'near'"),
     ):
         for m in pattern.finditer(seg.text):
-            group = "city" if m.group("city") else "city2"  # the pattern's alternative that matched
+            # the pattern's alternative that matched
+            group = next(g for g in ("city", "city2", "city3") if m.groupdict().get(g))
             words = m.group(group).split()
             for n in range(len(words), 0, -1):
                 name = " ".join(words[:n]).rstrip(".,'")

@@ -156,7 +156,7 @@ class Extraction(BaseModel):
 # ------------------------------------------------------------------------------ structure
 _ITEM_WORDS = re.compile(
     r"\b(?P<n>two|three|four|both|2|3|4)\s+(?:\w+\s+)?(?:rides|runs|things|items|expenses|trips|"
-    r"purchases|taxis|receipts|meals)\b",
+    r"purchases|taxis|receipts|meals|slips)\b",
     re.IGNORECASE,
 )
 _FILLER = frozenset(
@@ -218,8 +218,13 @@ _SECTION_TOTAL = re.compile(
 
 
 def _is_receipt(seg: Segment) -> bool:
-    """A receipt of its own: a few lines, one of them a total line."""
-    return bool(_TOTAL_LINE.search(seg.text)) and len(seg.text.strip().splitlines()) >= 3
+    """A receipt of its own: a few lines, one of them a total line, and an amount (a slip's
+    blank "TIP: ____ / TOTAL: ____" under the receipt it belongs to charges nothing)."""
+    return (
+        bool(_TOTAL_LINE.search(seg.text))
+        and len(seg.text.strip().splitlines()) >= 3
+        and bool(money(seg))
+    )
 
 
 _QUOTED_RUN = re.compile(r"(?:^[ \t]*>[^\n]*(?:\n|\Z))+", re.MULTILINE)
@@ -846,6 +851,22 @@ def split_items(request: str, receipt: str) -> list[ItemText]:
             for o in distinct
         ):
             distinct = whole_amounts
+        # "the printed total is 78.23 but my card was charged C$96.35 with the tip": two
+        # amounts written, the receipt's printed total and, under it, that total plus a line
+        # printed between them (a handwritten tip): one charge, the later total's
+        final = [o for o in on_receipt if o.why == "total line"]
+        if len(distinct) == 2 and final:
+            last = final[-1]
+            earlier = [o for o in on_receipt if "total" in o.why and o.end <= last.start]
+            between = {
+                o.value for o in on_receipt if earlier and earlier[-1].end <= o.start < last.start
+            }
+            if (
+                earlier
+                and {o.value for o in distinct} == {earlier[-1].value, last.value}
+                and last.value - earlier[-1].value in between
+            ):
+                distinct = [o for o in distinct if o.value == last.value]
         # "prepaid € 1.060,00 and the city tax (€ 90,10) at the desk, so the full stay was
         # € 1.150,10": one amount written is the sum of the others, all on the one receipt
         sums = [o for o in distinct if o.value == sum(x.value for x in distinct if x is not o)]
