@@ -44,6 +44,7 @@ from nesyflow.extract import (
     unclaimed_receipts,
     without_mail_headers,
     without_markup,
+    without_signature,
 )
 
 __all__ = ["ReadArgs", "ReadResult", "read_claim", "read_with"]
@@ -184,7 +185,7 @@ def read_with(args: ReadArgs, chooser: Chooser) -> ReadResult:
     quoted = None if receipt.strip() else quoted_receipt(request)
     if quoted is not None:
         request, receipt = quoted
-    request = without_mail_headers(request)
+    request = without_signature(without_mail_headers(request))
     texts = split_items(request, receipt)
     got = extract_items(
         ExtractedItem,

@@ -86,6 +86,11 @@ _MONTH_FIRST = ("USD", "CAD", "JPY")
 day-first, as the policy's conventions say."""
 _CATEGORIES = typing.get_args(Category)
 _FOREIGN = ("EUR", "GBP", "CAD", "AUD", "JPY", "CHF", "MXN", "INR", "SGD")
+_RATE_COLUMN = (
+    r"(?:kurs|rate|fx(?: rate)?|exchange rate|wechselkurs|taux|tipo de cambio|cambio)"
+    r"(?:\s*\((?:USD|US\$|\$)\s*(?:je|per|pro|par|por|/)\s*[^\W\d_]+\))?"
+)
+"""A sheet's exchange-rate column: bare, or saying US dollars per unit (never "EUR per USD")."""
 _PURPOSE = (
     # a form's field, or a request's own label: "Business purpose: 7th grade science classroom"
     (r"\b(?:business )?(?:purpose|reason)\s*[:–-]\s*(?P<v>[^.;\n()]*[^\s.;()])", 3.0),
@@ -120,7 +125,13 @@ _PURPOSE = (
         r"negotiated|demoed|walked (?:them|him|her) through|went over)\b[^.;()]*)",
         2.5,
     ),
-    (r"\b(?P<v>thank(?:ing|s|-you| you)\b[^.;()]*)", 3.0),
+    (  # "a thank-you to the buyers who featured us", never the sign-off "Thanks!" / "thanks
+        # again" (a Saturday's claim signed so has no reason for the Saturday)
+        r"\b(?P<v>thank-you\b[^.;()]*|thank(?:ing|s| you)\b(?!\s*(?:[!,.:;—–-]|$|again|so much|"
+        r"a lot|in advance|(?:very|so) much|for (?:your|the|all) (?:help|approval|time|support)))"
+        r"[^.;()]*)",
+        3.0,
+    ),
     (r"\bI was (?P<v>(?:staffing|working|covering|presenting|supporting|running)\b[^.;()]*)", 3.0),
     (r"\bwhile (?P<v>(?:staffing|working|covering|presenting|running)\b[^.;()]*)", 3.0),
     (r"\b(?P<v>(?:customer|client) advisory board[^.;,()]*)", 2.0),
@@ -137,6 +148,15 @@ _PURPOSE = (
     ),
 )
 """Phrases that state why the expense was incurred: a purpose, or a reason to work on a weekend."""
+_PERSONAL = (
+    r"(?![^.;()]*\b(?:(?:have|having|enjoy|enjoying|spend|spending) (?:the|a|my) (?:weekend|"
+    r"day|time)|my own (?:stuff|time|trip)|personal (?:trip|reasons?|errands?|time|stuff)|"
+    r"for myself|vacation|on holiday|my holiday|sightseeing|for fun|"
+    r"visit(?:ing)? (?:my )?(?:family|friends|parents))\b)"
+)
+"""What makes a phrase no business reason ("went over on Saturday to have the weekend in the
+city before the commissioning week" says why the employee was there, not why the company pays)."""
+_PURPOSE = tuple((p.replace("(?P<v>", "(?P<v>" + _PERSONAL, 1), w) for p, w in _PURPOSE)
 _CONTEXT = (
     (
         r"\bfor the (?P<v>[^.;,()]*?\b(?:kickoff|meeting|summit|audit|visit|review|launch|"
@@ -188,7 +208,12 @@ class ExtractedItem(BaseModel):
         ),
     ] = None
     description: Annotated[str, Written(80)] = Field("", max_length=80)
-    fx_rate: Annotated[Rate | None, When("currency", *_FOREIGN), Span("rate")] = None  # type: ignore[valid-type]
+    fx_rate: Annotated[  # type: ignore[valid-type]
+        Rate | None,
+        When("currency", *_FOREIGN),
+        # a sheet's rate column, when its header says US dollars per unit ("Kurs (USD je EUR)")
+        Span("rate", column=_RATE_COLUMN),
+    ] = None
     city_tier: Annotated[
         Literal[1, 2, 3] | None,
         When("category", "meals", "lodging"),

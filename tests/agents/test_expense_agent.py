@@ -55,6 +55,9 @@ UNSEEN24 = {row["id"]: row for row in load_samples(AGENT / "unseen24.jsonl")}
 UNSEEN25 = {row["id"]: row for row in load_samples(AGENT / "unseen25.jsonl")}
 UNSEEN26 = {row["id"]: row for row in load_samples(AGENT / "unseen26.jsonl")}
 UNSEEN27 = {row["id"]: row for row in load_samples(AGENT / "unseen27.jsonl")}
+UNSEEN28 = {row["id"]: row for row in load_samples(AGENT / "unseen28.jsonl")}
+UNSEEN29 = {row["id"]: row for row in load_samples(AGENT / "unseen29.jsonl")}
+UNSEEN30 = {row["id"]: row for row in load_samples(AGENT / "unseen30.jsonl")}
 reader = load_module(AGENT / "reader.py")
 evidence = load_module(AGENT / "evidence.py")
 
@@ -315,7 +318,7 @@ def test_every_requests_label_is_the_packs_verdict_on_its_correct_claim(pack):
         got = (result.verdict.value, sorted(set(result.rule_ids())))
         if got != (row["expected_verdict"], sorted(set(row.get("expected_rules", [])))):
             wrong.append((row["id"], got))
-    assert len(rows) >= 870 and wrong == []
+    assert len(rows) >= 960 and wrong == []
 
 
 def test_heldout_requests_are_read_right():
@@ -357,6 +360,9 @@ def test_heldout_requests_are_read_right():
         (UNSEEN25, 19, 10),  # first measured 14 right, 8 paid (1 wrongly); after its fixes
         (UNSEEN26, 26, 13),  # first measured 14 right, 8 paid (1 wrongly); after its fixes
         (UNSEEN27, 27, 10),  # first measured 15 right, 11 paid (0 wrongly); after its fixes
+        (UNSEEN28, 4, 2),  # first measured 4 right, 4 paid (2 wrongly); after its fixes
+        (UNSEEN29, 14, 6),  # first measured 13 right, 8 paid (4 wrongly); after its fixes
+        (UNSEEN30, 12, 4),  # first measured 11 right, 5 paid (2 wrongly); after its fixes
     ],
     ids=[
         "unseen",
@@ -385,6 +391,9 @@ def test_heldout_requests_are_read_right():
         "unseen25",
         "unseen26",
         "unseen27",
+        "unseen28",
+        "unseen29",
+        "unseen30",
     ],
 )
 def test_unseen_requests_are_never_paid_wrongly_end_to_end(

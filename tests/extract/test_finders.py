@@ -1292,6 +1292,17 @@ def test_a_rate_per_currency_sign_and_a_province_ending_the_address_line():
     assert [o.value for o in found] == [("Whistler", None)]
 
 
+def test_a_rate_in_units_per_dollar_named_in_words_is_no_rate():
+    """unseen28-030, paid wrongly on first reading: "My bank converted at 0.8012 francs per
+    dollar" is francs per dollar — the policy's rate is dollars per unit, so no rate is read and
+    the claim waits for one (it was read as 0.8012 USD per franc)."""
+    text = Segment(
+        "request", "Both receipts attached. My bank converted at 0.8012 francs per dollar."
+    )
+    assert rates(text) == []
+    assert rates(Segment("request", "converted at 0.92 euros per dollar")) == []
+
+
 def test_an_amount_set_aside_by_the_name_of_what_it_paid_for():
     """unseen26-007: "the $1,195 registration went through in August … Not claiming the reg
     again": the registration's amount is set aside; the fee claimed is not."""
@@ -1329,6 +1340,21 @@ def test_a_mailed_receipts_sender_and_a_wallets_notification_name_the_merchant()
             ["577.90"],
         ),
         ("the slip shows both, 64,20 € and US$72.98 at their rate", ["64.20"]),
+        # unseen25-019/-028: a fee the employee pays themselves; a deposit paid ahead
+        ("a $50 pet fee on the folio — that one's on me, so I'm claiming $369.51.", ["369.51"]),
+        ("We paid a $500 deposit on 3/2 and the balance on the night, $2,374.56.", ["2374.56"]),
+        # unseen18-014 (held): only the amount next to "that one's on me" is set aside
+        (
+            "I'm claiming $576.18, which is the balance less the $14.99 in-room movie (that "
+            "one's on me).",
+            ["576.18"],
+        ),
+        # unseen29-013, paid wrongly on first reading: claimed before, not again
+        (
+            "(that original ticket, $287.40, you already reimbursed on the September report) and "
+            "charged me the difference of $53.70.",
+            ["53.70"],
+        ),
     ],
 )
 def test_what_the_employee_says_is_no_charge_of_its_own_makes_no_item(text, left):

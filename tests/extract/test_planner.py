@@ -1746,3 +1746,85 @@ def test_two_slips_of_one_amount_are_two_items_and_a_blank_tip_line_is_no_receip
         "TIP:   ______________\nTOTAL: ______________\nThank you! Come back soon"
     )
     assert len(receipts(receipt)) == 1
+
+
+def test_a_semicolon_export_reads_its_rate_column_and_a_personal_weekend_is_no_reason():
+    """unseen25-012: a German tool's export, semicolons and decimal commas, its rate in a column
+    headed "Kurs (USD je EUR)": each row an item at its amount, with that rate. unseen25-021: "I
+    went over on Saturday to have the weekend in the city before the commissioning week" is why
+    the employee was there, not a business reason for the Saturday taxi (the weekend rule must
+    fire); the Monday lunch at "Haven 1742, 2040 Antwerpen" is in Antwerp, not in Haven KS."""
+    request = (
+        "Export aus dem Tool, Belege darunter.\n\n"
+        "Belegdatum;Kategorie;Händler;Beschreibung;Betrag;Währung;Kurs (USD je EUR);Beleg\n"
+        "11.02.2025;Bahn;DB Fernverkehr AG;ICE Karlsruhe–Köln;187,80;EUR;1,0380;ja\n"
+        "12.02.2025;Parken;Contipark;Parkhaus Hbf Karlsruhe;34,00;EUR;1,0380;ja\n"
+    )
+    tickets = (
+        "DB Fernverkehr AG\nOnline-Ticket\nSumme   187,80 EUR\nZahlung: Kreditkarte\n\n"
+        "CONTIPARK\nParkhaus Hauptbahnhof Karlsruhe\nBetrag   34,00 EUR\nBezahlt: EC-Karte\n"
+    )
+    items = _read_expense(request, tickets, "2025-02-21").items
+    assert [(str(i["amount"]), str(i.get("fx_rate"))) for i in items] == [
+        ("187.80", "1.0380"),
+        ("34.00", "1.0380"),
+    ]
+    assert items[1]["category"] == "ground_transport"
+    inverse = request.replace("Kurs (USD je EUR)", "Kurs (EUR je USD)")
+    assert [i.get("fx_rate") for i in _read_expense(inverse, tickets, "2025-02-21").items] == [
+        None,
+        None,
+    ]
+    weekend = (
+        "I went over on Saturday to have the weekend in the city before the crane commissioning "
+        "week. Taxi to the hotel on the Saturday, 18,60 EUR, and lunch at the terminal on "
+        "Monday, 13,20 EUR."
+    )
+    receipt = (
+        "TAXI ANTWERPEN\n18/10/2025   15:47\nTotaal   18,60 EUR\n\n"
+        "DEURGANCK BRASSERIE\nHaven 1742, 2040 Antwerpen\n20/10/2025 12:31\n"
+        "Broodje kip curry   6,90\nTOTAAL EUR   13,20\n"
+    )
+    taxi, lunch = _read_expense(weekend, receipt, "2025-10-24").items
+    assert taxi.get("justification") is None
+    assert lunch["city_tier"] == 2
+
+
+def test_a_signed_off_thanks_is_no_reason_and_a_tip_added_to_a_fare_is_one_charge():
+    """unseen29-019/unseen30-007, paid wrongly on first reading: a Saturday's art supplies signed
+    "Thanks!" had the sign-off read as the weekend's reason; a thank-you gift keeps its purpose.
+    unseen29-008: "the meter displayed $19.30, to which I added a gratuity of $3.50, such that the
+    total sum paid was $22.80" beside a train ticket is two items, the taxi at $22.80.
+    unseen30-015: "also a second charge on 3/25, same amount" is a second item.
+    unseen29-025: a bill's "New charges" after a blank line are the same bill, not a second one."""
+    supplies = _read_expense(
+        "Supplies for the competition model. I grabbed them Saturday afternoon. Thanks!",
+        "BLICK ART MATERIALS\n11/08/2025\nFOAM BOARD   27.16\nTOTAL   60.31\n",
+        "2025-11-10",
+    ).items[0]
+    assert supplies.get("justification") is None
+    gifts = _read_expense(
+        "Gift boxes for the four produce buyers — small thank-you. Order below.",
+        "Vermont Maple Depot\nGift Box x 4   $84.00\nTotal   $96.00",
+        "2025-10-17",
+    ).items[0]
+    assert gifts.get("justification")
+    request = (
+        "Firstly, a Metro-North ticket, $16.75. Secondly, a taxi: the meter displayed $19.30, "
+        "to which I added a gratuity of $3.50, such that the total sum paid was $22.80."
+    )
+    assert [str(i["amount"]) for i in _read_expense(request, "", "2025-09-25").items] == [
+        "16.75",
+        "22.80",
+    ]
+    second = (
+        "Breakfast at Sunrise Press Café, receipt below. Also a second charge on 3/25, same amount."
+    )
+    slip = "SUNRISE PRESS CAFÉ\n03/25/2025\nVeggie Scramble   10.95\nTotal   14.88\n"
+    assert len(split_items(second, slip)) == 2
+    bill = (
+        "xfinity\nStatement date   Nov 1, 2025\nAmount due       $72.49\n\n"
+        "New charges\n  Internet 300 Mbps   $55.00\n  Gateway   $15.00\n  Fees   $2.49\n"
+        "Total new charges   $72.49\n"
+    )
+    assert len(receipts(bill)) == 1

@@ -20,6 +20,7 @@ from nesyflow.extract.planner import (
     read_from,
     split_items,
     unclaimed_receipts,
+    without_signature,
 )
 from nesyflow.extract.provenance import Ambiguity, Candidate, Reading
 from nesyflow.extract.sources import (
@@ -78,4 +79,5 @@ __all__ = [
     "unclaimed_receipts",
     "without_mail_headers",
     "without_markup",
+    "without_signature",
 ]

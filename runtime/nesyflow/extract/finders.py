@@ -140,7 +140,7 @@ _RATE_AFTER = re.compile(r"\s*(?:USD\s*)?(?:per\b|/)", re.IGNORECASE)
 _TOTAL = re.compile(
     r"\b(total|balance due|amount due|amount paid|total paid|paid by card|total due|"
     r"total charges|order total|totale|gesamt|summe|importe total|yhteensä|razem|jumla|"
-    r"totaal|toplam|tổng cộng|do zapłaty|suma|jumlah|to pay)\b|合計|σύνολο"
+    r"totaal|toplam|tổng cộng|do zapłaty|suma|jumlah|to pay|te betalen)\b|合計|σύνολο"
     r"|^\s*(?:balance|sum|amount)\b[^A-Za-z\n]*$",  # a line of the word and its amount only
     re.IGNORECASE,
 )
@@ -241,6 +241,8 @@ less the $59.98 waiver = $145.66")."""
 _NOT_CLAIMED_AFTER = re.compile(
     r"^\s*(?:before (?:the |an? )?[\w-]*\s?discount|(?:…|\.\.\.|\?)?\s*(?:no|wait|scratch that)\b|"
     r"deposit\b[^.\n]{0,40}\b(?:refunded|returned|back)|"
+    # "a $500 deposit on 3/2 and the balance on the night": a part paid ahead, not the charge
+    r"deposit\b(?![^.\n]{0,40}\bclaim)|"
     # "64,20 € and US$72.98 at their rate": the same charge converted, no charge of its own
     r"at (?:their|the terminal's|the bank's|the card's|the shop's|its) (?:exchange )?rate\b|"
     # "$18.50 pp for the 6 of us": a price per person, no charge of its own
@@ -268,6 +270,16 @@ _NOT_CLAIMED_SENTENCE = re.compile(
 )
 """The rest of an amount's sentence saying it is not on this claim ("(R$ 1.486,50) foi pago pelo
 escritório de São Paulo, so please ignore that one")."""
+_NOT_CLAIMED_NEXT = re.compile(
+    r"^[^\d\n.!?]{0,80}?\b(?:(?:that one's|that one is|that's|that is) on me\b|"
+    # "$287.40, you already reimbursed on the September report": claimed before, not again
+    r"(?:you|you've|you have|finance|AP|it was|it's been|was) already (?:reimbursed|paid|"
+    r"approved|covered|claimed)|already (?:reimbursed|claimed) (?:on|in|with))",
+    re.IGNORECASE,
+)
+"""Words after an amount, no other number between, that set that amount aside ("a $50 pet fee on
+the folio — that one's on me"; not the $576.18 claimed before "less the $14.99 movie (that one's
+on me)")."""
 
 
 def _not_claimed(text: str, m: re.Match[str]) -> bool:
@@ -280,6 +292,7 @@ def _not_claimed(text: str, m: re.Match[str]) -> bool:
         _NOT_CLAIMED_BEFORE.search(text[max(0, m.start() - 24) : m.start()])
         or _NOT_CLAIMED_AFTER.match(text[m.end() : m.end() + 60])
         or _NOT_CLAIMED_SENTENCE.match(text[m.end() : m.end() + 160])
+        or _NOT_CLAIMED_NEXT.match(text[m.end() : m.end() + 120])
         or _named_not_claimed(text, m)
     )
 
@@ -1356,7 +1369,11 @@ _RATE = [
 _DOLLAR_UNIT = r"(?:USD|US\$|US dollars?|dollars?|the dollar|\$)"
 _PER_DOLLAR = r"\s*(?:per|pro|par|por|/|to the|to a|for each|for one)\s*" + _DOLLAR_UNIT + r"(?!\w)"
 _ANY_RATE_VALUE = _RATE_VALUE.replace("?P<r>", "?:")
-_ANY_RATE_UNIT = _RATE_UNIT.replace("?P<unit>", "?:")
+_ANY_RATE_UNIT = (
+    _RATE_UNIT.replace("?P<unit>", "?:")[:-1]
+    + r"|francs?|euros?|pounds?|yen|pesos?|rupees?|lei|kronor|kroner|zlot(?:y|ys|ych)|won|baht|"
+    r"rand|reais|ringgit|rupiah)"
+)  # "0.8012 francs per dollar": the currency by its name too
 _INVERSE_RATE = re.compile(
     "|".join(
         [  # 1 USD = 0.8812 CHF; 0.92 EUR per USD; EUR 0.92 / USD
@@ -1495,6 +1512,7 @@ _NAME_CUE = re.compile(
     r"(?:\b(?:bought|grabbed|purchased|picked up|ordered|paid|spent|shopped|stayed|dinner|lunch|"
     r"breakfast|brunch|drinks|coffee|meal|nights?)\b[^.;\n]{0,60}\bat\s+(?:the\s+)?|"
     r"\b(?:makan siang|makan malam|sarapan)\b[^.;\n]{0,30}\bdi\s+(?:stall\s+|warung\s+)?|"
+    r"\b(?:both|all|each)(?: of them)?(?: were| was)? (?:bought |purchased )?at\s+(?:the\s+)?|"
     r"\b(?:bought|purchased|ordered|booked|rented|hired)\b[^.;\n]{0,60}\b(?:from|with|through)"
     r"\s+(?:the\s+)?|\b(?:box|bag|bottle|basket|set|pack) of [a-z]+ from\s+(?:the\s+)?|"
     r"\d[.,]\d\d\s+(?:at|from)\s+(?:the\s+)?|"
@@ -1526,6 +1544,11 @@ _OPERATOR_OF = re.compile(
 )
 """After a short acronym, what it sold: "LNER train", "KLM flight" — the operator, not a code."""
 _NOT_NAMES = {
+    "firstly",
+    "secondly",
+    "thirdly",
+    "lastly",
+    "finally",
     "i",
     "i'm",
     "i've",
@@ -1982,7 +2005,9 @@ _PROVINCE_AFTER_CITY = re.compile(
 ``Geelong, VIC``. (A year before a label, "24/04/2025  Salida", is no postcode before a city.)"""
 _CITY_POSTCODE = re.compile(
     r"(?P<before>[^\n]{1,80}?)\s*[-–,]?\s*\b(?:\d{3}\s?\d{3}|\d{4}|"
-    r"[A-Z]{1,2}\d[A-Z\d]?\s\d[A-Z]{2})\b(?![\d/.:-])"  # and the UK's "Birmingham B2 4XJ"
+    # and the UK's "Birmingham B2 4XJ"; a number before a comma is a street's ("Haven 1742,
+    # 2040 Antwerpen"), not a postcode
+    r"[A-Z]{1,2}\d[A-Z\d]?\s\d[A-Z]{2})\b(?![\d/.:-]|\s*,\s*\d{4,5}\s+[A-Z])"
 )
 """A four- or six-digit postcode after a city (India's PIN, Singapore's, South Africa's,
 Australia's) or a British one, the city in one of the comma-separated parts before it: ``Gachibowli, Hyderabad,

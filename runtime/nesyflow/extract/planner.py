@@ -82,6 +82,7 @@ __all__ = [
     "quoted_receipt",
     "read_from",
     "split_items",
+    "without_signature",
 ]
 
 DECISIVE = 2.0
@@ -157,6 +158,10 @@ class Extraction(BaseModel):
 _ITEM_WORDS = re.compile(
     r"\b(?P<n>two|three|four|both|2|3|4)\s+(?:\w+\s+)?(?:rides|runs|things|items|expenses|trips|"
     r"purchases|taxis|receipts|meals|slips)\b",
+    re.IGNORECASE,
+)
+_SECOND_ITEM = re.compile(
+    r"\b(?:a|the|one) second (?:charge|ride|taxi|meal|item|purchase|payment|transaction)\b",
     re.IGNORECASE,
 )
 _FILLER = frozenset(
@@ -262,6 +267,39 @@ def read_from(readings: list[Reading], view: str, source: str) -> list[Reading]:
     ]
 
 
+_DISCLAIMER = re.compile(
+    r"^[ \t]*(?:confidentiality notice|disclaimer|this (?:e-?mail|message)(?: and any attachments)?"
+    r" (?:is|are|may) (?:intended|confidential)|the information (?:contained )?in this "
+    r"(?:e-?mail|message)|sent from (?:my \w+|outlook for \w+))\b[^\n]*(?:\n[ \t]*\S[^\n]*)*",
+    re.IGNORECASE | re.MULTILINE,
+)
+_SIGN_OFF = re.compile(
+    r"^[ \t]*(?:thanks|thank you|many thanks|cheers|regards|best(?: regards| wishes)?|"
+    r"kind regards|warm regards|merci|mvh|hilsen|gruß|grüße|groetjes|saludos|cordialement|"
+    r"atentamente|obrigad[oa]|grazie|pozdrawiam|ta)\b[^\n]{0,20}\n(?:[ \t]*\n)?"
+    r"(?P<name>[ \t]*[^\W\d_][^\n]{0,60})\n(?P<sig>(?:[ \t]*\S[^\n]*(?:\n|$))+)",
+    re.IGNORECASE | re.MULTILINE,
+)
+
+
+def without_signature(text: str) -> str:
+    """``text`` with an e-mail's signature block and legal footer blanked out, **same length**:
+    the lines under the sign-off and the sender's name (a job title, the company, phones, an
+    address) and a confidentiality notice name the sender's job, not the expense ("Retail
+    Education Specialist" is no training course, "150 Fifth Avenue, New York" no city the lunch
+    was eaten in). A block holding an amount is the request's own and stays."""
+    out = _DISCLAIMER.sub(lambda m: _blanked(m.group(0)), text)
+    for m in _SIGN_OFF.finditer(out):
+        sig = m.group("sig")
+        if not money(Segment("request", sig)):
+            out = out[: m.start("sig")] + _blanked(sig) + out[m.end("sig") :]
+    return out
+
+
+def _blanked(text: str) -> str:
+    return re.sub(r"[^\n]", " ", text)
+
+
 def _continues(block: Segment) -> bool:
     """A block after a rule that goes on with the receipt above it rather than starting one: its
     first line is an amount or a total ("---- / TOTAL $67.94" under a pump's fuel lines), where a
@@ -295,6 +333,16 @@ def _same_charge(before: Segment, block: Segment, between: str = "") -> bool:
     return any(
         o.value.lower() in head or any(h in o.value.lower() for h in head) for o in names(block)
     )
+
+
+_SECTION_HEAD = re.compile(
+    r"\s*(?:(?:new|current|previous|recurring|one-time|other|monthly|your) charges|"
+    r"account summary|charges|summary of charges|(?:charge|bill|billing) details|itemi[sz]ation|"
+    r"breakdown)\s*:?\s*$",
+    re.IGNORECASE,
+)
+"""A bill's section label ("New charges") after a blank line: the same bill goes on, no issuer
+heads another receipt there."""
 
 
 def _its_detail(summary: Segment, block: Segment) -> bool:
@@ -402,6 +450,7 @@ def receipts(receipt: str, *, loose: bool = False) -> list[Segment]:
                 and not money(Segment("receipt", first))
                 and not _TOTAL_LINE.search(first)
                 and not _same_charge(before, after)
+                and not _SECTION_HEAD.match(first)  # "New charges": the bill goes on
             ):
                 out.append(before)
                 start = gap_end
@@ -506,8 +555,8 @@ _ROW = re.compile(r"^.*$", re.MULTILINE)
 
 
 def _cells(line: str) -> int:
-    """How many cells a line of a table has: a Markdown one (``| a | b | c |``), a tab- or
-    comma-separated one, or one whose columns are aligned with spaces (two or more between cells,
+    """How many cells a line of a table has: a Markdown one (``| a | b | c |``), a tab-, semicolon-
+    or comma-separated one, or one whose columns are aligned with spaces (two or more between cells,
     four cells or more: a report pasted out of a PDF); 0: not such a line."""
     return len(_cell_spans(line))
 
@@ -523,8 +572,10 @@ def _cell_spans(line: str) -> list[tuple[int, int]]:
         first = line.index("|") + 1
         last = line.rindex("|") if inner.endswith("|") else len(line)
         sep, line, shift = "|", line[first:last], first
-    elif line.count("\t") >= 2 or line.count(",") >= 3:
-        sep, shift = ("\t" if line.count("\t") >= 2 else ","), 0
+    elif line.count("\t") >= 2 or line.count(";") >= 3 or line.count(",") >= 3:
+        # a European export separates with semicolons: its commas are decimal commas
+        sep = "\t" if line.count("\t") >= 2 else ";" if line.count(";") >= 3 else ","
+        shift = 0
     else:
         spans = [m.span() for m in _ALIGNED_CELL.finditer(line)]
         return spans if len(spans) >= 4 else []
@@ -607,6 +658,9 @@ def _sheet_column(source: Span, text: ItemText) -> list[Occurrence]:
             out.append(Occurrence(int(word), cell.source, at, at + len(word), word, 3.0, why))
         elif source.kind == "name" and re.search(r"[^\W\d_]", word):  # the cell is the name
             out.append(Occurrence(word, cell.source, at, at + len(word), word, 3.0, why))
+        elif source.kind == "rate" and re.fullmatch(r"\d[.,]\d{2,6}", word):  # "1,0380"
+            rate = Decimal(word.replace(",", "."))
+            out.append(Occurrence(rate, cell.source, at, at + len(word), word, 3.0, why))
         elif source.kind != "count":
             out += FINDERS[source.kind](cell)
     return out
@@ -711,6 +765,29 @@ def _without_their_sum(distinct: list[Occurrence], request: str) -> list[Occurre
     return [total] if len(added) == len(others) - 1 else others
 
 
+_PAID_SUM_BEFORE = re.compile(
+    r"(?:=|\bso|\btotal(?: sum)?(?: paid)?(?: was| came to| of)?|\b(?:comes|came) to|\bthat'?s|"
+    r"\bmaking|\bfor a total of|\bsuch that the total(?: sum)?(?: paid)?(?: was)?)\s*:?\s*$",
+    re.IGNORECASE,
+)
+
+
+def _tip_added_to_one(distinct: list[Occurrence], request: str) -> list[Occurrence]:
+    """Three written amounts in a row, the second a tip added to the first and the third their
+    sum said to be paid ("The meter displayed $19.30, to which I added a gratuity of $3.50, such
+    that the total sum paid was $22.80"): one charge at the sum — the fare and the tip are no
+    items of their own, whatever other items the request names."""
+    out = list(distinct)
+    for fare, tip, total in zip(distinct, distinct[1:], distinct[2:], strict=False):
+        if (
+            fare.value + tip.value == total.value
+            and _ADDED_BEFORE.search(request, fare.end, tip.start)
+            and _PAID_SUM_BEFORE.search(request, max(tip.end, total.start - 40), total.start)
+        ):
+            out = [o for o in out if o is not fare and o is not tip]
+    return out
+
+
 _SUBTOTAL_LABEL = re.compile(
     r"\b(?:sub-?total|(?:report|grand|day|daily|trip|page) total|total(?: for| of)? (?:the )?(?:day|"
     r"report|trip|claim)|total)\b[^\n$€£\d]*(?:\d{1,2}/\d{1,2}(?:/\d{2,4})?[^\n$€£\d]*)?$",
@@ -806,6 +883,7 @@ def split_items(request: str, receipt: str) -> list[ItemText]:
     distinct = _without_conversions(distinct, [r.value for r in rates(whole)])
     subtotals = [o for o in distinct if o not in _without_subtotals(distinct, request)]
     distinct = [o for o in distinct if o not in subtotals]
+    distinct = _tip_added_to_one(distinct, request)
     kept = _without_their_sum(distinct, request)
     # the sum said to be the items' total, when they are still its items: no part of any of them
     their_sum = next((o for o in distinct if o not in kept), None) if len(kept) > 1 else None
@@ -827,6 +905,8 @@ def split_items(request: str, receipt: str) -> list[ItemText]:
         else {"two": 2, "both": 2, "three": 3, "four": 4}[m.group("n").lower()]
         for m in _ITEM_WORDS.finditer(request)
     ]
+    # "also a second charge on 3/25, same amount": one more item, though no new amount is written
+    words += [2 for _ in _SECOND_ITEM.finditer(request)]
     aside = _set_aside(whole)
     found = [b for b in receipts(receipt) if not _not_claimed_receipt(b, aside)]
     loose = False
@@ -1319,7 +1399,7 @@ _CHARGE_LABEL = re.compile(
     # the same labels in Spanish, French, German and Italian
     r"importe|venta|propina|montant|pourboire|betrag|summe|trinkgeld|importo|totale|mancia|"
     r"pagamento|vendita|\bpos\b|carta|tarjeta|yhteensä|razem|jumla|"
-    r"gesamt|\b[cs]?gst\b|mwst|\biva\b|\btva\b|消費税",
+    r"gesamt|totaal|toplam|\b[cs]?gst\b|mwst|btw|\biva\b|\btva\b|消費税",
     re.IGNORECASE,
 )
 
