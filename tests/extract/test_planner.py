@@ -1828,3 +1828,21 @@ def test_a_signed_off_thanks_is_no_reason_and_a_tip_added_to_a_fare_is_one_charg
         "Total new charges   $72.49\n"
     )
     assert len(receipts(bill)) == 1
+
+
+def test_a_mail_signature_and_its_footer_name_the_sender_not_the_expense():
+    """unseen28-030 / unseen27-007: the lines under the sign-off and the name (a job title with
+    "Training", the company, a New York office) and a confidentiality notice are blanked, same
+    length, so they give no category or city; a signature line holding an amount is kept."""
+    from nesyflow.extract import without_signature
+
+    request = (
+        "Lunch by myself at the Zeughauskeller, CHF 34.30, receipt attached.\n\nMerci!\n\n"
+        "Léa Fontaine\nTraining Coordinator, EMEA\n150 Fifth Avenue, New York, NY 10011\n\n"
+        "CONFIDENTIALITY NOTICE: This e-mail is intended only for the addressee.\n"
+    )
+    blank = without_signature(request)
+    assert len(blank) == len(request) and "Léa Fontaine" in blank
+    assert "Training" not in blank and "New York" not in blank and "CONFIDENTIALITY" not in blank
+    kept = "Thanks,\nAna\nP.S. the parking was $12.00\n"
+    assert without_signature(kept) == kept
