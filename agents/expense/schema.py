@@ -274,7 +274,10 @@ class ExtractedItem(BaseModel):
                     r"distributors)\b",
                     2.5,
                 ),
-                (r"(?:guests|covers|pax|pers|personas|personnes|couverts|gäste)\.?:?\s*{n}", 2.5),
+                (
+                    r"(?:guests|covers|pax|pers|personas|personnes|couverts|gäste|comensals|comensales|coperti)\.?:?\s*{n}",
+                    2.5,
+                ),
                 (r"= {n}\)", 3.0),
                 (
                     r"to (?:each of )?(?:our |my |the )?{n} (?:\w+ ){0,2}(?:contacts|clients|customers|people|leads|"

@@ -1846,3 +1846,32 @@ def test_a_mail_signature_and_its_footer_name_the_sender_not_the_expense():
     assert "Training" not in blank and "New York" not in blank and "CONFIDENTIALITY" not in blank
     kept = "Thanks,\nAna\nP.S. the parking was $12.00\n"
     assert without_signature(kept) == kept
+
+
+@pytest.mark.parametrize(
+    ("request_text", "want"),
+    [
+        # unseen30-006: "NIGHT WORKS", "Sat night" and Network Rail name no hotel and no train
+        (
+            "NIGHT WORKS – EXPENSE NOTE\nOn site Sat night because Network Rail granted the "
+            "window. Booked Eden Valley Cars (private hire) home, £118.00.",
+            {"category": "ground_transport"},
+        ),
+        # unseen28-022/-023/-026: Catalan, French titles, buyers from our accounts
+        (
+            "Us envio el sopar de dimarts amb la Marta i en Jordi. Total 94,00 €. Sense vi.",
+            {"category": "meals", "alcohol": False},
+        ),
+        (
+            "dîner le mardi 4 mars à l'Auberge du Combalou avec M. et Mme Causse, 186,00 €.",
+            {"category": "client_entertainment"},
+        ),
+        (
+            "Tasting dinner: me plus 11 sommeliers from our Chicago accounts, $996.03.",
+            {"category": "client_entertainment"},
+        ),
+    ],
+)
+def test_unseen28_and_30s_categories(request_text, want):
+    got = _read_expense(request_text, "", "2025-05-07").items[0]
+    assert {k: got.get(k) for k in want} == want

@@ -1469,7 +1469,7 @@ PAYMENT_LINE = re.compile(
     re.IGNORECASE,
 )
 """A card or payment line: where two receipts run together, it ends the first, not heads the next."""
-_SENDER = re.compile(
+_SENDER_LINE = re.compile(
     r"\s*From:\s*\"?(?P<n>[^<\"\n]*?[^\W\d_][^<\"\n]*?)\"?"
     r"(?:\s+(?:receipts?|bookings?|reservations?|notifications?|no-?reply))?\s*(?:<[^>\s]+@|$)",
     re.IGNORECASE,
@@ -1852,7 +1852,7 @@ def names(seg: Segment, exclude: Callable[[str], bool] = lambda _s: False) -> li
                 re.IGNORECASE,
             )
             head = line[: cut.start()] if cut else line
-            sender = _SENDER.match(line)
+            sender = _SENDER_LINE.match(line)
             if sender:  # an e-mailed receipt: its sender is its issuer
                 head = sender.group("n")
             head = re.sub(r"\s+-\s+(?:e-?ticket.*|receipt.*)$", "", head, flags=re.IGNORECASE)

@@ -70,7 +70,7 @@ from nesyflow.extract.sources import (
     field_sources,
 )
 from nesyflow.extract.tables import Table
-from nesyflow.extract.text import Segment
+from nesyflow.extract.text import Segment, blanked
 
 __all__ = [
     "DECISIVE",
@@ -248,7 +248,7 @@ def quoted_receipt(request: str) -> tuple[str, str] | None:
         if not _is_receipt(Segment("receipt", unquoted)):
             continue
         start, end = run.span()
-        blank = re.sub(r"[^\n]", " ", request)
+        blank = blanked(request)
         view = blank[:start] + unquoted + blank[end:]
         return request[:start] + blank[start:end] + request[end:], view
     return None
@@ -288,16 +288,12 @@ def without_signature(text: str) -> str:
     address) and a confidentiality notice name the sender's job, not the expense ("Retail
     Education Specialist" is no training course, "150 Fifth Avenue, New York" no city the lunch
     was eaten in). A block holding an amount is the request's own and stays."""
-    out = _DISCLAIMER.sub(lambda m: _blanked(m.group(0)), text)
+    out = _DISCLAIMER.sub(lambda m: blanked(m.group(0)), text)
     for m in _SIGN_OFF.finditer(out):
         sig = m.group("sig")
         if not money(Segment("request", sig)):
-            out = out[: m.start("sig")] + _blanked(sig) + out[m.end("sig") :]
+            out = out[: m.start("sig")] + blanked(sig) + out[m.end("sig") :]
     return out
-
-
-def _blanked(text: str) -> str:
-    return re.sub(r"[^\n]", " ", text)
 
 
 def _continues(block: Segment) -> bool:

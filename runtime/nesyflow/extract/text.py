@@ -86,7 +86,7 @@ def _blank_tags(text: str) -> str:
 _STRUCK = re.compile(r"~~[^~\n]+~~|<(s|del|strike)\b[^>]*>[^<]{0,400}</\1\s*>", re.IGNORECASE)
 
 
-def _blank(text: str) -> str:
+def blanked(text: str) -> str:
     """``text`` as spaces, its line breaks kept (offsets and lines stay where they were)."""
     return re.sub(r"[^\n]", " ", text)
 
@@ -109,7 +109,7 @@ def without_markup(text: str) -> str:
         and "~~" not in text
     ):
         return text
-    text = _STRUCK.sub(lambda m: _blank(m.group(0)), text)
+    text = _STRUCK.sub(lambda m: blanked(m.group(0)), text)
 
     def entity(m: re.Match[str]) -> str:
         code = m.group(0)[1:-1]
