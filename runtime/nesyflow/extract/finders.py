@@ -1221,7 +1221,8 @@ def party(seg: Segment) -> list[Occurrence]:
 
 # ------------------------------------------------------------------------------------ rates
 _RATE_VALUE = r"(?P<r>\d+[.,]\d{1,6})(?![.,]?\d)"
-_RATE_UNIT = r"(?P<unit>" + _CUR_CODES + r"|CA\$|AU\$|C\$|A\$|S\$|€|£|¥|₹)"
+_UNIT_SIGNS = r"CA\$|AU\$|C\$|A\$|S\$|€|£|¥|₹"
+_RATE_UNIT = r"(?P<unit>" + _CUR_CODES + "|" + _UNIT_SIGNS + ")"
 _RATE = [
     (
         re.compile(
@@ -1369,11 +1370,10 @@ _RATE = [
 _DOLLAR_UNIT = r"(?:USD|US\$|US dollars?|dollars?|the dollar|\$)"
 _PER_DOLLAR = r"\s*(?:per|pro|par|por|/|to the|to a|for each|for one)\s*" + _DOLLAR_UNIT + r"(?!\w)"
 _ANY_RATE_VALUE = _RATE_VALUE.replace("?P<r>", "?:")
-_ANY_RATE_UNIT = (
-    _RATE_UNIT.replace("?P<unit>", "?:")[:-1]
-    + r"|francs?|euros?|pounds?|yen|pesos?|rupees?|lei|kronor|kroner|zlot(?:y|ys|ych)|won|baht|"
-    r"rand|reais|ringgit|rupiah)"
-)  # "0.8012 francs per dollar": the currency by its name too
+_ANY_RATE_UNIT = (  # "0.8012 francs per dollar": the currency by its name too
+    r"(?:" + _CUR_CODES + "|" + _UNIT_SIGNS + r"|francs?|euros?|pounds?|yen|pesos?|rupees?|lei|"
+    r"kronor|kroner|zlot(?:y|ys|ych)|won|baht|rand|reais|ringgit|rupiah)"
+)
 _INVERSE_RATE = re.compile(
     "|".join(
         [  # 1 USD = 0.8812 CHF; 0.92 EUR per USD; EUR 0.92 / USD
@@ -1475,7 +1475,7 @@ _SENDER_LINE = re.compile(
     re.IGNORECASE,
 )
 """A receipt e-mail's sender line ("From: National Express <bookings@nationalexpress.com>")."""
-WALLET_LINE = re.compile(
+_WALLET_LINE = re.compile(
     r"\W*(?:apple pay|google pay|google wallet|samsung pay|wallet)\b", re.IGNORECASE
 )
 """A phone wallet's notification header ("Apple Pay · Wallet   now"): the charge's merchant is
@@ -1825,7 +1825,7 @@ def names(seg: Segment, exclude: Callable[[str], bool] = lambda _s: False) -> li
         while first and (
             PAYMENT_LINE.match(re.split(r"\s{2,}", first.group(1).strip())[0])
             or COPY_LINE.match(first.group(1))
-            or WALLET_LINE.match(first.group(1))
+            or _WALLET_LINE.match(first.group(1))
             or _TITLE_LINE.match(first.group(1))
             or _NOTE_LINE.match(first.group(1))
         ):
@@ -1980,11 +1980,10 @@ _US_STATES = [
     "WI",
     "WY",
 ]
-_CITY_STATE_END = re.compile(r"\s+[A-Z][A-Za-z]+\s+(?:" + "|".join(_US_STATES) + r")$")
+_US_STATE = "(?:" + "|".join(_US_STATES) + ")"
+_CITY_STATE_END = re.compile(r"\s+[A-Z][A-Za-z]+\s+" + _US_STATE + "$")
 _STATE_AFTER_CITY = re.compile(
-    r"(?P<before>[^\n]{0,60}?)[,\s]\s*(?P<st>"
-    + "|".join(_US_STATES)
-    + r")\b(?=\s+\d{5}|\s*[,.()\n]|\s*$)"
+    r"(?P<before>[^\n]{0,60}?)[,\s]\s*(?P<st>" + _US_STATE + r")\b(?=\s+\d{5}|\s*[,.()\n]|\s*$)"
 )
 _POSTCODE_CITY = re.compile(
     r"(?<![/.-])\b\d{4,5}(?:\s?[A-Z]{2}(?=\s))?\s+"

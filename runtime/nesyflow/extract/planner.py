@@ -244,7 +244,7 @@ def quoted_receipt(request: str) -> tuple[str, str] | None:
     from the view is an offset into the request (:func:`read_from`). None: no quoted run of
     lines is a receipt (a quoted earlier message is the request's words)."""
     for run in _QUOTED_RUN.finditer(request):
-        unquoted = _QUOTE_MARK.sub(lambda m: " " * len(m.group(0)), run.group(0))
+        unquoted = _QUOTE_MARK.sub(lambda m: blanked(m.group(0)), run.group(0))
         if not _is_receipt(Segment("receipt", unquoted)):
             continue
         start, end = run.span()
@@ -709,8 +709,8 @@ charge of its own."""
 _ADDED_BEFORE = re.compile(r"\b(?:tip(?:ped)?|gratuity|added)\b(?:[^.;\n]|\.\d){0,50}$", re.I)
 """Before an amount, the same: "I added 18% on the pre-tax $333.00 ($59.94)"."""
 _SUM_BEFORE = re.compile(
-    r"(?:=|\bso|\btotal(?: of| to claim| claimed| requested)?|\b(?:comes|came) to|\bthat'?s|"
-    r"\bmaking|\bfor a total of)\s*:?\s*$",
+    r"(?:=|\bso|\btotal(?: of| to claim| claimed| requested| sum| paid| was| came to)*|"
+    r"\b(?:comes|came) to|\bthat'?s|\bmaking|\bfor a total of)\s*:?\s*$",
     re.IGNORECASE,
 )
 """Before an amount: words that say it is the sum of those before ("= $35.40", "so $62.00",
@@ -761,13 +761,6 @@ def _without_their_sum(distinct: list[Occurrence], request: str) -> list[Occurre
     return [total] if len(added) == len(others) - 1 else others
 
 
-_PAID_SUM_BEFORE = re.compile(
-    r"(?:=|\bso|\btotal(?: sum)?(?: paid)?(?: was| came to| of)?|\b(?:comes|came) to|\bthat'?s|"
-    r"\bmaking|\bfor a total of|\bsuch that the total(?: sum)?(?: paid)?(?: was)?)\s*:?\s*$",
-    re.IGNORECASE,
-)
-
-
 def _tip_added_to_one(distinct: list[Occurrence], request: str) -> list[Occurrence]:
     """Three written amounts in a row, the second a tip added to the first and the third their
     sum said to be paid ("The meter displayed $19.30, to which I added a gratuity of $3.50, such
@@ -778,7 +771,7 @@ def _tip_added_to_one(distinct: list[Occurrence], request: str) -> list[Occurren
         if (
             fare.value + tip.value == total.value
             and _ADDED_BEFORE.search(request, fare.end, tip.start)
-            and _PAID_SUM_BEFORE.search(request, max(tip.end, total.start - 40), total.start)
+            and _SUM_BEFORE.search(request, max(tip.end, total.start - 40), total.start)
         ):
             out = [o for o in out if o is not fare and o is not tip]
     return out
